@@ -1,0 +1,70 @@
+//===- GraphInterfaces.td - Graph dialect op interfaces ---*- tablegen -*-===//
+//
+// Interfaces that Kiln's passes query on graph ops: shape inference (used by
+// the verifier and by kiln-graph-infer-shapes), in-place hints (memory
+// planning) and vector-Jacobian products (autodiff).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_GRAPH_INTERFACES
+#define KILN_GRAPH_INTERFACES
+
+include "mlir/IR/OpBase.td"
+
+def Graph_ShapeInferenceOpInterface : OpInterface<"ShapeInferenceOpInterface"> {
+  let cppNamespace = "::kiln::graph";
+  let description = [{
+    MXNet-style bidirectional shape inference. `state.operands[i]` holds the
+    shape of operand `i` when it is known. The op fills `state.results` with
+    the shape of every result and may fill unknown operand shapes that its
+    attributes imply (e.g. a FullyConnected weight is `[num_hidden, K]`), the
+    way MXNet infers parameter shapes from the data shape. It must fail with an
+    `emitOpError` that names the broken constraint when the known shapes are
+    inconsistent. The verifier runs the same function on fully ranked ops, so
+    there is one source of truth for every shape rule.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Infers result shapes (and implied operand shapes) from known shapes.",
+      "::llvm::LogicalResult", "inferShapes",
+      (ins "::kiln::graph::ShapeInferenceState &":$state)>,
+  ];
+}
+
+def Graph_InPlaceOpInterface : OpInterface<"InPlaceOpInterface"> {
+  let cppNamespace = "::kiln::graph";
+  let description = [{
+    Tells the memory planner which operand's buffer a result may overwrite
+    (MXNet's FInplaceOption). Returning std::nullopt means the result needs its
+    own storage. The hint is a permission, not an obligation: the planner only
+    uses it when the operand dies at this op.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Returns the operand index whose storage result `resultIndex` may reuse.",
+      "std::optional<unsigned>", "getInPlaceOperand",
+      (ins "unsigned":$resultIndex)>,
+  ];
+}
+
+def Graph_GradientOpInterface : OpInterface<"GradientOpInterface"> {
+  let cppNamespace = "::kiln::graph";
+  let description = [{
+    The op's vector-Jacobian product, expressed in the graph dialect: given
+    the gradients flowing into each result (null for results nobody uses),
+    build graph ops after the forward op that compute the gradient of every
+    differentiable operand (null where there is none, e.g. labels). Loss heads
+    (SoftmaxOutput and the regression outputs) ignore `resultGrads` and use
+    their built-in gradient, as in MXNet. The kiln-autodiff pass composes these.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Builds the operand gradients for the given result gradients.",
+      "::llvm::LogicalResult", "buildGradient",
+      (ins "::mlir::OpBuilder &":$builder,
+           "::llvm::ArrayRef<::mlir::Value>":$resultGrads,
+           "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>,
+  ];
+}
+
+#endif // KILN_GRAPH_INTERFACES

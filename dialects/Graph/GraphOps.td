@@ -1,0 +1,655 @@
+//===- GraphOps.td - Kiln graph dialect ---------------------*- tablegen -*-===//
+//
+// One op per MXNet operator, on builtin tensors. Attribute names, meanings and
+// defaults follow MXNet 1.x (see shared/SPEC.md §2.3); every default below is
+// MXNet's. Tensors may be unranked before kiln-graph-infer-shapes runs; the
+// verifier checks shapes exactly once every operand is ranked.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_GRAPH_OPS
+#define KILN_GRAPH_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "Graph/GraphInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Dialect
+//===----------------------------------------------------------------------===//
+
+def Graph_Dialect : Dialect {
+  let name = "graph";
+  let cppNamespace = "::kiln::graph";
+  let summary = "Kiln's graph dialect: MXNet operators on tensors";
+  let description = [{
+    Every MXNet operator Kiln supports is one op here, with typed attributes
+    and MXNet's defaults. A model is a `func.func` whose arguments are, in
+    order, the data inputs, the learnable parameters and the auxiliary states
+    (see docs/graph-dialect.md for the naming attributes), and whose results
+    are the graph heads.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+class Graph_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Graph_Dialect, mnemonic,
+         !listconcat(traits, [Pure,
+                              DeclareOpInterfaceMethods<Graph_ShapeInferenceOpInterface>])> {
+  // Generic, predictable syntax: `graph.op %a, %b {attrs} : (types) -> types`.
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Graph_Tensor : TensorOf<[AnyFloat]>;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+class Graph_Enum<string name, string desc, list<I32EnumAttrCase> cases>
+    : I32EnumAttr<name, desc, cases> {
+  let cppNamespace = "::kiln::graph";
+  let genSpecializedAttr = 0;
+}
+class Graph_EnumAttr<EnumAttrInfo info, string mnemonic>
+    : EnumAttr<Graph_Dialect, info, mnemonic> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Graph_ActType : Graph_Enum<"ActType", "Activation act_type", [
+  I32EnumAttrCase<"relu", 0>, I32EnumAttrCase<"sigmoid", 1>, I32EnumAttrCase<"tanh", 2>,
+  I32EnumAttrCase<"softrelu", 3>, I32EnumAttrCase<"softsign", 4>]>;
+def Graph_ActTypeAttr : Graph_EnumAttr<Graph_ActType, "act_type">;
+
+def Graph_LeakyActType : Graph_Enum<"LeakyActType", "LeakyReLU act_type", [
+  I32EnumAttrCase<"leaky", 0>, I32EnumAttrCase<"prelu", 1>, I32EnumAttrCase<"elu", 2>,
+  I32EnumAttrCase<"selu", 3>, I32EnumAttrCase<"gelu", 4>, I32EnumAttrCase<"rrelu", 5>]>;
+def Graph_LeakyActTypeAttr : Graph_EnumAttr<Graph_LeakyActType, "leaky_act_type">;
+
+def Graph_PoolType : Graph_Enum<"PoolType", "Pooling pool_type", [
+  I32EnumAttrCase<"max", 0>, I32EnumAttrCase<"avg", 1>, I32EnumAttrCase<"sum", 2>,
+  I32EnumAttrCase<"lp", 3>]>;
+def Graph_PoolTypeAttr : Graph_EnumAttr<Graph_PoolType, "pool_type">;
+
+def Graph_PoolingConvention : Graph_Enum<"PoolingConvention", "Pooling pooling_convention", [
+  I32EnumAttrCase<"valid", 0>, I32EnumAttrCase<"full", 1>, I32EnumAttrCase<"same", 2>]>;
+def Graph_PoolingConventionAttr
+    : Graph_EnumAttr<Graph_PoolingConvention, "pooling_convention">;
+
+def Graph_Normalization : Graph_Enum<"Normalization", "SoftmaxOutput normalization", [
+  I32EnumAttrCase<"null", 0>, I32EnumAttrCase<"batch", 1>, I32EnumAttrCase<"valid", 2>]>;
+def Graph_NormalizationAttr : Graph_EnumAttr<Graph_Normalization, "normalization">;
+
+def Graph_SoftmaxMode : Graph_Enum<"SoftmaxMode", "SoftmaxActivation mode", [
+  I32EnumAttrCase<"instance", 0>, I32EnumAttrCase<"channel", 1>]>;
+def Graph_SoftmaxModeAttr : Graph_EnumAttr<Graph_SoftmaxMode, "softmax_mode">;
+
+def Graph_DropoutMode : Graph_Enum<"DropoutMode", "Dropout mode", [
+  I32EnumAttrCase<"training", 0>, I32EnumAttrCase<"always", 1>]>;
+def Graph_DropoutModeAttr : Graph_EnumAttr<Graph_DropoutMode, "dropout_mode">;
+
+//===----------------------------------------------------------------------===//
+// Neural-network layers
+//===----------------------------------------------------------------------===//
+
+def Graph_FullyConnectedOp : Graph_Op<"fully_connected"> {
+  let summary = "MXNet FullyConnected: y = x·Wᵀ + b";
+  let description = [{
+    `weight` is `[num_hidden, K]`, `bias` (absent when MXNet's `no_bias` is
+    true) is `[num_hidden]`. With `flatten` (default) every dimension after the
+    first is collapsed, so K is their product and the result is
+    `[N, num_hidden]`; without it the op applies to the last axis.
+
+    Example:
+    ```mlir
+    %y = graph.fully_connected %x, %w, %b {num_hidden = 10 : i64}
+        : (tensor<2x4xf32>, tensor<10x4xf32>, tensor<10xf32>) -> tensor<2x10xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$weight,
+                   Optional<Graph_Tensor>:$bias,
+                   I64Attr:$num_hidden,
+                   DefaultValuedAttr<BoolAttr, "true">:$flatten);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_ConvolutionOp : Graph_Op<"convolution"> {
+  let summary = "MXNet Convolution (NCHW / NCW / NCDHW)";
+  let description = [{
+    `weight` is `[num_filter, C/num_group, *kernel]`, `bias` (absent when
+    `no_bias`) is `[num_filter]`. `stride`, `dilate` and `pad` are either empty
+    (MXNet's default: 1, 1 and 0 in every spatial dimension) or have one entry
+    per kernel dimension. Each output size is
+    ⌊(x + 2p − d(k−1) − 1)/s⌋ + 1.
+
+    Example:
+    ```mlir
+    %y = graph.convolution %x, %w, %b {kernel = array<i64: 3, 3>, num_filter = 8 : i64,
+                                      pad = array<i64: 1, 1>}
+        : (tensor<1x3x8x8xf32>, tensor<8x3x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$weight,
+                   Optional<Graph_Tensor>:$bias,
+                   DenseI64ArrayAttr:$kernel,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$stride,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$dilate,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pad,
+                   I64Attr:$num_filter,
+                   DefaultValuedAttr<I64Attr, "1">:$num_group);
+  let results = (outs Graph_Tensor:$output);
+  let extraClassDeclaration = [{
+    /// Attributes expanded to one entry per spatial dimension.
+    ::llvm::SmallVector<int64_t> getStrides();
+    ::llvm::SmallVector<int64_t> getDilations();
+    ::llvm::SmallVector<int64_t> getPads();
+  }];
+}
+
+def Graph_DeconvolutionOp : Graph_Op<"deconvolution"> {
+  let summary = "MXNet Deconvolution: the transpose (gradient) of Convolution";
+  let description = [{
+    `weight` is `[C, num_filter/num_group, *kernel]`; `bias` is absent unless
+    `no_bias` was false (MXNet's default for Deconvolution is no bias). Each
+    output size is s(x−1) + d(k−1) + 1 − 2p + adj, unless `target_shape` is
+    given, in which case pad and adj are derived from it as MXNet does.
+
+    Example:
+    ```mlir
+    %y = graph.deconvolution %x, %w {kernel = array<i64: 2, 2>, num_filter = 4 : i64,
+                                     stride = array<i64: 2, 2>}
+        : (tensor<1x8x4x4xf32>, tensor<8x4x2x2xf32>) -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$weight,
+                   Optional<Graph_Tensor>:$bias,
+                   DenseI64ArrayAttr:$kernel,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$stride,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$dilate,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pad,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$adj,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$target_shape,
+                   I64Attr:$num_filter,
+                   DefaultValuedAttr<I64Attr, "1">:$num_group);
+  let results = (outs Graph_Tensor:$output);
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<int64_t> getStrides();
+    ::llvm::SmallVector<int64_t> getDilations();
+    /// Effective padding and output adjustment (derived from target_shape when set).
+    ::llvm::SmallVector<int64_t> getPads(::llvm::ArrayRef<int64_t> inputSpatial);
+    ::llvm::SmallVector<int64_t> getAdjs(::llvm::ArrayRef<int64_t> inputSpatial);
+  }];
+}
+
+def Graph_PoolingOp : Graph_Op<"pooling"> {
+  let summary = "MXNet Pooling (max, avg, sum, lp)";
+  let description = [{
+    Windows start at o·s − p and are clipped to the padded input.
+    `pooling_convention` chooses floor (`valid`), ceil (`full`) or `same`
+    output sizes. Max pooling treats padding as the lowest float. Average
+    pooling divides by the window size including padding when
+    `count_include_pad` (the default). `global_pool` ignores `kernel` and
+    pools each whole spatial plane. `stride`/`pad` are empty (1 and 0) or one
+    entry per kernel dimension.
+
+    Example:
+    ```mlir
+    %y = graph.pooling %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>,
+                           pool_type = #graph.pool_type<max>}
+        : (tensor<1x8x8x8xf32>) -> tensor<1x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$kernel,
+                   DefaultValuedAttr<Graph_PoolTypeAttr, "PoolType::max">:$pool_type,
+                   DefaultValuedAttr<BoolAttr, "false">:$global_pool,
+                   DefaultValuedAttr<Graph_PoolingConventionAttr,
+                                     "PoolingConvention::valid">:$pooling_convention,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$stride,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pad,
+                   DefaultValuedAttr<I64Attr, "2">:$p_value,
+                   DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
+  let results = (outs Graph_Tensor:$output);
+  let extraClassDeclaration = [{
+    ::llvm::SmallVector<int64_t> getStrides();
+    ::llvm::SmallVector<int64_t> getPads();
+  }];
+}
+
+def Graph_ActivationOp : Graph_Op<"activation",
+    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet Activation: relu, sigmoid, tanh, softrelu, softsign";
+  let description = [{
+    Elementwise activation; `softrelu` is log(1 + exp(x)), `softsign` is
+    x / (1 + |x|).
+
+    Example:
+    ```mlir
+    %y = graph.activation %x {act_type = #graph.act_type<relu>}
+        : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_ActTypeAttr:$act_type);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_LeakyReLUOp : Graph_Op<"leaky_relu",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet LeakyReLU: leaky, prelu, elu, selu, gelu, rrelu";
+  let description = [{
+    `leaky`: x > 0 ? x : slope·x. `prelu`: the same with a learned per-channel
+    `gamma` (shape `[C]`, broadcast along axis 1), the only mode that takes a
+    second operand. `elu`: x > 0 ? x : slope·(eˣ − 1). `selu` uses the fixed
+    SELU constants, `gelu` the erf form. `rrelu` draws a slope in
+    [lower_bound, upper_bound] in training and uses their mean at inference.
+
+    Example:
+    ```mlir
+    %y = graph.leaky_relu %x, %g {act_type = #graph.leaky_act_type<prelu>}
+        : (tensor<1x4x5x5xf32>, tensor<4xf32>) -> tensor<1x4x5x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Optional<Graph_Tensor>:$gamma,
+                   DefaultValuedAttr<Graph_LeakyActTypeAttr, "LeakyActType::leaky">:$act_type,
+                   DefaultValuedAttr<F32Attr, "0.25f">:$slope,
+                   DefaultValuedAttr<F32Attr, "0.125f">:$lower_bound,
+                   DefaultValuedAttr<F32Attr, "0.334f">:$upper_bound);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_BatchNormOp : Graph_Op<"batch_norm",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet BatchNorm over `axis` (default 1)";
+  let description = [{
+    Operands are data, gamma, beta and the auxiliary states moving_mean and
+    moving_var, each `[C]` with C the size of `axis`. Inference uses the moving
+    statistics; training (and only when `use_global_stats` is false) uses the
+    batch mean and biased variance and updates the moving statistics as
+    m·moving + (1 − m)·batch. With `fix_gamma` (MXNet's default) gamma is
+    treated as 1 and gets no gradient. Note MXNet's `eps` default of 1e-3.
+
+    Example:
+    ```mlir
+    %y = graph.batch_norm %x, %g, %b, %mm, %mv {eps = 1.0e-05 : f64}
+        : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+        -> tensor<2x4x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$gamma, Graph_Tensor:$beta,
+                   Graph_Tensor:$moving_mean, Graph_Tensor:$moving_var,
+                   DefaultValuedAttr<F64Attr, "1e-3">:$eps,
+                   DefaultValuedAttr<F32Attr, "0.9f">:$momentum,
+                   DefaultValuedAttr<BoolAttr, "true">:$fix_gamma,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_global_stats,
+                   DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_LRNOp : Graph_Op<"lrn", [SameOperandsAndResultShape]> {
+  let summary = "MXNet LRN: local response normalization across channels";
+  let description = [{
+    out = x · (knorm + (alpha / nsize) · Σ x²)^(−beta), the sum running over
+    the `nsize` channels centred on each channel (clipped at the edges).
+
+    Example:
+    ```mlir
+    %y = graph.lrn %x {nsize = 5 : i64} : (tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$nsize,
+                   DefaultValuedAttr<F32Attr, "1e-4f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.75f">:$beta,
+                   DefaultValuedAttr<F32Attr, "2.0f">:$knorm);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_DropoutOp : Graph_Op<"dropout",
+    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet Dropout (identity at inference unless mode = always)";
+  let description = [{
+    In training (or always, with `mode = always`) each element is zeroed with
+    probability `p` and the survivors are scaled by 1/(1 − p); `axes` lists
+    axes along which one mask value is shared.
+
+    Example:
+    ```mlir
+    %y = graph.dropout %x {p = 2.000000e-01 : f32} : (tensor<4x8xf32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<F32Attr, "0.5f">:$p,
+                   DefaultValuedAttr<Graph_DropoutModeAttr, "DropoutMode::training">:$mode,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_EmbeddingOp : Graph_Op<"embedding"> {
+  let summary = "MXNet Embedding: rows of `weight` picked by (float) indices";
+  let description = [{
+    `weight` is `[input_dim, output_dim]`; the result has the shape of `data`
+    with `output_dim` appended. Indices are clipped to [0, input_dim − 1].
+
+    Example:
+    ```mlir
+    %y = graph.embedding %i, %w {input_dim = 100 : i64, output_dim = 8 : i64}
+        : (tensor<4x5xf32>, tensor<100x8xf32>) -> tensor<4x5x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$weight,
+                   I64Attr:$input_dim, I64Attr:$output_dim);
+  let results = (outs Graph_Tensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family and loss heads
+//===----------------------------------------------------------------------===//
+
+def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output"> {
+  let summary = "MXNet SoftmaxOutput (alias Softmax): softmax forward, cross-entropy gradient";
+  let description = [{
+    Forward: softmax over all non-batch dimensions flattened (shape
+    `(N, size/N)`) by default; over axis 1 at every position with
+    `multi_output`; over the last axis with `preserve_shape`. The result has
+    the shape of `data`. `label` is either class ids (data's shape without the
+    softmax axis) or probabilities (data's shape). The backward ignores head
+    gradients: (p − onehot(label)) · grad_scale / cnt (see SPEC §2.3).
+
+    Example:
+    ```mlir
+    %p = graph.softmax_output %x, %l : (tensor<8x10xf32>, tensor<8xf32>) -> tensor<8x10xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$label,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$grad_scale,
+                   DefaultValuedAttr<F32Attr, "-1.0f">:$ignore_label,
+                   DefaultValuedAttr<BoolAttr, "false">:$multi_output,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_ignore,
+                   DefaultValuedAttr<BoolAttr, "false">:$preserve_shape,
+                   DefaultValuedAttr<Graph_NormalizationAttr, "Normalization::null">:$normalization,
+                   DefaultValuedAttr<BoolAttr, "false">:$out_grad,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$smooth_alpha);
+  let results = (outs Graph_Tensor:$output);
+}
+
+class Graph_RegressionOutputOp<string mnemonic, string mxname, string fwd>
+    : Graph_Op<mnemonic, [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet " # mxname # ": " # fwd # " forward, built-in regression gradient";
+  let description = [{
+    A loss head. The forward result has the shape of `data`; `label` has the
+    same number of elements. The backward ignores head gradients and yields
+    the loss's own gradient scaled by `grad_scale` / (elements per sample).
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %x, %l : (tensor<4x1xf32>, tensor<4xf32>) -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$label,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$grad_scale);
+  let results = (outs Graph_Tensor:$output);
+}
+def Graph_LinearRegressionOutputOp
+    : Graph_RegressionOutputOp<"linear_regression_output", "LinearRegressionOutput", "identity">;
+def Graph_LogisticRegressionOutputOp
+    : Graph_RegressionOutputOp<"logistic_regression_output", "LogisticRegressionOutput", "sigmoid">;
+def Graph_MAERegressionOutputOp
+    : Graph_RegressionOutputOp<"mae_regression_output", "MAERegressionOutput", "identity">;
+
+class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
+    : Graph_Op<mnemonic, [SameOperandsAndResultShape]> {
+  let summary = "MXNet " # mxname # " along `axis` (default −1)";
+  let description = [{
+    Computes }] # formula # [{ along `axis`, dividing the input by
+    `temperature` first when it is set.
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %x {axis = 1 : i64} : (tensor<2x5xf32>) -> tensor<2x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   OptionalAttr<F64Attr>:$temperature);
+  let results = (outs Graph_Tensor:$output);
+}
+def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)">;
+def Graph_LogSoftmaxOp : Graph_SoftmaxLikeOp<"log_softmax", "log_softmax", "x − log Σ exp(x)">;
+
+def Graph_SoftmaxActivationOp : Graph_Op<"softmax_activation", [SameOperandsAndResultShape]> {
+  let summary = "MXNet SoftmaxActivation (legacy)";
+  let description = [{
+    `instance` (default): softmax over the last axis, as MXNet's CPU kernel
+    computes it. `channel`: softmax over axis 1 at every spatial position.
+
+    Example:
+    ```mlir
+    %y = graph.softmax_activation %x {mode = #graph.softmax_mode<channel>}
+        : (tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<Graph_SoftmaxModeAttr, "SoftmaxMode::instance">:$mode);
+  let results = (outs Graph_Tensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+def Graph_FlattenOp : Graph_Op<"flatten",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet Flatten: (N, d1, d2, ...) → (N, d1·d2·...)";
+  let description = [{
+    Example:
+    ```mlir
+    %y = graph.flatten %x : (tensor<2x3x4xf32>) -> tensor<2x12xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_ReshapeOp : Graph_Op<"reshape",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet Reshape with its special codes 0, −1, −2, −3, −4";
+  let description = [{
+    `shape` may use MXNet's codes: 0 copies a dimension, −1 infers one,
+    −2 copies all remaining dimensions, −3 merges two consecutive dimensions,
+    −4 splits one into the next two entries (one may be −1). With `reverse`
+    the codes are matched from the right.
+
+    Example:
+    ```mlir
+    %y = graph.reshape %x {shape = array<i64: 0, -1>} : (tensor<2x3x4xf32>) -> tensor<2x12xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$shape,
+                   DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_TransposeOp : Graph_Op<"transpose"> {
+  let summary = "MXNet transpose: permute axes (reverse them when `axes` is empty)";
+  let description = [{
+    Example:
+    ```mlir
+    %y = graph.transpose %x {axes = array<i64: 0, 2, 1>} : (tensor<2x3x4xf32>) -> tensor<2x4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_ConcatOp : Graph_Op<"concat"> {
+  let summary = "MXNet Concat along `dim` (default 1)";
+  let description = [{
+    All inputs agree on every dimension but `dim`. MXNet's `num_args` is the
+    number of operands.
+
+    Example:
+    ```mlir
+    %y = graph.concat %a, %b {dim = 1 : i64}
+        : (tensor<2x3xf32>, tensor<2x5xf32>) -> tensor<2x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs,
+                   DefaultValuedAttr<I64Attr, "1">:$dim);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_SplitOp : Graph_Op<"split"> {
+  let summary = "MXNet SliceChannel / split: equal parts along `axis`";
+  let description = [{
+    Splits `data` into `num_outputs` equal parts along `axis` (default 1);
+    with `squeeze_axis` (only when each part has size 1 there) the axis is
+    removed.
+
+    Example:
+    ```mlir
+    %a, %b = graph.split %x {num_outputs = 2 : i64}
+        : (tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$num_outputs,
+                   DefaultValuedAttr<I64Attr, "1">:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$squeeze_axis);
+  let results = (outs Variadic<Graph_Tensor>:$outputs);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+class Graph_ElemwiseBinaryOp<string mnemonic, string mxname, string formula>
+    : Graph_Op<mnemonic, [SameOperandsAndResultShape,
+                          DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet " # mxname # ": " # formula # " on equal shapes";
+  let description = [{
+    Both operands must have the same shape (MXNet's Symbol semantics; use the
+    broadcast ops for NumPy broadcasting).
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %a, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs);
+  let results = (outs Graph_Tensor:$output);
+}
+def Graph_ElemwiseAddOp : Graph_ElemwiseBinaryOp<"elemwise_add", "elemwise_add", "lhs + rhs">;
+def Graph_ElemwiseSubOp : Graph_ElemwiseBinaryOp<"elemwise_sub", "elemwise_sub", "lhs − rhs">;
+def Graph_ElemwiseMulOp : Graph_ElemwiseBinaryOp<"elemwise_mul", "elemwise_mul", "lhs · rhs">;
+def Graph_ElemwiseDivOp : Graph_ElemwiseBinaryOp<"elemwise_div", "elemwise_div", "lhs / rhs">;
+
+def Graph_AddNOp : Graph_Op<"add_n", [SameOperandsAndResultShape,
+                                      DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet add_n (ElementWiseSum): the sum of equally shaped tensors";
+  let description = [{
+    Example:
+    ```mlir
+    %y = graph.add_n %a, %b, %c
+        : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs);
+  let results = (outs Graph_Tensor:$output);
+}
+
+class Graph_ScalarOp<string mnemonic, string formula>
+    : Graph_Op<mnemonic, [SameOperandsAndResultShape,
+                          DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet _" # mnemonic # ": " # formula;
+  let description = [{
+    Elementwise with the constant `scalar`: }] # formula # [{.
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %x {scalar = 2.000000e+00 : f64}
+        : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, F64Attr:$scalar);
+  let results = (outs Graph_Tensor:$output);
+}
+def Graph_PlusScalarOp : Graph_ScalarOp<"plus_scalar", "x + scalar">;
+def Graph_MinusScalarOp : Graph_ScalarOp<"minus_scalar", "x − scalar">;
+def Graph_RMinusScalarOp : Graph_ScalarOp<"rminus_scalar", "scalar − x">;
+def Graph_MulScalarOp : Graph_ScalarOp<"mul_scalar", "x · scalar">;
+def Graph_DivScalarOp : Graph_ScalarOp<"div_scalar", "x / scalar">;
+def Graph_RDivScalarOp : Graph_ScalarOp<"rdiv_scalar", "scalar / x">;
+def Graph_PowerScalarOp : Graph_ScalarOp<"power_scalar", "x ^ scalar">;
+def Graph_RPowerScalarOp : Graph_ScalarOp<"rpower_scalar", "scalar ^ x">;
+def Graph_MaximumScalarOp : Graph_ScalarOp<"maximum_scalar", "max(x, scalar)">;
+def Graph_MinimumScalarOp : Graph_ScalarOp<"minimum_scalar", "min(x, scalar)">;
+
+class Graph_BroadcastBinaryOp<string mnemonic, string formula>
+    : Graph_Op<mnemonic> {
+  let summary = "MXNet " # mnemonic # ": " # formula # " with NumPy broadcasting";
+  let description = [{
+    Shapes are aligned from the right; each pair of dimensions must be equal
+    or one of them 1, and the result takes the larger.
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %a, %b : (tensor<2x3xf32>, tensor<1x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs);
+  let results = (outs Graph_Tensor:$output);
+}
+def Graph_BroadcastAddOp : Graph_BroadcastBinaryOp<"broadcast_add", "lhs + rhs">;
+def Graph_BroadcastSubOp : Graph_BroadcastBinaryOp<"broadcast_sub", "lhs − rhs">;
+def Graph_BroadcastMulOp : Graph_BroadcastBinaryOp<"broadcast_mul", "lhs · rhs">;
+def Graph_BroadcastDivOp : Graph_BroadcastBinaryOp<"broadcast_div", "lhs / rhs">;
+def Graph_BroadcastMaximumOp : Graph_BroadcastBinaryOp<"broadcast_maximum", "max(lhs, rhs)">;
+def Graph_BroadcastMinimumOp : Graph_BroadcastBinaryOp<"broadcast_minimum", "min(lhs, rhs)">;
+def Graph_BroadcastPowerOp : Graph_BroadcastBinaryOp<"broadcast_power", "lhs ^ rhs">;
+
+def Graph_BroadcastToOp : Graph_Op<"broadcast_to"> {
+  let summary = "MXNet broadcast_to: expand size-1 dimensions to `shape` (0 keeps a dim)";
+  let description = [{
+    Example:
+    ```mlir
+    %y = graph.broadcast_to %x {shape = array<i64: 4, 0>} : (tensor<1x3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$shape);
+  let results = (outs Graph_Tensor:$output);
+}
+
+class Graph_ReduceOp<string mnemonic, string what>
+    : Graph_Op<mnemonic> {
+  let summary = "MXNet " # mnemonic # ": " # what # " over `axis`";
+  let description = [{
+    Reduces over the listed axes (all axes when `axis` is absent, MXNet's
+    None), or over every other axis with `exclude`. `keepdims` keeps reduced
+    axes as size 1.
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %x {axis = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   OptionalAttr<DenseI64ArrayAttr>:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$keepdims,
+                   DefaultValuedAttr<BoolAttr, "false">:$exclude);
+  let results = (outs Graph_Tensor:$output);
+  let extraClassDeclaration = [{
+    /// The reduced axes, normalized to [0, rank) and sorted, for an input of `rank`.
+    ::llvm::SmallVector<int64_t> getReducedAxes(int64_t rank);
+  }];
+}
+def Graph_SumOp : Graph_ReduceOp<"sum", "the sum">;
+def Graph_MeanOp : Graph_ReduceOp<"mean", "the mean">;
+def Graph_MaxOp : Graph_ReduceOp<"max", "the maximum">;
+def Graph_MinOp : Graph_ReduceOp<"min", "the minimum">;
+
+#endif // KILN_GRAPH_OPS

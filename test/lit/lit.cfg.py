@@ -1,0 +1,24 @@
+# lit configuration for Kiln's FileCheck tests.
+import os
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".json"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test", "lit")
+
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%testdata", config.kiln_testdata_dir))
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+if os.path.isdir(os.path.join(config.kiln_testdata_dir, "mxnet-format-samples")):
+    config.available_features.add("mxnet-samples")
+
+llvm_config.add_tool_substitutions(
+    ["kiln-opt", "kiln-compile", "kiln-run"], [config.kiln_tools_dir])
+llvm_config.add_tool_substitutions(
+    ["FileCheck", "not", "count", "split-file"], [config.llvm_tools_dir])
