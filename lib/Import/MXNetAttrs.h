@@ -1,0 +1,38 @@
+//===- MXNetAttrs.h - MXNet attribute strings -------------------*- C++ -*-===//
+//
+// MXNet stores every operator parameter as a string (SPEC §2.1): tuples as
+// "(3, 3)", "[3,3]", "(3,)", "(3L, 3L)" or a bare "3"; booleans as
+// True/False/true/false/1/0; "None" for an unset optional. These parse and
+// format them; `context` (e.g. "node 'conv1' attribute 'kernel'") goes into
+// the kiln::Error thrown on a malformed value.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_IMPORT_MXNETATTRS_H
+#define KILN_IMPORT_MXNETATTRS_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::mx {
+
+bool parseBool(const std::string &value, const std::string &context);
+int64_t parseInt(const std::string &value, const std::string &context);
+double parseFloat(const std::string &value, const std::string &context);
+/// A bare scalar is a 1-tuple; "()" and "[]" are empty.
+std::vector<int64_t> parseTuple(const std::string &value, const std::string &context);
+/// True for "None" (any case), MXNet's unset optional.
+bool isNone(const std::string &value);
+
+/// "True" / "False", as MXNet's Python writes them.
+std::string formatBool(bool value);
+/// "(3, 3)", "(3,)", "()".
+std::string formatTuple(const std::vector<int64_t> &values);
+/// The shortest decimal that reads back to the same double ("0.001", "1e-05").
+std::string formatFloat(double value);
+
+} // namespace kiln::mx
+
+#endif // KILN_IMPORT_MXNETATTRS_H

@@ -1,0 +1,1 @@
+// Placeholder: written by this file's owner.
