@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Writes the first N Fashion-MNIST test images as a float32 .npy of shape
+(N, 1, 28, 28) scaled to [0, 1] (MXNet's MNISTIter convention, SPEC §3), and
+their labels as (N,). Standard library only, so the main job needs no NumPy."""
+import gzip
+import struct
+import sys
+
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    zero, dtype, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype != 0x08:
+        sys.exit(f"{path}: not an unsigned-byte IDX file")
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    return dims, raw[4 + 4 * ndim:]
+
+
+def write_npy(path, shape, values):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % (
+        ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else ""))
+    pad = 64 - (10 + len(header) + 1) % 64
+    header += " " * pad + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%df" % len(values), *values))
+
+
+def find(name):
+    import os
+    for candidate in (name + ".gz", name):
+        p = os.path.join(DATA, candidate)
+        if os.path.exists(p):
+            return p
+    sys.exit(f"Fashion-MNIST file {name} not found under {DATA} "
+             "(install Debian's dataset-fashion-mnist)")
+
+
+def main():
+    n, images_out, labels_out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    (count, rows, cols), pixels = read_idx(find("t10k-images-idx3-ubyte"))
+    (_,), labels = read_idx(find("t10k-labels-idx1-ubyte"))
+    n = min(n, count)
+    write_npy(images_out, (n, 1, rows, cols), [p / 255.0 for p in pixels[:n * rows * cols]])
+    write_npy(labels_out, (n,), [float(x) for x in labels[:n]])
+
+
+if __name__ == "__main__":
+    main()
