@@ -16,6 +16,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <optional>
+#include <string>
 
 namespace kiln::graph {
 
@@ -50,6 +51,15 @@ llvm::LogicalResult inferShapes(mlir::Operation *op, ShapeInferenceState &state)
 /// Verifier shared by every graph op: when all operands are ranked, the
 /// inferred operand and result shapes must equal the declared ones.
 llvm::LogicalResult verifyShapes(mlir::Operation *op);
+
+/// Checks the op's declared result types against `state.results` (the count,
+/// and every dimension of a ranked result that is static), emitting
+/// "result 0 has shape (2, 9) but the shape rule gives (2, 10)" otherwise.
+llvm::LogicalResult checkResultShapes(mlir::Operation *op,
+                                      const ShapeInferenceState &state);
+
+/// Formats a shape the way diagnostics print it: "(2, 3)", "?" for dynamic.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
 } // namespace kiln::graph
 

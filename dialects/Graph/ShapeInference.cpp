@@ -1,59 +1,856 @@
 //===- ShapeInference.cpp - Graph dialect shape rules ---------------------===//
 //
-// SKELETON: replaced by the real shape rules.
+// One shape rule per op, MXNet style: results are computed from the known
+// operand shapes and, like MXNet's FInferShape, unknown operand shapes that
+// the attributes imply (parameter shapes, labels) are filled in. The verifier
+// (verifyShapes) and kiln-graph-infer-shapes both run these rules, so each
+// shape formula exists exactly once.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Graph/GraphOps.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+
 using namespace mlir;
 using namespace kiln::graph;
-LogicalResult ActivationOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult AddNOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastAddOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastDivOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastMaximumOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastMinimumOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastMulOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastPowerOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastSubOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult ConcatOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult ConvolutionOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult DivScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult DropoutOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult ElemwiseAddOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult ElemwiseDivOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult ElemwiseMulOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult ElemwiseSubOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult FlattenOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult FullyConnectedOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult LRNOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult LinearRegressionOutputOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult LogSoftmaxOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult LogisticRegressionOutputOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MAERegressionOutputOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MaxOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MaximumScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MeanOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MinOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MinimumScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MinusScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult MulScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult PlusScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult PoolingOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult PowerScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult RDivScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult RMinusScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult RPowerScalarOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult ReshapeOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult SoftmaxOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult SplitOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult SumOp::inferShapes(ShapeInferenceState &) { return failure(); }
-LogicalResult TransposeOp::inferShapes(ShapeInferenceState &) { return failure(); }
+
+std::string kiln::graph::formatShape(llvm::ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << '(';
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << '?';
+    else
+      os << d;
+  });
+  os << ')';
+  return s;
+}
+
+namespace {
+
+/// Access to one op's inference state with MXNet's SHAPE_ASSIGN_CHECK
+/// semantics: an implied operand shape is either recorded (unknown operand) or
+/// checked against the known one.
+class Rule {
+public:
+  Rule(Operation *op, ShapeInferenceState &state) : op(op), state(state) {
+    // Callers may hand in a state sized for a different op; the rules index
+    // operands by position, so normalize it once here.
+    state.operands.resize(op->getNumOperands());
+    state.results.clear();
+  }
+
+  /// The shape of operand `idx`, or an error naming it when still unknown.
+  FailureOr<Shape> need(unsigned idx, StringRef name) {
+    if (idx < state.operands.size() && state.operands[idx])
+      return *state.operands[idx];
+    op->emitOpError() << "cannot infer the shape of operand '" << name << "'";
+    return failure();
+  }
+
+  bool known(unsigned idx) const {
+    return idx < state.operands.size() && state.operands[idx].has_value();
+  }
+
+  /// Records the implied shape of operand `idx` or checks it against the
+  /// known one.
+  LogicalResult assign(unsigned idx, StringRef name, ArrayRef<int64_t> shape) {
+    auto &slot = state.operands[idx];
+    if (!slot) {
+      slot = Shape(shape.begin(), shape.end());
+      return success();
+    }
+    if (ArrayRef<int64_t>(*slot) == shape)
+      return success();
+    return op->emitOpError() << "operand '" << name << "' has shape "
+                             << formatShape(*slot) << " but the shape rule gives "
+                             << formatShape(shape);
+  }
+
+  LogicalResult result(ArrayRef<int64_t> shape) {
+    state.results.emplace_back(shape.begin(), shape.end());
+    return success();
+  }
+
+  InFlightDiagnostic error() { return op->emitOpError(); }
+
+  /// Normalizes a possibly negative axis against `rank`, MXNet's CheckAxis.
+  FailureOr<int64_t> axis(int64_t a, int64_t rank, StringRef what = "axis") {
+    int64_t n = a < 0 ? a + rank : a;
+    if (n < 0 || n >= rank) {
+      error() << what << " " << a << " out of range for rank-" << rank << " input";
+      return failure();
+    }
+    return n;
+  }
+
+private:
+  Operation *op;
+  ShapeInferenceState &state;
+};
+
+int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= d;
+  return p;
+}
+
+/// Ops whose operands and result all share one shape: any known operand
+/// determines the others (MXNet's ElemwiseShape).
+LogicalResult inferSameShape(Operation *op, ShapeInferenceState &state,
+                             ArrayRef<StringRef> names) {
+  Rule r(op, state);
+  std::optional<Shape> shape;
+  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
+    if (r.known(i)) {
+      shape = *state.operands[i];
+      break;
+    }
+  // Fixed operands have one name each; a variadic list is "inputs #i".
+  auto nameOf = [&](unsigned i) -> std::string {
+    if (names.size() == op->getNumOperands())
+      return names[i].str();
+    return (names[0] + " #" + llvm::Twine(i)).str();
+  };
+  if (!shape) {
+    (void)r.need(0, nameOf(0));
+    return failure();
+  }
+  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
+    if (failed(r.assign(i, nameOf(i), *shape)))
+      return failure();
+  return r.result(*shape);
+}
+
+LogicalResult inferUnary(Operation *op, ShapeInferenceState &state) {
+  return inferSameShape(op, state, {"data"});
+}
+
+LogicalResult inferBroadcast(Operation *op, ShapeInferenceState &state) {
+  Rule r(op, state);
+  auto lhs = r.need(0, "lhs");
+  if (failed(lhs))
+    return failure();
+  auto rhs = r.need(1, "rhs");
+  if (failed(rhs))
+    return failure();
+  size_t rank = std::max(lhs->size(), rhs->size());
+  Shape out(rank, 1);
+  size_t bl = rank - lhs->size(), br = rank - rhs->size();
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t l = i >= bl ? (*lhs)[i - bl] : 1;
+    int64_t rr = i >= br ? (*rhs)[i - br] : 1;
+    if (l != rr && l != 1 && rr != 1)
+      return r.error() << "operands could not be broadcast together with shapes "
+                       << formatShape(*lhs) << " and " << formatShape(*rhs);
+    out[i] = l == 1 ? rr : l;
+  }
+  return r.result(out);
+}
+
+/// MXNet's ReduceAxesShapeImpl.
+template <typename ReduceOp>
+LogicalResult inferReduce(ReduceOp op, ShapeInferenceState &state) {
+  Rule r(op, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  int64_t rank = data->size();
+  std::optional<ArrayRef<int64_t>> axisAttr = op.getAxis();
+  // MXNet treats an absent or empty axis as "reduce everything", even with
+  // exclude, and a full reduction without keepdims yields shape (1).
+  if (!axisAttr || axisAttr->empty())
+    return r.result(op.getKeepdims() ? Shape(rank, 1) : Shape{1});
+  SmallVector<int64_t> axes;
+  for (int64_t a : *axisAttr) {
+    auto n = r.axis(a, rank);
+    if (failed(n))
+      return failure();
+    axes.push_back(*n);
+  }
+  llvm::sort(axes);
+  for (size_t i = 1; i < axes.size(); ++i)
+    if (axes[i] == axes[i - 1])
+      return r.error() << "reduction axes contain axis " << axes[i] << " twice";
+  auto listed = [&](int64_t i) { return llvm::is_contained(axes, i); };
+  Shape out;
+  bool keep = op.getKeepdims(), exclude = op.getExclude();
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = exclude ? !listed(i) : listed(i);
+    if (!reduced)
+      out.push_back((*data)[i]);
+    else if (keep)
+      out.push_back(1);
+  }
+  if (out.empty())
+    out.push_back(1);
+  return r.result(out);
+}
+
+/// Checks that `data` has `kernelRank` spatial dimensions after N and C.
+LogicalResult checkSpatialRank(Rule &r, ArrayRef<int64_t> data, size_t kernelRank) {
+  if (data.size() != kernelRank + 2)
+    return r.error() << "expects a rank-" << kernelRank + 2 << " input for a "
+                     << kernelRank << "-D kernel, got rank " << data.size();
+  return success();
+}
+
+/// MXNet's InferReshapeShape, including its handling of `reverse`.
+FailureOr<Shape> reshapeShape(Rule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t> dshape,
+                              bool reverse) {
+  SmallVector<int64_t> src(dshape.begin(), dshape.end());
+  SmallVector<int64_t> params(codes.begin(), codes.end());
+  if (reverse) {
+    std::reverse(src.begin(), src.end());
+    std::reverse(params.begin(), params.end());
+  }
+  Shape tmp;
+  size_t srcIdx = 0;
+  int64_t infIdx = -1;
+  auto tooShort = [&](int64_t code) {
+    r.error() << "reshape: code " << code << " needs more input dimensions than the "
+              << src.size() << " of " << formatShape(dshape);
+    return failure();
+  };
+  for (size_t i = 0; i < params.size(); ++i) {
+    int64_t p = params[i];
+    if (p == 0) {
+      if (srcIdx >= src.size())
+        return tooShort(p);
+      tmp.push_back(src[srcIdx++]);
+    } else if (p == -1) {
+      if (infIdx >= 0)
+        return r.error() << "reshape: more than one -1 in shape", failure();
+      infIdx = tmp.size();
+      tmp.push_back(1);
+      ++srcIdx;
+    } else if (p == -2) {
+      while (srcIdx < src.size())
+        tmp.push_back(src[srcIdx++]);
+    } else if (p == -3) {
+      if (srcIdx + 1 >= src.size())
+        return tooShort(p);
+      int64_t d1 = src[srcIdx++], d2 = src[srcIdx++];
+      tmp.push_back(d1 * d2);
+    } else if (p == -4) {
+      if (i + 2 >= params.size())
+        return r.error() << "reshape: -4 must be followed by two dimensions", failure();
+      if (srcIdx >= src.size())
+        return tooShort(p);
+      int64_t d0 = src[srcIdx++];
+      int64_t d1 = params[++i], d2 = params[++i];
+      if (d1 == -1 && d2 == -1)
+        return r.error() << "reshape: split dims cannot both be -1", failure();
+      if (d1 == -1 && d2 > 0)
+        d1 = d0 / d2;
+      if (d2 == -1 && d1 > 0)
+        d2 = d0 / d1;
+      if (d1 * d2 != d0)
+        return r.error() << "reshape: split dims " << d1 << ", " << d2
+                         << " do not multiply to the input dimension " << d0,
+               failure();
+      tmp.push_back(d1);
+      tmp.push_back(d2);
+    } else if (p > 0) {
+      tmp.push_back(p);
+      ++srcIdx;
+    } else {
+      return r.error() << "reshape: invalid code " << p << " in shape", failure();
+    }
+  }
+  int64_t size = product(dshape);
+  if (infIdx >= 0) {
+    int64_t known = product(tmp);
+    if (known == 0 || size % known != 0)
+      return r.error() << "reshape: cannot infer the -1 dimension reshaping "
+                       << formatShape(dshape) << " with shape "
+                       << formatShape(codes),
+             failure();
+    tmp[infIdx] = size / known;
+  }
+  if (reverse)
+    std::reverse(tmp.begin(), tmp.end());
+  if (product(tmp) != size)
+    return r.error() << "reshape: target shape " << formatShape(tmp)
+                     << " has a different size than the input " << formatShape(dshape),
+           failure();
+  return tmp;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Neural-network layers
+//===----------------------------------------------------------------------===//
+
+LogicalResult FullyConnectedOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (data->empty())
+    return r.error() << "expects an input of rank at least 1";
+  int64_t n = getNumHidden();
+  Shape out;
+  int64_t k;
+  if (getFlatten()) {
+    k = product(ArrayRef<int64_t>(*data).drop_front());
+    out = {(*data)[0], n};
+  } else {
+    k = data->back();
+    out.assign(data->begin(), data->end() - 1);
+    out.push_back(n);
+  }
+  if (failed(r.assign(1, "weight", {n, k})))
+    return failure();
+  if (getBias() && failed(r.assign(2, "bias", {n})))
+    return failure();
+  return r.result(out);
+}
+
+LogicalResult ConvolutionOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  ArrayRef<int64_t> kernel = getKernel();
+  if (failed(checkSpatialRank(r, *data, kernel.size())))
+    return failure();
+  int64_t c = (*data)[1], g = getNumGroup(), f = getNumFilter();
+  if (g <= 0 || c % g != 0)
+    return r.error() << "num_group (" << g << ") must divide the input channels (" << c
+                     << ")";
+  Shape w{f, c / g};
+  w.append(kernel.begin(), kernel.end());
+  if (failed(r.assign(1, "weight", w)))
+    return failure();
+  if (getBias() && failed(r.assign(2, "bias", {f})))
+    return failure();
+  SmallVector<int64_t> s = getStrides(), d = getDilations(), p = getPads();
+  Shape out{(*data)[0], f};
+  for (size_t i = 0; i < kernel.size(); ++i) {
+    int64_t in = (*data)[i + 2] + 2 * p[i];
+    int64_t k = d[i] * (kernel[i] - 1) + 1;
+    if (k > in)
+      return r.error() << "dilated kernel size " << k << " exceeds padded input size "
+                       << in << " in spatial dimension " << i;
+    out.push_back((in - k) / s[i] + 1);
+  }
+  return r.result(out);
+}
+
+LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  ArrayRef<int64_t> kernel = getKernel();
+  if (failed(checkSpatialRank(r, *data, kernel.size())))
+    return failure();
+  int64_t c = (*data)[1], g = getNumGroup(), f = getNumFilter();
+  if (g <= 0 || c % g != 0)
+    return r.error() << "num_group (" << g << ") must divide the input channels (" << c
+                     << ")";
+  Shape w{c, f / g};
+  w.append(kernel.begin(), kernel.end());
+  if (failed(r.assign(1, "weight", w)))
+    return failure();
+  if (getBias() && failed(r.assign(2, "bias", {f})))
+    return failure();
+  ArrayRef<int64_t> spatial = ArrayRef<int64_t>(*data).drop_front(2);
+  SmallVector<int64_t> s = getStrides(), d = getDilations();
+  ArrayRef<int64_t> target = getTargetShape();
+  Shape out{(*data)[0], f};
+  for (size_t i = 0; i < kernel.size(); ++i) {
+    int64_t full = s[i] * (spatial[i] - 1) + d[i] * (kernel[i] - 1) + 1;
+    if (i < target.size() && target[i] > full)
+      return r.error() << "target_shape[" << i << "] (" << target[i]
+                       << ") is too big: the input allows at most " << full;
+  }
+  SmallVector<int64_t> p = getPads(spatial), a = getAdjs(spatial);
+  for (size_t i = 0; i < kernel.size(); ++i) {
+    int64_t o = s[i] * (spatial[i] - 1) + d[i] * (kernel[i] - 1) + 1 - 2 * p[i] + a[i];
+    if (o <= 0)
+      return r.error() << "output size " << o << " in spatial dimension " << i
+                       << " is not positive";
+    out.push_back(o);
+  }
+  return r.result(out);
+}
+
+LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (getGlobalPool()) {
+    if (data->size() < 3 || data->size() > 5)
+      return r.error() << "global pooling expects a rank-3, 4 or 5 input, got rank "
+                       << data->size();
+    Shape out{(*data)[0], (*data)[1]};
+    out.append(data->size() - 2, 1);
+    return r.result(out);
+  }
+  ArrayRef<int64_t> kernel = getKernel();
+  if (failed(checkSpatialRank(r, *data, kernel.size())))
+    return failure();
+  SmallVector<int64_t> s = getStrides(), p = getPads();
+  Shape out{(*data)[0], (*data)[1]};
+  for (size_t i = 0; i < kernel.size(); ++i) {
+    int64_t x = (*data)[i + 2];
+    int64_t in = x + 2 * p[i];
+    if (kernel[i] > in)
+      return r.error() << "kernel size " << kernel[i] << " exceeds padded input size "
+                       << in << " in spatial dimension " << i;
+    switch (getPoolingConvention()) {
+    case PoolingConvention::valid:
+      out.push_back((in - kernel[i]) / s[i] + 1);
+      break;
+    case PoolingConvention::full:
+      out.push_back((in - kernel[i] + s[i] - 1) / s[i] + 1);
+      break;
+    case PoolingConvention::same:
+      out.push_back((x + s[i] - 1) / s[i]);
+      break;
+    }
+  }
+  return r.result(out);
+}
+
+LogicalResult ActivationOp::inferShapes(ShapeInferenceState &state) {
+  return inferUnary(*this, state);
+}
+
+LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  // MXNet: gamma is [C] with C = axis 1, or [1] for a 1-D input.
+  if (getGamma()) {
+    int64_t c = data->size() >= 2 ? (*data)[1] : 1;
+    if (data->empty())
+      return r.error() << "prelu expects an input of rank at least 1";
+    if (failed(r.assign(1, "gamma", {c})))
+      return failure();
+  }
+  return r.result(*data);
+}
+
+LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto axis = r.axis(getAxis(), data->size());
+  if (failed(axis))
+    return failure();
+  int64_t c = (*data)[*axis];
+  static const char *names[] = {"gamma", "beta", "moving_mean", "moving_var"};
+  for (unsigned i = 0; i < 4; ++i)
+    if (failed(r.assign(i + 1, names[i], {c})))
+      return failure();
+  return r.result(*data);
+}
+
+LogicalResult LRNOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (data->size() < 2)
+    return r.error() << "expects an input with a channel axis (rank at least 2), got rank "
+                     << data->size();
+  return r.result(*data);
+}
+
+LogicalResult DropoutOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  for (int64_t a : getAxes())
+    if (failed(r.axis(a, data->size())))
+      return failure();
+  return r.result(*data);
+}
+
+LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (failed(r.assign(1, "weight", {(int64_t)getInputDim(), (int64_t)getOutputDim()})))
+    return failure();
+  Shape out = *data;
+  out.push_back((int64_t)getOutputDim());
+  return r.result(out);
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family and loss heads
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  ArrayRef<int64_t> d = *data;
+  // Class-id label shapes, the first being the one inferred when the label is
+  // unknown. MXNet also accepts (N, spatial) and (N, 1, spatial...) with
+  // multi_output; all three hold the same ids in the same order.
+  SmallVector<Shape, 3> classIds;
+  if (getMultiOutput()) {
+    if (d.size() < 2)
+      return r.error() << "multi_output expects an input of rank at least 2, got rank "
+                       << d.size();
+    Shape l2{d[0]};
+    l2.append(d.begin() + 2, d.end());
+    Shape l1{d[0], product(d.drop_front(2))};
+    Shape l3(d.begin(), d.end());
+    l3[1] = 1;
+    classIds = {l2, l1, l3};
+  } else if (getPreserveShape()) {
+    if (d.empty())
+      return r.error() << "expects an input of rank at least 1";
+    classIds.push_back(Shape(d.drop_back()));
+  } else {
+    if (d.empty())
+      return r.error() << "expects an input of rank at least 1";
+    classIds.push_back(Shape{d[0]});
+  }
+  if (!r.known(1)) {
+    (void)r.assign(1, "label", classIds.front());
+    return r.result(d);
+  }
+  ArrayRef<int64_t> label = *state.operands[1];
+  if (label == d || llvm::any_of(classIds, [&](const Shape &s) {
+        return ArrayRef<int64_t>(s) == label;
+      }))
+    return r.result(d);
+  return r.error() << "operand 'label' has shape " << formatShape(label)
+                   << " but the shape rule gives " << formatShape(classIds.front())
+                   << " (class ids) or " << formatShape(d) << " (probabilities)";
+}
+
+/// MXNet's RegressionOpShape: the label defaults to the data shape, except
+/// that an (N, 1) output takes an (N) label; a known label must agree on N and
+/// on the element count.
+static LogicalResult inferRegression(Operation *op, ShapeInferenceState &state) {
+  Rule r(op, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  ArrayRef<int64_t> d = *data;
+  if (d.empty())
+    return r.error() << "expects an input of rank at least 1";
+  if (!r.known(1)) {
+    if (d.size() == 2 && d[1] == 1)
+      (void)r.assign(1, "label", {d[0]});
+    else
+      (void)r.assign(1, "label", d);
+    return r.result(d);
+  }
+  ArrayRef<int64_t> l = *state.operands[1];
+  if (l.empty() || l[0] != d[0] || product(l) != product(d))
+    return r.error() << "operand 'label' has shape " << formatShape(l)
+                     << " but the shape rule needs the batch size " << d[0]
+                     << " and " << product(d) << " elements, as data "
+                     << formatShape(d);
+  return r.result(d);
+}
+
+LogicalResult LinearRegressionOutputOp::inferShapes(ShapeInferenceState &state) {
+  return inferRegression(*this, state);
+}
+LogicalResult LogisticRegressionOutputOp::inferShapes(ShapeInferenceState &state) {
+  return inferRegression(*this, state);
+}
+LogicalResult MAERegressionOutputOp::inferShapes(ShapeInferenceState &state) {
+  return inferRegression(*this, state);
+}
+
+template <typename SoftmaxLikeOp>
+static LogicalResult inferSoftmaxLike(SoftmaxLikeOp op, ShapeInferenceState &state) {
+  Rule r(op, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (failed(r.axis(op.getAxis(), data->size())))
+    return failure();
+  return r.result(*data);
+}
+
+LogicalResult SoftmaxOp::inferShapes(ShapeInferenceState &state) {
+  return inferSoftmaxLike(*this, state);
+}
+LogicalResult LogSoftmaxOp::inferShapes(ShapeInferenceState &state) {
+  return inferSoftmaxLike(*this, state);
+}
+
+LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  // MXNet's kernel insists on a spatial axis in channel mode.
+  if (getMode() == SoftmaxMode::channel && data->size() < 3)
+    return r.error() << "mode channel expects an input of rank at least 3, got rank "
+                     << data->size();
+  if (data->empty())
+    return r.error() << "expects an input of rank at least 1";
+  return r.result(*data);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+LogicalResult FlattenOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (data->empty())
+    return r.error() << "expects an input of rank at least 1";
+  return r.result({(*data)[0], product(ArrayRef<int64_t>(*data).drop_front())});
+}
+
+LogicalResult ReshapeOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto out = reshapeShape(r, getShape(), *data, getReverse());
+  if (failed(out))
+    return failure();
+  return r.result(*out);
+}
+
+LogicalResult TransposeOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  ArrayRef<int64_t> axes = getAxes();
+  Shape out;
+  if (axes.empty()) {
+    out.assign(data->rbegin(), data->rend());
+    return r.result(out);
+  }
+  if (axes.size() != data->size())
+    return r.error() << "transpose has " << axes.size() << " axes but the input has rank "
+                     << data->size();
+  for (int64_t a : axes) {
+    if (a < 0 || a >= (int64_t)data->size())
+      return r.error() << "transpose axes must be a permutation of [0, rank)";
+    out.push_back((*data)[a]);
+  }
+  return r.result(out);
+}
+
+LogicalResult ConcatOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  unsigned n = getNumOperands();
+  if (n == 0)
+    return r.error() << "concat needs at least one input";
+  auto first = r.need(0, "inputs #0");
+  if (failed(first))
+    return failure();
+  auto dim = r.axis(getDim(), first->size(), "dim");
+  if (failed(dim))
+    return failure();
+  Shape out = *first;
+  for (unsigned i = 1; i < n; ++i) {
+    std::string name = ("inputs #" + llvm::Twine(i)).str();
+    auto s = r.need(i, name);
+    if (failed(s))
+      return failure();
+    bool ok = s->size() == out.size();
+    for (size_t j = 0; ok && j < out.size(); ++j)
+      ok = j == (size_t)*dim || (*s)[j] == out[j];
+    if (!ok)
+      return r.error() << "operand '" << name << "' has shape " << formatShape(*s)
+                       << ", which does not match " << formatShape(*first)
+                       << " outside dim " << *dim;
+    out[*dim] += (*s)[*dim];
+  }
+  return r.result(out);
+}
+
+LogicalResult SplitOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto axis = r.axis(getAxis(), data->size());
+  if (failed(axis))
+    return failure();
+  int64_t n = getNumOutputs(), size = (*data)[*axis];
+  if (n <= 0 || size % n != 0)
+    return r.error() << "split: axis size " << size << " is not divisible by num_outputs "
+                     << n;
+  Shape part = *data;
+  if (getSqueezeAxis()) {
+    if (size != n)
+      return r.error() << "split: squeeze_axis needs parts of size 1, but axis size "
+                       << size << " is split into " << n;
+    part.erase(part.begin() + *axis);
+  } else {
+    part[*axis] = size / n;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    (void)r.result(part);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+#define KILN_SAME_SHAPE_BINARY(OP)                                                     \
+  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
+    return inferSameShape(*this, state, {"lhs", "rhs"});                               \
+  }
+KILN_SAME_SHAPE_BINARY(ElemwiseAddOp)
+KILN_SAME_SHAPE_BINARY(ElemwiseSubOp)
+KILN_SAME_SHAPE_BINARY(ElemwiseMulOp)
+KILN_SAME_SHAPE_BINARY(ElemwiseDivOp)
+#undef KILN_SAME_SHAPE_BINARY
+
+LogicalResult AddNOp::inferShapes(ShapeInferenceState &state) {
+  if (getNumOperands() == 0)
+    return emitOpError() << "add_n needs at least one input";
+  return inferSameShape(*this, state, {"inputs"});
+}
+
+#define KILN_UNARY(OP)                                                                 \
+  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
+    return inferUnary(*this, state);                                                   \
+  }
+KILN_UNARY(PlusScalarOp)
+KILN_UNARY(MinusScalarOp)
+KILN_UNARY(RMinusScalarOp)
+KILN_UNARY(MulScalarOp)
+KILN_UNARY(DivScalarOp)
+KILN_UNARY(RDivScalarOp)
+KILN_UNARY(PowerScalarOp)
+KILN_UNARY(RPowerScalarOp)
+KILN_UNARY(MaximumScalarOp)
+KILN_UNARY(MinimumScalarOp)
+#undef KILN_UNARY
+
+#define KILN_BROADCAST(OP)                                                             \
+  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
+    return inferBroadcast(*this, state);                                               \
+  }
+KILN_BROADCAST(BroadcastAddOp)
+KILN_BROADCAST(BroadcastSubOp)
+KILN_BROADCAST(BroadcastMulOp)
+KILN_BROADCAST(BroadcastDivOp)
+KILN_BROADCAST(BroadcastMaximumOp)
+KILN_BROADCAST(BroadcastMinimumOp)
+KILN_BROADCAST(BroadcastPowerOp)
+#undef KILN_BROADCAST
+
+LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  ArrayRef<int64_t> target = getShape();
+  auto bad = [&]() {
+    return r.error() << "broadcast_to: cannot broadcast " << formatShape(*data) << " to "
+                     << formatShape(target);
+  };
+  if (target.size() != data->size())
+    return bad();
+  Shape out;
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t x = (*data)[i], t = target[i];
+    if (t == 0) {
+      out.push_back(x);
+      continue;
+    }
+    if (x != t && x != 1)
+      return bad();
+    out.push_back(t);
+  }
+  return r.result(out);
+}
+
+LogicalResult SumOp::inferShapes(ShapeInferenceState &state) {
+  return inferReduce(*this, state);
+}
+LogicalResult MeanOp::inferShapes(ShapeInferenceState &state) {
+  return inferReduce(*this, state);
+}
+LogicalResult MaxOp::inferShapes(ShapeInferenceState &state) {
+  return inferReduce(*this, state);
+}
+LogicalResult MinOp::inferShapes(ShapeInferenceState &state) {
+  return inferReduce(*this, state);
+}
+
+//===----------------------------------------------------------------------===//
+// Shared entry points
+//===----------------------------------------------------------------------===//
+
+/// The static shape a value's type declares, if any.
+static std::optional<Shape> staticShapeOf(Type type) {
+  auto ranked = dyn_cast<RankedTensorType>(type);
+  if (!ranked || !ranked.hasStaticShape())
+    return std::nullopt;
+  return Shape(ranked.getShape().begin(), ranked.getShape().end());
+}
+
+LogicalResult kiln::graph::inferShapes(Operation *op, ShapeInferenceState &state) {
+  auto iface = dyn_cast<ShapeInferenceOpInterface>(op);
+  if (!iface)
+    return op->emitOpError() << "does not implement shape inference";
+  state.operands.clear();
+  state.results.clear();
+  for (Value v : op->getOperands())
+    state.operands.push_back(staticShapeOf(v.getType()));
+  return iface.inferShapes(state);
+}
+
+LogicalResult kiln::graph::checkResultShapes(Operation *op,
+                                             const ShapeInferenceState &state) {
+  if (state.results.size() != op->getNumResults())
+    return op->emitOpError() << "has " << op->getNumResults()
+                             << " results but the shape rule gives "
+                             << state.results.size();
+  for (auto [i, res] : llvm::enumerate(op->getResults())) {
+    auto ranked = dyn_cast<RankedTensorType>(res.getType());
+    if (!ranked)
+      continue;
+    ArrayRef<int64_t> declared = ranked.getShape();
+    ArrayRef<int64_t> inferred = state.results[i];
+    bool ok = declared.size() == inferred.size();
+    for (size_t j = 0; ok && j < declared.size(); ++j)
+      ok = ShapedType::isDynamic(declared[j]) || declared[j] == inferred[j];
+    if (!ok)
+      return op->emitOpError() << "result " << i << " has shape " << formatShape(declared)
+                               << " but the shape rule gives " << formatShape(inferred);
+  }
+  return success();
+}
+
+LogicalResult kiln::graph::verifyShapes(Operation *op) {
+  for (Value v : op->getOperands())
+    if (!staticShapeOf(v.getType()))
+      return success();
+  ShapeInferenceState state;
+  if (failed(inferShapes(op, state)))
+    return failure();
+  return checkResultShapes(op, state);
+}
