@@ -1,1 +1,44 @@
-// Placeholder: written by this file's owner.
+//===- MXNetGraph.cpp - MXNet symbol graphs in memory ---------------------===//
+
+#include "Import/MXNetGraph.h"
+
+#include "Import/MXNetAttrs.h"
+#include "kiln/Error.h"
+
+#include "runtime/io/File.h"
+
+namespace kiln::mx {
+
+int64_t numOutputs(const Node &node) {
+  if (node.isVariable())
+    return 1;
+  auto attr = [&](const char *key) -> const std::string * {
+    auto it = node.attrs.find(key);
+    return it == node.attrs.end() ? nullptr : &it->second;
+  };
+  std::string context = "node '" + node.name + "' attribute ";
+  if (node.op == "SliceChannel") {
+    const std::string *n = attr("num_outputs");
+    if (!n)
+      throw Error("SliceChannel node '" + node.name +
+                  "' is missing required attribute 'num_outputs'");
+    int64_t v = parseInt(*n, context + "'num_outputs'");
+    if (v < 1)
+      throw Error(context + "'num_outputs' must be at least 1, got '" + *n +
+                  "'");
+    return v;
+  }
+  // BatchNorm always has three outputs inside MXNet, but only the first is
+  // visible (and may be consumed) unless output_mean_var is set.
+  if (node.op == "BatchNorm") {
+    const std::string *v = attr("output_mean_var");
+    return v && parseBool(*v, context + "'output_mean_var'") ? 3 : 1;
+  }
+  return 1;
+}
+
+Graph loadSymbolFile(const std::string &path) {
+  return parseSymbolJSON(readFile(path), path);
+}
+
+} // namespace kiln::mx
