@@ -213,6 +213,8 @@ LogicalResult LRNOp::verify() {
   return verifyShapes(*this);
 }
 
+LogicalResult IdentityOp::verify() { return verifyShapes(*this); }
+
 LogicalResult DropoutOp::verify() {
   double p = getP().convertToDouble();
   // p = 1 would scale the survivors by 1/0.
@@ -407,6 +409,7 @@ KILN_INPLACE_0(LeakyReLUOp)
 KILN_INPLACE_0(BatchNormOp)
 KILN_INPLACE_0(DropoutOp)
 KILN_INPLACE_0(FlattenOp)
+KILN_INPLACE_0(IdentityOp)
 KILN_INPLACE_0(ReshapeOp)
 KILN_INPLACE_0(AddNOp)
 KILN_INPLACE_0(ElemwiseAddOp)

@@ -455,6 +455,22 @@ def Graph_FlattenOp : Graph_Op<"flatten",
   let results = (outs Graph_Tensor:$output);
 }
 
+def Graph_IdentityOp : Graph_Op<"identity",
+    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet identity / _copy: the input, unchanged";
+  let description = [{
+    MXNet writes `mx.sym.identity` as `_copy` (ResNet's scripts open with
+    one). The result equals the input.
+
+    Example:
+    ```mlir
+    %y = graph.identity %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data);
+  let results = (outs Graph_Tensor:$output);
+}
+
 def Graph_ReshapeOp : Graph_Op<"reshape",
     [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "MXNet Reshape with its special codes 0, −1, −2, −3, −4";

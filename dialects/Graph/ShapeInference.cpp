@@ -471,6 +471,14 @@ LogicalResult LRNOp::inferShapes(ShapeInferenceState &state) {
   return r.result(*data);
 }
 
+LogicalResult IdentityOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  return r.result(*data);
+}
+
 LogicalResult DropoutOp::inferShapes(ShapeInferenceState &state) {
   Rule r(*this, state);
   auto data = r.need(0, "data");

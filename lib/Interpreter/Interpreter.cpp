@@ -1,1 +1,1345 @@
-// Placeholder: written by this file's owner.
+//===- Interpreter.cpp - Reference interpreter for the graph dialect ------===//
+//
+// Straightforward loops in double precision, one function per op. Where a
+// semantic choice exists it follows MXNet 1.x (SPEC §2.3); the reasons are
+// noted next to the code. Output shapes come from the (static) result types;
+// each op still checks what it needs to index its operands safely, so bad IR
+// raises kiln::Error instead of reading out of bounds.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Interpreter/Interpreter.h"
+
+#include "Graph/GraphOps.h"
+#include "kiln/Error.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Location.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+
+using namespace mlir;
+namespace g = kiln::graph;
+
+namespace kiln::ref {
+namespace {
+
+using Shape = std::vector<int64_t>;
+using Index = llvm::SmallVector<int64_t, 6>;
+
+//===----------------------------------------------------------------------===//
+// Shapes and indices
+//===----------------------------------------------------------------------===//
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// "(2, 3)" / "(3,)", as MXNet prints shapes.
+std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+/// Calls fn(index, flat) for every multi-index of `shape` in row-major order,
+/// so `flat` is the index's position in a row-major buffer.
+template <typename Fn>
+void forEachIndex(llvm::ArrayRef<int64_t> shape, Fn &&fn) {
+  int64_t n = numElements(shape);
+  Index idx(shape.size(), 0);
+  for (int64_t flat = 0; flat < n; ++flat) {
+    fn(static_cast<const Index &>(idx), flat);
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+}
+
+int64_t flatIndex(llvm::ArrayRef<int64_t> idx, llvm::ArrayRef<int64_t> shape) {
+  int64_t flat = 0;
+  for (size_t d = 0; d < shape.size(); ++d)
+    flat = flat * shape[d] + idx[d];
+  return flat;
+}
+
+/// The product of shape[begin, end): the "outer"/"inner" extents that turn an
+/// op along one axis into a loop over a 3-D (outer, axis, inner) view.
+int64_t extent(llvm::ArrayRef<int64_t> shape, size_t begin, size_t end) {
+  int64_t n = 1;
+  for (size_t d = begin; d < end; ++d)
+    n *= shape[d];
+  return n;
+}
+
+/// NumPy broadcasting (shapes aligned from the right, size-1 dims repeat):
+/// whether an operand of shape `in` broadcasts to `out`.
+bool broadcastsTo(llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> out) {
+  if (in.size() > out.size())
+    return false;
+  size_t off = out.size() - in.size();
+  for (size_t d = 0; d < in.size(); ++d)
+    if (in[d] != 1 && in[d] != out[off + d])
+      return false;
+  return true;
+}
+
+/// The flat index into a broadcast operand of shape `in` that supplies the
+/// element at result multi-index `outIdx`. Shared by every broadcasting op.
+int64_t broadcastSource(llvm::ArrayRef<int64_t> outIdx,
+                        llvm::ArrayRef<int64_t> in) {
+  size_t off = outIdx.size() - in.size();
+  int64_t flat = 0;
+  for (size_t d = 0; d < in.size(); ++d)
+    flat = flat * in[d] + (in[d] == 1 ? 0 : outIdx[off + d]);
+  return flat;
+}
+
+//===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+/// "node 'conv1' (graph.convolution)": nodes carry their MXNet name as a
+/// NameLoc; anything else prints the location as is.
+std::string describe(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    os << "node '" << name.getName().getValue() << "'";
+  else {
+    os << "node at ";
+    op->getLoc().print(os);
+  }
+  os << " (" << op->getName().getStringRef() << ")";
+  return s;
+}
+
+[[noreturn]] void fail(Operation *op, const std::string &msg) {
+  throw Error(describe(op) + ": " + msg);
+}
+
+double toDouble(const llvm::APFloat &f) {
+  bool losesInfo = false;
+  llvm::APFloat d = f;
+  d.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
+            &losesInfo);
+  return d.convertToDouble();
+}
+
+int64_t normalizeAxis(Operation *op, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    fail(op, "axis " + std::to_string(axis) + " is out of range for rank " +
+                 std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// An empty stride/dilate/pad attribute means MXNet's default in every
+/// spatial dimension; otherwise it must have one entry per kernel dimension.
+Shape expandAttr(Operation *op, const char *what, llvm::ArrayRef<int64_t> v,
+                 size_t n, int64_t dflt) {
+  if (v.empty())
+    return Shape(n, dflt);
+  if (v.size() != n)
+    fail(op, std::string(what) + " has " + std::to_string(v.size()) +
+                 " entries but the kernel has " + std::to_string(n));
+  return Shape(v.begin(), v.end());
+}
+
+/// Softmax or log-softmax over the middle axis of an (outer, n, inner) view.
+void softmax3D(const std::vector<double> &x, std::vector<double> &y,
+               int64_t outer, int64_t n, int64_t inner, double temperature,
+               bool log) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
+      // Subtracting the max keeps exp() finite; the result is unchanged.
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < n; ++j)
+        mx = std::max(mx, x[at(j)] / temperature);
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        sum += std::exp(x[at(j)] / temperature - mx);
+      for (int64_t j = 0; j < n; ++j) {
+        double z = x[at(j)] / temperature - mx;
+        y[at(j)] = log ? z - std::log(sum) : std::exp(z) / sum;
+      }
+    }
+}
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+//===----------------------------------------------------------------------===//
+// The interpreter
+//===----------------------------------------------------------------------===//
+
+class Interpreter {
+public:
+  Interpreter(func::FuncOp fn, const Options &opts)
+      : fn(fn), opts(opts), rng(opts.seed) {}
+
+  Result run(const std::vector<Array> &args);
+
+private:
+  func::FuncOp fn;
+  const Options &opts;
+  std::mt19937_64 rng;
+  Result result;
+  llvm::DenseMap<Value, Array> values;
+
+  /// Uniform in [0, 1), built from raw engine bits: std::uniform_real_-
+  /// distribution is implementation-defined, and runs must be reproducible
+  /// across standard libraries.
+  double uniform() { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+  void checkArguments(const std::vector<Array> &args);
+  const Array &get(Operation *op, Value v);
+  Shape resultShape(Operation *op, unsigned i = 0);
+  Array makeResult(Operation *op, unsigned i = 0);
+  void exec(Operation *op);
+  void recordAuxUpdate(Value arg, Array value);
+
+  // Layers.
+  Array fullyConnected(g::FullyConnectedOp op);
+  Array convolution(g::ConvolutionOp op);
+  Array deconvolution(g::DeconvolutionOp op);
+  Array pooling(g::PoolingOp op);
+  Array activation(g::ActivationOp op);
+  Array leakyRelu(g::LeakyReLUOp op);
+  Array batchNorm(g::BatchNormOp op);
+  Array lrn(g::LRNOp op);
+  Array dropout(g::DropoutOp op);
+  Array embedding(g::EmbeddingOp op);
+  // Softmax family and loss heads.
+  Array softmaxOutput(g::SoftmaxOutputOp op);
+  Array softmaxAlong(Operation *op, Value data, int64_t axis,
+                     double temperature, bool log);
+  Array softmaxActivation(g::SoftmaxActivationOp op);
+  Array unary(Operation *op, Value data, const std::function<double(double)> &f);
+  // Shape manipulation.
+  Array copyData(Operation *op, Value data);
+  Array transpose(g::TransposeOp op);
+  Array concat(g::ConcatOp op);
+  void split(g::SplitOp op);
+  // Arithmetic.
+  Array elemwise(Operation *op, Value lhs, Value rhs,
+                 const std::function<double(double, double)> &f);
+  Array addN(g::AddNOp op);
+  Array broadcastBinary(Operation *op, Value lhs, Value rhs,
+                        const std::function<double(double, double)> &f);
+  Array broadcastTo(g::BroadcastToOp op);
+  enum class ReduceKind { Sum, Mean, Max, Min };
+  Array reduce(Operation *op, Value data,
+               std::optional<llvm::ArrayRef<int64_t>> axis, bool exclude,
+               ReduceKind kind);
+};
+
+void Interpreter::checkArguments(const std::vector<Array> &args) {
+  FunctionType type = fn.getFunctionType();
+  std::string fname = "function '" + fn.getSymName().str() + "'";
+  if (args.size() != type.getNumInputs())
+    throw Error(fname + " takes " + std::to_string(type.getNumInputs()) +
+                " arguments, got " + std::to_string(args.size()));
+  for (unsigned i = 0; i < args.size(); ++i) {
+    std::string what = fname + ", argument #" + std::to_string(i);
+    if (auto name = dyn_cast<NameLoc>(fn.getArgument(i).getLoc()))
+      what += " ('" + name.getName().getValue().str() + "')";
+    const Array &a = args[i];
+    if (static_cast<int64_t>(a.data.size()) != a.size())
+      throw Error(what + ": " + std::to_string(a.data.size()) +
+                  " values do not fill shape " + shapeStr(a.shape));
+    auto ranked = dyn_cast<RankedTensorType>(type.getInput(i));
+    if (!ranked) {
+      if (!isa<TensorType>(type.getInput(i)))
+        throw Error(what + ": not a tensor");
+      continue; // Unranked: any shape is acceptable.
+    }
+    bool ok = ranked.getRank() == static_cast<int64_t>(a.shape.size());
+    for (int64_t d = 0; ok && d < ranked.getRank(); ++d)
+      ok = ranked.isDynamicDim(d) || ranked.getDimSize(d) == a.shape[d];
+    if (!ok) {
+      std::string want;
+      llvm::raw_string_ostream os(want);
+      os << ranked;
+      throw Error(what + ": has shape " + shapeStr(a.shape) +
+                  " but the function expects " + want);
+    }
+  }
+}
+
+const Array &Interpreter::get(Operation *op, Value v) {
+  auto it = values.find(v);
+  if (it == values.end())
+    fail(op, "operand has no value (it is not defined in the function body)");
+  return it->second;
+}
+
+Shape Interpreter::resultShape(Operation *op, unsigned i) {
+  auto type = dyn_cast<RankedTensorType>(op->getResult(i).getType());
+  if (!type || !type.hasStaticShape()) {
+    std::string t;
+    llvm::raw_string_ostream os(t);
+    os << op->getResult(i).getType();
+    fail(op, "result #" + std::to_string(i) + " has type " + t +
+                 "; the interpreter needs static shapes (run shape inference "
+                 "first)");
+  }
+  return Shape(type.getShape().begin(), type.getShape().end());
+}
+
+Array Interpreter::makeResult(Operation *op, unsigned i) {
+  Array a;
+  a.shape = resultShape(op, i);
+  a.data.assign(a.size(), 0.0);
+  return a;
+}
+
+void Interpreter::recordAuxUpdate(Value arg, Array value) {
+  auto ba = dyn_cast<BlockArgument>(arg);
+  if (!ba || ba.getOwner() != &fn.getBody().front())
+    return;
+  result.updatedArgs[ba.getArgNumber()] = std::move(value);
+}
+
+Result Interpreter::run(const std::vector<Array> &args) {
+  if (fn.isExternal())
+    throw Error("function '" + fn.getSymName().str() + "' has no body");
+  if (!fn.getBody().hasOneBlock())
+    throw Error("function '" + fn.getSymName().str() +
+                "' has more than one block; graph functions have one");
+  checkArguments(args);
+  Block &body = fn.getBody().front();
+  for (unsigned i = 0; i < args.size(); ++i)
+    values[body.getArgument(i)] = args[i];
+
+  for (Operation &op : body) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        result.outputs.push_back(get(&op, v));
+      return std::move(result);
+    }
+    exec(&op);
+  }
+  throw Error("function '" + fn.getSymName().str() + "' has no func.return");
+}
+
+void Interpreter::exec(Operation *op) {
+  auto scalar = [&](auto sop, std::function<double(double, double)> f) {
+    double s = toDouble(sop.getScalar());
+    return unary(sop, sop.getData(), [&](double x) { return f(x, s); });
+  };
+  using R = ReduceKind;
+  auto reduceOp = [&](auto rop, R kind) {
+    return reduce(rop, rop.getData(), rop.getAxis(), rop.getExclude(), kind);
+  };
+  auto bin = [&](auto bop, std::function<double(double, double)> f) {
+    return broadcastBinary(bop, bop.getLhs(), bop.getRhs(), f);
+  };
+  auto ew = [&](auto eop, std::function<double(double, double)> f) {
+    return elemwise(eop, eop.getLhs(), eop.getRhs(), f);
+  };
+
+  // Split is the one op with several results; it stores them itself.
+  if (auto s = dyn_cast<g::SplitOp>(op))
+    return split(s);
+
+  Array out =
+      llvm::TypeSwitch<Operation *, Array>(op)
+          .Case([&](g::FullyConnectedOp o) { return fullyConnected(o); })
+          .Case([&](g::ConvolutionOp o) { return convolution(o); })
+          .Case([&](g::DeconvolutionOp o) { return deconvolution(o); })
+          .Case([&](g::PoolingOp o) { return pooling(o); })
+          .Case([&](g::ActivationOp o) { return activation(o); })
+          .Case([&](g::LeakyReLUOp o) { return leakyRelu(o); })
+          .Case([&](g::BatchNormOp o) { return batchNorm(o); })
+          .Case([&](g::LRNOp o) { return lrn(o); })
+          .Case([&](g::DropoutOp o) { return dropout(o); })
+          .Case([&](g::EmbeddingOp o) { return embedding(o); })
+          .Case([&](g::SoftmaxOutputOp o) { return softmaxOutput(o); })
+          .Case([&](g::LinearRegressionOutputOp o) {
+            return unary(o, o.getData(), [](double x) { return x; });
+          })
+          .Case([&](g::LogisticRegressionOutputOp o) {
+            return unary(o, o.getData(), sigmoid);
+          })
+          .Case([&](g::MAERegressionOutputOp o) {
+            return unary(o, o.getData(), [](double x) { return x; });
+          })
+          .Case([&](g::SoftmaxOp o) {
+            auto t = o.getTemperature();
+            return softmaxAlong(o, o.getData(), static_cast<int64_t>(o.getAxis()),
+                                t ? toDouble(*t) : 1.0, /*log=*/false);
+          })
+          .Case([&](g::LogSoftmaxOp o) {
+            auto t = o.getTemperature();
+            return softmaxAlong(o, o.getData(), static_cast<int64_t>(o.getAxis()),
+                                t ? toDouble(*t) : 1.0, /*log=*/true);
+          })
+          .Case([&](g::SoftmaxActivationOp o) { return softmaxActivation(o); })
+          .Case([&](g::FlattenOp o) { return copyData(o, o.getData()); })
+          .Case([&](g::IdentityOp o) { return copyData(o, o.getData()); })
+          .Case([&](g::ReshapeOp o) { return copyData(o, o.getData()); })
+          .Case([&](g::TransposeOp o) { return transpose(o); })
+          .Case([&](g::ConcatOp o) { return concat(o); })
+          .Case([&](g::ElemwiseAddOp o) {
+            return ew(o, [](double a, double b) { return a + b; });
+          })
+          .Case([&](g::ElemwiseSubOp o) {
+            return ew(o, [](double a, double b) { return a - b; });
+          })
+          .Case([&](g::ElemwiseMulOp o) {
+            return ew(o, [](double a, double b) { return a * b; });
+          })
+          .Case([&](g::ElemwiseDivOp o) {
+            return ew(o, [](double a, double b) { return a / b; });
+          })
+          .Case([&](g::AddNOp o) { return addN(o); })
+          .Case([&](g::PlusScalarOp o) {
+            return scalar(o, [](double x, double s) { return x + s; });
+          })
+          .Case([&](g::MinusScalarOp o) {
+            return scalar(o, [](double x, double s) { return x - s; });
+          })
+          .Case([&](g::RMinusScalarOp o) {
+            return scalar(o, [](double x, double s) { return s - x; });
+          })
+          .Case([&](g::MulScalarOp o) {
+            return scalar(o, [](double x, double s) { return x * s; });
+          })
+          .Case([&](g::DivScalarOp o) {
+            return scalar(o, [](double x, double s) { return x / s; });
+          })
+          .Case([&](g::RDivScalarOp o) {
+            return scalar(o, [](double x, double s) { return s / x; });
+          })
+          .Case([&](g::PowerScalarOp o) {
+            return scalar(o, [](double x, double s) { return std::pow(x, s); });
+          })
+          .Case([&](g::RPowerScalarOp o) {
+            return scalar(o, [](double x, double s) { return std::pow(s, x); });
+          })
+          .Case([&](g::MaximumScalarOp o) {
+            return scalar(o, [](double x, double s) { return std::max(x, s); });
+          })
+          .Case([&](g::MinimumScalarOp o) {
+            return scalar(o, [](double x, double s) { return std::min(x, s); });
+          })
+          .Case([&](g::BroadcastAddOp o) {
+            return bin(o, [](double a, double b) { return a + b; });
+          })
+          .Case([&](g::BroadcastSubOp o) {
+            return bin(o, [](double a, double b) { return a - b; });
+          })
+          .Case([&](g::BroadcastMulOp o) {
+            return bin(o, [](double a, double b) { return a * b; });
+          })
+          .Case([&](g::BroadcastDivOp o) {
+            return bin(o, [](double a, double b) { return a / b; });
+          })
+          .Case([&](g::BroadcastMaximumOp o) {
+            return bin(o, [](double a, double b) { return std::max(a, b); });
+          })
+          .Case([&](g::BroadcastMinimumOp o) {
+            return bin(o, [](double a, double b) { return std::min(a, b); });
+          })
+          .Case([&](g::BroadcastPowerOp o) {
+            return bin(o, [](double a, double b) { return std::pow(a, b); });
+          })
+          .Case([&](g::BroadcastToOp o) { return broadcastTo(o); })
+          .Case([&](g::SumOp o) { return reduceOp(o, R::Sum); })
+          .Case([&](g::MeanOp o) { return reduceOp(o, R::Mean); })
+          .Case([&](g::MaxOp o) { return reduceOp(o, R::Max); })
+          .Case([&](g::MinOp o) { return reduceOp(o, R::Min); })
+          .Default([&](Operation *o) -> Array {
+            fail(o, "operation is not supported by the reference interpreter");
+          });
+  if (op->getNumResults() != 1)
+    fail(op, "expected one result");
+  values[op->getResult(0)] = std::move(out);
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+Array Interpreter::fullyConnected(g::FullyConnectedOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &w = get(op, op.getWeight());
+  if (x.shape.empty())
+    fail(op, "data must have rank >= 1");
+  // flatten=True collapses everything after the batch axis; otherwise the
+  // layer applies to the last axis and every leading axis is a batch axis.
+  int64_t rows = op.getFlatten() ? x.shape[0]
+                                 : extent(x.shape, 0, x.shape.size() - 1);
+  int64_t k = x.size() / std::max<int64_t>(rows, 1);
+  int64_t n = static_cast<int64_t>(op.getNumHidden());
+  if (w.shape != Shape{n, k})
+    fail(op, "weight has shape " + shapeStr(w.shape) + ", expected " +
+                 shapeStr({n, k}));
+  const Array *b = nullptr;
+  if (Value bias = op.getBias()) {
+    b = &get(op, bias);
+    if (b->shape != Shape{n})
+      fail(op, "bias has shape " + shapeStr(b->shape) + ", expected " +
+                   shapeStr({n}));
+  }
+  Array out = makeResult(op);
+  if (out.size() != rows * n)
+    fail(op, "result shape " + shapeStr(out.shape) + " does not hold " +
+                 std::to_string(rows) + " x " + std::to_string(n) + " values");
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = b ? b->data[j] : 0.0;
+      for (int64_t i = 0; i < k; ++i)
+        acc += x.data[r * k + i] * w.data[j * k + i];
+      out.data[r * n + j] = acc;
+    }
+  return out;
+}
+
+Array Interpreter::convolution(g::ConvolutionOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &w = get(op, op.getWeight());
+  llvm::ArrayRef<int64_t> kernel = op.getKernel();
+  size_t nsp = kernel.size();
+  if (nsp < 1 || nsp > 3 || x.shape.size() != nsp + 2)
+    fail(op, "data of shape " + shapeStr(x.shape) + " does not fit a " +
+                 std::to_string(nsp) + "-D kernel");
+  Shape stride = expandAttr(op, "stride", op.getStride(), nsp, 1);
+  Shape dilate = expandAttr(op, "dilate", op.getDilate(), nsp, 1);
+  Shape pad = expandAttr(op, "pad", op.getPad(), nsp, 0);
+  int64_t batch = x.shape[0], c = x.shape[1];
+  int64_t f = static_cast<int64_t>(op.getNumFilter());
+  int64_t groups = static_cast<int64_t>(op.getNumGroup());
+  if (groups < 1 || c % groups || f % groups)
+    fail(op, "num_group " + std::to_string(groups) +
+                 " must divide the channels (" + std::to_string(c) +
+                 ") and num_filter (" + std::to_string(f) + ")");
+  int64_t cg = c / groups, fg = f / groups;
+  Shape wantW = {f, cg};
+  wantW.insert(wantW.end(), kernel.begin(), kernel.end());
+  if (w.shape != wantW)
+    fail(op, "weight has shape " + shapeStr(w.shape) + ", expected " +
+                 shapeStr(wantW));
+  Shape wantOut = {batch, f};
+  for (size_t d = 0; d < nsp; ++d)
+    wantOut.push_back((x.shape[d + 2] + 2 * pad[d] - dilate[d] * (kernel[d] - 1) -
+                       1) / stride[d] + 1);
+  Array out = makeResult(op);
+  if (out.shape != wantOut)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from " +
+                 shapeStr(wantOut));
+  const Array *b = nullptr;
+  if (Value bias = op.getBias()) {
+    b = &get(op, bias);
+    if (b->shape != Shape{f})
+      fail(op, "bias has shape " + shapeStr(b->shape) + ", expected " +
+                   shapeStr({f}));
+  }
+
+  Index pos(nsp);
+  forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
+    int64_t n = o[0], oc = o[1], group = oc / fg;
+    double acc = b ? b->data[oc] : 0.0;
+    for (int64_t ic = 0; ic < cg; ++ic)
+      forEachIndex(kernel, [&](const Index &k, int64_t kflat) {
+        // Input position tapped by kernel offset k; zero padding outside.
+        for (size_t d = 0; d < nsp; ++d) {
+          pos[d] = o[d + 2] * stride[d] - pad[d] + k[d] * dilate[d];
+          if (pos[d] < 0 || pos[d] >= x.shape[d + 2])
+            return;
+        }
+        int64_t xi = n * c + group * cg + ic;
+        for (size_t d = 0; d < nsp; ++d)
+          xi = xi * x.shape[d + 2] + pos[d];
+        acc += x.data[xi] * w.data[(oc * cg + ic) * numElements(kernel) + kflat];
+      });
+    out.data[flat] = acc;
+  });
+  return out;
+}
+
+Array Interpreter::deconvolution(g::DeconvolutionOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &w = get(op, op.getWeight());
+  llvm::ArrayRef<int64_t> kernel = op.getKernel();
+  size_t nsp = kernel.size();
+  if (nsp < 1 || nsp > 3 || x.shape.size() != nsp + 2)
+    fail(op, "data of shape " + shapeStr(x.shape) + " does not fit a " +
+                 std::to_string(nsp) + "-D kernel");
+  Shape stride = expandAttr(op, "stride", op.getStride(), nsp, 1);
+  Shape dilate = expandAttr(op, "dilate", op.getDilate(), nsp, 1);
+  Shape pad, adj;
+  llvm::ArrayRef<int64_t> target = op.getTargetShape();
+  bool useTarget = llvm::any_of(target, [](int64_t t) { return t != 0; });
+  if (useTarget) {
+    // MXNet derives pad and adj from target_shape: the unpadded output
+    // s(x−1)+d(k−1)+1 exceeds the target by `total`; pad takes half of it
+    // (rounded up) from each side and adj gives back the odd one.
+    if (target.size() != nsp)
+      fail(op, "target_shape has " + std::to_string(target.size()) +
+                   " entries but the kernel has " + std::to_string(nsp));
+    for (size_t d = 0; d < nsp; ++d) {
+      int64_t full = stride[d] * (x.shape[d + 2] - 1) +
+                     dilate[d] * (kernel[d] - 1) + 1;
+      int64_t total = full - target[d];
+      if (total < 0)
+        fail(op, "target_shape " + shapeStr(target) + " is too big");
+      adj.push_back(total % 2);
+      pad.push_back((total + 1) / 2);
+    }
+  } else {
+    pad = expandAttr(op, "pad", op.getPad(), nsp, 0);
+    adj = expandAttr(op, "adj", op.getAdj(), nsp, 0);
+  }
+  int64_t batch = x.shape[0], c = x.shape[1];
+  int64_t f = static_cast<int64_t>(op.getNumFilter());
+  int64_t groups = static_cast<int64_t>(op.getNumGroup());
+  if (groups < 1 || c % groups || f % groups)
+    fail(op, "num_group " + std::to_string(groups) +
+                 " must divide the channels (" + std::to_string(c) +
+                 ") and num_filter (" + std::to_string(f) + ")");
+  int64_t cg = c / groups, fg = f / groups;
+  Shape wantW = {c, fg};
+  wantW.insert(wantW.end(), kernel.begin(), kernel.end());
+  if (w.shape != wantW)
+    fail(op, "weight has shape " + shapeStr(w.shape) + ", expected " +
+                 shapeStr(wantW));
+  Shape wantOut = {batch, f};
+  for (size_t d = 0; d < nsp; ++d)
+    wantOut.push_back(stride[d] * (x.shape[d + 2] - 1) +
+                      dilate[d] * (kernel[d] - 1) + 1 - 2 * pad[d] + adj[d]);
+  Array out = makeResult(op);
+  if (out.shape != wantOut)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from " +
+                 shapeStr(wantOut));
+
+  // Scatter form: each input element spreads weight·x over the outputs its
+  // kernel window covers, exactly the transpose of Convolution's gather.
+  int64_t ksize = numElements(kernel);
+  Index pos(nsp);
+  forEachIndex(x.shape, [&](const Index &i, int64_t xflat) {
+    int64_t n = i[0], ic = i[1], group = ic / cg;
+    double xv = x.data[xflat];
+    for (int64_t j = 0; j < fg; ++j) {
+      int64_t oc = group * fg + j;
+      forEachIndex(kernel, [&](const Index &k, int64_t kflat) {
+        for (size_t d = 0; d < nsp; ++d) {
+          pos[d] = i[d + 2] * stride[d] - pad[d] + k[d] * dilate[d];
+          if (pos[d] < 0 || pos[d] >= out.shape[d + 2])
+            return;
+        }
+        int64_t oi = n * f + oc;
+        for (size_t d = 0; d < nsp; ++d)
+          oi = oi * out.shape[d + 2] + pos[d];
+        out.data[oi] += xv * w.data[(ic * fg + j) * ksize + kflat];
+      });
+    }
+  });
+  if (Value bias = op.getBias()) {
+    const Array &b = get(op, bias);
+    if (b.shape != Shape{f})
+      fail(op, "bias has shape " + shapeStr(b.shape) + ", expected " +
+                   shapeStr({f}));
+    int64_t inner = extent(out.shape, 2, out.shape.size());
+    for (int64_t i = 0; i < out.size(); ++i)
+      out.data[i] += b.data[(i / inner) % f];
+  }
+  return out;
+}
+
+Array Interpreter::pooling(g::PoolingOp op) {
+  const Array &x = get(op, op.getData());
+  if (x.shape.size() < 3 || x.shape.size() > 5)
+    fail(op, "data must be 3-D, 4-D or 5-D (N, C, spatial...), got " +
+                 shapeStr(x.shape));
+  size_t nsp = x.shape.size() - 2;
+  Shape spatial(x.shape.begin() + 2, x.shape.end());
+  Array out = makeResult(op);
+  if (out.shape.size() != x.shape.size() || out.shape[0] != x.shape[0] ||
+      out.shape[1] != x.shape[1])
+    fail(op, "result shape " + shapeStr(out.shape) +
+                 " does not match data shape " + shapeStr(x.shape));
+  Shape outSpatial(out.shape.begin() + 2, out.shape.end());
+
+  Shape kernel, stride, padBefore, padAfter;
+  g::PoolingConvention conv = op.getPoolingConvention();
+  if (op.getGlobalPool()) {
+    // Global pooling ignores kernel, stride and pad: one window per plane.
+    kernel = spatial;
+    stride.assign(nsp, 1);
+    padBefore.assign(nsp, 0);
+    padAfter.assign(nsp, 0);
+    conv = g::PoolingConvention::valid;
+  } else {
+    llvm::ArrayRef<int64_t> k = op.getKernel();
+    if (k.size() != nsp)
+      fail(op, "kernel has " + std::to_string(k.size()) +
+                   " entries for data of shape " + shapeStr(x.shape));
+    kernel.assign(k.begin(), k.end());
+    stride = expandAttr(op, "stride", op.getStride(), nsp, 1);
+    padBefore = expandAttr(op, "pad", op.getPad(), nsp, 0);
+    padAfter = padBefore;
+  }
+
+  Shape want(nsp);
+  for (size_t d = 0; d < nsp; ++d) {
+    int64_t span = spatial[d] + 2 * padBefore[d] - kernel[d];
+    switch (conv) {
+    case g::PoolingConvention::valid:
+      want[d] = span / stride[d] + 1;
+      break;
+    case g::PoolingConvention::full:
+      want[d] = (span + stride[d] - 1) / stride[d] + 1;
+      break;
+    case g::PoolingConvention::same: {
+      // 'same': ceil(x/s) windows; the padding needed to fit them is split
+      // evenly, the odd element going after (TensorFlow's SAME rule).
+      want[d] = (spatial[d] + 2 * padBefore[d] + stride[d] - 1) / stride[d];
+      int64_t total =
+          std::max<int64_t>(0, (want[d] - 1) * stride[d] + kernel[d] - spatial[d]);
+      padBefore[d] = total / 2;
+      padAfter[d] = total - total / 2;
+      break;
+    }
+    }
+  }
+  if (outSpatial != want)
+    fail(op, "result shape " + shapeStr(out.shape) +
+                 " does not match the pooling geometry (expected spatial " +
+                 shapeStr(want) + ")");
+
+  g::PoolType type = op.getPoolType();
+  double p = static_cast<double>(op.getPValue());
+  bool includePad = op.getCountIncludePad();
+  Index lo(nsp), hi(nsp);
+  forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
+    // The window starts at o·s − p and is clipped to the padded input
+    // [−p, x + p) (so a 'full' window hanging past the padding shrinks but
+    // is never dropped); `padded` counts it for count_include_pad, then it
+    // is clipped again to the real input for the values it reads.
+    int64_t padded = 1, real = 1;
+    for (size_t d = 0; d < nsp; ++d) {
+      int64_t start = o[d + 2] * stride[d] - padBefore[d];
+      int64_t end = std::min(start + kernel[d], spatial[d] + padAfter[d]);
+      padded *= std::max<int64_t>(0, end - start);
+      lo[d] = std::max<int64_t>(start, 0);
+      hi[d] = std::min(end, spatial[d]);
+      real *= std::max<int64_t>(0, hi[d] - lo[d]);
+    }
+    // Max pooling treats padding as the lowest float, so an all-padding
+    // window yields it (as MXNet's CPU kernel does).
+    double acc = type == g::PoolType::max
+                     ? static_cast<double>(std::numeric_limits<float>::lowest())
+                     : 0.0;
+    if (real > 0) {
+      Shape window(nsp);
+      for (size_t d = 0; d < nsp; ++d)
+        window[d] = hi[d] - lo[d];
+      forEachIndex(window, [&](const Index &wi, int64_t) {
+        int64_t xi = o[0] * x.shape[1] + o[1];
+        for (size_t d = 0; d < nsp; ++d)
+          xi = xi * spatial[d] + lo[d] + wi[d];
+        double v = x.data[xi];
+        switch (type) {
+        case g::PoolType::max:
+          acc = std::max(acc, v);
+          break;
+        case g::PoolType::avg:
+        case g::PoolType::sum:
+          acc += v;
+          break;
+        case g::PoolType::lp:
+          acc += std::pow(v, p);
+          break;
+        }
+      });
+    }
+    if (type == g::PoolType::avg)
+      acc /= static_cast<double>(includePad ? padded : real);
+    else if (type == g::PoolType::lp)
+      acc = p == 1 ? acc : p == 2 ? std::sqrt(acc) : std::pow(acc, 1.0 / p);
+    out.data[flat] = acc;
+  });
+  return out;
+}
+
+Array Interpreter::activation(g::ActivationOp op) {
+  std::function<double(double)> f;
+  switch (op.getActType()) {
+  case g::ActType::relu:
+    f = [](double x) { return x > 0 ? x : 0.0; };
+    break;
+  case g::ActType::sigmoid:
+    f = sigmoid;
+    break;
+  case g::ActType::tanh:
+    f = [](double x) { return std::tanh(x); };
+    break;
+  case g::ActType::softrelu:
+    // log(1 + eˣ), written so that large |x| neither overflows nor loses x.
+    f = [](double x) {
+      return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    };
+    break;
+  case g::ActType::softsign:
+    f = [](double x) { return x / (1 + std::fabs(x)); };
+    break;
+  }
+  return unary(op, op.getData(), f);
+}
+
+Array Interpreter::leakyRelu(g::LeakyReLUOp op) {
+  const Array &x = get(op, op.getData());
+  double slope = toDouble(op.getSlope());
+  double lower = toDouble(op.getLowerBound());
+  double upper = toDouble(op.getUpperBound());
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  auto leaky = [](double v, double a) { return v > 0 ? v : a * v; };
+  switch (op.getActType()) {
+  case g::LeakyActType::leaky:
+    for (int64_t i = 0; i < x.size(); ++i)
+      out.data[i] = leaky(x.data[i], slope);
+    break;
+  case g::LeakyActType::prelu: {
+    if (!op.getGamma())
+      fail(op, "prelu needs a gamma operand");
+    const Array &gamma = get(op, op.getGamma());
+    // One slope per channel (axis 1); a single slope is shared by all.
+    int64_t c = x.shape.size() > 1 ? x.shape[1] : 1;
+    if (gamma.size() != c && gamma.size() != 1)
+      fail(op, "gamma has shape " + shapeStr(gamma.shape) + ", expected " +
+                   shapeStr({c}));
+    int64_t inner = extent(x.shape, 2, x.shape.size());
+    for (int64_t i = 0; i < x.size(); ++i) {
+      double a = gamma.size() == 1 ? gamma.data[0] : gamma.data[(i / inner) % c];
+      out.data[i] = leaky(x.data[i], a);
+    }
+    break;
+  }
+  case g::LeakyActType::elu:
+    for (int64_t i = 0; i < x.size(); ++i) {
+      double v = x.data[i];
+      out.data[i] = v > 0 ? v : slope * std::expm1(v);
+    }
+    break;
+  case g::LeakyActType::selu: {
+    const double alpha = 1.6732632423543772848170429916717;
+    const double lambda = 1.0507009873554804934193349852946;
+    for (int64_t i = 0; i < x.size(); ++i) {
+      double v = x.data[i];
+      out.data[i] = lambda * (v > 0 ? v : alpha * std::expm1(v));
+    }
+    break;
+  }
+  case g::LeakyActType::gelu:
+    for (int64_t i = 0; i < x.size(); ++i) {
+      double v = x.data[i];
+      out.data[i] = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+    }
+    break;
+  case g::LeakyActType::rrelu:
+    // Training draws one slope per element; inference uses their mean.
+    for (int64_t i = 0; i < x.size(); ++i) {
+      double a = opts.training ? lower + (upper - lower) * uniform()
+                               : (lower + upper) / 2;
+      out.data[i] = leaky(x.data[i], a);
+    }
+    break;
+  }
+  return out;
+}
+
+Array Interpreter::batchNorm(g::BatchNormOp op) {
+  const Array &x = get(op, op.getData());
+  int64_t rank = static_cast<int64_t>(x.shape.size());
+  int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
+  int64_t c = x.shape[axis];
+  auto param = [&](Value v, const char *name) -> const Array & {
+    const Array &a = get(op, v);
+    if (a.shape != Shape{c})
+      fail(op, std::string(name) + " has shape " + shapeStr(a.shape) +
+                   ", expected " + shapeStr({c}));
+    return a;
+  };
+  const Array &gamma = param(op.getGamma(), "gamma");
+  const Array &beta = param(op.getBeta(), "beta");
+  const Array &movingMean = param(op.getMovingMean(), "moving_mean");
+  const Array &movingVar = param(op.getMovingVar(), "moving_var");
+  double eps = toDouble(op.getEps());
+  int64_t outer = extent(x.shape, 0, axis);
+  int64_t inner = extent(x.shape, axis + 1, rank);
+  auto at = [&](int64_t o, int64_t ch, int64_t i) {
+    return (o * c + ch) * inner + i;
+  };
+
+  std::vector<double> mean = movingMean.data, var = movingVar.data;
+  if (opts.training && !op.getUseGlobalStats()) {
+    // Batch statistics over every axis but `axis`; biased variance.
+    double count = static_cast<double>(outer * inner);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      double sum = 0, sq = 0;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i)
+          sum += x.data[at(o, ch, i)];
+      mean[ch] = sum / count;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+          double dv = x.data[at(o, ch, i)] - mean[ch];
+          sq += dv * dv;
+        }
+      var[ch] = sq / count;
+    }
+    double m = toDouble(op.getMomentum());
+    Array newMean{{c}, std::vector<double>(c)}, newVar{{c}, std::vector<double>(c)};
+    for (int64_t ch = 0; ch < c; ++ch) {
+      newMean.data[ch] = m * movingMean.data[ch] + (1 - m) * mean[ch];
+      newVar.data[ch] = m * movingVar.data[ch] + (1 - m) * var[ch];
+    }
+    recordAuxUpdate(op.getMovingMean(), std::move(newMean));
+    recordAuxUpdate(op.getMovingVar(), std::move(newVar));
+  }
+
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      double scale = (op.getFixGamma() ? 1.0 : gamma.data[ch]) /
+                     std::sqrt(var[ch] + eps);
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t k = at(o, ch, i);
+        out.data[k] = (x.data[k] - mean[ch]) * scale + beta.data[ch];
+      }
+    }
+  return out;
+}
+
+Array Interpreter::lrn(g::LRNOp op) {
+  const Array &x = get(op, op.getData());
+  if (x.shape.size() < 2)
+    fail(op, "data must have a channel axis, got " + shapeStr(x.shape));
+  int64_t nsize = static_cast<int64_t>(op.getNsize());
+  double alpha = toDouble(op.getAlpha()), beta = toDouble(op.getBeta());
+  double knorm = toDouble(op.getKnorm());
+  int64_t c = x.shape[1];
+  int64_t outer = x.shape[0], inner = extent(x.shape, 2, x.shape.size());
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  auto at = [&](int64_t n, int64_t ch, int64_t i) { return (n * c + ch) * inner + i; };
+  for (int64_t n = 0; n < outer; ++n)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t i = 0; i < inner; ++i) {
+        // The nsize channels centred on ch, clipped at the edges; MXNet
+        // scales the sum by alpha/nsize, not alpha.
+        double sum = 0;
+        for (int64_t j = std::max<int64_t>(0, ch - nsize / 2);
+             j <= std::min(c - 1, ch + nsize / 2); ++j)
+          sum += x.data[at(n, j, i)] * x.data[at(n, j, i)];
+        out.data[at(n, ch, i)] =
+            x.data[at(n, ch, i)] * std::pow(knorm + alpha / nsize * sum, -beta);
+      }
+  return out;
+}
+
+Array Interpreter::dropout(g::DropoutOp op) {
+  const Array &x = get(op, op.getData());
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  double p = toDouble(op.getP());
+  bool active = opts.training || op.getMode() == g::DropoutMode::always;
+  if (!active || p <= 0) {
+    out.data = x.data;
+    return out;
+  }
+  // One mask value is shared along each axis in `axes`.
+  Shape maskShape = x.shape;
+  for (int64_t a : op.getAxes())
+    maskShape[normalizeAxis(op, a, x.shape.size())] = 1;
+  std::vector<double> mask(numElements(maskShape));
+  for (double &m : mask)
+    m = p < 1 && uniform() < 1 - p ? 1 / (1 - p) : 0.0;
+  forEachIndex(x.shape, [&](const Index &i, int64_t flat) {
+    out.data[flat] = x.data[flat] * mask[broadcastSource(i, maskShape)];
+  });
+  return out;
+}
+
+Array Interpreter::embedding(g::EmbeddingOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &w = get(op, op.getWeight());
+  int64_t rows = static_cast<int64_t>(op.getInputDim());
+  int64_t dim = static_cast<int64_t>(op.getOutputDim());
+  if (w.shape != Shape{rows, dim})
+    fail(op, "weight has shape " + shapeStr(w.shape) + ", expected " +
+                 shapeStr({rows, dim}));
+  Shape want = x.shape;
+  want.push_back(dim);
+  Array out = makeResult(op);
+  if (out.shape != want)
+    fail(op, "result shape " + shapeStr(out.shape) + ", expected " +
+                 shapeStr(want));
+  for (int64_t i = 0; i < x.size(); ++i) {
+    // Float indices are truncated, then clipped into range (MXNet's take
+    // with mode=clip); NaN picks row 0.
+    double v = x.data[i];
+    int64_t r = std::isnan(v) ? 0
+                : v <= 0    ? 0
+                : v >= static_cast<double>(rows - 1)
+                    ? rows - 1
+                    : static_cast<int64_t>(v);
+    std::copy_n(w.data.begin() + r * dim, dim, out.data.begin() + i * dim);
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family
+//===----------------------------------------------------------------------===//
+
+Array Interpreter::softmaxOutput(g::SoftmaxOutputOp op) {
+  const Array &x = get(op, op.getData());
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  if (x.shape.empty())
+    fail(op, "data must have rank >= 1");
+  int64_t rank = x.shape.size();
+  int64_t outer, n, inner;
+  if (op.getMultiOutput() && rank >= 2) {
+    // Over axis 1 at each (batch, position); multi_output wins over
+    // preserve_shape, as in MXNet.
+    outer = x.shape[0], n = x.shape[1], inner = extent(x.shape, 2, rank);
+  } else if (op.getPreserveShape()) {
+    outer = extent(x.shape, 0, rank - 1), n = x.shape[rank - 1], inner = 1;
+  } else {
+    // Default: every non-batch dim flattened, i.e. an (N, size/N) softmax.
+    outer = x.shape[0], n = extent(x.shape, 1, rank), inner = 1;
+  }
+  softmax3D(x.data, out.data, outer, n, inner, 1.0, /*log=*/false);
+  return out;
+}
+
+Array Interpreter::softmaxAlong(Operation *op, Value data, int64_t axis,
+                                double temperature, bool log) {
+  const Array &x = get(op, data);
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  int64_t rank = x.shape.size();
+  int64_t a = normalizeAxis(op, axis, rank);
+  softmax3D(x.data, out.data, extent(x.shape, 0, a), x.shape[a],
+            extent(x.shape, a + 1, rank), temperature, log);
+  return out;
+}
+
+Array Interpreter::softmaxActivation(g::SoftmaxActivationOp op) {
+  const Array &x = get(op, op.getData());
+  int64_t rank = x.shape.size();
+  if (op.getMode() == g::SoftmaxMode::channel) {
+    if (rank < 2)
+      fail(op, "channel mode needs rank >= 2, got " + shapeStr(x.shape));
+    return softmaxAlong(op, op.getData(), 1, 1.0, false);
+  }
+  return softmaxAlong(op, op.getData(), -1, 1.0, false);
+}
+
+Array Interpreter::unary(Operation *op, Value data,
+                         const std::function<double(double)> &f) {
+  const Array &x = get(op, data);
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  for (int64_t i = 0; i < x.size(); ++i)
+    out.data[i] = f(x.data[i]);
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+/// Flatten and Reshape keep the row-major order, so only the shape changes;
+/// it comes from the result type (Reshape's codes were resolved there).
+Array Interpreter::copyData(Operation *op, Value data) {
+  const Array &x = get(op, data);
+  Array out = makeResult(op);
+  if (out.size() != x.size())
+    fail(op, "cannot reshape " + shapeStr(x.shape) + " to " +
+                 shapeStr(out.shape));
+  out.data = x.data;
+  return out;
+}
+
+Array Interpreter::transpose(g::TransposeOp op) {
+  const Array &x = get(op, op.getData());
+  int64_t rank = x.shape.size();
+  Shape axes(op.getAxes().begin(), op.getAxes().end());
+  if (axes.empty())
+    for (int64_t d = rank - 1; d >= 0; --d)
+      axes.push_back(d);
+  if (static_cast<int64_t>(axes.size()) != rank)
+    fail(op, "axes has " + std::to_string(axes.size()) +
+                 " entries for data of rank " + std::to_string(rank));
+  std::vector<bool> seen(rank, false);
+  for (int64_t &a : axes) {
+    a = normalizeAxis(op, a, rank);
+    if (seen[a])
+      fail(op, "axes " + shapeStr(op.getAxes()) + " is not a permutation");
+    seen[a] = true;
+  }
+  Shape want(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    want[d] = x.shape[axes[d]];
+  Array out = makeResult(op);
+  if (out.shape != want)
+    fail(op, "result shape " + shapeStr(out.shape) + ", expected " +
+                 shapeStr(want));
+  Index in(rank);
+  forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
+    for (int64_t d = 0; d < rank; ++d)
+      in[axes[d]] = o[d];
+    out.data[flat] = x.data[flatIndex(in, x.shape)];
+  });
+  return out;
+}
+
+Array Interpreter::concat(g::ConcatOp op) {
+  Array out = makeResult(op);
+  int64_t rank = out.shape.size();
+  int64_t dim = normalizeAxis(op, static_cast<int64_t>(op.getDim()), rank);
+  int64_t outer = extent(out.shape, 0, dim);
+  int64_t inner = extent(out.shape, dim + 1, rank);
+  int64_t offset = 0; // Along `dim`, where the current input starts.
+  for (Value v : op.getInputs()) {
+    const Array &x = get(op, v);
+    bool ok = static_cast<int64_t>(x.shape.size()) == rank;
+    for (int64_t d = 0; ok && d < rank; ++d)
+      ok = d == dim || x.shape[d] == out.shape[d];
+    if (!ok || offset + x.shape[dim] > out.shape[dim])
+      fail(op, "input of shape " + shapeStr(x.shape) +
+                   " does not fit result " + shapeStr(out.shape) +
+                   " along dim " + std::to_string(dim));
+    int64_t n = x.shape[dim];
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy_n(x.data.begin() + o * n * inner, n * inner,
+                  out.data.begin() + (o * out.shape[dim] + offset) * inner);
+    offset += n;
+  }
+  if (offset != out.shape[dim])
+    fail(op, "inputs cover " + std::to_string(offset) + " of " +
+                 std::to_string(out.shape[dim]) + " along dim " +
+                 std::to_string(dim));
+  return out;
+}
+
+void Interpreter::split(g::SplitOp op) {
+  const Array &x = get(op, op.getData());
+  int64_t rank = x.shape.size();
+  int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
+  int64_t parts = static_cast<int64_t>(op.getNumOutputs());
+  if (parts < 1 || x.shape[axis] % parts ||
+      static_cast<int64_t>(op->getNumResults()) != parts)
+    fail(op, "cannot split " + shapeStr(x.shape) + " into " +
+                 std::to_string(parts) + " parts along axis " +
+                 std::to_string(axis) + " with " +
+                 std::to_string(op->getNumResults()) + " results");
+  int64_t outer = extent(x.shape, 0, axis);
+  int64_t inner = extent(x.shape, axis + 1, rank);
+  int64_t n = x.shape[axis] / parts;
+  // Squeezing the split axis does not move any element, so each part's data
+  // is the same whichever way its shape is written.
+  for (int64_t j = 0; j < parts; ++j) {
+    Array out = makeResult(op, j);
+    if (out.size() != outer * n * inner)
+      fail(op, "result #" + std::to_string(j) + " has shape " +
+                   shapeStr(out.shape) + " but holds " +
+                   std::to_string(outer * n * inner) + " values");
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy_n(x.data.begin() + (o * x.shape[axis] + j * n) * inner,
+                  n * inner, out.data.begin() + o * n * inner);
+    values[op->getResult(j)] = std::move(out);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Arithmetic
+//===----------------------------------------------------------------------===//
+
+Array Interpreter::elemwise(Operation *op, Value lhs, Value rhs,
+                            const std::function<double(double, double)> &f) {
+  const Array &a = get(op, lhs);
+  const Array &b = get(op, rhs);
+  Array out = makeResult(op);
+  if (a.shape != b.shape || a.shape != out.shape)
+    fail(op, "operands " + shapeStr(a.shape) + " and " + shapeStr(b.shape) +
+                 " and result " + shapeStr(out.shape) +
+                 " must have the same shape");
+  for (int64_t i = 0; i < a.size(); ++i)
+    out.data[i] = f(a.data[i], b.data[i]);
+  return out;
+}
+
+Array Interpreter::addN(g::AddNOp op) {
+  Array out = makeResult(op);
+  for (Value v : op.getInputs()) {
+    const Array &x = get(op, v);
+    if (x.shape != out.shape)
+      fail(op, "operand of shape " + shapeStr(x.shape) +
+                   " differs from result " + shapeStr(out.shape));
+    for (int64_t i = 0; i < x.size(); ++i)
+      out.data[i] += x.data[i];
+  }
+  return out;
+}
+
+Array Interpreter::broadcastBinary(Operation *op, Value lhs, Value rhs,
+                                   const std::function<double(double, double)> &f) {
+  const Array &a = get(op, lhs);
+  const Array &b = get(op, rhs);
+  Array out = makeResult(op);
+  if (!broadcastsTo(a.shape, out.shape) || !broadcastsTo(b.shape, out.shape))
+    fail(op, "shapes " + shapeStr(a.shape) + " and " + shapeStr(b.shape) +
+                 " do not broadcast to result " + shapeStr(out.shape));
+  forEachIndex(out.shape, [&](const Index &i, int64_t flat) {
+    out.data[flat] = f(a.data[broadcastSource(i, a.shape)],
+                       b.data[broadcastSource(i, b.shape)]);
+  });
+  return out;
+}
+
+Array Interpreter::broadcastTo(g::BroadcastToOp op) {
+  const Array &x = get(op, op.getData());
+  Array out = makeResult(op);
+  llvm::ArrayRef<int64_t> target = op.getShape();
+  bool ok = broadcastsTo(x.shape, out.shape) && target.size() == out.shape.size();
+  for (size_t d = 0; ok && d < target.size(); ++d)
+    ok = target[d] == 0 || target[d] == out.shape[d];
+  if (!ok)
+    fail(op, "cannot broadcast " + shapeStr(x.shape) + " to " +
+                 shapeStr(out.shape) + " (shape attribute " +
+                 shapeStr(target) + ")");
+  forEachIndex(out.shape, [&](const Index &i, int64_t flat) {
+    out.data[flat] = x.data[broadcastSource(i, x.shape)];
+  });
+  return out;
+}
+
+Array Interpreter::reduce(Operation *op, Value data,
+                          std::optional<llvm::ArrayRef<int64_t>> axis,
+                          bool exclude, ReduceKind kind) {
+  const Array &x = get(op, data);
+  int64_t rank = x.shape.size();
+  // No axis (MXNet's None) or an empty one reduces everything; `exclude`
+  // reduces every axis not listed.
+  std::vector<bool> reduced(rank, true);
+  if (axis && !axis->empty()) {
+    reduced.assign(rank, false);
+    for (int64_t a : *axis)
+      reduced[normalizeAxis(op, a, rank)] = true;
+    if (exclude)
+      reduced.flip();
+  }
+  Shape kept;
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (reduced[d])
+      count *= x.shape[d];
+    else
+      kept.push_back(x.shape[d]);
+  }
+  // keepdims only inserts size-1 axes, which do not change the row-major
+  // order, so the result type's shape can be used whichever it is.
+  Array out = makeResult(op);
+  if (out.size() != numElements(kept))
+    fail(op, "result shape " + shapeStr(out.shape) + " does not match " +
+                 shapeStr(kept) + " (data " + shapeStr(x.shape) +
+                 " with the reduced axes removed)");
+  double init = kind == ReduceKind::Max ? -std::numeric_limits<double>::infinity()
+                : kind == ReduceKind::Min ? std::numeric_limits<double>::infinity()
+                                          : 0.0;
+  std::fill(out.data.begin(), out.data.end(), init);
+  forEachIndex(x.shape, [&](const Index &i, int64_t flat) {
+    int64_t o = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!reduced[d])
+        o = o * x.shape[d] + i[d];
+    double v = x.data[flat];
+    double &acc = out.data[o];
+    acc = kind == ReduceKind::Max   ? std::max(acc, v)
+          : kind == ReduceKind::Min ? std::min(acc, v)
+                                    : acc + v;
+  });
+  if (kind == ReduceKind::Mean)
+    for (double &v : out.data)
+      v /= static_cast<double>(count);
+  return out;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Public API
+//===----------------------------------------------------------------------===//
+
+Result run(func::FuncOp fn, const std::vector<Array> &args,
+           const Options &opts) {
+  if (!fn)
+    throw Error("reference interpreter: no function to run");
+  return Interpreter(fn, opts).run(args);
+}
+
+Array fromTensor(const Tensor &t) {
+  if (static_cast<int64_t>(t.values.size()) != t.size())
+    throw Error("tensor has " + std::to_string(t.values.size()) +
+                " values but shape " + shapeStr(t.shape));
+  return Array{t.shape, std::vector<double>(t.values.begin(), t.values.end())};
+}
+
+Tensor toTensor(const Array &a) {
+  std::vector<float> values(a.data.size());
+  std::transform(a.data.begin(), a.data.end(), values.begin(),
+                 [](double v) { return static_cast<float>(v); });
+  return Tensor(a.shape, std::move(values));
+}
+
+std::vector<Array> fromTensors(const std::vector<Tensor> &ts) {
+  std::vector<Array> out;
+  for (const Tensor &t : ts)
+    out.push_back(fromTensor(t));
+  return out;
+}
+
+std::vector<Tensor> toTensors(const std::vector<Array> &as) {
+  std::vector<Tensor> out;
+  for (const Array &a : as)
+    out.push_back(toTensor(a));
+  return out;
+}
+
+} // namespace kiln::ref

@@ -417,6 +417,14 @@ func.func @softmax_activation_channel(%x: tensor<2x5xf32>) {
 
 // -----
 
+func.func @identity_result(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.identity' op requires the same shape for all operands and results}}
+  %0 = graph.identity %x : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
 func.func @flatten_result(%x: tensor<2x3x4xf32>) {
   // expected-error @+1 {{'graph.flatten' op result 0 has shape (6, 4) but the shape rule gives (2, 12)}}
   %0 = graph.flatten %x : (tensor<2x3x4xf32>) -> tensor<6x4xf32>

@@ -110,6 +110,8 @@ func.func @embedding_and_heads(%i: tensor<2x3xf32>, %w: tensor<10x6xf32>,
 // CHECK-LABEL: func @shapes
 func.func @shapes(%x: tensor<2x3x4xf32>, %x4: tensor<2x3x4x5xf32>, %a: tensor<2x3xf32>,
                   %b: tensor<2x5xf32>, %c: tensor<2x1xf32>, %s: tensor<3x4xf32>) {
+  // CHECK: graph.identity %{{.*}} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %id = graph.identity %x : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
   // CHECK: graph.flatten %{{.*}} : (tensor<2x3x4xf32>) -> tensor<2x12xf32>
   %0 = graph.flatten %x : (tensor<2x3x4xf32>) -> tensor<2x12xf32>
   // −4 splits 2 into (1, 2), −3 merges 3·4, 0 copies 5.

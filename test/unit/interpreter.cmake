@@ -1,0 +1,5 @@
+# Reference interpreter (lib/Interpreter): the oracle for every lowering.
+kiln_add_unittest(InterpreterTest
+  InterpreterBasicTest.cpp
+  InterpreterNNTest.cpp)
+target_link_libraries(InterpreterTest PRIVATE KilnInterpreter)
