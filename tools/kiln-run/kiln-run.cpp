@@ -127,7 +127,7 @@ static int runTool() {
                        .count());
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("bench: iters=%u min_ms=%.3f median_ms=%.3f\n", benchIters, ms.front(),
+    std::printf("bench: iters=%u min_ms=%.3f median_ms=%.3f\n", unsigned(benchIters), ms.front(),
                 ms[ms.size() / 2]);
   }
 
