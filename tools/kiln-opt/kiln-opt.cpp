@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Graph/GraphOps.h"
+#include "Target/CPU/Pipeline.h"
 #include "Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -17,6 +18,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   kiln::registerKilnPasses();
+  kiln::cpu::registerCPUPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<kiln::graph::GraphDialect>();

@@ -1,0 +1,167 @@
+//===- JIT.cpp - In-memory CPU compilation of kernel modules --------------===//
+
+#include "Target/CPU/JIT.h"
+
+#include "Target/CPU/Passes.h"
+#include "Target/CPU/Pipeline.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+using namespace mlir;
+
+namespace kiln::cpu {
+namespace {
+
+std::mutex cacheMutex;
+std::map<uint64_t, std::shared_ptr<const CompiledModule>> &cache() {
+  static auto *c = new std::map<uint64_t, std::shared_ptr<const CompiledModule>>();
+  return *c;
+}
+
+/// Interface models must be attached once per context.
+void prepareContext(MLIRContext *ctx) {
+  static std::mutex m;
+  static llvm::DenseSet<MLIRContext *> done;
+  std::lock_guard<std::mutex> lock(m);
+  if (!done.insert(ctx).second)
+    return;
+  DialectRegistry registry;
+  registerCPUPipelineDialects(registry);
+  ctx->appendDialectRegistry(registry);
+}
+
+void initNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+double seconds(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+} // namespace
+
+CompiledModule::~CompiledModule() = default;
+
+KernelFn CompiledModule::lookup(llvm::StringRef name) const {
+  for (size_t i = 0; i < kernelNames.size(); ++i)
+    if (kernelNames[i] == name)
+      return entries[i];
+  return nullptr;
+}
+
+LogicalResult CPUJit::lowerToLLVMDialect(ModuleOp module, const JitOptions &options,
+                                         std::string *diagnostics) {
+  MLIRContext *ctx = module.getContext();
+  prepareContext(ctx);
+  std::string diag;
+  llvm::raw_string_ostream os(diag);
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error) {
+      os << d.getLocation() << ": error: " << d << "\n";
+      for (Diagnostic &n : d.getNotes())
+        os << n.getLocation() << ": note: " << n << "\n";
+    }
+    return success();
+  });
+  PassManager pm(ctx, ModuleOp::getOperationName());
+  CPUPipelineOptions popts;
+  popts.fuseElementwise = options.fuseElementwise;
+  buildCPUPipeline(pm, popts);
+  LogicalResult r = pm.run(module);
+  if (diagnostics)
+    *diagnostics = diag;
+  return r;
+}
+
+llvm::Expected<std::shared_ptr<const CompiledModule>>
+CPUJit::compile(ModuleOp module, const JitOptions &options) {
+  std::string text;
+  {
+    llvm::raw_string_ostream os(text);
+    module.print(os, OpPrintingFlags().enableDebugInfo(false));
+  }
+  uint64_t key = llvm::hash_combine(llvm::hash_value(text), options.optLevel,
+                                    options.fuseElementwise);
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    auto it = cache().find(key);
+    if (it != cache().end())
+      return it->second;
+  }
+
+  auto t0 = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> clone = module.clone();
+  std::string diag;
+  if (failed(lowerToLLVMDialect(*clone, options, &diag)))
+    return llvm::createStringError("CPU pipeline failed:\n" + diag);
+  std::shared_ptr<CompiledModule> cm(new CompiledModule());
+  cm->pipelineSec = seconds(t0);
+  for (auto fn : clone->getOps<LLVM::LLVMFuncOp>())
+    if (fn.getName().ends_with(kPackedSuffix))
+      cm->kernelNames.push_back(fn.getName().drop_back(strlen(kPackedSuffix)).str());
+
+  auto t1 = std::chrono::steady_clock::now();
+  initNativeTarget();
+  auto tmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmb)
+    return tmb.takeError();
+  llvm::CodeGenOptLevel cgLevel = options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+                                  : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                                          : llvm::CodeGenOptLevel::Default;
+  tmb->setCodeGenOptLevel(cgLevel);
+  auto tm = tmb->createTargetMachine();
+  if (!tm)
+    return tm.takeError();
+  ExecutionEngineOptions eo;
+  eo.transformer = makeOptimizingTransformer(options.optLevel, 0, tm->get());
+  eo.jitCodeGenOptLevel = cgLevel;
+  auto engine = ExecutionEngine::create(*clone, eo, std::move(*tm));
+  if (!engine)
+    return engine.takeError();
+  cm->engine = std::move(*engine);
+  cm->engine->initialize();
+  for (const std::string &name : cm->kernelNames) {
+    auto sym = cm->engine->lookup(name + kPackedSuffix);
+    if (!sym)
+      return sym.takeError();
+    cm->entries.push_back(reinterpret_cast<KernelFn>(*sym));
+  }
+  cm->codegenSec = seconds(t1);
+
+  std::shared_ptr<const CompiledModule> result = std::move(cm);
+  if (options.useCache) {
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    cache()[key] = result;
+  }
+  return result;
+}
+
+void CPUJit::clearCache() {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  cache().clear();
+}
+
+size_t CPUJit::cacheSize() {
+  std::lock_guard<std::mutex> lock(cacheMutex);
+  return cache().size();
+}
+
+} // namespace kiln::cpu

@@ -1,0 +1,54 @@
+//===- Pipeline.h - Kiln's CPU lowering pipeline ----------------*- C++ -*-===//
+//
+// graph dialect → linalg/tensor → one-shot bufferization → loops → LLVM
+// dialect with the kernel ABI of docs/lowering.md. Registered as
+// `kiln-opt --kiln-cpu-pipeline`; the stage builders let kiln-compile print
+// the IR between stages (`--emit linalg|llvm`).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_TARGET_CPU_PIPELINE_H
+#define KILN_TARGET_CPU_PIPELINE_H
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace kiln::cpu {
+
+struct CPUPipelineOptions : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse producer/consumer linalg.generic ops on tensors "
+                     "(linalg-fuse-elementwise-ops) before bufferization"),
+      llvm::cl::init(true)};
+  Option<bool> packKernelArgs{
+      *this, "pack-kernel-args",
+      llvm::cl::desc("Add the `void <name>_packed(void **)` entry of every kernel"),
+      llvm::cl::init(true)};
+};
+
+/// Registers the dialects, bufferization/deallocation interface models and
+/// LLVM IR translations the pipeline and the JIT need. Safe to call on a
+/// registry more than once.
+void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
+
+/// Stage 1 (module): kiln-convert-graph-to-linalg on every function, then
+/// canonicalization. Output: linalg/tensor/arith/math on tensors.
+void buildGraphToLinalgPipeline(mlir::OpPassManager &pm);
+
+/// Stage 2 (module): tensors → buffers (function boundaries included,
+/// identity layouts, results as out-params, deallocation) → loops → LLVM
+/// dialect with bare-pointer kernels and their packed entries.
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Both stages: what `--kiln-cpu-pipeline` runs.
+void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Registers `kiln-cpu-pipeline`, `kiln-cpu-pack-kernel-args` and
+/// `kiln-convert-graph-to-linalg` with the global pass registry.
+void registerCPUPasses();
+
+} // namespace kiln::cpu
+
+#endif // KILN_TARGET_CPU_PIPELINE_H
