@@ -35,4 +35,94 @@ def GraphInferShapes : Pass<"kiln-graph-infer-shapes", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::graph::GraphDialect"];
 }
 
+def OutlineKernels : Pass<"kiln-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Put each graph op of the model function into its own kernel function";
+  let description = [{
+    The unit the runtime launches is a kernel: a private function
+    `@kiln_kernel_N` taking static tensors and returning tensors, which the
+    lowering turns into a packed entry `kiln_kernel_N_packed(void **)`. This
+    pass builds one kernel per group of graph ops in the model function
+    (today one op per group; fusion will hand in larger groups) and replaces
+    the group by a `func.call`. The call keeps the op's location, so the MXNet
+    node name (NameLoc) survives for errors; each kernel records it in
+    `kiln.node_name`, the op name(s) in `kiln.op_name` and, per result, the
+    kernel argument the result may overwrite in `kiln.inplace` (-1: none).
+    A returned value that is a function argument, a constant or returned
+    twice gets a `graph.identity` first, so every output is written by
+    exactly one kernel into the caller's buffer.
+
+    Before:
+    ```mlir
+    func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+      %0 = graph.activation %x {act_type = #graph.act_type<relu>}
+          : (tensor<2x3xf32>) -> tensor<2x3xf32> loc("relu0")
+      return %0 : tensor<2x3xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @main(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+      %0 = call @kiln_kernel_0(%x) : (tensor<2x3xf32>) -> tensor<2x3xf32> loc("relu0")
+      return %0 : tensor<2x3xf32>
+    }
+    func.func private @kiln_kernel_0(%arg0: tensor<2x3xf32>) -> tensor<2x3xf32>
+        attributes {kiln.inplace = array<i64: 0>, kiln.kernel,
+                    kiln.node_name = "relu0", kiln.op_name = "graph.activation"} {
+      %0 = graph.activation %arg0 {act_type = #graph.act_type<relu>}
+          : (tensor<2x3xf32>) -> tensor<2x3xf32> loc("relu0")
+      return %0 : tensor<2x3xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
+           "Name of the model function whose graph ops become kernels">,
+  ];
+  let statistics = [
+    Statistic<"numKernels", "num-kernels", "Kernel functions created">,
+  ];
+  let dependentDialects = ["::kiln::graph::GraphDialect", "::mlir::func::FuncDialect"];
+}
+
+def PlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Plan the arena offset of every intermediate tensor (MXNet in-place + co-share)";
+  let description = [{
+    Runs the static memory planner (lib/Transforms/MemoryPlan.h) on each
+    non-kernel function in program order and writes the result as
+    attributes, for tests and `--print-ir-after-all` readers; the executable
+    builder calls the same planner from C++. Each op gets `kiln.storage`
+    and `kiln.offset`, one entry per result (-1 for results that live outside
+    the arena: returned values). The function gets `kiln.arena_bytes` (the
+    chosen strategy's arena) and `kiln.memory_report` (bytes under naive,
+    inplace, coshare and both; see docs/execution-plan.md).
+
+    Before:
+    ```mlir
+    func.func @main(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+      %0 = call @kiln_kernel_0(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+      %1 = call @kiln_kernel_1(%0) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+      return %1 : tensor<4x8xf32>
+    }
+    ```
+    After (`strategy=both`):
+    ```mlir
+    func.func @main(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {
+        kiln.arena_bytes = 128 : i64, kiln.memory_report = {both = 128 : i64,
+        coshare = 128 : i64, inplace = 128 : i64, naive = 128 : i64}} {
+      %0 = call @kiln_kernel_0(%x) {kiln.offset = array<i64: 0>, kiln.storage = array<i64: 0>} ...
+      %1 = call @kiln_kernel_1(%0) {kiln.offset = array<i64: -1>, kiln.storage = array<i64: -1>} ...
+      return %1 : tensor<4x8xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"strategy", "strategy", "std::string", /*default=*/"\"both\"",
+           "naive, inplace, coshare or both">,
+  ];
+  let statistics = [
+    Statistic<"numTensors", "num-tensors", "Tensors seen by the planner">,
+    Statistic<"arenaBytes", "arena-bytes", "Arena bytes planned (sum over functions)">,
+  ];
+}
+
 #endif // KILN_TRANSFORMS_PASSES
