@@ -8,6 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Compiler/Driver.h"
+#include "Compiler/Executable.h"
+#include "Target/CPU/JIT.h"
+#include "Target/CPU/Pipeline.h"
+#include "Transforms/MemoryPlan.h"
 #include "Graph/GraphOps.h"
 #include "Import/Model.h"
 #include "kiln/Error.h"
@@ -15,6 +19,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -33,17 +38,69 @@ static cl::list<std::string> inputShapeArgs("input-shape",
                                             cl::desc("Shape of an input (repeatable)"),
                                             cl::value_desc("NAME=D0,D1,..."), cl::cat(category));
 static cl::opt<std::string> emitKind(
-    "emit", cl::desc("What to produce: graph (linalg|llvm|ptx|obj|lib|exe: coming)"),
+    "emit",
+    cl::desc("What to produce: graph (imported, shape-inferred graph dialect), linalg (the "
+             "model lowered to linalg on tensors), llvm (the outlined kernels in the LLVM "
+             "dialect, as the JIT compiles them); obj|lib|exe|ptx are not built yet"),
     cl::value_desc("KIND"), cl::init("graph"), cl::cat(category));
+static cl::opt<std::string> memoryReport(
+    "memory-report", cl::ValueOptional,
+    cl::desc("Print the bytes of intermediate storage under the four planning strategies "
+             "(=json for machine-readable output) instead of emitting"),
+    cl::value_desc("json"), cl::cat(category));
+static cl::opt<bool> printIRAfterAll("print-ir-after-all",
+                                     cl::desc("Print the IR after every pass (--emit linalg)"),
+                                     cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("OUT"), cl::init("-"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("cpu (default) or nvptx"),
                                    cl::init("cpu"), cl::cat(category));
 
+/// The report of the plan the runtime really uses: the model outlined into
+/// kernels as the JIT path does, then planned under each strategy.
+static std::string formatMemoryReport(mlir::ModuleOp model, bool json) {
+  mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
+  (void)buildExecutable(*clone);
+  auto report = computeMemoryReport(clone->lookupSymbol<mlir::func::FuncOp>("main"));
+  if (mlir::failed(report))
+    throw Error("cannot plan the model's memory");
+  char text[512];
+  if (json)
+    std::snprintf(text, sizeof(text),
+                  "{\"inference\":{\"naive\":%lld,\"inplace\":%lld,\"coshare\":%lld,"
+                  "\"both\":%lld}}\n",
+                  (long long)report->naive, (long long)report->inplace,
+                  (long long)report->coshare, (long long)report->both);
+  else
+    std::snprintf(text, sizeof(text),
+                  "inference intermediate storage (bytes)\n  naive   %lld\n  inplace %lld\n"
+                  "  coshare %lld\n  both    %lld (the plan the runtime allocates)\n",
+                  (long long)report->naive, (long long)report->inplace,
+                  (long long)report->coshare, (long long)report->both);
+  return text;
+}
+
+static void runPipeline(mlir::ModuleOp module, const std::function<void(mlir::PassManager &)> &build) {
+  mlir::PassManager pm(module->getContext());
+  if (printIRAfterAll) {
+    module->getContext()->disableMultithreading();
+    pm.enableIRPrinting();
+  }
+  build(pm);
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(module->getContext(), [&](mlir::Diagnostic &d) {
+    os << d.getLocation() << ": " << d << "\n";
+    return mlir::success();
+  });
+  if (mlir::failed(pm.run(module)))
+    throw Error("lowering failed: " + os.str());
+}
+
 static int compileTool() {
-  if (emitKind != "graph")
+  if (emitKind != "graph" && emitKind != "linalg" && emitKind != "llvm")
     throw Error("--emit " + emitKind +
-                " is not available in this build yet; it emits 'graph' only");
+                " is not available in this build yet; it emits graph, linalg and llvm");
   if (target != "cpu")
     throw Error("--target " + target + " is not available in this build yet");
 
@@ -54,12 +111,30 @@ static int compileTool() {
       throw Error("--input-shape " + name + " given twice");
   }
 
-  mlir::MLIRContext context;
+  mlir::DialectRegistry registry;
+  cpu::registerCPUPipelineDialects(registry);
+  mlir::MLIRContext context(registry);
   LoadedModel model = loadModel(context, modelArg, paramsArg, inputShapes);
 
   std::string text;
   llvm::raw_string_ostream os(text);
-  model.module->print(os);
+  if (memoryReport.getNumOccurrences()) {
+    if (!memoryReport.empty() && memoryReport != "json")
+      throw Error("--memory-report takes no value or =json, got '" + memoryReport + "'");
+    text = formatMemoryReport(*model.module, memoryReport == "json");
+  } else if (emitKind == "graph") {
+    model.module->print(os);
+  } else if (emitKind == "linalg") {
+    runPipeline(*model.module, [](mlir::PassManager &pm) { cpu::buildGraphToLinalgPipeline(pm); });
+    model.module->print(os);
+  } else {
+    CompiledModel compiled = buildExecutable(*model.module);
+    std::string diagnostics;
+    if (mlir::failed(cpu::CPUJit::lowerToLLVMDialect(*compiled.kernels, cpu::JitOptions(),
+                                                     &diagnostics)))
+      throw Error("lowering the kernels failed: " + diagnostics);
+    compiled.kernels->print(os);
+  }
   os.flush();
   if (outputPath == "-")
     std::fwrite(text.data(), 1, text.size(), stdout);

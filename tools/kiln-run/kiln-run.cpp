@@ -3,12 +3,13 @@
 // kiln-run MODEL [--params P] --input NAME=FILE.npy ... [--output-dir DIR]
 //          [--train] [--backward] [--head-grad NAME=FILE.npy]
 //          [--target cpu|cuda] [--bench N] [--random-params SEED]
-//          [--engine reference]
+//          [--engine compiled|reference]
 //
 // Contract: shared/SPEC.md §1.2. Writes DIR/out<i>.npy per head.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Compiler/JitModel.h"
 #include "Compiler/Driver.h"
 #include "Graph/GraphOps.h"
 #include "Import/Model.h"
@@ -52,14 +53,22 @@ static cl::opt<unsigned> benchIters("bench", cl::desc("Time N iterations after w
 static cl::opt<long long> randomParams(
     "random-params", cl::desc("Fill parameters missing from --params with seeded values"),
     cl::value_desc("SEED"), cl::init(-1), cl::cat(category));
-static cl::opt<std::string> engine("engine",
-                                   cl::desc("reference: the reference interpreter"),
-                                   cl::init("reference"), cl::cat(category));
+static cl::opt<std::string> engine(
+    "engine",
+    cl::desc("compiled (default): JIT-compiled kernels on the runtime engine; "
+             "reference: the reference interpreter"),
+    cl::init("compiled"), cl::cat(category));
 
 static int runTool() {
-  if (engine != "reference")
-    throw Error("--engine=" + engine +
-                " is not available yet; this build runs --engine=reference");
+  if (engine != "reference" && engine != "compiled")
+    throw Error("--engine must be 'compiled' or 'reference', got '" + engine + "'");
+  bool compiled = engine == "compiled";
+  if (compiled && trainMode) {
+    // Training-mode kernels (batch statistics, dropout masks) arrive with
+    // the training issue; until then the oracle runs them.
+    std::fprintf(stderr, "kiln-run: note: --train runs on the reference engine in this build\n");
+    compiled = false;
+  }
   if (target != "cpu")
     throw Error("--target=" + target + " is not available yet; this build runs on cpu");
   if (backward || !headGrads.empty())
@@ -108,20 +117,35 @@ static int runTool() {
     argValues[i] = Tensor(arg.shape);
   }
 
+  std::vector<Tensor> outputs;
+  std::map<unsigned, Tensor> updatedAux;
+  std::function<void()> runOnce;
+  std::unique_ptr<JitModel> compiledModel;
   std::vector<ref::Array> refArgs;
-  for (const Tensor &t : argValues)
-    refArgs.push_back(ref::fromTensor(t));
   ref::Options options;
-  options.training = trainMode;
-
-  auto runOnce = [&]() { return ref::run(model.mainFunc(), refArgs, options); };
-  ref::Result result = runOnce();
+  if (compiled) {
+    compiledModel = JitModel::compile(*model.module);
+    std::fprintf(stderr, "kiln-run: compiled %zu kernels in %.3f s (arena %lld bytes)\n",
+                 compiledModel->numKernels(), compiledModel->compileSeconds(),
+                 (long long)compiledModel->arenaBytes());
+    runOnce = [&]() { outputs = compiledModel->run(argValues); };
+  } else {
+    refArgs = ref::fromTensors(argValues);
+    options.training = trainMode;
+    runOnce = [&]() {
+      ref::Result result = ref::run(model.mainFunc(), refArgs, options);
+      outputs = ref::toTensors(result.outputs);
+      for (auto &[argIndex, value] : result.updatedArgs)
+        updatedAux[argIndex] = ref::toTensor(value);
+    };
+  }
+  runOnce();
 
   if (benchIters > 0) {
     std::vector<double> ms;
     for (unsigned i = 0; i < benchIters; ++i) {
       auto start = std::chrono::steady_clock::now();
-      (void)runOnce();
+      runOnce();
       ms.push_back(std::chrono::duration<double, std::milli>(
                        std::chrono::steady_clock::now() - start)
                        .count());
@@ -133,13 +157,10 @@ static int runTool() {
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     throw Error("cannot create --output-dir '" + outputDir + "': " + ec.message());
-  for (size_t i = 0; i < result.outputs.size(); ++i)
-    writeNpy(outputDir + "/out" + std::to_string(i) + ".npy",
-             ref::toTensor(result.outputs[i]));
-  if (trainMode) {
-    for (auto &[argIndex, value] : result.updatedArgs)
-      writeNpy(outputDir + "/aux_" + model.args[argIndex].name + ".npy", ref::toTensor(value));
-  }
+  for (size_t i = 0; i < outputs.size(); ++i)
+    writeNpy(outputDir + "/out" + std::to_string(i) + ".npy", outputs[i]);
+  for (auto &[argIndex, value] : updatedAux)
+    writeNpy(outputDir + "/aux_" + model.args[argIndex].name + ".npy", value);
   return 0;
 }
 

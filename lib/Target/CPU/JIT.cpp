@@ -32,13 +32,11 @@ std::map<uint64_t, std::shared_ptr<const CompiledModule>> &cache() {
   return *c;
 }
 
-/// Interface models must be attached once per context.
+/// Attaches the pipeline's dialects and interface models to `ctx`.
+/// Appending is idempotent (extensions are keyed by TypeID), so no
+/// per-context bookkeeping: remembering contexts by address went wrong when a
+/// new context reused a destroyed one's address.
 void prepareContext(MLIRContext *ctx) {
-  static std::mutex m;
-  static llvm::DenseSet<MLIRContext *> done;
-  std::lock_guard<std::mutex> lock(m);
-  if (!done.insert(ctx).second)
-    return;
   DialectRegistry registry;
   registerCPUPipelineDialects(registry);
   ctx->appendDialectRegistry(registry);
