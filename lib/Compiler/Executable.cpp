@@ -1,6 +1,7 @@
 //===- Executable.cpp - exec::Plan from an outlined module ----------------===//
 
 #include "Compiler/Executable.h"
+#include "Transforms/Fusion.h"
 
 #include "Transforms/OutlineKernels.h"
 #include "kiln/Error.h"
@@ -241,6 +242,8 @@ CompiledModel kiln::buildExecutable(ModuleOp module, const ExecutableOptions &op
   bool outlined = llvm::none_of(func.getBody().front(), [](Operation &op) {
     return op.getDialect() && op.getDialect()->getNamespace() == "graph";
   });
+  if (!outlined && options.fuse)
+    (void)fuseGraph(func);
   if (!outlined && failed(outlineKernels(module, options.entry)))
     diags.fail("executable @" + options.entry + ": outlining kernels failed");
   CompiledModel m;

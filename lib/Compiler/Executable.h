@@ -30,6 +30,9 @@ struct ExecutableOptions {
   std::string entry = "main";
   /// Strategy and knobs of the memory plan the runtime will use.
   MemoryPlanOptions memory;
+  /// Run kiln-graph-fuse before outlining, so each fusion group becomes one
+  /// kernel (skipped when the entry function is already outlined).
+  bool fuse = true;
 };
 
 /// Builds the plan of `module`'s entry function, which must already be
@@ -52,8 +55,8 @@ struct CompiledModel {
   mlir::OwningOpRef<mlir::ModuleOp> kernels;
 };
 
-/// Outlines `module`'s entry function (in place; skipped when it already
-/// calls kernels only), plans it and extracts the kernels. Throws
+/// Fuses (unless disabled) and outlines `module`'s entry function (in place;
+/// skipped when it already calls kernels only), plans it and extracts the kernels. Throws
 /// kiln::Error with the diagnostics on failure.
 CompiledModel buildExecutable(mlir::ModuleOp module, const ExecutableOptions &options = {});
 

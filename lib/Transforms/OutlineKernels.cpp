@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Transforms/OutlineKernels.h"
+#include "Transforms/Fusion.h"
 #include "Transforms/Passes.h"
 #include "Graph/GraphOps.h"
 
@@ -90,7 +91,7 @@ FailureOr<func::CallOp> kiln::outlineKernelGroup(func::FuncOp parent, ArrayRef<O
     map.map(v, arg);
   b.setInsertionPointToEnd(entry);
   for (Operation *op : ops)
-    b.clone(*op, map);
+    b.clone(*op, map)->removeAttr(kFusionGroupAttr);
   func::ReturnOp::create(b, loc, llvm::map_to_vector(outputs, [&](Value v) {
                            return map.lookup(v);
                          }));
@@ -101,16 +102,33 @@ FailureOr<func::CallOp> kiln::outlineKernelGroup(func::FuncOp parent, ArrayRef<O
   kernel->setAttr("kiln.kernel", b.getUnitAttr());
   kernel->setAttr("kiln.node_name", b.getStringAttr(nodeNameOf(loc)));
   kernel->setAttr("kiln.op_name", b.getStringAttr(opNames));
-  // In-place permissions in kernel-argument terms. Only a single op's own
-  // hint is known here; a fused group's comes from the fusion pass.
+  // In-place permissions in kernel-argument terms. A result may overwrite
+  // kernel input `a` when the path from `a` to it runs through ops that each
+  // allow their result to overwrite the operand on the path
+  // (InPlaceOpInterface), and no other op of the group reads `a`: then every
+  // element of `a` is read, at the output's index, before that index is
+  // written. For one op this is exactly the op's own hint.
   SmallVector<int64_t> inPlace(outputs.size(), -1);
-  if (ops.size() == 1)
-    if (auto iface = dyn_cast<graph::InPlaceOpInterface>(ops.front()))
-      for (unsigned i = 0; i < outputs.size(); ++i)
-        if (std::optional<unsigned> k =
-                iface.getInPlaceOperand(cast<OpResult>(outputs[i]).getResultNumber()))
-          inPlace[i] = llvm::find(inputs.getArrayRef(), ops.front()->getOperand(*k)) -
-                       inputs.getArrayRef().begin();
+  for (unsigned i = 0; i < outputs.size(); ++i) {
+    Value v = outputs[i];
+    while (inGroup.contains(v.getDefiningOp())) {
+      auto iface = dyn_cast<graph::InPlaceOpInterface>(v.getDefiningOp());
+      std::optional<unsigned> k =
+          iface ? iface.getInPlaceOperand(cast<OpResult>(v).getResultNumber()) : std::nullopt;
+      if (!k) {
+        v = Value();
+        break;
+      }
+      v = v.getDefiningOp()->getOperand(*k);
+    }
+    if (!v)
+      continue;
+    unsigned readers = llvm::count_if(ops, [&](Operation *op) {
+      return llvm::is_contained(op->getOperands(), v);
+    });
+    if (readers == 1)
+      inPlace[i] = llvm::find(inputs.getArrayRef(), v) - inputs.getArrayRef().begin();
+  }
   kernel->setAttr("kiln.inplace", b.getDenseI64ArrayAttr(inPlace));
 
   b.setInsertionPoint(ops.back());
@@ -158,18 +176,18 @@ LogicalResult kiln::outlineKernels(ModuleOp module, StringRef entry) {
   if (failed(giveOutputsProducers(func)))
     return failure();
 
-  SmallVector<Operation *> graphOps;
-  for (Operation &op : func.getBody().front())
-    if (isGraphOp(&op))
-      graphOps.push_back(&op);
+  // One kernel per fusion group (kiln-graph-fuse) and per other graph op.
+  FailureOr<std::vector<FusionGroup>> groups = collectKernelGroups(func);
+  if (failed(groups))
+    return failure();
   SymbolTable symbols(module);
   unsigned next = 0;
-  for (Operation *op : graphOps) {
+  for (const FusionGroup &group : *groups) {
     std::string name;
     do
       name = kKernelPrefix + std::to_string(next++);
     while (symbols.lookup(name));
-    if (failed(outlineKernelGroup(func, {op}, name)))
+    if (failed(outlineKernelGroup(func, group, name)))
       return failure();
   }
   return success();

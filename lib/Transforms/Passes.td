@@ -35,6 +35,62 @@ def GraphInferShapes : Pass<"kiln-graph-infer-shapes", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::graph::GraphDialect"];
 }
 
+def GraphFuse : Pass<"kiln-graph-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Group producers with their elementwise epilogues into fusion groups";
+  let description = [{
+    Finds fusion groups in a model function (kernel functions, marked
+    `kiln.kernel`, are skipped) and records them as
+    `kiln.fusion_group = N : i64` on every op of a group of two or more;
+    `kiln-outline-kernels` and `buildExecutable` then make one kernel per
+    group, so the group's intermediates never touch the arena.
+
+    A group starts at a producer (convolution, fully_connected,
+    deconvolution, batch_norm, pooling, or an elementwise / broadcast / view
+    op) and follows its result while it has exactly one user that reads it
+    elementwise: activation, leaky_relu, the `*_scalar` ops, elemwise_*,
+    add_n (a residual add: its other operands are computed outside the
+    group), broadcast_* where the fused value is the full-size operand (a
+    bias, a per-channel scale), inference batch_norm (a per-channel affine
+    map), dropout (identity at inference; not `mode = always`), and the
+    views flatten, reshape and identity.
+
+    Deliberately not fused: a value with several users (the value would
+    still be written out; nothing is recomputed), a returned value that is
+    also read by another op, softmax / reductions / pooling / convolution
+    and other non-elementwise consumers, a consumer that also reads a value
+    computed from the group (a cycle), and dropout with `mode = always`.
+    With `remarks=1` each op whose chain stops at a consumer gets a remark
+    saying why.
+
+    Before:
+    ```mlir
+    %c = graph.convolution %x, %w, %b {kernel = array<i64: 3, 3>, num_filter = 8 : i64} : ...
+    %n = graph.batch_norm %c, %g, %be, %mm, %mv : ...
+    %r = graph.activation %n {act_type = #graph.act_type<relu>} : ...
+    %p = graph.pooling %r {kernel = array<i64: 2, 2>, pool_type = #graph.pool_type<max>} : ...
+    ```
+    After:
+    ```mlir
+    %c = graph.convolution %x, %w, %b {kernel = array<i64: 3, 3>, kiln.fusion_group = 0 : i64,
+                                       num_filter = 8 : i64} : ...
+    %n = graph.batch_norm %c, %g, %be, %mm, %mv {kiln.fusion_group = 0 : i64} : ...
+    %r = graph.activation %n {act_type = #graph.act_type<relu>, kiln.fusion_group = 0 : i64} : ...
+    %p = graph.pooling %r {kernel = array<i64: 2, 2>, pool_type = #graph.pool_type<max>} : ...
+    ```
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark where a chain stops at a consumer, saying why">,
+    Option<"maxGroupSize", "max-group-size", "unsigned", /*default=*/"0",
+           "Most ops in one group (0: no limit)">,
+  ];
+  let statistics = [
+    Statistic<"numGroups", "num-groups", "Fusion groups formed">,
+    Statistic<"numFusedOps", "num-fused-ops", "Ops fused into a producer's group">,
+  ];
+  let dependentDialects = ["::kiln::graph::GraphDialect"];
+}
+
 def OutlineKernels : Pass<"kiln-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Put each graph op of the model function into its own kernel function";
   let description = [{
@@ -42,9 +98,10 @@ def OutlineKernels : Pass<"kiln-outline-kernels", "::mlir::ModuleOp"> {
     `@kiln_kernel_N` taking static tensors and returning tensors, which the
     lowering turns into a packed entry `kiln_kernel_N_packed(void **)`. This
     pass builds one kernel per group of graph ops in the model function
-    (today one op per group; fusion will hand in larger groups) and replaces
-    the group by a `func.call`. The call keeps the op's location, so the MXNet
-    node name (NameLoc) survives for errors; each kernel records it in
+    (one per `kiln.fusion_group` left by kiln-graph-fuse, one per other op)
+    and replaces the group by a `func.call` placed at the group's last op.
+    The call keeps the op's location, so the MXNet node name (NameLoc)
+    survives for errors; each kernel records it in
     `kiln.node_name`, the op name(s) in `kiln.op_name` and, per result, the
     kernel argument the result may overwrite in `kiln.inplace` (-1: none).
     A returned value that is a function argument, a constant or returned

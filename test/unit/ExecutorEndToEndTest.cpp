@@ -147,6 +147,8 @@ Outcome checkAgainstInterpreter(const std::string &src, MemoryStrategy strategy,
 
   ExecutableOptions opts;
   opts.memory.strategy = strategy;
+  // The hand-computed plans are of the unfused graphs.
+  opts.fuse = false;
   CompiledModel cm = buildExecutable(*module, opts);
   Outcome out;
   out.plan = cm.plan;
@@ -240,7 +242,9 @@ TEST(ExecutorEndToEnd, ChainUnderEveryStrategy) {
 
 TEST(ExecutorEndToEnd, PlanStructure) {
   auto module = parse(kChain);
-  CompiledModel cm = buildExecutable(*module);
+  ExecutableOptions unfused;
+  unfused.fuse = false; // the structure below is one step per op
+  CompiledModel cm = buildExecutable(*module, unfused);
   const exec::Plan &p = cm.plan;
   ASSERT_EQ(p.steps.size(), 5u);
   EXPECT_EQ(p.kernelNames.size(), 5u);

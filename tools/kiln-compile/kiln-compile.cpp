@@ -48,6 +48,11 @@ static cl::opt<std::string> memoryReport(
     cl::desc("Print the bytes of intermediate storage under the four planning strategies "
              "(=json for machine-readable output) instead of emitting"),
     cl::value_desc("json"), cl::cat(category));
+static cl::opt<bool> fuse("fuse",
+                          cl::desc("Fuse elementwise chains and epilogues into their "
+                                   "producer's kernel (default true; --fuse=false to inspect "
+                                   "one kernel per op)"),
+                          cl::init(true), cl::cat(category));
 static cl::opt<bool> printIRAfterAll("print-ir-after-all",
                                      cl::desc("Print the IR after every pass (--emit linalg)"),
                                      cl::cat(category));
@@ -60,7 +65,9 @@ static cl::opt<std::string> target("target", cl::desc("cpu (default) or nvptx"),
 /// kernels as the JIT path does, then planned under each strategy.
 static std::string formatMemoryReport(mlir::ModuleOp model, bool json) {
   mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
-  (void)buildExecutable(*clone);
+  ExecutableOptions options;
+  options.fuse = fuse;
+  (void)buildExecutable(*clone, options);
   auto report = computeMemoryReport(clone->lookupSymbol<mlir::func::FuncOp>("main"));
   if (mlir::failed(report))
     throw Error("cannot plan the model's memory");
@@ -128,7 +135,9 @@ static int compileTool() {
     runPipeline(*model.module, [](mlir::PassManager &pm) { cpu::buildGraphToLinalgPipeline(pm); });
     model.module->print(os);
   } else {
-    CompiledModel compiled = buildExecutable(*model.module);
+    ExecutableOptions options;
+    options.fuse = fuse;
+    CompiledModel compiled = buildExecutable(*model.module, options);
     std::string diagnostics;
     if (mlir::failed(cpu::CPUJit::lowerToLLVMDialect(*compiled.kernels, cpu::JitOptions(),
                                                      &diagnostics)))
