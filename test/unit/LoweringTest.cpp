@@ -390,6 +390,46 @@ TEST(LoweringArith, Reductions) {
 }
 
 //===----------------------------------------------------------------------===//
+// Shapes big enough for the tiled/vectorized/parallel paths: several cache
+// tiles and k blocks, partial register tiles, kiln_parallel_for dispatch.
+//===----------------------------------------------------------------------===//
+
+TEST(LoweringTiled, MatmulCacheAndRegisterTiles) {
+  // M = 130: two 64-row tiles plus a partial one; N = 70: partial 32-lane
+  // tiles; K = 300: two k blocks.
+  check(single({{130, 300}, {70, 300}, {70}}, "fully_connected", "num_hidden = 70 : i64"));
+  check(single({{1, 513}, {40, 513}, {40}}, "fully_connected", "num_hidden = 40 : i64"));
+  check(single({{96, 64}, {256, 64}}, "fully_connected", "num_hidden = 256 : i64"));
+}
+
+TEST(LoweringTiled, ConvIm2colPaths) {
+  check(single({{2, 16, 20, 20}, {32, 16, 3, 3}, {32}}, "convolution",
+               "kernel = array<i64: 3, 3>, num_filter = 32 : i64, pad = array<i64: 1, 1>"));
+  check(single({{1, 3, 33, 33}, {20, 3, 7, 7}, {20}}, "convolution",
+               "kernel = array<i64: 7, 7>, num_filter = 20 : i64, stride = array<i64: 2, 2>, "
+               "pad = array<i64: 3, 3>"));
+  check(single({{1, 24, 14, 14}, {40, 24, 1, 1}}, "convolution",
+               "kernel = array<i64: 1, 1>, num_filter = 40 : i64"));
+}
+
+TEST(LoweringTiled, ElementwiseParallelChunks) {
+  // 1×4×130×160 = 83200 elements: two 64 Ki-element chunks, the second partial.
+  const char *src = R"(
+func.func @main(%a: tensor<1x4x130x160xf32>, %b: tensor<1x4x130x160xf32>,
+                %c: tensor<4xf32>) -> tensor<*xf32> {
+  %0 = graph.elemwise_mul %a, %b : (tensor<1x4x130x160xf32>, tensor<1x4x130x160xf32>) -> tensor<*xf32>
+  %1 = graph.elemwise_add %0, %b : (tensor<*xf32>, tensor<1x4x130x160xf32>) -> tensor<*xf32>
+  %2 = graph.activation %1 {act_type = #graph.act_type<relu>} : (tensor<*xf32>) -> tensor<*xf32>
+  %3 = graph.mul_scalar %2 {scalar = 5.000000e-01 : f64} : (tensor<*xf32>) -> tensor<*xf32>
+  %4 = graph.reshape %c {shape = array<i64: 1, 4, 1, 1>} : (tensor<4xf32>) -> tensor<*xf32>
+  %5 = graph.broadcast_add %3, %4 : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  %6 = graph.activation %5 {act_type = #graph.act_type<tanh>} : (tensor<*xf32>) -> tensor<*xf32>
+  return %6 : tensor<*xf32>
+})";
+  check(src);
+}
+
+//===----------------------------------------------------------------------===//
 // Networks, multi-kernel modules, ABI, cache, errors
 //===----------------------------------------------------------------------===//
 

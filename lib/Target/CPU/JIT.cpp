@@ -2,6 +2,7 @@
 
 #include "Target/CPU/JIT.h"
 
+#include "Target/CPU/ParallelRuntime.h"
 #include "Target/CPU/Passes.h"
 #include "Target/CPU/Pipeline.h"
 
@@ -82,6 +83,8 @@ LogicalResult CPUJit::lowerToLLVMDialect(ModuleOp module, const JitOptions &opti
   PassManager pm(ctx, ModuleOp::getOperationName());
   CPUPipelineOptions popts;
   popts.fuseElementwise = options.fuseElementwise;
+  popts.tileAndVectorize = options.tileAndVectorize;
+  popts.numThreads = options.numThreads;
   buildCPUPipeline(pm, popts);
   LogicalResult r = pm.run(module);
   if (diagnostics)
@@ -97,7 +100,8 @@ CPUJit::compile(ModuleOp module, const JitOptions &options) {
     module.print(os, OpPrintingFlags().enableDebugInfo(false));
   }
   uint64_t key = llvm::hash_combine(llvm::hash_value(text), options.optLevel,
-                                    options.fuseElementwise);
+                                    options.fuseElementwise, options.tileAndVectorize,
+                                    options.numThreads);
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(cacheMutex);
     auto it = cache().find(key);
@@ -135,6 +139,15 @@ CPUJit::compile(ModuleOp module, const JitOptions &options) {
   if (!engine)
     return engine.takeError();
   cm->engine = std::move(*engine);
+  // Parallel loops call kiln_parallel_for: the default pool's weak definition
+  // or the strong one of whatever the process links (the runtime engine).
+  cm->engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap map;
+    void *hook = reinterpret_cast<void *>(&kiln_parallel_for);
+    map[interner(kParallelForSymbol)] = {llvm::orc::ExecutorAddr::fromPtr(hook),
+                                         llvm::JITSymbolFlags::Exported};
+    return map;
+  });
   cm->engine->initialize();
   for (const std::string &name : cm->kernelNames) {
     auto sym = cm->engine->lookup(name + kPackedSuffix);

@@ -35,6 +35,12 @@ struct JitOptions {
   unsigned optLevel = 3;
   /// linalg-fuse-elementwise-ops before bufferization.
   bool fuseElementwise = true;
+  /// Tile, vectorize and parallelize matmuls, convolutions and elementwise
+  /// ops (kiln-cpu-tile-and-vectorize); false = plain loops.
+  bool tileAndVectorize = true;
+  /// Threads the parallel loops are cut for (the kiln_parallel_for pool
+  /// decides how many actually run them).
+  unsigned numThreads = 2;
   /// Reuse an earlier compilation of identical module text and options.
   bool useCache = true;
 };

@@ -63,4 +63,115 @@ def LowerStridedCopies : Pass<"kiln-cpu-lower-strided-copies", "::mlir::func::Fu
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+
+def TileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "Cache/register tiling and AVX-512 vectorization of matmuls, "
+                "convolutions (via im2col) and elementwise generics, on tensors";
+  let description = [{
+    Runs before one-shot bufferization.
+
+    * `linalg.conv_2d_nchw_fchw` becomes an im2col generic plus a
+      contraction (`linalg::rewriteInIm2Col`): per image, filter[F, C·Kh·Kw]
+      times col[C·Kh·Kw, Ho·Wo], which is the NCHW output directly.
+    * `linalg.matmul` reading B transposed (FullyConnected) gets an explicit
+      `linalg.transpose` of B so B rows run along n.
+    * Contractions with one m, n and k (plus batch dims) whose B and C run
+      along n are tiled: `scf.forall` over (batch, 64·m, 256·n) cache tiles
+      (the parallel loop), `scf.for` over 256-wide k blocks, `scf.for` over an
+      8×32×1 register tile that is vectorized (masked where a tile is partial)
+      to a `vector.contract`; the accumulator is hoisted out of the k loops
+      and the contraction lowered to outer products, i.e. 8 FMAs on
+      `vector<32xf32>` per k step.
+    * All-parallel generics whose operands run along the innermost loop (or
+      broadcast it) are collapsed to 1-D where possible, split into
+      `scf.forall` chunks of 64 Ki elements when large, and vectorized 16
+      lanes at a time.
+
+    Everything else is left to `convert-linalg-to-loops`.
+
+    Example (register tile after the pass, schematically):
+    ```mlir
+    %acc = vector.transfer_read %C[...] : tensor<8x32xf32>, vector<8x32xf32>
+    %r = scf.for %k = ... iter_args(%c = %acc) -> vector<8x32xf32> {
+      %a = vector.transfer_read %A[...] ...
+      %b = vector.transfer_read %B[...] : ..., vector<32xf32>
+      %f = vector.fma ...           // × 8
+    }
+    ```
+  }];
+  let options = [
+    Option<"numThreads", "num-threads", "unsigned", /*default=*/"2",
+           "Threads the parallel loops are cut for (1 = no scf.forall for elementwise ops)">,
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"0",
+           "Vector register width to tile for: 512 (AVX-512: 8x32 register tile, 16 lanes), "
+           "256 (AVX2: 4x16, 8 lanes); 0 = the host's (JIT). An AOT build for another "
+           "CPU must set it">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::affine::AffineDialect"];
+}
+
+def OutlineParallel : Pass<"kiln-cpu-outline-parallel", "::mlir::ModuleOp"> {
+  let summary = "Outline bufferized scf.forall bodies into functions run by kiln_parallel_for";
+  let description = [{
+    Runs on memrefs, after bufferization. Every outermost `scf.forall` with
+    static bounds and no results becomes a call of a private dispatch
+    declaration `@<fn>_par<i>(%count: index, captures...)`; its body moves
+    into `@<fn>_par<i>_body(%lo: index, %hi: index, captures...)` that runs
+    the linearized iterations [lo, hi). A captured memref travels as its
+    rank-0 base buffer (plus its offset when that is dynamic) and is rebuilt
+    with `memref.reinterpret_cast`, so every argument is bare-pointer
+    compatible. `kiln-cpu-lower-parallel-dispatch` later gives the dispatch
+    its body (a call of `kiln_parallel_for`). A forall that does not qualify
+    runs sequentially as `scf.for` loops.
+
+    Before:
+    ```mlir
+    scf.forall (%i) = (0) to (512) step (64) {
+      %s = memref.subview %out[%i] [64] [1] : ...
+      ...
+    }
+    ```
+    After:
+    ```mlir
+    %base, %off, %sz, %st = memref.extract_strided_metadata %out : ...
+    func.call @k_par0(%c8, %base) : (index, memref<f32>) -> ()
+    ...
+    func.func private @k_par0(index, memref<f32>) attributes {kiln.parallel_body = @k_par0_body}
+    func.func private @k_par0_body(%lo: index, %hi: index, %b: memref<f32>) {
+      %out = memref.reinterpret_cast %b to offset: [0], sizes: [512], strides: [1] ...
+      scf.for %t = %lo to %hi step %c1 { ... }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
+def LowerParallelDispatch : Pass<"kiln-cpu-lower-parallel-dispatch", "::mlir::ModuleOp"> {
+  let summary = "Give the dispatch declarations of kiln-cpu-outline-parallel their bodies";
+  let description = [{
+    Runs on the LLVM dialect, after func-to-llvm with bare pointers. For each
+    declaration carrying `kiln.parallel_body = @body` it adds a trampoline
+    `void @body_tramp(i64 lo, i64 hi, ptr ctx)` that loads the captures from
+    a struct and calls `@body`, and defines the declaration as: store the
+    captures into a stack struct, call
+    `kiln_parallel_for(0, count, @body_tramp, ctx)`. `kiln_parallel_for` is
+    external: the JIT resolves it to lib/Target/CPU's default thread pool
+    (ParallelRuntime.h) or whatever the host process registers; an AOT
+    executable links the runtime's definition.
+
+    ```mlir
+    llvm.func internal @k_par0(%n: i64, %b: !llvm.ptr) {
+      %ctx = llvm.alloca ... x !llvm.struct<(ptr)>
+      llvm.store %b, ...
+      llvm.call @kiln_parallel_for(%c0, %n, @k_par0_body_tramp, %ctx)
+      llvm.return
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // KILN_TARGET_CPU_PASSES

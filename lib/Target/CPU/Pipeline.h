@@ -22,6 +22,17 @@ struct CPUPipelineOptions : public mlir::PassPipelineOptions<CPUPipelineOptions>
       llvm::cl::desc("Fuse producer/consumer linalg.generic ops on tensors "
                      "(linalg-fuse-elementwise-ops) before bufferization"),
       llvm::cl::init(true)};
+  Option<bool> tileAndVectorize{
+      *this, "tile-and-vectorize",
+      llvm::cl::desc("Tile matmuls/convolutions/elementwise generics for caches and "
+                     "registers, vectorize them and run their outer tile loop through "
+                     "kiln_parallel_for (kiln-cpu-tile-and-vectorize); off = plain loops"),
+      llvm::cl::init(true)};
+  Option<unsigned> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc("Threads parallel loops are cut for (1: no parallel loops for "
+                     "elementwise ops; matmul tiles still go through the hook)"),
+      llvm::cl::init(2)};
   Option<bool> packKernelArgs{
       *this, "pack-kernel-args",
       llvm::cl::desc("Add the `void <name>_packed(void **)` entry of every kernel"),
