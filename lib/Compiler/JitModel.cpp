@@ -54,7 +54,7 @@ std::unique_ptr<JitModel> JitModel::compile(ModuleOp model,
   return result;
 }
 
-std::vector<Tensor> JitModel::run(const std::vector<Tensor> &args) {
+const std::vector<Tensor> &JitModel::run(const std::vector<Tensor> &args) {
   if (args.size() != argShapes.size())
     throw Error("the compiled model takes " + std::to_string(argShapes.size()) +
                 " arguments, got " + std::to_string(args.size()));

@@ -36,8 +36,10 @@ public:
 
   /// Runs the model. `args` holds one tensor per function argument, in
   /// argument order (inputs, parameters, aux states), each of the
-  /// argument's shape; returns one tensor per function result.
-  std::vector<Tensor> run(const std::vector<Tensor> &args);
+  /// argument's shape; returns one tensor per function result. The results
+  /// live in the model and are overwritten by the next run: allocating them
+  /// once avoids the first-touch page faults of fresh buffers on every run.
+  const std::vector<Tensor> &run(const std::vector<Tensor> &args);
 
   double compileSeconds() const { return seconds; }
   int64_t arenaBytes() const;

@@ -117,7 +117,8 @@ static int runTool() {
     argValues[i] = Tensor(arg.shape);
   }
 
-  std::vector<Tensor> outputs;
+  std::vector<Tensor> referenceOutputs;
+  const std::vector<Tensor> *outputsPtr = &referenceOutputs;
   std::map<unsigned, Tensor> updatedAux;
   std::function<void()> runOnce;
   std::unique_ptr<JitModel> compiledModel;
@@ -128,13 +129,13 @@ static int runTool() {
     std::fprintf(stderr, "kiln-run: compiled %zu kernels in %.3f s (arena %lld bytes)\n",
                  compiledModel->numKernels(), compiledModel->compileSeconds(),
                  (long long)compiledModel->arenaBytes());
-    runOnce = [&]() { outputs = compiledModel->run(argValues); };
+    runOnce = [&]() { outputsPtr = &compiledModel->run(argValues); };
   } else {
     refArgs = ref::fromTensors(argValues);
     options.training = trainMode;
     runOnce = [&]() {
       ref::Result result = ref::run(model.mainFunc(), refArgs, options);
-      outputs = ref::toTensors(result.outputs);
+      referenceOutputs = ref::toTensors(result.outputs);
       for (auto &[argIndex, value] : result.updatedArgs)
         updatedAux[argIndex] = ref::toTensor(value);
     };
@@ -157,6 +158,7 @@ static int runTool() {
 
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     throw Error("cannot create --output-dir '" + outputDir + "': " + ec.message());
+  const std::vector<Tensor> &outputs = *outputsPtr;
   for (size_t i = 0; i < outputs.size(); ++i)
     writeNpy(outputDir + "/out" + std::to_string(i) + ".npy", outputs[i]);
   for (auto &[argIndex, value] : updatedAux)
