@@ -53,6 +53,11 @@ static cl::opt<unsigned> benchIters("bench", cl::desc("Time N iterations after w
 static cl::opt<long long> randomParams(
     "random-params", cl::desc("Fill parameters missing from --params with seeded values"),
     cl::value_desc("SEED"), cl::init(-1), cl::cat(category));
+static cl::opt<std::string> saveCheckpointPrefix(
+    "save-checkpoint",
+    cl::desc("Also write the model and the parameters it ran with as an MXNet checkpoint "
+             "PREFIX-symbol.json + PREFIX-0000.params"),
+    cl::value_desc("PREFIX"), cl::cat(category));
 static cl::opt<std::string> engine(
     "engine",
     cl::desc("compiled (default): JIT-compiled kernels on the runtime engine; "
@@ -156,6 +161,13 @@ static int runTool() {
                 ms[ms.size() / 2]);
   }
 
+  if (!saveCheckpointPrefix.empty()) {
+    std::map<std::string, Tensor> values;
+    for (size_t i = 0; i < model.args.size(); ++i)
+      if (model.args[i].kind != ModelArg::Input)
+        values[model.args[i].name] = argValues[i];
+    saveCheckpoint(saveCheckpointPrefix, 0, model.mainFunc(), values);
+  }
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     throw Error("cannot create --output-dir '" + outputDir + "': " + ec.message());
   const std::vector<Tensor> &outputs = *outputsPtr;
