@@ -21,4 +21,4 @@ if os.path.isdir(os.path.join(config.kiln_testdata_dir, "mxnet-format-samples"))
 llvm_config.add_tool_substitutions(
     ["kiln-opt", "kiln-compile", "kiln-run"], [config.kiln_tools_dir])
 llvm_config.add_tool_substitutions(
-    ["FileCheck", "not", "count", "split-file"], [config.llvm_tools_dir])
+    ["FileCheck", "not", "count", "split-file", "llvm-nm"], [config.llvm_tools_dir])

@@ -41,7 +41,8 @@ static cl::opt<std::string> emitKind(
     "emit",
     cl::desc("What to produce: graph (imported, shape-inferred graph dialect), linalg (the "
              "model lowered to linalg on tensors), llvm (the outlined kernels in the LLVM "
-             "dialect, as the JIT compiles them); obj|lib|exe|ptx are not built yet"),
+             "dialect, as the JIT compiles them), obj (the kernels' object code; the plan and "
+             "weights are not embedded yet); lib|exe|ptx are not built yet"),
     cl::value_desc("KIND"), cl::init("graph"), cl::cat(category));
 static cl::opt<std::string> memoryReport(
     "memory-report", cl::ValueOptional,
@@ -105,9 +106,11 @@ static void runPipeline(mlir::ModuleOp module, const std::function<void(mlir::Pa
 }
 
 static int compileTool() {
-  if (emitKind != "graph" && emitKind != "linalg" && emitKind != "llvm")
+  if (emitKind != "graph" && emitKind != "linalg" && emitKind != "llvm" && emitKind != "obj")
     throw Error("--emit " + emitKind +
-                " is not available in this build yet; it emits graph, linalg and llvm");
+                " is not available in this build yet; it emits graph, linalg, llvm and obj");
+  if (emitKind == "obj" && outputPath == "-")
+    throw Error("--emit obj needs -o FILE");
   if (target != "cpu")
     throw Error("--target " + target + " is not available in this build yet");
 
@@ -134,6 +137,20 @@ static int compileTool() {
   } else if (emitKind == "linalg") {
     runPipeline(*model.module, [](mlir::PassManager &pm) { cpu::buildGraphToLinalgPipeline(pm); });
     model.module->print(os);
+  } else if (emitKind == "obj") {
+    ExecutableOptions options;
+    options.fuse = fuse;
+    CompiledModel compiled = buildExecutable(*model.module, options);
+    cpu::JitOptions jitOptions;
+    jitOptions.keepObject = true;
+    auto kernels = cpu::CPUJit::compile(*compiled.kernels, jitOptions);
+    if (!kernels)
+      throw Error("compiling the kernels failed: " + llvm::toString(kernels.takeError()));
+    (*kernels)->writeObjectFile(outputPath);
+    std::fprintf(stderr, "kiln-compile: %zu kernels compiled in %.3f s (MLIR %.3f s, LLVM %.3f s)\n",
+                 (*kernels)->kernels().size(), (*kernels)->compileSeconds(),
+                 (*kernels)->pipelineSeconds(), (*kernels)->codegenSeconds());
+    return 0;
   } else {
     ExecutableOptions options;
     options.fuse = fuse;

@@ -1,6 +1,7 @@
 //===- JIT.cpp - In-memory CPU compilation of kernel modules --------------===//
 
 #include "Target/CPU/JIT.h"
+#include "kiln/Error.h"
 
 #include "Target/CPU/ParallelRuntime.h"
 #include "Target/CPU/Passes.h"
@@ -15,6 +16,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -101,7 +103,7 @@ CPUJit::compile(ModuleOp module, const JitOptions &options) {
   }
   uint64_t key = llvm::hash_combine(llvm::hash_value(text), options.optLevel,
                                     options.fuseElementwise, options.tileAndVectorize,
-                                    options.numThreads);
+                                    options.numThreads, options.keepObject);
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(cacheMutex);
     auto it = cache().find(key);
@@ -135,6 +137,7 @@ CPUJit::compile(ModuleOp module, const JitOptions &options) {
   ExecutionEngineOptions eo;
   eo.transformer = makeOptimizingTransformer(options.optLevel, 0, tm->get());
   eo.jitCodeGenOptLevel = cgLevel;
+  eo.enableObjectDump = options.keepObject;
   auto engine = ExecutionEngine::create(*clone, eo, std::move(*tm));
   if (!engine)
     return engine.takeError();
@@ -163,6 +166,21 @@ CPUJit::compile(ModuleOp module, const JitOptions &options) {
     cache()[key] = result;
   }
   return result;
+}
+
+void CompiledModule::writeObjectFile(const std::string &path) const {
+  std::string tmp = path + ".tmp";
+  // ExecutionEngine reports a missing object cache on stderr only, so the
+  // result is checked by looking for the file.
+  llvm::sys::fs::remove(tmp);
+  engine->dumpToObjectFile(tmp);
+  if (!llvm::sys::fs::exists(tmp))
+    throw kiln::Error("cannot write object file '" + path +
+                      "' (compiled without JitOptions::keepObject, or unwritable)");
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    llvm::sys::fs::remove(tmp);
+    throw kiln::Error("cannot write object file '" + path + "': " + ec.message());
+  }
 }
 
 void CPUJit::clearCache() {

@@ -43,6 +43,8 @@ struct JitOptions {
   unsigned numThreads = 2;
   /// Reuse an earlier compilation of identical module text and options.
   bool useCache = true;
+  /// Keep the generated object code so writeObjectFile() can save it.
+  bool keepObject = false;
 };
 
 class CompiledModule {
@@ -57,6 +59,9 @@ public:
   double pipelineSeconds() const { return pipelineSec; }
   double codegenSeconds() const { return codegenSec; }
   double compileSeconds() const { return pipelineSec + codegenSec; }
+  /// Writes the kernels' object code (ELF, host target, packed entries
+  /// exported) to `path` atomically. Needs JitOptions::keepObject.
+  void writeObjectFile(const std::string &path) const;
 
 private:
   friend class CPUJit;
