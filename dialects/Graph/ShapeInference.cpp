@@ -202,6 +202,28 @@ LogicalResult checkSpatialRank(Rule &r, ArrayRef<int64_t> data, size_t kernelRan
   return success();
 }
 
+/// Convolution and Deconvolution share their parameter rules: the input's
+/// channels split into `numGroup` groups, the weight is
+/// [filters, C/g, *kernel] (Convolution) or [C, filters/g, *kernel] (the
+/// transposed Deconvolution), and the bias has one entry per filter.
+LogicalResult assignConvParameters(Rule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> kernel,
+                                   int64_t numGroup, int64_t numFilter, bool transposed,
+                                   bool hasBias) {
+  if (failed(checkSpatialRank(r, data, kernel.size())))
+    return failure();
+  int64_t c = data[1];
+  if (numGroup <= 0 || c % numGroup != 0)
+    return r.error() << "num_group (" << numGroup << ") must divide the input channels (" << c
+                     << ")";
+  Shape w = transposed ? Shape{c, numFilter / numGroup} : Shape{numFilter, c / numGroup};
+  w.append(kernel.begin(), kernel.end());
+  if (failed(r.assign(1, "weight", w)))
+    return failure();
+  if (hasBias && failed(r.assign(2, "bias", {numFilter})))
+    return failure();
+  return success();
+}
+
 /// MXNet's InferReshapeShape, including its handling of `reverse`.
 FailureOr<Shape> reshapeShape(Rule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t> dshape,
                               bool reverse) {
@@ -321,17 +343,9 @@ LogicalResult ConvolutionOp::inferShapes(ShapeInferenceState &state) {
   if (failed(data))
     return failure();
   ArrayRef<int64_t> kernel = getKernel();
-  if (failed(checkSpatialRank(r, *data, kernel.size())))
-    return failure();
-  int64_t c = (*data)[1], g = getNumGroup(), f = getNumFilter();
-  if (g <= 0 || c % g != 0)
-    return r.error() << "num_group (" << g << ") must divide the input channels (" << c
-                     << ")";
-  Shape w{f, c / g};
-  w.append(kernel.begin(), kernel.end());
-  if (failed(r.assign(1, "weight", w)))
-    return failure();
-  if (getBias() && failed(r.assign(2, "bias", {f})))
+  int64_t f = getNumFilter();
+  if (failed(assignConvParameters(r, *data, kernel, getNumGroup(), f, /*transposed=*/false,
+                                  bool(getBias()))))
     return failure();
   SmallVector<int64_t> s = getStrides(), d = getDilations(), p = getPads();
   Shape out{(*data)[0], f};
@@ -352,17 +366,9 @@ LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &state) {
   if (failed(data))
     return failure();
   ArrayRef<int64_t> kernel = getKernel();
-  if (failed(checkSpatialRank(r, *data, kernel.size())))
-    return failure();
-  int64_t c = (*data)[1], g = getNumGroup(), f = getNumFilter();
-  if (g <= 0 || c % g != 0)
-    return r.error() << "num_group (" << g << ") must divide the input channels (" << c
-                     << ")";
-  Shape w{c, f / g};
-  w.append(kernel.begin(), kernel.end());
-  if (failed(r.assign(1, "weight", w)))
-    return failure();
-  if (getBias() && failed(r.assign(2, "bias", {f})))
+  int64_t f = getNumFilter();
+  if (failed(assignConvParameters(r, *data, kernel, getNumGroup(), f, /*transposed=*/true,
+                                  bool(getBias()))))
     return failure();
   ArrayRef<int64_t> spatial = ArrayRef<int64_t>(*data).drop_front(2);
   SmallVector<int64_t> s = getStrides(), d = getDilations();
