@@ -6,6 +6,8 @@ import gzip
 import struct
 import sys
 
+from npyio import write_npy
+
 DATA = "/usr/share/datasets/fashion-mnist"
 
 
@@ -18,16 +20,6 @@ def read_idx(path):
         sys.exit(f"{path}: not an unsigned-byte IDX file")
     dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
     return dims, raw[4 + 4 * ndim:]
-
-
-def write_npy(path, shape, values):
-    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % (
-        ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else ""))
-    pad = 64 - (10 + len(header) + 1) % 64
-    header += " " * pad + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
-        f.write(struct.pack("<%df" % len(values), *values))
 
 
 def find(name):

@@ -2,10 +2,12 @@
 """check_npy.py FILE.npy D0 D1 ... [--rows-sum-to-one AXIS]: checks a <f4 .npy's
 shape, that every value is finite, and optionally that it is a probability
 distribution along AXIS (a property of softmax outputs)."""
-import ast
 import math
-import struct
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 4, "scripts"))
+from npyio import read_npy  # noqa: E402
 
 args = sys.argv[1:]
 axis = None
@@ -14,16 +16,9 @@ if "--rows-sum-to-one" in args:
     axis = int(args[i + 1])
     args = args[:i] + args[i + 2:]
 path, want = args[0], tuple(int(d) for d in args[1:])
-raw = open(path, "rb").read()
-hlen = int.from_bytes(raw[8:10], "little")
-header = ast.literal_eval(raw[10:10 + hlen].decode())
-shape = tuple(header["shape"])
-if header["descr"] != "<f4" or shape != want:
-    sys.exit(f"{path}: got {header['descr']} {shape}, want <f4 {want}")
-count = 1
-for d in shape:
-    count *= d
-values = struct.unpack("<%df" % count, raw[10 + hlen:10 + hlen + 4 * count])
+shape, values, descr = read_npy(path)
+if descr != "<f4" or shape != want:
+    sys.exit(f"{path}: got {descr} {shape}, want <f4 {want}")
 if not all(math.isfinite(v) for v in values):
     sys.exit(f"{path}: non-finite values")
 if axis is not None:
@@ -31,7 +26,7 @@ if axis is not None:
     for d in shape[:axis]:
         outer *= d
     n = shape[axis]
-    inner = count // (outer * n)
+    inner = len(values) // (outer * n)
     for o in range(outer):
         for i in range(inner):
             s = sum(values[(o * n + k) * inner + i] for k in range(n))

@@ -1,21 +1,12 @@
 #!/usr/bin/env python3
 """compare_npy.py A.npy B.npy: same shape, and |a - b| <= 1e-5 + 1e-4·|b| everywhere."""
-import ast
-import struct
+import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 4, "scripts"))
+from npyio import read_npy, write_npy  # noqa: E402
 
-def read(path):
-    raw = open(path, "rb").read()
-    hlen = int.from_bytes(raw[8:10], "little")
-    header = ast.literal_eval(raw[10:10 + hlen].decode())
-    count = 1
-    for d in header["shape"]:
-        count *= d
-    return tuple(header["shape"]), struct.unpack("<%df" % count, raw[10 + hlen:10 + hlen + 4 * count])
-
-
-(sa, a), (sb, b) = read(sys.argv[1]), read(sys.argv[2])
+(sa, a, _), (sb, b, _) = read_npy(sys.argv[1]), read_npy(sys.argv[2])
 if sa != sb:
     sys.exit(f"shape {sa} != {sb}")
 for i, (x, y) in enumerate(zip(a, b)):

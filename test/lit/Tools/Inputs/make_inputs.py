@@ -6,16 +6,10 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), *[".."] * 4, "scripts"))
+from npyio import npy_encode as npy  # noqa: E402
+
 out = sys.argv[1]
-
-
-def npy(shape, values, descr="<f4", magic=b"\x93NUMPY"):
-    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
-        descr, ", ".join(map(str, shape)) + ("," if len(shape) == 1 else ""))
-    header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
-    fmt = {"<f4": "<%df", "<f8": "<%dd", ">f4": ">%df"}[descr]
-    return magic + b"\x01\x00" + struct.pack("<H", len(header)) + header.encode() + \
-        struct.pack(fmt % len(values), *values)
 
 
 def params(named_arrays):
