@@ -391,6 +391,80 @@ KILN_REDUCE(MinOp)
 #undef KILN_REDUCE
 
 //===----------------------------------------------------------------------===//
+// Training and gradient ops (GraphGradOps.td)
+//===----------------------------------------------------------------------===//
+
+LogicalResult DotOp::verify() { return verifyShapes(*this); }
+LogicalResult SliceAxisOp::verify() { return verifyShapes(*this); }
+
+LogicalResult BatchNormTrainOp::verify() {
+  if (!(getEps().convertToDouble() > 0))
+    return emitOpError() << "eps must be positive";
+  return verifyShapes(*this);
+}
+
+LogicalResult ConvolutionWeightGradOp::verify() {
+  ArrayRef<int64_t> kernel = getKernel();
+  if (failed(checkKernel(*this, kernel)) ||
+      failed(checkTuple(*this, "stride", getStride(), kernel.size(), 1)) ||
+      failed(checkTuple(*this, "dilate", getDilate(), kernel.size(), 1)) ||
+      failed(checkTuple(*this, "pad", getPad(), kernel.size(), 0)) ||
+      failed(checkPositive(*this, "num_group", getNumGroup())))
+    return failure();
+  return verifyShapes(*this);
+}
+SmallVector<int64_t> ConvolutionWeightGradOp::getStrides() {
+  return expand(getStride(), getKernel().size(), 1);
+}
+SmallVector<int64_t> ConvolutionWeightGradOp::getDilations() {
+  return expand(getDilate(), getKernel().size(), 1);
+}
+SmallVector<int64_t> ConvolutionWeightGradOp::getPads() {
+  return expand(getPad(), getKernel().size(), 0);
+}
+
+LogicalResult PoolingGradOp::verify() {
+  ArrayRef<int64_t> kernel = getKernel();
+  if (kernel.empty() && !getGlobalPool())
+    return emitOpError() << "kernel must be set unless global_pool";
+  if (!kernel.empty() && failed(checkKernel(*this, kernel)))
+    return failure();
+  if (failed(checkTuple(*this, "stride", getStride(), kernel.size(), 1)) ||
+      failed(checkTuple(*this, "pad", getPad(), kernel.size(), 0)))
+    return failure();
+  if (getPoolType() == PoolType::lp && (int64_t)getPValue() <= 0)
+    return emitOpError() << "p_value must be positive, got " << (int64_t)getPValue();
+  return verifyShapes(*this);
+}
+SmallVector<int64_t> PoolingGradOp::getStrides() {
+  return expand(getStride(), getKernel().size(), 1);
+}
+SmallVector<int64_t> PoolingGradOp::getPads() { return expand(getPad(), getKernel().size(), 0); }
+
+LogicalResult ActivationGradOp::verify() { return verifyShapes(*this); }
+
+LogicalResult BatchNormGradOp::verify() {
+  if (!(getEps().convertToDouble() > 0))
+    return emitOpError() << "eps must be positive";
+  return verifyShapes(*this);
+}
+
+LogicalResult SoftmaxOutputGradOp::verify() {
+  double alpha = getSmoothAlpha().convertToDouble();
+  if (!(alpha >= 0 && alpha < 1))
+    return emitOpError() << "smooth_alpha must be in [0, 1), got " << alpha;
+  return verifyShapes(*this);
+}
+
+LogicalResult RegressionOutputGradOp::verify() { return verifyShapes(*this); }
+
+LogicalResult SoftmaxGradOp::verify() {
+  if (auto t = getTemperature(); t && t->isZero())
+    return emitOpError() << "temperature must be nonzero";
+  return verifyShapes(*this);
+}
+
+//===----------------------------------------------------------------------===//
 // In-place hints
 //===----------------------------------------------------------------------===//
 
@@ -429,4 +503,5 @@ KILN_INPLACE_0(PowerScalarOp)
 KILN_INPLACE_0(RPowerScalarOp)
 KILN_INPLACE_0(MaximumScalarOp)
 KILN_INPLACE_0(MinimumScalarOp)
+KILN_INPLACE_0(ActivationGradOp)
 #undef KILN_INPLACE_0

@@ -668,4 +668,6 @@ def Graph_MeanOp : Graph_ReduceOp<"mean", "the mean">;
 def Graph_MaxOp : Graph_ReduceOp<"max", "the maximum">;
 def Graph_MinOp : Graph_ReduceOp<"min", "the minimum">;
 
+include "Graph/GraphGradOps.td"
+
 #endif // KILN_GRAPH_OPS

@@ -391,31 +391,32 @@ LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &state) {
   return r.result(out);
 }
 
-LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
-  auto data = r.need(0, "data");
-  if (failed(data))
-    return failure();
-  if (getGlobalPool()) {
-    if (data->size() < 3 || data->size() > 5)
+/// The output shape of Pooling (and of the forward that a pooling_grad
+/// differentiates).
+template <typename PoolOp>
+static FailureOr<Shape> poolingOutputShape(Rule &r, PoolOp op, ArrayRef<int64_t> data) {
+  if (op.getGlobalPool()) {
+    if (data.size() < 3 || data.size() > 5)
       return r.error() << "global pooling expects a rank-3, 4 or 5 input, got rank "
-                       << data->size();
-    Shape out{(*data)[0], (*data)[1]};
-    out.append(data->size() - 2, 1);
-    return r.result(out);
+                       << data.size(),
+             failure();
+    Shape out{data[0], data[1]};
+    out.append(data.size() - 2, 1);
+    return out;
   }
-  ArrayRef<int64_t> kernel = getKernel();
-  if (failed(checkSpatialRank(r, *data, kernel.size())))
+  ArrayRef<int64_t> kernel = op.getKernel();
+  if (failed(checkSpatialRank(r, data, kernel.size())))
     return failure();
-  SmallVector<int64_t> s = getStrides(), p = getPads();
-  Shape out{(*data)[0], (*data)[1]};
+  SmallVector<int64_t> s = op.getStrides(), p = op.getPads();
+  Shape out{data[0], data[1]};
   for (size_t i = 0; i < kernel.size(); ++i) {
-    int64_t x = (*data)[i + 2];
+    int64_t x = data[i + 2];
     int64_t in = x + 2 * p[i];
     if (kernel[i] > in)
       return r.error() << "kernel size " << kernel[i] << " exceeds padded input size "
-                       << in << " in spatial dimension " << i;
-    switch (getPoolingConvention()) {
+                       << in << " in spatial dimension " << i,
+             failure();
+    switch (op.getPoolingConvention()) {
     case PoolingConvention::valid:
       out.push_back((in - kernel[i]) / s[i] + 1);
       break;
@@ -427,7 +428,18 @@ LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
       break;
     }
   }
-  return r.result(out);
+  return out;
+}
+
+LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto out = poolingOutputShape(r, *this, *data);
+  if (failed(out))
+    return failure();
+  return r.result(*out);
 }
 
 LogicalResult ActivationOp::inferShapes(ShapeInferenceState &state) {
@@ -512,17 +524,16 @@ LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &state) {
 // Softmax family and loss heads
 //===----------------------------------------------------------------------===//
 
-LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
-  auto data = r.need(0, "data");
-  if (failed(data))
-    return failure();
-  ArrayRef<int64_t> d = *data;
+/// SoftmaxOutput's label rule (shared with softmax_output_grad): the label
+/// holds class ids or, with data's shape, probabilities.
+static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
+                                       ArrayRef<int64_t> d, bool multiOutput,
+                                       bool preserveShape) {
   // Class-id label shapes, the first being the one inferred when the label is
   // unknown. MXNet also accepts (N, spatial) and (N, 1, spatial...) with
   // multi_output; all three hold the same ids in the same order.
   SmallVector<Shape, 3> classIds;
-  if (getMultiOutput()) {
+  if (multiOutput) {
     if (d.size() < 2)
       return r.error() << "multi_output expects an input of rank at least 2, got rank "
                        << d.size();
@@ -532,7 +543,7 @@ LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
     Shape l3(d.begin(), d.end());
     l3[1] = 1;
     classIds = {l2, l1, l3};
-  } else if (getPreserveShape()) {
+  } else if (preserveShape) {
     if (d.empty())
       return r.error() << "expects an input of rank at least 1";
     classIds.push_back(Shape(d.drop_back()));
@@ -543,16 +554,27 @@ LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
   }
   if (!r.known(1)) {
     (void)r.assign(1, "label", classIds.front());
-    return r.result(d);
+    return success();
   }
   ArrayRef<int64_t> label = *state.operands[1];
   if (label == d || llvm::any_of(classIds, [&](const Shape &s) {
         return ArrayRef<int64_t>(s) == label;
       }))
-    return r.result(d);
+    return success();
   return r.error() << "operand 'label' has shape " << formatShape(label)
                    << " but the shape rule gives " << formatShape(classIds.front())
                    << " (class ids) or " << formatShape(d) << " (probabilities)";
+}
+
+LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  Shape d = *data;
+  if (failed(inferSoftmaxLabel(r, state, d, getMultiOutput(), getPreserveShape())))
+    return failure();
+  return r.result(d);
 }
 
 /// MXNet's RegressionOpShape: the label defaults to the data shape, except
@@ -812,6 +834,165 @@ LogicalResult MaxOp::inferShapes(ShapeInferenceState &state) {
 }
 LogicalResult MinOp::inferShapes(ShapeInferenceState &state) {
   return inferReduce(*this, state);
+}
+
+//===----------------------------------------------------------------------===//
+// Training and gradient ops (GraphGradOps.td)
+//===----------------------------------------------------------------------===//
+
+LogicalResult DotOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto lhs = r.need(0, "lhs");
+  if (failed(lhs))
+    return failure();
+  auto rhs = r.need(1, "rhs");
+  if (failed(rhs))
+    return failure();
+  if (lhs->size() != 2 || rhs->size() != 2)
+    return r.error() << "expects rank-2 operands, got " << formatShape(*lhs) << " and "
+                     << formatShape(*rhs);
+  int64_t m = getTransposeA() ? (*lhs)[1] : (*lhs)[0];
+  int64_t k = getTransposeA() ? (*lhs)[0] : (*lhs)[1];
+  int64_t k2 = getTransposeB() ? (*rhs)[1] : (*rhs)[0];
+  int64_t n = getTransposeB() ? (*rhs)[0] : (*rhs)[1];
+  if (k != k2)
+    return r.error() << "contraction sizes differ: " << k << " (lhs " << formatShape(*lhs)
+                     << ") and " << k2 << " (rhs " << formatShape(*rhs) << ")";
+  return r.result({m, n});
+}
+
+LogicalResult SliceAxisOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto axis = r.axis((int64_t)getAxis(), data->size());
+  if (failed(axis))
+    return failure();
+  int64_t dim = (*data)[*axis];
+  int64_t begin = (int64_t)getBegin(), end = (int64_t)getEnd();
+  if (begin < 0)
+    begin += dim;
+  if (end < 0)
+    end += dim;
+  if (begin < 0 || end > dim || begin >= end)
+    return r.error() << "slice [" << (int64_t)getBegin() << ", " << (int64_t)getEnd()
+                     << ") is empty or out of range for axis " << *axis << " of size "
+                     << dim;
+  Shape out = *data;
+  out[*axis] = end - begin;
+  return r.result(out);
+}
+
+LogicalResult BatchNormTrainOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto axis = r.axis((int64_t)getAxis(), data->size());
+  if (failed(axis))
+    return failure();
+  int64_t c = (*data)[*axis];
+  if (failed(r.assign(1, "gamma", {c})) || failed(r.assign(2, "beta", {c})))
+    return failure();
+  (void)r.result(*data);
+  (void)r.result({c});
+  return r.result({c});
+}
+
+LogicalResult ConvolutionWeightGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto dy = r.need(1, "out_grad");
+  if (failed(dy))
+    return failure();
+  ArrayRef<int64_t> kernel = getKernel();
+  if (failed(checkSpatialRank(r, *data, kernel.size())) ||
+      failed(checkSpatialRank(r, *dy, kernel.size())))
+    return failure();
+  int64_t g = getNumGroup(), c = (*data)[1], f = (*dy)[1];
+  if (c % g != 0 || f % g != 0)
+    return r.error() << "num_group (" << g << ") must divide the input channels (" << c
+                     << ") and the output channels (" << f << ")";
+  if ((*data)[0] != (*dy)[0])
+    return r.error() << "data and out_grad disagree on the batch size: "
+                     << formatShape(*data) << " vs " << formatShape(*dy);
+  SmallVector<int64_t> s = getStrides(), d = getDilations(), p = getPads();
+  for (size_t i = 0; i < kernel.size(); ++i) {
+    int64_t in = (*data)[i + 2] + 2 * p[i];
+    int64_t k = d[i] * (kernel[i] - 1) + 1;
+    int64_t o = k > in ? 0 : (in - k) / s[i] + 1;
+    if (o != (*dy)[i + 2])
+      return r.error() << "out_grad " << formatShape(*dy)
+                       << " is not the convolution output of data " << formatShape(*data)
+                       << " in spatial dimension " << i << " (expected " << o << ")";
+  }
+  Shape w{f, c / g};
+  w.append(kernel.begin(), kernel.end());
+  return r.result(w);
+}
+
+LogicalResult PoolingGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto out = poolingOutputShape(r, *this, *data);
+  if (failed(out))
+    return failure();
+  if (failed(r.assign(1, "out_grad", *out)))
+    return failure();
+  return r.result(*data);
+}
+
+LogicalResult ActivationGradOp::inferShapes(ShapeInferenceState &state) {
+  return inferSameShape(*this, state, {"out_grad", "saved"});
+}
+
+LogicalResult BatchNormGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto axis = r.axis((int64_t)getAxis(), data->size());
+  if (failed(axis))
+    return failure();
+  int64_t c = (*data)[*axis];
+  if (failed(r.assign(1, "gamma", {c})) || failed(r.assign(2, "mean", {c})) ||
+      failed(r.assign(3, "var", {c})) || failed(r.assign(4, "out_grad", *data)))
+    return failure();
+  (void)r.result(*data);
+  (void)r.result({c});
+  return r.result({c});
+}
+
+LogicalResult SoftmaxOutputGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto out = r.need(0, "output");
+  if (failed(out))
+    return failure();
+  Shape d = *out;
+  if (failed(inferSoftmaxLabel(r, state, d, getMultiOutput(), getPreserveShape())))
+    return failure();
+  return r.result(d);
+}
+
+LogicalResult RegressionOutputGradOp::inferShapes(ShapeInferenceState &state) {
+  return inferRegression(*this, state);
+}
+
+LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  std::optional<Shape> shape = r.known(0)   ? state.operands[0]
+                               : r.known(1) ? state.operands[1]
+                                            : std::nullopt;
+  if (!shape)
+    return r.need(0, "output"), failure();
+  if (failed(r.axis(getAxis(), shape->size())))
+    return failure();
+  return inferSameShape(*this, state, {"output", "out_grad"});
 }
 
 //===----------------------------------------------------------------------===//
