@@ -6,6 +6,10 @@
 #include "kiln/Tensor.h"
 #include "runtime/engine/Engine.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -25,7 +29,20 @@ struct PlanExecutor::StepState {
   std::vector<External> externals;
   std::vector<rt::VarHandle> reads, writes;
   rt::OpInfo info;
+  /// KILN_PROFILE: wall time spent in this step's kernel, summed over runs.
+  std::atomic<int64_t> nanoseconds{0};
 };
+
+/// KILN_PROFILE=1 makes every executor time its kernels and print where the
+/// time went when it is destroyed (stderr): the cheapest way to find the
+/// kernel worth optimizing without a JIT-aware profiler.
+static bool profilingEnabled() {
+  static const bool enabled = [] {
+    const char *v = std::getenv("KILN_PROFILE");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return enabled;
+}
 
 static std::string shapesOf(const Plan &p, const Step &s) {
   std::string out;
@@ -115,6 +132,8 @@ PlanExecutor::PlanExecutor(Plan plan, std::vector<KernelFn> kernelFns, rt::Engin
 }
 
 PlanExecutor::~PlanExecutor() {
+  if (profilingEnabled() && numRuns > 0)
+    printProfile();
   // run() returns only after every step it pushed has finished (each step
   // writes a storage it waits on), so nothing can touch the arena now.
   for (rt::VarHandle v : vars)
@@ -168,6 +187,7 @@ void PlanExecutor::run(const std::vector<const void *> &inputs,
   checkNull(p.outputSlots, outputs, "output");
 
   std::lock_guard<std::mutex> lock(runMutex);
+  ++numRuns;
   // The previous run has finished (run waits), so no step is reading these
   // pointer tables while they are patched.
   for (auto &st : steps)
@@ -175,6 +195,18 @@ void PlanExecutor::run(const std::vector<const void *> &inputs,
       st->buffers[e.arg] = pointerFor(e.kind, e.index);
   for (auto &st : steps) {
     StepState *s = st.get();
+    if (profilingEnabled()) {
+      engine->push(
+          [s](const rt::RunContext &) {
+            auto t0 = std::chrono::steady_clock::now();
+            s->fn(s->buffers.data());
+            s->nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - t0)
+                                  .count();
+          },
+          s->reads, s->writes, rt::Device::cpu(), 0, s->info);
+      continue;
+    }
     engine->push([s](const rt::RunContext &) { s->fn(s->buffers.data()); }, s->reads, s->writes,
                  rt::Device::cpu(), 0, s->info);
   }
@@ -192,4 +224,28 @@ void PlanExecutor::run(const std::vector<const void *> &inputs,
   }
   if (!firstError.empty())
     throw Error(firstError);
+}
+
+/// Prints the steps' kernel times, most expensive first.
+void PlanExecutor::printProfile() const {
+  const Plan &p = thePlan;
+  int64_t runs = numRuns;
+  std::vector<size_t> order(steps.size());
+  int64_t total = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    order[i] = i;
+    total += steps[i]->nanoseconds;
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return steps[a]->nanoseconds > steps[b]->nanoseconds;
+  });
+  std::fprintf(stderr, "kiln profile: %zu steps, %lld runs, %.3f ms of kernel time per run\n",
+               steps.size(), (long long)runs, total / 1e6 / runs);
+  for (size_t i : order) {
+    const Step &s = p.steps[i];
+    double ms = steps[i]->nanoseconds / 1e6 / runs;
+    std::fprintf(stderr, "  %8.3f ms %5.1f%%  %s  %s  %s\n", ms,
+                 total ? 100.0 * steps[i]->nanoseconds / total : 0.0, s.nodeName.c_str(),
+                 s.opName.c_str(), shapesOf(p, s).c_str());
+  }
 }

@@ -80,6 +80,9 @@ private:
   /// Storage ids written by some step: waiting on them waits for every step.
   std::vector<uint32_t> writtenStorages;
   std::mutex runMutex;
+  /// Runs so far, for the KILN_PROFILE report printed on destruction.
+  int64_t numRuns = 0;
+  void printProfile() const;
 };
 
 } // namespace kiln::exec
