@@ -2,17 +2,22 @@
 //
 // kiln-compile MODEL [--params P] --input-shape NAME=DIMS ... --emit KIND -o OUT
 //
-// Contract: shared/SPEC.md §1.3. This build emits `graph`: the imported,
-// shape-inferred graph-dialect module.
+// Contract: shared/SPEC.md §1.3. Emits the imported, shape-inferred graph
+// (`graph`), the model lowered to linalg (`linalg`), the kernels in the LLVM
+// dialect (`llvm`) or as object code (`obj`), a stand-alone inference
+// executable (`exe`) or a shared library with a C header (`lib`); the last
+// two are built in Aot.cpp (docs/aot.md).
 //
 //===----------------------------------------------------------------------===//
 
+#include "Aot.h"
 #include "Compiler/Driver.h"
 #include "Compiler/Executable.h"
 #include "Target/CPU/JIT.h"
 #include "Target/CPU/Pipeline.h"
 #include "Transforms/MemoryPlan.h"
 #include "Graph/GraphOps.h"
+#include "Import/Import.h"
 #include "Import/Model.h"
 #include "kiln/Error.h"
 #include "runtime/io/File.h"
@@ -41,8 +46,12 @@ static cl::opt<std::string> emitKind(
     "emit",
     cl::desc("What to produce: graph (imported, shape-inferred graph dialect), linalg (the "
              "model lowered to linalg on tensors), llvm (the outlined kernels in the LLVM "
-             "dialect, as the JIT compiles them), obj (the kernels' object code; the plan and "
-             "weights are not embedded yet); lib|exe|ptx are not built yet"),
+             "dialect, as the JIT compiles them), obj (the kernels' object code only), exe (a "
+             "stand-alone inference executable taking kiln-run's --input/--output-dir/--bench; "
+             "needs only libc/libstdc++/libm), lib (a shared library plus a C header, "
+             "include/kiln/aot.h's API); exe and lib embed the plan and the weights, link with "
+             "$KILN_CXX (default c++) and run on CPUs like this one (docs/aot.md); ptx is not "
+             "built yet"),
     cl::value_desc("KIND"), cl::init("graph"), cl::cat(category));
 static cl::opt<std::string> memoryReport(
     "memory-report", cl::ValueOptional,
@@ -61,6 +70,19 @@ static cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdou
                                        cl::value_desc("OUT"), cl::init("-"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("cpu (default) or nvptx"),
                                    cl::init("cpu"), cl::cat(category));
+static cl::opt<long long> randomParams(
+    "random-params",
+    cl::desc("--emit exe|lib: fill parameters missing from --params with seeded values, as "
+             "kiln-run --random-params does"),
+    cl::value_desc("SEED"), cl::init(-1), cl::cat(category));
+static cl::opt<bool> externalParams(
+    "external-params",
+    cl::desc("--emit exe|lib: do not embed the weights; the executable takes --params "
+             "FILE.params at run time, the library kiln_model_create(\"FILE.params\", ...)"),
+    cl::cat(category));
+static cl::opt<std::string> headerPath(
+    "header", cl::desc("--emit lib: where the C header goes (default: NAME.h next to libNAME.so)"),
+    cl::value_desc("PATH"), cl::cat(category));
 
 /// The report of the plan the runtime really uses: the model outlined into
 /// kernels as the JIT path does, then planned under each strategy.
@@ -105,12 +127,95 @@ static void runPipeline(mlir::ModuleOp module, const std::function<void(mlir::Pa
     throw Error("lowering failed: " + os.str());
 }
 
-static int compileTool() {
-  if (emitKind != "graph" && emitKind != "linalg" && emitKind != "llvm" && emitKind != "obj")
-    throw Error("--emit " + emitKind +
-                " is not available in this build yet; it emits graph, linalg, llvm and obj");
-  if (emitKind == "obj" && outputPath == "-")
-    throw Error("--emit obj needs -o FILE");
+/// Inputs that inference never reads: unused, or every use is the `label`
+/// operand of a loss head (MXNet's *_label variables). The artifacts let a
+/// caller leave them out, as kiln-run does, and require every other input.
+static std::vector<std::string> optionalInputs(mlir::func::FuncOp main) {
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+    if (argKind(main, i) != ArgKind::Input)
+      continue;
+    mlir::Value arg = main.getArgument(i);
+    bool labelOnly = true;
+    for (mlir::OpOperand &use : arg.getUses()) {
+      llvm::StringRef op = use.getOwner()->getName().getStringRef();
+      labelOnly &= use.getOperandNumber() == 1 &&
+                   (op == "graph.softmax_output" || op == "graph.linear_regression_output" ||
+                    op == "graph.logistic_regression_output" ||
+                    op == "graph.mae_regression_output");
+    }
+    if (labelOnly)
+      names.push_back(argName(main, i));
+  }
+  return names;
+}
+
+/// --emit exe|lib: outline, plan, bind the parameters (unless external) in
+/// the plan's parameter order and hand everything to the AOT builder.
+static void emitArtifact(LoadedModel &model, const char *argv0) {
+  aot::BuildOptions options;
+  options.sharedLibrary = emitKind == "lib";
+  options.outputPath = outputPath;
+  options.headerPath = headerPath;
+  options.modelName = modelArg;
+  options.externalParams = externalParams;
+  options.optionalInputs = optionalInputs(model.mainFunc());
+  options.toolArgv0 = argv0;
+
+  // Bound before compiling, so a missing parameter fails fast.
+  std::vector<Tensor> argValues;
+  if (!externalParams) {
+    std::optional<uint64_t> seed;
+    if (randomParams >= 0)
+      seed = uint64_t(randomParams);
+    argValues = driver::bindParameters(model, seed);
+  }
+
+  ExecutableOptions execOptions;
+  execOptions.fuse = fuse;
+  CompiledModel compiled = buildExecutable(*model.module, execOptions);
+  std::vector<const Tensor *> params;
+  if (!externalParams) {
+    // Plan::paramSlots follow the param/aux arguments in argument order,
+    // which is LoadedModel::args' order; the names must agree.
+    size_t next = 0;
+    for (size_t i = 0; i < model.args.size(); ++i) {
+      if (model.args[i].kind == ModelArg::Input)
+        continue;
+      if (next >= compiled.plan.paramSlots.size() ||
+          compiled.plan.slots[compiled.plan.paramSlots[next]].name != model.args[i].name)
+        throw Error("internal error: the plan's parameters do not follow the model's "
+                    "arguments at '" + model.args[i].name + "'");
+      params.push_back(&argValues[i]);
+      ++next;
+    }
+  }
+  std::string header = aot::buildArtifact(compiled, params, options);
+  std::fprintf(stderr, "kiln-compile: wrote %s (%s, %zu kernels, %zu steps, arena %lld bytes, "
+                       "weights %s)%s%s\n",
+               outputPath.c_str(), options.sharedLibrary ? "shared library" : "executable",
+               compiled.plan.kernelNames.size(), compiled.plan.steps.size(),
+               (long long)compiled.plan.arenaBytes, externalParams ? "external" : "embedded",
+               header.empty() ? "" : " and ", header.c_str());
+}
+
+static int compileTool(const char *argv0) {
+  if (emitKind != "graph" && emitKind != "linalg" && emitKind != "llvm" && emitKind != "obj" &&
+      emitKind != "exe" && emitKind != "lib")
+    throw Error("--emit " + emitKind + " is not available in this build yet; it emits graph, "
+                "linalg, llvm, obj, exe and lib");
+  bool artifact = emitKind == "exe" || emitKind == "lib";
+  if ((emitKind == "obj" || artifact) && outputPath == "-")
+    throw Error("--emit " + emitKind + " needs -o FILE");
+  if (!artifact && (randomParams >= 0 || externalParams))
+    throw Error(std::string(externalParams ? "--external-params" : "--random-params") +
+                " only applies to --emit exe|lib");
+  if (!headerPath.empty() && emitKind != "lib")
+    throw Error("--header only applies to --emit lib");
+  if (externalParams && randomParams >= 0)
+    throw Error("--random-params has no effect with --external-params (the weights are read at "
+                "run time); save random parameters with kiln-run --random-params SEED "
+                "--save-checkpoint PREFIX");
   if (target != "cpu")
     throw Error("--target " + target + " is not available in this build yet");
 
@@ -132,6 +237,9 @@ static int compileTool() {
     if (!memoryReport.empty() && memoryReport != "json")
       throw Error("--memory-report takes no value or =json, got '" + memoryReport + "'");
     text = formatMemoryReport(*model.module, memoryReport == "json");
+  } else if (artifact) {
+    emitArtifact(model, argv0);
+    return 0;
   } else if (emitKind == "graph") {
     model.module->print(os);
   } else if (emitKind == "linalg") {
@@ -174,5 +282,5 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "kiln-compile: compile an MXNet model (symbol file or "
                               "zoo:NAME)\n");
-  return driver::guardedMain("kiln-compile", compileTool);
+  return driver::guardedMain("kiln-compile", [&] { return compileTool(argv[0]); });
 }
