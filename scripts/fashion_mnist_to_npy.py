@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the first N Fashion-MNIST test images as a float32 .npy of shape
-(N, 1, 28, 28) scaled to [0, 1] (MXNet's MNISTIter convention, SPEC §3), and
-their labels as (N,). Standard library only, so the main job needs no NumPy."""
+"""Writes N Fashion-MNIST test images (from index START, default 0) as a
+float32 .npy of shape (N, 1, 28, 28) scaled to [0, 1] (MXNet's MNISTIter
+convention, SPEC §3), and their labels as (N,). Standard library only, so the
+main job needs no NumPy.
+
+usage: fashion_mnist_to_npy.py N IMAGES.npy LABELS.npy [START]"""
 import gzip
 import struct
 import sys
@@ -34,11 +37,14 @@ def find(name):
 
 def main():
     n, images_out, labels_out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    start = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     (count, rows, cols), pixels = read_idx(find("t10k-images-idx3-ubyte"))
     (_,), labels = read_idx(find("t10k-labels-idx1-ubyte"))
-    n = min(n, count)
-    write_npy(images_out, (n, 1, rows, cols), [p / 255.0 for p in pixels[:n * rows * cols]])
-    write_npy(labels_out, (n,), [float(x) for x in labels[:n]])
+    n = max(0, min(n, count - start))
+    size = rows * cols
+    write_npy(images_out, (n, 1, rows, cols),
+              [p / 255.0 for p in pixels[start * size:(start + n) * size]])
+    write_npy(labels_out, (n,), [float(x) for x in labels[start:start + n]])
 
 
 if __name__ == "__main__":

@@ -58,6 +58,57 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Ops the gradient rules build from (also plain MXNet operators)
+//===----------------------------------------------------------------------===//
+
+def Graph_ZerosOp : Graph_Op<"zeros"> {
+  let summary = "MXNet _zeros: a tensor of zeros of the static `shape`";
+  let description = [{
+    No operands; the result has shape `shape` (entries ≥ 0) and the element
+    type its type names. Autodiff returns it as the gradient of a
+    differentiated argument nothing depends on, and pads slice_axis
+    gradients with it.
+
+    Example:
+    ```mlir
+    %z = graph.zeros {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins DenseI64ArrayAttr:$shape);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_LogOp : Graph_Op<"log",
+    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet log: the natural logarithm, elementwise";
+  let description = [{
+    log(x) elementwise (−inf at 0, NaN below). Autodiff uses it for the
+    exponent gradient of broadcast_power: ∂(aᵇ)/∂b = aᵇ·log(a).
+
+    Example:
+    ```mlir
+    %y = graph.log %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data);
+  let results = (outs Graph_Tensor:$output);
+}
+
+// Comparisons give 1 where the relation holds and 0 elsewhere (MXNet's
+// float-valued comparison operators). Autodiff uses them as the masks of the
+// maximum/minimum and max/min-reduction gradients; their own gradient is 0.
+def Graph_BroadcastEqualOp
+    : Graph_BroadcastBinaryOp<"broadcast_equal", "(lhs == rhs ? 1 : 0)">;
+def Graph_BroadcastGreaterEqualOp
+    : Graph_BroadcastBinaryOp<"broadcast_greater_equal", "(lhs >= rhs ? 1 : 0)">;
+def Graph_BroadcastLesserEqualOp
+    : Graph_BroadcastBinaryOp<"broadcast_lesser_equal", "(lhs <= rhs ? 1 : 0)">;
+def Graph_GreaterEqualScalarOp
+    : Graph_ScalarOp<"greater_equal_scalar", "(x >= scalar ? 1 : 0)">;
+def Graph_LesserEqualScalarOp
+    : Graph_ScalarOp<"lesser_equal_scalar", "(x <= scalar ? 1 : 0)">;
+
+//===----------------------------------------------------------------------===//
 // Training-mode forward ops
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +135,74 @@ def Graph_BatchNormTrainOp : Graph_Op<"batch_norm_train"> {
                    DefaultValuedAttr<BoolAttr, "true">:$fix_gamma,
                    DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs Graph_Tensor:$output, Graph_Tensor:$mean, Graph_Tensor:$var);
+}
+
+def Graph_DropoutMaskOp : Graph_Op<"dropout_mask"> {
+  let summary = "The training-mode Dropout mask: a pure function of seed, counter and index";
+  let description = [{
+    `counter` is a `tensor<1xf32>` holding the iteration number (training
+    mode adds it as a function argument of `graph.kind = "rng_counter"`; a
+    run supplies a new value per step so every step draws a fresh mask).
+    The result has shape `shape` (the Dropout input's) and holds
+
+      mask[i] = u(j) ≥ p ? 1/(1 − p) : 0
+
+    where j is the row-major flat index of i's multi-index after setting
+    every axis listed in `axes` to 0 (so the mask is shared along those
+    axes, MXNet's `axes`; negative axes count from the back), 0 ≤ p < 1, and
+    u is Kiln's counter-based uniform, a pure function of (seed, counter,
+    index) so that the interpreter and compiled code draw the same numbers:
+
+      splitmix64(z): z ← z + 0x9E3779B97F4A7C15;
+                     z ← (z ⊕ (z ≫ 30)) · 0xBF58476D1CE4E5B9;
+                     z ← (z ⊕ (z ≫ 27)) · 0x94D049BB133111EB;
+                     return z ⊕ (z ≫ 31)       (unsigned 64-bit, wrapping)
+      c    = counter[0] converted to an unsigned 64-bit integer, truncated
+             toward zero (negative or NaN: 0; exact up to 2²⁴ in f32)
+      u(i) = (splitmix64(splitmix64(splitmix64(seed) ⊕ c) ⊕ i) ≫ 40) · 2⁻²⁴
+
+    with `seed` the attribute's 64 bits (two's complement) and i an unsigned
+    64-bit index. u(i) is one of the 2²⁴ values k·2⁻²⁴ in [0, 1), exact in
+    f32 and f64 alike, so the comparison with the f32 `p` has the same
+    answer in every precision. Dropout in training is
+    `elemwise_mul(x, mask)`; its gradient is `elemwise_mul(dy, mask)`.
+
+    Example:
+    ```mlir
+    %m = graph.dropout_mask %counter {p = 5.000000e-01 : f32, seed = 3 : i64,
+                                      shape = array<i64: 4, 8>}
+        : (tensor<1xf32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$counter,
+                   DefaultValuedAttr<F32Attr, "0.5f">:$p,
+                   DefaultValuedAttr<I64Attr, "0">:$seed,
+                   DenseI64ArrayAttr:$shape,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_RandomUniformOp : Graph_Op<"random_uniform"> {
+  let summary = "Counter-based uniform random numbers in [low, high)";
+  let description = [{
+    out[i] = low + (high − low) · u(i) for every row-major flat index i of
+    the static `shape`, with u(i) and `counter` exactly as for
+    `graph.dropout_mask` (same hash of seed, counter and index). Training mode draws rrelu's per-element slopes
+    with it (low = lower_bound, high = upper_bound).
+
+    Example:
+    ```mlir
+    %a = graph.random_uniform %counter {low = 1.250000e-01 : f32, high = 3.340000e-01 : f32,
+                                        seed = 1 : i64, shape = array<i64: 2, 3>}
+        : (tensor<1xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$counter,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$low,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$high,
+                   DefaultValuedAttr<I64Attr, "0">:$seed,
+                   DenseI64ArrayAttr:$shape);
+  let results = (outs Graph_Tensor:$output);
 }
 
 //===----------------------------------------------------------------------===//
@@ -125,11 +244,23 @@ def Graph_PoolingGradOp : Graph_Op<"pooling_grad"> {
   let summary = "Gradient of Pooling with respect to its input";
   let description = [{
     Takes the forward op's `data` and `out_grad` (the gradient of its result)
-    and every Pooling attribute, and returns ∂L/∂data (data's shape). Max
-    pooling routes each window's gradient to the first maximal element of the
-    window (MXNet's rule), recomputed from `data`; average pooling spreads it
-    evenly over the window (divided as the forward divides); sum pooling
-    copies it; lp pooling uses out = (Σ|x|ᵖ)^(1/p) recomputed from `data`.
+    and every Pooling attribute, and returns ∂L/∂data (data's shape). The
+    windows are the forward's (SPEC §2.3: start o·s − p, clipped to the
+    padded input, then to the real input for the elements they touch).
+    Per pool type, for each output position o with gradient g = out_grad[o]:
+    - max: g goes to the first element of the window, in row-major window
+      order, that holds the window's maximum (recomputed from `data`: the
+      first element greater than every earlier one, starting from the
+      lowest float that stands for the padding), MXNet's rule; ties do not
+      split the gradient and padding never receives any;
+    - avg: every real element of the window receives g / n, n being the
+      forward's divisor (the window's size within the padded input with
+      `count_include_pad`, else its count of real elements);
+    - sum: every real element of the window receives g;
+    - lp: every real element x receives g · x^(p−1) · out^(1−p), with
+      out = (Σ x^p)^(1/p) recomputed over the window (MXNet's lp_grad;
+      like the forward it sums x^p, not |x|^p); p = 1 gives g.
+    Contributions of overlapping windows add up.
 
     Example:
     ```mlir
@@ -180,12 +311,14 @@ def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad"> {
   let description = [{
     `mean` and `var` are the statistics the forward normalized with: the
     batch statistics of `graph.batch_norm_train`, or the moving statistics
-    when `use_global_stats` (then they are constants and
-    dx = out_grad · gamma / sqrt(var + eps)). Otherwise, with x̂ the
-    normalized input and m the elements per channel:
-    dx = gamma/sqrt(var + eps) · (dy − mean(dy) − x̂ · mean(dy · x̂)).
-    gamma_grad = Σ dy · x̂ (zero with `fix_gamma`, as MXNet), beta_grad = Σ dy,
-    summed over every axis but `axis`.
+    when `use_global_stats` (then they are constants). Per channel c (the
+    index along `axis`), with g = gamma[c] (1 with `fix_gamma`),
+    inv = 1/sqrt(var[c] + eps), x̂ = (x − mean[c])·inv, m the elements per
+    channel and the sums running over every axis but `axis`:
+    - data_grad = g·inv·(dy − Σdy/m − x̂·Σ(dy·x̂)/m), or g·inv·dy with
+      `use_global_stats`;
+    - gamma_grad = Σ dy·x̂ (zero with `fix_gamma`, as MXNet);
+    - beta_grad = Σ dy.
 
     Example:
     ```mlir
@@ -204,15 +337,29 @@ def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad"> {
                       Graph_Tensor:$beta_grad);
 }
 
-def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad"> {
+def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "SoftmaxOutput's built-in gradient (ignores head gradients)";
   let description = [{
-    From the forward op's `output` p (the probabilities) and `label`:
-    (p − onehot(label)) · grad_scale / cnt for class-id labels, with
-    `ignore_label` rows zeroed under `use_ignore`, cnt from `normalization`
-    (null: 1, batch: N, valid: the rows not ignored), `smooth_alpha` label
-    smoothing; (p − label) · grad_scale for probability labels (label shape =
-    output shape). The attributes are the forward op's (SPEC §2.3).
+    From the forward op's `output` p (the probabilities) and `label`; the
+    attributes are the forward op's (SPEC §2.3), and the result has p's
+    shape. MXNet's SoftmaxOutput backward, exactly:
+    - Probability labels (label shape = output shape):
+      (p − label) · grad_scale, nothing else.
+    - Class labels: p is viewed as rows of K classes like the forward
+      (default: (N, size/N); `preserve_shape`: rows = all leading axes,
+      K = last axis; `multi_output`: (N, K, S) with S the spatial size and
+      one label per (n, s)). Each label is cast to int (truncated) as k;
+      the row's gradient is p − t with t = onehot(k) (a k outside [0, K)
+      matches no class); with `smooth_alpha` = a > 0 (not with
+      `multi_output`, which MXNet does not smooth) t is 1 − a at k and
+      a/(K − 1) elsewhere. With `use_ignore`, rows whose int label equals
+      int(ignore_label) are zero. Everything is then scaled by
+      grad_scale / cnt, cnt being 1 (`null`), the number of rows (`batch`:
+      N, or the product of the leading axes with `preserve_shape`), or the
+      count of labels whose int value differs from int(ignore_label),
+      at least 1 (`valid`, with or without `use_ignore`); with
+      `multi_output` cnt is further multiplied by S unless `valid`.
 
     Example:
     ```mlir
@@ -230,13 +377,16 @@ def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad"> {
   let results = (outs Graph_Tensor:$data_grad);
 }
 
-def Graph_RegressionOutputGradOp : Graph_Op<"regression_output_grad"> {
+def Graph_RegressionOutputGradOp : Graph_Op<"regression_output_grad",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "Built-in gradient of the regression loss heads";
   let description = [{
-    From the forward op's `output` and `label` (reshaped to the output's
-    shape): linear and logistic give (output − label), mae gives
-    sign(output − label), each scaled by grad_scale / (elements per sample),
-    as MXNet's RegressionOutput backward.
+    From the forward op's `output` and `label` (same element count, read in
+    row-major order as the output's shape): linear and logistic give
+    (output − label) (for logistic, output is already the sigmoid), mae gives
+    sign(output − label) (0 where equal), each scaled by
+    grad_scale / (elements per sample = output size / N), as MXNet's
+    RegressionOutput backward.
 
     Example:
     ```mlir
@@ -268,6 +418,86 @@ def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [SameOperandsAndResultShape]>
                    OptionalAttr<F64Attr>:$temperature,
                    DefaultValuedAttr<BoolAttr, "false">:$log);
   let results = (outs Graph_Tensor:$output_grad);
+}
+
+def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "Gradient of LeakyReLU with respect to its input";
+  let description = [{
+    out_grad · f′(data), with `data` the forward op's input and the forward's
+    attributes; `gamma` is given exactly for `prelu`:
+    - leaky: data > 0 ? 1 : slope;
+    - prelu: data > 0 ? 1 : gamma[c], c the index along axis 1 (0 for a 1-D
+      input; a 1-element gamma is shared by every channel);
+    - elu: data > 0 ? 1 : slope·exp(data);
+    - selu: λ·(data > 0 ? 1 : α·exp(data)), λ = 1.0507009873554804934193349852946,
+      α = 1.6732632423543772848170429916717 (the forward's constants);
+    - gelu: Φ(x) + x·φ(x) with Φ(x) = (1 + erf(x/√2))/2, φ(x) = exp(−x²/2)/√(2π);
+    - rrelu: the inference form, data > 0 ? 1 : (lower_bound + upper_bound)/2
+      (training mode rewrites rrelu into elementwise ops with random slopes).
+    The gradient of prelu's gamma is built from forward ops
+    (Σ out_grad · min(data, 0) over every axis but 1).
+
+    Example:
+    ```mlir
+    %dx = graph.leaky_relu_grad %dy, %x {act_type = #graph.leaky_act_type<elu>}
+        : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$out_grad, Graph_Tensor:$data,
+                   Optional<Graph_Tensor>:$gamma,
+                   DefaultValuedAttr<Graph_LeakyActTypeAttr, "LeakyActType::leaky">:$act_type,
+                   DefaultValuedAttr<F32Attr, "0.25f">:$slope,
+                   DefaultValuedAttr<F32Attr, "0.125f">:$lower_bound,
+                   DefaultValuedAttr<F32Attr, "0.334f">:$upper_bound);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_LRNGradOp : Graph_Op<"lrn_grad"> {
+  let summary = "Gradient of LRN with respect to its input";
+  let description = [{
+    From the forward input `data` (x) and `out_grad` (dy), with the forward's
+    attributes. Along axis 1 (C channels), per position, let W(c) be the
+    `nsize` channels centred on c clipped to [0, C) and
+    S_c = knorm + (alpha/nsize)·Σ_{j∈W(c)} x_j², so that the forward is
+    y_c = x_c·S_c^(−beta). The result is
+
+      dx_j = dy_j·S_j^(−beta) − (2·alpha·beta/nsize)·x_j·Σ_{c∈W(j)} dy_c·x_c·S_c^(−beta−1)
+
+    (W is symmetric: j ∈ W(c) exactly when c ∈ W(j)).
+
+    Example:
+    ```mlir
+    %dx = graph.lrn_grad %x, %dy {nsize = 5 : i64}
+        : (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$out_grad, I64Attr:$nsize,
+                   DefaultValuedAttr<F32Attr, "1e-4f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "0.75f">:$beta,
+                   DefaultValuedAttr<F32Attr, "2.0f">:$knorm);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad"> {
+  let summary = "Gradient of Embedding with respect to its weight (dense scatter-add)";
+  let description = [{
+    `data` holds the forward's (float) indices, `out_grad` has data's shape
+    with `output_dim` appended. The result is `[input_dim, output_dim]`:
+    row r is the sum of the out_grad rows of every index whose forward row
+    is r, and zero when none is. The forward row of an index v is the
+    Embedding op's: v truncated toward zero, clipped to [0, input_dim − 1],
+    NaN giving 0.
+
+    Example:
+    ```mlir
+    %dw = graph.embedding_grad %i, %dy {input_dim = 100 : i64, output_dim = 8 : i64}
+        : (tensor<4x5xf32>, tensor<4x5x8xf32>) -> tensor<100x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$out_grad,
+                   I64Attr:$input_dim, I64Attr:$output_dim);
+  let results = (outs Graph_Tensor:$output);
 }
 
 #endif // KILN_GRAPH_GRAD_OPS

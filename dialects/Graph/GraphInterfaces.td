@@ -51,11 +51,17 @@ def Graph_GradientOpInterface : OpInterface<"GradientOpInterface"> {
   let cppNamespace = "::kiln::graph";
   let description = [{
     The op's vector-Jacobian product, expressed in the graph dialect: given
-    the gradients flowing into each result (null for results nobody uses),
-    build graph ops after the forward op that compute the gradient of every
-    differentiable operand (null where there is none, e.g. labels). Loss heads
-    (SoftmaxOutput and the regression outputs) ignore `resultGrads` and use
-    their built-in gradient, as in MXNet. The kiln-autodiff pass composes these.
+    the gradients flowing into each result (null for results nobody uses,
+    i.e. zero), build graph ops at the builder's insertion point that
+    compute the gradient of every differentiable operand, and set
+    `operandGrads` to one entry per operand (null where there is none, e.g.
+    labels, indices, aux states). Loss heads (SoftmaxOutput and the
+    regression outputs) ignore `resultGrads` and use their built-in
+    gradient, as in MXNet. The forward op has static shapes; the ops a rule
+    creates may have unranked result types (kiln-autodiff infers them).
+    Backward kernels fail with "not differentiable" (no second order).
+    Every graph op implements it (dialects/Graph/Gradients.cpp); the
+    kiln-autodiff pass composes them (docs/autodiff.md).
   }];
   let methods = [
     InterfaceMethod<

@@ -464,6 +464,74 @@ LogicalResult SoftmaxGradOp::verify() {
   return verifyShapes(*this);
 }
 
+LogicalResult ZerosOp::verify() {
+  for (int64_t d : getShape())
+    if (d < 0)
+      return emitOpError() << "shape entries must be non-negative, got " << d;
+  return verifyShapes(*this);
+}
+
+LogicalResult LogOp::verify() { return verifyShapes(*this); }
+LogicalResult BroadcastEqualOp::verify() { return verifyShapes(*this); }
+LogicalResult BroadcastGreaterEqualOp::verify() { return verifyShapes(*this); }
+LogicalResult BroadcastLesserEqualOp::verify() { return verifyShapes(*this); }
+LogicalResult GreaterEqualScalarOp::verify() { return verifyShapes(*this); }
+LogicalResult LesserEqualScalarOp::verify() { return verifyShapes(*this); }
+
+/// The static `shape` of the random ops: non-negative entries.
+static LogicalResult checkStaticShape(Operation *op, ArrayRef<int64_t> shape) {
+  for (int64_t d : shape)
+    if (d < 0)
+      return op->emitOpError() << "shape entries must be non-negative, got " << d;
+  return success();
+}
+
+LogicalResult DropoutMaskOp::verify() {
+  double p = getP().convertToDouble();
+  // p = 1 would scale the survivors by 1/0, as in Dropout.
+  if (!(p >= 0 && p < 1))
+    return emitOpError() << "p must be in [0, 1), got " << p;
+  if (failed(checkStaticShape(*this, getShape())))
+    return failure();
+  int64_t rank = getShape().size();
+  for (int64_t a : getAxes())
+    if (a < -rank || a >= rank)
+      return emitOpError() << "axes entry " << a << " out of range for shape "
+                           << formatShape(getShape());
+  return verifyShapes(*this);
+}
+
+LogicalResult RandomUniformOp::verify() {
+  if (!(getLow().convertToDouble() <= getHigh().convertToDouble()))
+    return emitOpError() << "low must not exceed high";
+  if (failed(checkStaticShape(*this, getShape())))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult LeakyReLUGradOp::verify() {
+  bool prelu = getActType() == LeakyActType::prelu;
+  if (prelu && !getGamma())
+    return emitOpError() << "act_type prelu needs a gamma operand";
+  if (!prelu && getGamma())
+    return emitOpError() << "gamma is only taken by act_type prelu";
+  return verifyShapes(*this);
+}
+
+LogicalResult LRNGradOp::verify() {
+  int64_t nsize = getNsize();
+  if (nsize <= 0 || nsize % 2 == 0)
+    return emitOpError() << "nsize must be odd and positive, got " << nsize;
+  return verifyShapes(*this);
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  if (failed(checkPositive(*this, "input_dim", getInputDim())) ||
+      failed(checkPositive(*this, "output_dim", getOutputDim())))
+    return failure();
+  return verifyShapes(*this);
+}
+
 //===----------------------------------------------------------------------===//
 // In-place hints
 //===----------------------------------------------------------------------===//
@@ -504,4 +572,12 @@ KILN_INPLACE_0(RPowerScalarOp)
 KILN_INPLACE_0(MaximumScalarOp)
 KILN_INPLACE_0(MinimumScalarOp)
 KILN_INPLACE_0(ActivationGradOp)
+// Gradient kernels that are one elementwise map over operand 0 (the
+// softmax_output_grad `valid` count reads only the labels).
+KILN_INPLACE_0(LeakyReLUGradOp)
+KILN_INPLACE_0(SoftmaxOutputGradOp)
+KILN_INPLACE_0(RegressionOutputGradOp)
+KILN_INPLACE_0(LogOp)
+KILN_INPLACE_0(GreaterEqualScalarOp)
+KILN_INPLACE_0(LesserEqualScalarOp)
 #undef KILN_INPLACE_0

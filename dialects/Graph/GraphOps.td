@@ -40,7 +40,10 @@ def Graph_Dialect : Dialect {
 class Graph_Op<string mnemonic, list<Trait> traits = []>
     : Op<Graph_Dialect, mnemonic,
          !listconcat(traits, [Pure,
-                              DeclareOpInterfaceMethods<Graph_ShapeInferenceOpInterface>])> {
+                              DeclareOpInterfaceMethods<Graph_ShapeInferenceOpInterface>,
+                              // Every op states its gradient rule (Gradients.cpp),
+                              // so a new op without one fails to link.
+                              DeclareOpInterfaceMethods<Graph_GradientOpInterface>])> {
   // Generic, predictable syntax: `graph.op %a, %b {attrs} : (types) -> types`.
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

@@ -995,6 +995,95 @@ LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
   return inferSameShape(*this, state, {"output", "out_grad"});
 }
 
+LogicalResult ZerosOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  return r.result(getShape());
+}
+
+LogicalResult LogOp::inferShapes(ShapeInferenceState &state) {
+  return inferUnary(*this, state);
+}
+LogicalResult BroadcastEqualOp::inferShapes(ShapeInferenceState &state) {
+  return inferBroadcast(*this, state);
+}
+LogicalResult BroadcastGreaterEqualOp::inferShapes(ShapeInferenceState &state) {
+  return inferBroadcast(*this, state);
+}
+LogicalResult BroadcastLesserEqualOp::inferShapes(ShapeInferenceState &state) {
+  return inferBroadcast(*this, state);
+}
+LogicalResult GreaterEqualScalarOp::inferShapes(ShapeInferenceState &state) {
+  return inferUnary(*this, state);
+}
+LogicalResult LesserEqualScalarOp::inferShapes(ShapeInferenceState &state) {
+  return inferUnary(*this, state);
+}
+
+/// The random ops: a one-element counter, and the result of the static
+/// `shape` attribute.
+static LogicalResult inferRandom(Rule &r, ArrayRef<int64_t> shape) {
+  if (failed(r.assign(0, "counter", {1})))
+    return failure();
+  return r.result(shape);
+}
+
+LogicalResult DropoutMaskOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  for (int64_t a : getAxes())
+    if (failed(r.axis(a, getShape().size(), "axes entry")))
+      return failure();
+  return inferRandom(r, getShape());
+}
+
+LogicalResult RandomUniformOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  return inferRandom(r, getShape());
+}
+
+LogicalResult LeakyReLUGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  std::optional<Shape> shape = r.known(0)   ? state.operands[0]
+                               : r.known(1) ? state.operands[1]
+                                            : std::nullopt;
+  if (!shape)
+    return r.need(1, "data"), failure();
+  if (failed(r.assign(0, "out_grad", *shape)) || failed(r.assign(1, "data", *shape)))
+    return failure();
+  // prelu's gamma, as LeakyReLU: [C] with C = axis 1, or [1] for a 1-D input.
+  if (getGamma()) {
+    if (shape->empty())
+      return r.error() << "prelu expects an input of rank at least 1";
+    if (failed(r.assign(2, "gamma", {shape->size() >= 2 ? (*shape)[1] : 1})))
+      return failure();
+  }
+  return r.result(*shape);
+}
+
+LogicalResult LRNGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  std::optional<Shape> shape = r.known(0)   ? state.operands[0]
+                               : r.known(1) ? state.operands[1]
+                                            : std::nullopt;
+  if (!shape)
+    return r.need(0, "data"), failure();
+  if (shape->size() < 2)
+    return r.error() << "expects an input with a channel axis (rank at least 2), got rank "
+                     << shape->size();
+  return inferSameShape(*this, state, {"data", "out_grad"});
+}
+
+LogicalResult EmbeddingGradOp::inferShapes(ShapeInferenceState &state) {
+  Rule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  Shape dy = *data;
+  dy.push_back((int64_t)getOutputDim());
+  if (failed(r.assign(1, "out_grad", dy)))
+    return failure();
+  return r.result({(int64_t)getInputDim(), (int64_t)getOutputDim()});
+}
+
 //===----------------------------------------------------------------------===//
 // Shared entry points
 //===----------------------------------------------------------------------===//

@@ -1,8 +1,9 @@
 //===- Executable.cpp - exec::Plan from an outlined module ----------------===//
 
 #include "Compiler/Executable.h"
-#include "Transforms/Fusion.h"
 
+#include "Compiler/Diagnostics.h"
+#include "Transforms/Fusion.h"
 #include "Transforms/OutlineKernels.h"
 #include "kiln/Error.h"
 
@@ -21,27 +22,6 @@ using namespace mlir;
 using namespace kiln;
 using exec::SlotKind;
 
-namespace {
-/// Turns MLIR diagnostics emitted while planning into kiln::Error text.
-class DiagnosticCollector {
-public:
-  explicit DiagnosticCollector(MLIRContext *ctx)
-      : handler(ctx, [this](Diagnostic &d) {
-          llvm::raw_string_ostream os(text);
-          if (!text.empty())
-            os << "\n";
-          os << d.getLocation() << ": " << d.str();
-          return success();
-        }) {}
-  [[noreturn]] void fail(const std::string &what) {
-    throw Error(what + (text.empty() ? "" : ": " + text));
-  }
-
-private:
-  std::string text;
-  ScopedDiagnosticHandler handler;
-};
-} // namespace
 
 static std::optional<exec::DType> dtypeOf(Type t) {
   Type e = cast<ShapedType>(t).getElementType();

@@ -64,7 +64,12 @@ LoadedModel loadModel(MLIRContext &ctx, const std::string &model,
                       const zoo::ZooOptions *zooOptions) {
   mx::Graph graph = model.rfind("zoo:", 0) == 0 ? zooGraph(model, inputShapes, zooOptions)
                                                 : mx::loadSymbolFile(model);
+  return loadModel(ctx, graph, model, paramsPath, inputShapes);
+}
 
+LoadedModel loadModel(MLIRContext &ctx, const mx::Graph &graph, const std::string &model,
+                      const std::string &paramsPath,
+                      const std::map<std::string, std::vector<int64_t>> &inputShapes) {
   LoadedModel loaded;
   loaded.fileName = model;
   ImportOptions opts;

@@ -22,6 +22,10 @@
 #include <string>
 #include <vector>
 
+namespace kiln::mx {
+struct Graph;
+} // namespace kiln::mx
+
 namespace kiln::zoo {
 struct ZooOptions;
 } // namespace kiln::zoo
@@ -65,6 +69,12 @@ LoadedModel loadModel(mlir::MLIRContext &ctx, const std::string &model,
                       const std::string &paramsPath,
                       const std::map<std::string, std::vector<int64_t>> &inputShapes,
                       const kiln::zoo::ZooOptions *zooOptions = nullptr);
+
+/// The same for a graph already in memory (a Symbol API network); `model`
+/// names it in messages.
+LoadedModel loadModel(mlir::MLIRContext &ctx, const mx::Graph &graph, const std::string &model,
+                      const std::string &paramsPath,
+                      const std::map<std::string, std::vector<int64_t>> &inputShapes);
 
 /// Writes the MXNet checkpoint PREFIX-symbol.json (exportGraph +
 /// writeSymbolJSON) and PREFIX-EPOCH.params (4-digit epoch; V2 records named

@@ -183,6 +183,60 @@ void softmax3D(const std::vector<double> &x, std::vector<double> &y,
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
+/// The taps of a convolution window: for one position `o` on the window
+/// side (spatial multi-index), the flat spatial index, in a plane of size
+/// `plane`, of the element each kernel offset reaches (kernel offsets in
+/// row-major order), or −1 where it falls in the padding. Convolution
+/// gathers through the taps, Deconvolution scatters through them and the
+/// weight gradient pairs them up: one geometry, three loops.
+class ConvTaps {
+public:
+  ConvTaps(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
+           llvm::ArrayRef<int64_t> dilate, llvm::ArrayRef<int64_t> pad,
+           llvm::ArrayRef<int64_t> plane)
+      : kernel(kernel.begin(), kernel.end()), stride(stride.begin(), stride.end()),
+        dilate(dilate.begin(), dilate.end()), pad(pad.begin(), pad.end()),
+        plane(plane.begin(), plane.end()), taps(numElements(kernel)) {}
+
+  const std::vector<int64_t> &at(const Index &o) {
+    size_t nsp = kernel.size();
+    Index pos(nsp);
+    forEachIndex(kernel, [&](const Index &k, int64_t kflat) {
+      int64_t flat = 0;
+      for (size_t d = 0; d < nsp; ++d) {
+        int64_t p = o[d] * stride[d] - pad[d] + k[d] * dilate[d];
+        if (p < 0 || p >= plane[d]) {
+          flat = -1;
+          break;
+        }
+        flat = flat * plane[d] + p;
+      }
+      taps[kflat] = flat;
+    });
+    return taps;
+  }
+
+private:
+  Shape kernel, stride, dilate, pad, plane;
+  std::vector<int64_t> taps;
+};
+
+/// SELU's fixed constants (forward and gradient).
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluLambda = 1.0507009873554804934193349852946;
+
+/// The weight row an Embedding index selects: float indices are truncated,
+/// then clipped into range (MXNet's take with mode=clip); NaN picks row 0.
+int64_t embeddingRow(double v, int64_t rows) {
+  return std::isnan(v) ? 0
+         : v <= 0      ? 0
+         : v >= static_cast<double>(rows - 1) ? rows - 1
+                                              : static_cast<int64_t>(v);
+}
+
+void batchStats(const Array &x, int64_t outer, int64_t c, int64_t inner,
+                std::vector<double> &mean, std::vector<double> &var);
+
 //===----------------------------------------------------------------------===//
 // The interpreter
 //===----------------------------------------------------------------------===//
@@ -246,6 +300,24 @@ private:
   Array reduce(Operation *op, Value data,
                std::optional<llvm::ArrayRef<int64_t>> axis, bool exclude,
                ReduceKind kind);
+  // Training and gradient ops (GraphGradOps.td).
+  void store(Operation *op, std::vector<Array> results);
+  Array dot(g::DotOp op);
+  Array sliceAxis(g::SliceAxisOp op);
+  std::vector<Array> batchNormTrain(g::BatchNormTrainOp op);
+  Array convolutionWeightGrad(g::ConvolutionWeightGradOp op);
+  Array poolingGrad(g::PoolingGradOp op);
+  Array activationGrad(g::ActivationGradOp op);
+  std::vector<Array> batchNormGrad(g::BatchNormGradOp op);
+  Array softmaxOutputGrad(g::SoftmaxOutputGradOp op);
+  Array regressionOutputGrad(g::RegressionOutputGradOp op);
+  Array softmaxGrad(g::SoftmaxGradOp op);
+  Array zeros(g::ZerosOp op);
+  Array dropoutMask(g::DropoutMaskOp op);
+  Array randomUniform(g::RandomUniformOp op);
+  Array leakyReluGrad(g::LeakyReLUGradOp op);
+  Array lrnGrad(g::LRNGradOp op);
+  Array embeddingGrad(g::EmbeddingGradOp op);
 };
 
 void Interpreter::checkArguments(const std::vector<Array> &args) {
@@ -356,6 +428,10 @@ void Interpreter::exec(Operation *op) {
   // Split is the one op with several results; it stores them itself.
   if (auto s = dyn_cast<g::SplitOp>(op))
     return split(s);
+  if (auto bn = dyn_cast<g::BatchNormTrainOp>(op))
+    return store(op, batchNormTrain(bn));
+  if (auto bn = dyn_cast<g::BatchNormGradOp>(op))
+    return store(op, batchNormGrad(bn));
 
   Array out =
       llvm::TypeSwitch<Operation *, Array>(op)
@@ -464,6 +540,38 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::MeanOp o) { return reduceOp(o, R::Mean); })
           .Case([&](g::MaxOp o) { return reduceOp(o, R::Max); })
           .Case([&](g::MinOp o) { return reduceOp(o, R::Min); })
+          .Case([&](g::DotOp o) { return dot(o); })
+          .Case([&](g::SliceAxisOp o) { return sliceAxis(o); })
+          .Case([&](g::ConvolutionWeightGradOp o) { return convolutionWeightGrad(o); })
+          .Case([&](g::PoolingGradOp o) { return poolingGrad(o); })
+          .Case([&](g::ActivationGradOp o) { return activationGrad(o); })
+          .Case([&](g::SoftmaxOutputGradOp o) { return softmaxOutputGrad(o); })
+          .Case([&](g::RegressionOutputGradOp o) { return regressionOutputGrad(o); })
+          .Case([&](g::SoftmaxGradOp o) { return softmaxGrad(o); })
+          .Case([&](g::ZerosOp o) { return zeros(o); })
+          .Case([&](g::LogOp o) {
+            return unary(o, o.getData(), [](double x) { return std::log(x); });
+          })
+          .Case([&](g::BroadcastEqualOp o) {
+            return bin(o, [](double a, double b) { return a == b ? 1.0 : 0.0; });
+          })
+          .Case([&](g::BroadcastGreaterEqualOp o) {
+            return bin(o, [](double a, double b) { return a >= b ? 1.0 : 0.0; });
+          })
+          .Case([&](g::BroadcastLesserEqualOp o) {
+            return bin(o, [](double a, double b) { return a <= b ? 1.0 : 0.0; });
+          })
+          .Case([&](g::GreaterEqualScalarOp o) {
+            return scalar(o, [](double x, double s) { return x >= s ? 1.0 : 0.0; });
+          })
+          .Case([&](g::LesserEqualScalarOp o) {
+            return scalar(o, [](double x, double s) { return x <= s ? 1.0 : 0.0; });
+          })
+          .Case([&](g::DropoutMaskOp o) { return dropoutMask(o); })
+          .Case([&](g::RandomUniformOp o) { return randomUniform(o); })
+          .Case([&](g::LeakyReLUGradOp o) { return leakyReluGrad(o); })
+          .Case([&](g::LRNGradOp o) { return lrnGrad(o); })
+          .Case([&](g::EmbeddingGradOp o) { return embeddingGrad(o); })
           .Default([&](Operation *o) -> Array {
             fail(o, "operation is not supported by the reference interpreter");
           });
@@ -551,24 +659,27 @@ Array Interpreter::convolution(g::ConvolutionOp op) {
                    shapeStr({f}));
   }
 
-  Index pos(nsp);
-  forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
-    int64_t n = o[0], oc = o[1], group = oc / fg;
-    double acc = b ? b->data[oc] : 0.0;
-    for (int64_t ic = 0; ic < cg; ++ic)
-      forEachIndex(kernel, [&](const Index &k, int64_t kflat) {
-        // Input position tapped by kernel offset k; zero padding outside.
-        for (size_t d = 0; d < nsp; ++d) {
-          pos[d] = o[d + 2] * stride[d] - pad[d] + k[d] * dilate[d];
-          if (pos[d] < 0 || pos[d] >= x.shape[d + 2])
-            return;
+  // Gather: each output element sums weight·input over its window.
+  Shape inPlane(x.shape.begin() + 2, x.shape.end());
+  Shape outPlane(out.shape.begin() + 2, out.shape.end());
+  int64_t inSize = numElements(inPlane), outSize = numElements(outPlane);
+  int64_t ksize = numElements(kernel);
+  ConvTaps window(kernel, stride, dilate, pad, inPlane);
+  forEachIndex(outPlane, [&](const Index &o, int64_t pflat) {
+    const std::vector<int64_t> &taps = window.at(o);
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t oc = 0; oc < f; ++oc) {
+        int64_t group = oc / fg;
+        double acc = b ? b->data[oc] : 0.0;
+        for (int64_t ic = 0; ic < cg; ++ic) {
+          const double *xs = &x.data[(n * c + group * cg + ic) * inSize];
+          const double *ws = &w.data[(oc * cg + ic) * ksize];
+          for (int64_t k = 0; k < ksize; ++k)
+            if (taps[k] >= 0)
+              acc += xs[taps[k]] * ws[k];
         }
-        int64_t xi = n * c + group * cg + ic;
-        for (size_t d = 0; d < nsp; ++d)
-          xi = xi * x.shape[d + 2] + pos[d];
-        acc += x.data[xi] * w.data[(oc * cg + ic) * numElements(kernel) + kflat];
-      });
-    out.data[flat] = acc;
+        out.data[(n * f + oc) * outSize + pflat] = acc;
+      }
   });
   return out;
 }
@@ -631,24 +742,24 @@ Array Interpreter::deconvolution(g::DeconvolutionOp op) {
   // Scatter form: each input element spreads weight·x over the outputs its
   // kernel window covers, exactly the transpose of Convolution's gather.
   int64_t ksize = numElements(kernel);
-  Index pos(nsp);
-  forEachIndex(x.shape, [&](const Index &i, int64_t xflat) {
-    int64_t n = i[0], ic = i[1], group = ic / cg;
-    double xv = x.data[xflat];
-    for (int64_t j = 0; j < fg; ++j) {
-      int64_t oc = group * fg + j;
-      forEachIndex(kernel, [&](const Index &k, int64_t kflat) {
-        for (size_t d = 0; d < nsp; ++d) {
-          pos[d] = i[d + 2] * stride[d] - pad[d] + k[d] * dilate[d];
-          if (pos[d] < 0 || pos[d] >= out.shape[d + 2])
-            return;
+  Shape inPlane(x.shape.begin() + 2, x.shape.end());
+  Shape outPlane(out.shape.begin() + 2, out.shape.end());
+  int64_t inSize = numElements(inPlane), outSize = numElements(outPlane);
+  ConvTaps window(kernel, stride, dilate, pad, outPlane);
+  forEachIndex(inPlane, [&](const Index &i, int64_t pflat) {
+    const std::vector<int64_t> &taps = window.at(i);
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t ic = 0; ic < c; ++ic) {
+        double xv = x.data[(n * c + ic) * inSize + pflat];
+        int64_t group = ic / cg;
+        for (int64_t j = 0; j < fg; ++j) {
+          double *os = &out.data[(n * f + group * fg + j) * outSize];
+          const double *ws = &w.data[(ic * fg + j) * ksize];
+          for (int64_t k = 0; k < ksize; ++k)
+            if (taps[k] >= 0)
+              os[taps[k]] += xv * ws[k];
         }
-        int64_t oi = n * f + oc;
-        for (size_t d = 0; d < nsp; ++d)
-          oi = oi * out.shape[d + 2] + pos[d];
-        out.data[oi] += xv * w.data[(ic * fg + j) * ksize + kflat];
-      });
-    }
+      }
   });
   if (Value bias = op.getBias()) {
     const Array &b = get(op, bias);
@@ -662,77 +773,25 @@ Array Interpreter::deconvolution(g::DeconvolutionOp op) {
   return out;
 }
 
-Array Interpreter::pooling(g::PoolingOp op) {
-  const Array &x = get(op, op.getData());
-  if (x.shape.size() < 3 || x.shape.size() > 5)
-    fail(op, "data must be 3-D, 4-D or 5-D (N, C, spatial...), got " +
-                 shapeStr(x.shape));
-  size_t nsp = x.shape.size() - 2;
-  Shape spatial(x.shape.begin() + 2, x.shape.end());
-  Array out = makeResult(op);
-  if (out.shape.size() != x.shape.size() || out.shape[0] != x.shape[0] ||
-      out.shape[1] != x.shape[1])
-    fail(op, "result shape " + shapeStr(out.shape) +
-                 " does not match data shape " + shapeStr(x.shape));
-  Shape outSpatial(out.shape.begin() + 2, out.shape.end());
+/// The windows of a Pooling (or of the forward a pooling_grad
+/// differentiates) over data of shape `xShape` with output `outShape`.
+struct PoolGeometry {
+  size_t nsp = 0;
+  Shape spatial, kernel, stride, padBefore, padAfter;
 
-  Shape kernel, stride, padBefore, padAfter;
-  g::PoolingConvention conv = op.getPoolingConvention();
-  if (op.getGlobalPool()) {
-    // Global pooling ignores kernel, stride and pad: one window per plane.
-    kernel = spatial;
-    stride.assign(nsp, 1);
-    padBefore.assign(nsp, 0);
-    padAfter.assign(nsp, 0);
-    conv = g::PoolingConvention::valid;
-  } else {
-    llvm::ArrayRef<int64_t> k = op.getKernel();
-    if (k.size() != nsp)
-      fail(op, "kernel has " + std::to_string(k.size()) +
-                   " entries for data of shape " + shapeStr(x.shape));
-    kernel.assign(k.begin(), k.end());
-    stride = expandAttr(op, "stride", op.getStride(), nsp, 1);
-    padBefore = expandAttr(op, "pad", op.getPad(), nsp, 0);
-    padAfter = padBefore;
-  }
-
-  Shape want(nsp);
-  for (size_t d = 0; d < nsp; ++d) {
-    int64_t span = spatial[d] + 2 * padBefore[d] - kernel[d];
-    switch (conv) {
-    case g::PoolingConvention::valid:
-      want[d] = span / stride[d] + 1;
-      break;
-    case g::PoolingConvention::full:
-      want[d] = (span + stride[d] - 1) / stride[d] + 1;
-      break;
-    case g::PoolingConvention::same: {
-      // 'same': ceil(x/s) windows; the padding needed to fit them is split
-      // evenly, the odd element going after (TensorFlow's SAME rule).
-      want[d] = (spatial[d] + 2 * padBefore[d] + stride[d] - 1) / stride[d];
-      int64_t total =
-          std::max<int64_t>(0, (want[d] - 1) * stride[d] + kernel[d] - spatial[d]);
-      padBefore[d] = total / 2;
-      padAfter[d] = total - total / 2;
-      break;
-    }
-    }
-  }
-  if (outSpatial != want)
-    fail(op, "result shape " + shapeStr(out.shape) +
-                 " does not match the pooling geometry (expected spatial " +
-                 shapeStr(want) + ")");
-
-  g::PoolType type = op.getPoolType();
-  double p = static_cast<double>(op.getPValue());
-  bool includePad = op.getCountIncludePad();
-  Index lo(nsp), hi(nsp);
-  forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
+  /// Calls fn(xFlat) for every input element of output position `o`'s
+  /// window (clipped to the real input, row-major) and returns the
+  /// window's size within the padded input (`padded`, what
+  /// count_include_pad divides by) and within the real input (`real`).
+  template <typename Fn>
+  void window(const Index &o, int64_t channels, int64_t &padded, int64_t &real,
+              Fn &&fn) const {
+    Index lo(nsp), hi(nsp);
     // The window starts at o·s − p and is clipped to the padded input
     // [−p, x + p) (so a 'full' window hanging past the padding shrinks but
-    // is never dropped); `padded` counts it for count_include_pad, then it
-    // is clipped again to the real input for the values it reads.
-    int64_t padded = 1, real = 1;
+    // is never dropped); then it is clipped again to the real input for the
+    // values it reads.
+    padded = 1, real = 1;
     for (size_t d = 0; d < nsp; ++d) {
       int64_t start = o[d + 2] * stride[d] - padBefore[d];
       int64_t end = std::min(start + kernel[d], spatial[d] + padAfter[d]);
@@ -741,34 +800,115 @@ Array Interpreter::pooling(g::PoolingOp op) {
       hi[d] = std::min(end, spatial[d]);
       real *= std::max<int64_t>(0, hi[d] - lo[d]);
     }
-    // Max pooling treats padding as the lowest float, so an all-padding
-    // window yields it (as MXNet's CPU kernel does).
-    double acc = type == g::PoolType::max
-                     ? static_cast<double>(std::numeric_limits<float>::lowest())
-                     : 0.0;
-    if (real > 0) {
-      Shape window(nsp);
+    if (real <= 0)
+      return;
+    Shape extent(nsp);
+    for (size_t d = 0; d < nsp; ++d)
+      extent[d] = hi[d] - lo[d];
+    forEachIndex(extent, [&](const Index &wi, int64_t) {
+      int64_t xi = o[0] * channels + o[1];
       for (size_t d = 0; d < nsp; ++d)
-        window[d] = hi[d] - lo[d];
-      forEachIndex(window, [&](const Index &wi, int64_t) {
-        int64_t xi = o[0] * x.shape[1] + o[1];
-        for (size_t d = 0; d < nsp; ++d)
-          xi = xi * spatial[d] + lo[d] + wi[d];
-        double v = x.data[xi];
-        switch (type) {
-        case g::PoolType::max:
-          acc = std::max(acc, v);
-          break;
-        case g::PoolType::avg:
-        case g::PoolType::sum:
-          acc += v;
-          break;
-        case g::PoolType::lp:
-          acc += std::pow(v, p);
-          break;
-        }
-      });
+        xi = xi * spatial[d] + lo[d] + wi[d];
+      fn(xi);
+    });
+  }
+};
+
+/// Checks `outShape` against the pooling geometry of `op` on `xShape` and
+/// returns the geometry. Shared by pooling and pooling_grad, whose
+/// attributes are the same.
+template <typename PoolOp>
+PoolGeometry poolGeometry(PoolOp op, const Shape &xShape, const Shape &outShape) {
+  if (xShape.size() < 3 || xShape.size() > 5)
+    fail(op, "data must be 3-D, 4-D or 5-D (N, C, spatial...), got " +
+                 shapeStr(xShape));
+  PoolGeometry g;
+  g.nsp = xShape.size() - 2;
+  size_t nsp = g.nsp;
+  g.spatial.assign(xShape.begin() + 2, xShape.end());
+  if (outShape.size() != xShape.size() || outShape[0] != xShape[0] ||
+      outShape[1] != xShape[1])
+    fail(op, "pooled shape " + shapeStr(outShape) +
+                 " does not match data shape " + shapeStr(xShape));
+  Shape outSpatial(outShape.begin() + 2, outShape.end());
+
+  g::PoolingConvention conv = op.getPoolingConvention();
+  if (op.getGlobalPool()) {
+    // Global pooling ignores kernel, stride and pad: one window per plane.
+    g.kernel = g.spatial;
+    g.stride.assign(nsp, 1);
+    g.padBefore.assign(nsp, 0);
+    g.padAfter.assign(nsp, 0);
+    conv = g::PoolingConvention::valid;
+  } else {
+    llvm::ArrayRef<int64_t> k = op.getKernel();
+    if (k.size() != nsp)
+      fail(op, "kernel has " + std::to_string(k.size()) +
+                   " entries for data of shape " + shapeStr(xShape));
+    g.kernel.assign(k.begin(), k.end());
+    g.stride = expandAttr(op, "stride", op.getStride(), nsp, 1);
+    g.padBefore = expandAttr(op, "pad", op.getPad(), nsp, 0);
+    g.padAfter = g.padBefore;
+  }
+
+  Shape want(nsp);
+  for (size_t d = 0; d < nsp; ++d) {
+    int64_t span = g.spatial[d] + 2 * g.padBefore[d] - g.kernel[d];
+    switch (conv) {
+    case g::PoolingConvention::valid:
+      want[d] = span / g.stride[d] + 1;
+      break;
+    case g::PoolingConvention::full:
+      want[d] = (span + g.stride[d] - 1) / g.stride[d] + 1;
+      break;
+    case g::PoolingConvention::same: {
+      // 'same': ceil(x/s) windows; the padding needed to fit them is split
+      // evenly, the odd element going after (TensorFlow's SAME rule).
+      want[d] = (g.spatial[d] + 2 * g.padBefore[d] + g.stride[d] - 1) / g.stride[d];
+      int64_t total = std::max<int64_t>(
+          0, (want[d] - 1) * g.stride[d] + g.kernel[d] - g.spatial[d]);
+      g.padBefore[d] = total / 2;
+      g.padAfter[d] = total - total / 2;
+      break;
     }
+    }
+  }
+  if (outSpatial != want)
+    fail(op, "pooled shape " + shapeStr(outShape) +
+                 " does not match the pooling geometry (expected spatial " +
+                 shapeStr(want) + ")");
+  return g;
+}
+
+/// The lowest value max pooling starts from: padding counts as the lowest
+/// float (as MXNet's CPU kernel), so an all-padding window yields it.
+constexpr double kPoolLowest = static_cast<double>(std::numeric_limits<float>::lowest());
+
+Array Interpreter::pooling(g::PoolingOp op) {
+  const Array &x = get(op, op.getData());
+  Array out = makeResult(op);
+  PoolGeometry geom = poolGeometry(op, x.shape, out.shape);
+  g::PoolType type = op.getPoolType();
+  double p = static_cast<double>(op.getPValue());
+  bool includePad = op.getCountIncludePad();
+  forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
+    double acc = type == g::PoolType::max ? kPoolLowest : 0.0;
+    int64_t padded, real;
+    geom.window(o, x.shape[1], padded, real, [&](int64_t xi) {
+      double v = x.data[xi];
+      switch (type) {
+      case g::PoolType::max:
+        acc = std::max(acc, v);
+        break;
+      case g::PoolType::avg:
+      case g::PoolType::sum:
+        acc += v;
+        break;
+      case g::PoolType::lp:
+        acc += std::pow(v, p);
+        break;
+      }
+    });
     if (type == g::PoolType::avg)
       acc /= static_cast<double>(includePad ? padded : real);
     else if (type == g::PoolType::lp)
@@ -840,15 +980,12 @@ Array Interpreter::leakyRelu(g::LeakyReLUOp op) {
       out.data[i] = v > 0 ? v : slope * std::expm1(v);
     }
     break;
-  case g::LeakyActType::selu: {
-    const double alpha = 1.6732632423543772848170429916717;
-    const double lambda = 1.0507009873554804934193349852946;
+  case g::LeakyActType::selu:
     for (int64_t i = 0; i < x.size(); ++i) {
       double v = x.data[i];
-      out.data[i] = lambda * (v > 0 ? v : alpha * std::expm1(v));
+      out.data[i] = kSeluLambda * (v > 0 ? v : kSeluAlpha * std::expm1(v));
     }
     break;
-  }
   case g::LeakyActType::gelu:
     for (int64_t i = 0; i < x.size(); ++i) {
       double v = x.data[i];
@@ -893,20 +1030,7 @@ Array Interpreter::batchNorm(g::BatchNormOp op) {
   std::vector<double> mean = movingMean.data, var = movingVar.data;
   if (opts.training && !op.getUseGlobalStats()) {
     // Batch statistics over every axis but `axis`; biased variance.
-    double count = static_cast<double>(outer * inner);
-    for (int64_t ch = 0; ch < c; ++ch) {
-      double sum = 0, sq = 0;
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i)
-          sum += x.data[at(o, ch, i)];
-      mean[ch] = sum / count;
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) {
-          double dv = x.data[at(o, ch, i)] - mean[ch];
-          sq += dv * dv;
-        }
-      var[ch] = sq / count;
-    }
+    batchStats(x, outer, c, inner, mean, var);
     double m = toDouble(op.getMomentum());
     Array newMean{{c}, std::vector<double>(c)}, newVar{{c}, std::vector<double>(c)};
     for (int64_t ch = 0; ch < c; ++ch) {
@@ -1002,14 +1126,7 @@ Array Interpreter::embedding(g::EmbeddingOp op) {
     fail(op, "result shape " + shapeStr(out.shape) + ", expected " +
                  shapeStr(want));
   for (int64_t i = 0; i < x.size(); ++i) {
-    // Float indices are truncated, then clipped into range (MXNet's take
-    // with mode=clip); NaN picks row 0.
-    double v = x.data[i];
-    int64_t r = std::isnan(v) ? 0
-                : v <= 0    ? 0
-                : v >= static_cast<double>(rows - 1)
-                    ? rows - 1
-                    : static_cast<int64_t>(v);
+    int64_t r = embeddingRow(x.data[i], rows);
     std::copy_n(w.data.begin() + r * dim, dim, out.data.begin() + i * dim);
   }
   return out;
@@ -1301,6 +1418,588 @@ Array Interpreter::reduce(Operation *op, Value data,
   return out;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Training and gradient ops
+//===----------------------------------------------------------------------===//
+
+void Interpreter::store(Operation *op, std::vector<Array> results) {
+  if (results.size() != op->getNumResults())
+    fail(op, "expected " + std::to_string(results.size()) + " results, the op has " +
+                 std::to_string(op->getNumResults()));
+  for (unsigned i = 0; i < results.size(); ++i)
+    values[op->getResult(i)] = std::move(results[i]);
+}
+
+Array Interpreter::dot(g::DotOp op) {
+  const Array &a = get(op, op.getLhs());
+  const Array &b = get(op, op.getRhs());
+  if (a.shape.size() != 2 || b.shape.size() != 2)
+    fail(op, "operands must be matrices, got " + shapeStr(a.shape) + " and " +
+                 shapeStr(b.shape));
+  bool ta = op.getTransposeA(), tb = op.getTransposeB();
+  int64_t m = a.shape[ta ? 1 : 0], k = a.shape[ta ? 0 : 1];
+  int64_t k2 = b.shape[tb ? 1 : 0], n = b.shape[tb ? 0 : 1];
+  Array out = makeResult(op);
+  if (k != k2 || out.shape != Shape{m, n})
+    fail(op, "op(" + shapeStr(a.shape) + ") · op(" + shapeStr(b.shape) +
+                 ") does not give result " + shapeStr(out.shape));
+  int64_t a1 = a.shape[1], b1 = b.shape[1];
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t l = 0; l < k; ++l) {
+      double av = ta ? a.data[l * a1 + i] : a.data[i * a1 + l];
+      for (int64_t j = 0; j < n; ++j)
+        out.data[i * n + j] += av * (tb ? b.data[j * b1 + l] : b.data[l * b1 + j]);
+    }
+  return out;
+}
+
+Array Interpreter::sliceAxis(g::SliceAxisOp op) {
+  const Array &x = get(op, op.getData());
+  int64_t rank = x.shape.size();
+  int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
+  int64_t dim = x.shape[axis];
+  int64_t begin = static_cast<int64_t>(op.getBegin());
+  int64_t end = static_cast<int64_t>(op.getEnd());
+  if (begin < 0)
+    begin += dim;
+  if (end < 0)
+    end += dim;
+  if (begin < 0 || end > dim || begin >= end)
+    fail(op, "slice [" + std::to_string(op.getBegin()) + ", " +
+                 std::to_string(op.getEnd()) + ") is empty or out of range for axis " +
+                 std::to_string(axis) + " of " + shapeStr(x.shape));
+  Shape want = x.shape;
+  want[axis] = end - begin;
+  Array out = makeResult(op);
+  if (out.shape != want)
+    fail(op, "result shape " + shapeStr(out.shape) + ", expected " + shapeStr(want));
+  int64_t outer = extent(x.shape, 0, axis), inner = extent(x.shape, axis + 1, rank);
+  int64_t n = end - begin;
+  for (int64_t o = 0; o < outer; ++o)
+    std::copy_n(x.data.begin() + (o * dim + begin) * inner, n * inner,
+                out.data.begin() + o * n * inner);
+  return out;
+}
+
+/// Per-channel batch mean and biased variance of an (outer, c, inner) view:
+/// the statistics BatchNorm normalizes with in training.
+void batchStats(const Array &x, int64_t outer, int64_t c, int64_t inner,
+                std::vector<double> &mean, std::vector<double> &var) {
+  mean.assign(c, 0.0);
+  var.assign(c, 0.0);
+  double count = static_cast<double>(outer * inner);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double sum = 0, sq = 0;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i)
+        sum += x.data[(o * c + ch) * inner + i];
+    mean[ch] = sum / count;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        double d = x.data[(o * c + ch) * inner + i] - mean[ch];
+        sq += d * d;
+      }
+    var[ch] = sq / count;
+  }
+}
+
+std::vector<Array> Interpreter::batchNormTrain(g::BatchNormTrainOp op) {
+  const Array &x = get(op, op.getData());
+  int64_t rank = x.shape.size();
+  int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
+  int64_t c = x.shape[axis];
+  const Array &gamma = get(op, op.getGamma());
+  const Array &beta = get(op, op.getBeta());
+  if (gamma.shape != Shape{c} || beta.shape != Shape{c})
+    fail(op, "gamma " + shapeStr(gamma.shape) + " and beta " + shapeStr(beta.shape) +
+                 " must have shape " + shapeStr({c}));
+  int64_t outer = extent(x.shape, 0, axis), inner = extent(x.shape, axis + 1, rank);
+  Array out = makeResult(op, 0), mean = makeResult(op, 1), var = makeResult(op, 2);
+  if (out.shape != x.shape || mean.shape != Shape{c} || var.shape != Shape{c})
+    fail(op, "result shapes do not match data " + shapeStr(x.shape));
+  batchStats(x, outer, c, inner, mean.data, var.data);
+  double eps = toDouble(op.getEps());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      double scale = (op.getFixGamma() ? 1.0 : gamma.data[ch]) /
+                     std::sqrt(var.data[ch] + eps);
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t k = (o * c + ch) * inner + i;
+        out.data[k] = (x.data[k] - mean.data[ch]) * scale + beta.data[ch];
+      }
+    }
+  std::vector<Array> results;
+  results.push_back(std::move(out));
+  results.push_back(std::move(mean));
+  results.push_back(std::move(var));
+  return results;
+}
+
+Array Interpreter::convolutionWeightGrad(g::ConvolutionWeightGradOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &dy = get(op, op.getOutGrad());
+  llvm::ArrayRef<int64_t> kernel = op.getKernel();
+  size_t nsp = kernel.size();
+  if (nsp < 1 || nsp > 3 || x.shape.size() != nsp + 2 || dy.shape.size() != nsp + 2 ||
+      x.shape[0] != dy.shape[0])
+    fail(op, "data " + shapeStr(x.shape) + " and out_grad " + shapeStr(dy.shape) +
+                 " do not fit a " + std::to_string(nsp) + "-D kernel");
+  Shape stride = expandAttr(op, "stride", op.getStride(), nsp, 1);
+  Shape dilate = expandAttr(op, "dilate", op.getDilate(), nsp, 1);
+  Shape pad = expandAttr(op, "pad", op.getPad(), nsp, 0);
+  int64_t c = x.shape[1], f = dy.shape[1];
+  int64_t groups = static_cast<int64_t>(op.getNumGroup());
+  if (groups < 1 || c % groups || f % groups)
+    fail(op, "num_group " + std::to_string(groups) + " must divide the channels (" +
+                 std::to_string(c) + ") and the out_grad channels (" + std::to_string(f) +
+                 ")");
+  int64_t cg = c / groups, fg = f / groups;
+  for (size_t d = 0; d < nsp; ++d)
+    if (dy.shape[d + 2] != (x.shape[d + 2] + 2 * pad[d] - dilate[d] * (kernel[d] - 1) - 1) /
+                                   stride[d] + 1)
+      fail(op, "out_grad " + shapeStr(dy.shape) +
+                   " is not the convolution output of data " + shapeStr(x.shape));
+  Shape want = {f, cg};
+  want.insert(want.end(), kernel.begin(), kernel.end());
+  Array out = makeResult(op);
+  if (out.shape != want)
+    fail(op, "result shape " + shapeStr(out.shape) + ", expected " + shapeStr(want));
+  // The convolution's gather read backwards: every output gradient
+  // element meets, through each tap, the input element that produced it.
+  int64_t ksize = numElements(kernel);
+  Shape inPlane(x.shape.begin() + 2, x.shape.end());
+  Shape outPlane(dy.shape.begin() + 2, dy.shape.end());
+  int64_t inSize = numElements(inPlane), outSize = numElements(outPlane);
+  int64_t batch = x.shape[0];
+  ConvTaps window(kernel, stride, dilate, pad, inPlane);
+  forEachIndex(outPlane, [&](const Index &o, int64_t pflat) {
+    const std::vector<int64_t> &taps = window.at(o);
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t oc = 0; oc < f; ++oc) {
+        double g = dy.data[(n * f + oc) * outSize + pflat];
+        int64_t group = oc / fg;
+        for (int64_t ic = 0; ic < cg; ++ic) {
+          const double *xs = &x.data[(n * c + group * cg + ic) * inSize];
+          double *ws = &out.data[(oc * cg + ic) * ksize];
+          for (int64_t k = 0; k < ksize; ++k)
+            if (taps[k] >= 0)
+              ws[k] += g * xs[taps[k]];
+        }
+      }
+  });
+  return out;
+}
+
+Array Interpreter::poolingGrad(g::PoolingGradOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &dy = get(op, op.getOutGrad());
+  PoolGeometry geom = poolGeometry(op, x.shape, dy.shape);
+  Array out = makeResult(op);
+  if (out.shape != x.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from data " +
+                 shapeStr(x.shape));
+  g::PoolType type = op.getPoolType();
+  double p = static_cast<double>(op.getPValue());
+  bool includePad = op.getCountIncludePad();
+  forEachIndex(dy.shape, [&](const Index &o, int64_t flat) {
+    double g = dy.data[flat];
+    int64_t padded, real;
+    switch (type) {
+    case g::PoolType::max: {
+      // MXNet routes the gradient to the first maximal element of the
+      // window (strictly greater replaces), starting from the lowest float
+      // that stands for the padding.
+      double best = kPoolLowest;
+      int64_t arg = -1;
+      geom.window(o, x.shape[1], padded, real, [&](int64_t xi) {
+        if (x.data[xi] > best) {
+          best = x.data[xi];
+          arg = xi;
+        }
+      });
+      if (arg >= 0)
+        out.data[arg] += g;
+      break;
+    }
+    case g::PoolType::avg: {
+      // Count first: the divisor is the forward's.
+      geom.window(o, x.shape[1], padded, real, [](int64_t) {});
+      double share = g / static_cast<double>(includePad ? padded : real);
+      geom.window(o, x.shape[1], padded, real,
+                  [&](int64_t xi) { out.data[xi] += share; });
+      break;
+    }
+    case g::PoolType::sum:
+      geom.window(o, x.shape[1], padded, real, [&](int64_t xi) { out.data[xi] += g; });
+      break;
+    case g::PoolType::lp: {
+      // out = (Σ xᵖ)^(1/p), so ∂out/∂x = x^(p−1) · out^(1−p), MXNet's lp_grad.
+      double acc = 0;
+      geom.window(o, x.shape[1], padded, real,
+                  [&](int64_t xi) { acc += std::pow(x.data[xi], p); });
+      double y = p == 1 ? acc : p == 2 ? std::sqrt(acc) : std::pow(acc, 1.0 / p);
+      geom.window(o, x.shape[1], padded, real, [&](int64_t xi) {
+        out.data[xi] += p == 1 ? g : g * std::pow(x.data[xi] / y, p - 1);
+      });
+      break;
+    }
+    }
+  });
+  return out;
+}
+
+Array Interpreter::activationGrad(g::ActivationGradOp op) {
+  const Array &dy = get(op, op.getOutGrad());
+  const Array &s = get(op, op.getSaved());
+  Array out = makeResult(op);
+  if (dy.shape != s.shape || out.shape != dy.shape)
+    fail(op, "out_grad " + shapeStr(dy.shape) + ", saved " + shapeStr(s.shape) +
+                 " and result " + shapeStr(out.shape) + " must have the same shape");
+  std::function<double(double)> deriv;
+  switch (op.getActType()) {
+  case g::ActType::relu: // saved = y
+    deriv = [](double y) { return y > 0 ? 1.0 : 0.0; };
+    break;
+  case g::ActType::sigmoid: // saved = y
+    deriv = [](double y) { return y * (1 - y); };
+    break;
+  case g::ActType::tanh: // saved = y
+    deriv = [](double y) { return 1 - y * y; };
+    break;
+  case g::ActType::softrelu: // saved = x
+    deriv = sigmoid;
+    break;
+  case g::ActType::softsign: // saved = x
+    deriv = [](double x) { return 1 / ((1 + std::fabs(x)) * (1 + std::fabs(x))); };
+    break;
+  }
+  for (int64_t i = 0; i < dy.size(); ++i)
+    out.data[i] = dy.data[i] * deriv(s.data[i]);
+  return out;
+}
+
+std::vector<Array> Interpreter::batchNormGrad(g::BatchNormGradOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &dy = get(op, op.getOutGrad());
+  int64_t rank = x.shape.size();
+  int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
+  int64_t c = x.shape[axis];
+  auto param = [&](Value v, const char *name) -> const Array & {
+    const Array &a = get(op, v);
+    if (a.shape != Shape{c})
+      fail(op, std::string(name) + " has shape " + shapeStr(a.shape) + ", expected " +
+                   shapeStr({c}));
+    return a;
+  };
+  const Array &gamma = param(op.getGamma(), "gamma");
+  const Array &mean = param(op.getMean(), "mean");
+  const Array &var = param(op.getVar(), "var");
+  if (dy.shape != x.shape)
+    fail(op, "out_grad " + shapeStr(dy.shape) + " differs from data " + shapeStr(x.shape));
+  Array dx = makeResult(op, 0), dgamma = makeResult(op, 1), dbeta = makeResult(op, 2);
+  if (dx.shape != x.shape || dgamma.shape != Shape{c} || dbeta.shape != Shape{c})
+    fail(op, "result shapes do not match data " + shapeStr(x.shape));
+  int64_t outer = extent(x.shape, 0, axis), inner = extent(x.shape, axis + 1, rank);
+  double eps = toDouble(op.getEps());
+  double m = static_cast<double>(outer * inner);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double inv = 1 / std::sqrt(var.data[ch] + eps);
+    double g = op.getFixGamma() ? 1.0 : gamma.data[ch];
+    auto at = [&](int64_t o, int64_t i) { return (o * c + ch) * inner + i; };
+    double sumDy = 0, sumDyXhat = 0;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        double xhat = (x.data[at(o, i)] - mean.data[ch]) * inv;
+        sumDy += dy.data[at(o, i)];
+        sumDyXhat += dy.data[at(o, i)] * xhat;
+      }
+    dbeta.data[ch] = sumDy;
+    dgamma.data[ch] = op.getFixGamma() ? 0.0 : sumDyXhat;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t k = at(o, i);
+        if (op.getUseGlobalStats()) {
+          // Constant statistics: an affine map per channel.
+          dx.data[k] = dy.data[k] * g * inv;
+          continue;
+        }
+        double xhat = (x.data[k] - mean.data[ch]) * inv;
+        dx.data[k] = g * inv * (dy.data[k] - sumDy / m - xhat * sumDyXhat / m);
+      }
+  }
+  std::vector<Array> results;
+  results.push_back(std::move(dx));
+  results.push_back(std::move(dgamma));
+  results.push_back(std::move(dbeta));
+  return results;
+}
+
+Array Interpreter::softmaxOutputGrad(g::SoftmaxOutputGradOp op) {
+  const Array &p = get(op, op.getOutput());
+  const Array &label = get(op, op.getLabel());
+  Array out = makeResult(op);
+  if (out.shape != p.shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from output " +
+                 shapeStr(p.shape));
+  if (p.shape.empty())
+    fail(op, "output must have rank >= 1");
+  double scale = toDouble(op.getGradScale());
+  if (label.shape == p.shape) {
+    // Probability labels: MXNet neither normalizes nor ignores.
+    for (int64_t i = 0; i < p.size(); ++i)
+      out.data[i] = (p.data[i] - label.data[i]) * scale;
+    return out;
+  }
+  int64_t rank = p.shape.size();
+  bool multi = op.getMultiOutput() && rank >= 2;
+  int64_t outer, n, inner;
+  if (multi)
+    outer = p.shape[0], n = p.shape[1], inner = extent(p.shape, 2, rank);
+  else if (op.getPreserveShape())
+    outer = extent(p.shape, 0, rank - 1), n = p.shape[rank - 1], inner = 1;
+  else
+    outer = p.shape[0], n = extent(p.shape, 1, rank), inner = 1;
+  if (label.size() != outer * inner)
+    fail(op, "label " + shapeStr(label.shape) + " does not hold one class per row of output " +
+                 shapeStr(p.shape));
+  // Labels are compared as MXNet does, after a cast to int.
+  int ignore = static_cast<int>(toDouble(op.getIgnoreLabel()));
+  double alpha = multi ? 0.0 : toDouble(op.getSmoothAlpha());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      int k = static_cast<int>(label.data[o * inner + i]);
+      bool ignored = op.getUseIgnore() && k == ignore;
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t at = (o * n + j) * inner + i;
+        double target = j == k ? 1.0 - alpha : n > 1 ? alpha / (n - 1) : 0.0;
+        out.data[at] = ignored ? 0.0 : p.data[at] - target;
+      }
+    }
+  double cnt = 1;
+  switch (op.getNormalization()) {
+  case g::Normalization::null:
+    break;
+  case g::Normalization::batch:
+    cnt = static_cast<double>(outer);
+    break;
+  case g::Normalization::valid: {
+    int64_t valid = 0;
+    for (double l : label.data)
+      valid += static_cast<int>(l) != ignore;
+    cnt = static_cast<double>(std::max<int64_t>(valid, 1));
+    break;
+  }
+  }
+  if (multi && op.getNormalization() != g::Normalization::valid)
+    cnt *= static_cast<double>(inner);
+  for (double &v : out.data)
+    v *= scale / cnt;
+  return out;
+}
+
+Array Interpreter::regressionOutputGrad(g::RegressionOutputGradOp op) {
+  const Array &y = get(op, op.getOutput());
+  const Array &label = get(op, op.getLabel());
+  Array out = makeResult(op);
+  if (out.shape != y.shape || label.size() != y.size() || y.shape.empty() ||
+      label.shape.empty() || label.shape[0] != y.shape[0])
+    fail(op, "output " + shapeStr(y.shape) + ", label " + shapeStr(label.shape) +
+                 " and result " + shapeStr(out.shape) + " do not match");
+  double scale = toDouble(op.getGradScale()) /
+                 static_cast<double>(y.size() / std::max<int64_t>(y.shape[0], 1));
+  bool mae = op.getKind() == g::RegressionKind::mae;
+  for (int64_t i = 0; i < y.size(); ++i) {
+    double d = y.data[i] - label.data[i];
+    out.data[i] = (mae ? (d > 0) - (d < 0) : d) * scale;
+  }
+  return out;
+}
+
+Array Interpreter::softmaxGrad(g::SoftmaxGradOp op) {
+  const Array &y = get(op, op.getOutput());
+  const Array &dy = get(op, op.getOutGrad());
+  Array out = makeResult(op);
+  if (dy.shape != y.shape || out.shape != y.shape)
+    fail(op, "output " + shapeStr(y.shape) + ", out_grad " + shapeStr(dy.shape) +
+                 " and result " + shapeStr(out.shape) + " must have the same shape");
+  int64_t rank = y.shape.size();
+  int64_t a = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
+  int64_t outer = extent(y.shape, 0, a), n = y.shape[a], inner = extent(y.shape, a + 1, rank);
+  auto t = op.getTemperature();
+  double temperature = t ? toDouble(*t) : 1.0;
+  bool log = op.getLog();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
+      double sum = 0;
+      for (int64_t j = 0; j < n; ++j)
+        sum += log ? dy.data[at(j)] : dy.data[at(j)] * y.data[at(j)];
+      for (int64_t j = 0; j < n; ++j) {
+        double v = log ? dy.data[at(j)] - std::exp(y.data[at(j)]) * sum
+                       : y.data[at(j)] * (dy.data[at(j)] - sum);
+        out.data[at(j)] = v / temperature;
+      }
+    }
+  return out;
+}
+
+
+Array Interpreter::zeros(g::ZerosOp op) {
+  Array out = makeResult(op);
+  if (out.shape != Shape(op.getShape().begin(), op.getShape().end()))
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from the shape attribute " +
+                 shapeStr(op.getShape()));
+  return out;
+}
+
+/// The counter operand of the random ops: one value, the iteration number.
+uint64_t counterOf(Operation *op, const Array &counter) {
+  if (counter.size() != 1)
+    fail(op, "counter must hold one value, got shape " + shapeStr(counter.shape));
+  return counterToUint(counter.data[0]);
+}
+
+Array Interpreter::dropoutMask(g::DropoutMaskOp op) {
+  uint64_t counter = counterOf(op, get(op, op.getCounter()));
+  Array out = makeResult(op);
+  Shape shape(op.getShape().begin(), op.getShape().end());
+  if (out.shape != shape)
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from the shape attribute " +
+                 shapeStr(shape));
+  double p = toDouble(op.getP());
+  std::vector<bool> shared(shape.size(), false);
+  for (int64_t a : op.getAxes())
+    shared[normalizeAxis(op, a, shape.size())] = true;
+  uint64_t seed = static_cast<uint64_t>(op.getSeed());
+  Index j(shape.size());
+  forEachIndex(shape, [&](const Index &i, int64_t flat) {
+    for (size_t d = 0; d < shape.size(); ++d)
+      j[d] = shared[d] ? 0 : i[d];
+    double u = counterUniform(seed, counter, static_cast<uint64_t>(flatIndex(j, shape)));
+    out.data[flat] = u >= p ? 1 / (1 - p) : 0.0;
+  });
+  return out;
+}
+
+Array Interpreter::randomUniform(g::RandomUniformOp op) {
+  uint64_t counter = counterOf(op, get(op, op.getCounter()));
+  Array out = makeResult(op);
+  if (out.shape != Shape(op.getShape().begin(), op.getShape().end()))
+    fail(op, "result shape " + shapeStr(out.shape) + " differs from the shape attribute " +
+                 shapeStr(op.getShape()));
+  double low = toDouble(op.getLow()), high = toDouble(op.getHigh());
+  uint64_t seed = static_cast<uint64_t>(op.getSeed());
+  for (int64_t i = 0; i < out.size(); ++i)
+    out.data[i] = low + (high - low) * counterUniform(seed, counter, static_cast<uint64_t>(i));
+  return out;
+}
+
+Array Interpreter::leakyReluGrad(g::LeakyReLUGradOp op) {
+  const Array &dy = get(op, op.getOutGrad());
+  const Array &x = get(op, op.getData());
+  Array out = makeResult(op);
+  if (dy.shape != x.shape || out.shape != x.shape)
+    fail(op, "out_grad " + shapeStr(dy.shape) + ", data " + shapeStr(x.shape) +
+                 " and result " + shapeStr(out.shape) + " must have the same shape");
+  double slope = toDouble(op.getSlope());
+  double lower = toDouble(op.getLowerBound()), upper = toDouble(op.getUpperBound());
+  const Array *gamma = nullptr;
+  int64_t c = x.shape.size() > 1 ? x.shape[1] : 1;
+  int64_t inner = extent(x.shape, 2, x.shape.size());
+  if (op.getActType() == g::LeakyActType::prelu) {
+    if (!op.getGamma())
+      fail(op, "prelu needs a gamma operand");
+    gamma = &get(op, op.getGamma());
+    if (gamma->size() != c && gamma->size() != 1)
+      fail(op, "gamma has shape " + shapeStr(gamma->shape) + ", expected " + shapeStr({c}));
+  }
+  for (int64_t i = 0; i < x.size(); ++i) {
+    double v = x.data[i], d = 1;
+    switch (op.getActType()) {
+    case g::LeakyActType::leaky:
+      d = v > 0 ? 1 : slope;
+      break;
+    case g::LeakyActType::prelu:
+      d = v > 0 ? 1 : gamma->size() == 1 ? gamma->data[0] : gamma->data[(i / inner) % c];
+      break;
+    case g::LeakyActType::elu:
+      d = v > 0 ? 1 : slope * std::exp(v);
+      break;
+    case g::LeakyActType::selu:
+      d = kSeluLambda * (v > 0 ? 1 : kSeluAlpha * std::exp(v));
+      break;
+    case g::LeakyActType::gelu:
+      // Φ(x) + x·φ(x); 0.398942... is 1/√(2π).
+      d = 0.5 * (1 + std::erf(v / std::sqrt(2.0))) +
+          v * std::exp(-0.5 * v * v) * 0.39894228040143267794;
+      break;
+    case g::LeakyActType::rrelu:
+      d = v > 0 ? 1 : (lower + upper) / 2;
+      break;
+    }
+    out.data[i] = dy.data[i] * d;
+  }
+  return out;
+}
+
+Array Interpreter::lrnGrad(g::LRNGradOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &dy = get(op, op.getOutGrad());
+  Array out = makeResult(op);
+  if (x.shape.size() < 2 || dy.shape != x.shape || out.shape != x.shape)
+    fail(op, "data " + shapeStr(x.shape) + ", out_grad " + shapeStr(dy.shape) +
+                 " and result " + shapeStr(out.shape) +
+                 " must have one shape with a channel axis");
+  int64_t nsize = static_cast<int64_t>(op.getNsize());
+  double alpha = toDouble(op.getAlpha()), beta = toDouble(op.getBeta());
+  double knorm = toDouble(op.getKnorm());
+  int64_t c = x.shape[1], outer = x.shape[0], inner = extent(x.shape, 2, x.shape.size());
+  auto at = [&](int64_t n, int64_t ch, int64_t i) { return (n * c + ch) * inner + i; };
+  auto lo = [&](int64_t ch) { return std::max<int64_t>(0, ch - nsize / 2); };
+  auto hi = [&](int64_t ch) { return std::min(c - 1, ch + nsize / 2); };
+  std::vector<double> scale(c);
+  for (int64_t n = 0; n < outer; ++n)
+    for (int64_t i = 0; i < inner; ++i) {
+      // S_c for every channel of this position, then the two terms.
+      for (int64_t ch = 0; ch < c; ++ch) {
+        double sum = 0;
+        for (int64_t j = lo(ch); j <= hi(ch); ++j)
+          sum += x.data[at(n, j, i)] * x.data[at(n, j, i)];
+        scale[ch] = knorm + alpha / nsize * sum;
+      }
+      for (int64_t j = 0; j < c; ++j) {
+        double cross = 0;
+        for (int64_t ch = lo(j); ch <= hi(j); ++ch)
+          cross += dy.data[at(n, ch, i)] * x.data[at(n, ch, i)] *
+                   std::pow(scale[ch], -beta - 1);
+        out.data[at(n, j, i)] = dy.data[at(n, j, i)] * std::pow(scale[j], -beta) -
+                                2 * alpha * beta / nsize * x.data[at(n, j, i)] * cross;
+      }
+    }
+  return out;
+}
+
+Array Interpreter::embeddingGrad(g::EmbeddingGradOp op) {
+  const Array &x = get(op, op.getData());
+  const Array &dy = get(op, op.getOutGrad());
+  int64_t rows = static_cast<int64_t>(op.getInputDim());
+  int64_t dim = static_cast<int64_t>(op.getOutputDim());
+  Shape wantDy = x.shape;
+  wantDy.push_back(dim);
+  if (dy.shape != wantDy)
+    fail(op, "out_grad has shape " + shapeStr(dy.shape) + ", expected " + shapeStr(wantDy));
+  Array out = makeResult(op);
+  if (out.shape != Shape{rows, dim})
+    fail(op, "result shape " + shapeStr(out.shape) + ", expected " + shapeStr({rows, dim}));
+  for (int64_t i = 0; i < x.size(); ++i) {
+    int64_t r = embeddingRow(x.data[i], rows);
+    for (int64_t k = 0; k < dim; ++k)
+      out.data[r * dim + k] += dy.data[i * dim + k];
+  }
+  return out;
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -1312,6 +2011,26 @@ Result run(func::FuncOp fn, const std::vector<Array> &args,
   if (!fn)
     throw Error("reference interpreter: no function to run");
   return Interpreter(fn, opts).run(args);
+}
+
+uint64_t splitmix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t counterToUint(double counter) {
+  if (!(counter > 0)) // negative, zero or NaN
+    return 0;
+  if (counter >= 0x1.0p64)
+    return ~uint64_t(0);
+  return static_cast<uint64_t>(counter);
+}
+
+double counterUniform(uint64_t seed, uint64_t counter, uint64_t index) {
+  uint64_t h = splitmix64(splitmix64(splitmix64(seed) ^ counter) ^ index);
+  return static_cast<double>(h >> 40) * 0x1.0p-24;
 }
 
 Array fromTensor(const Tensor &t) {

@@ -10,10 +10,14 @@
 // naming the node (its NameLoc) and the problem.
 //
 // Choices where MXNet leaves room (or where the oracle must pick one):
-// - Randomness (Dropout masks, rrelu slopes) comes from one std::mt19937_64
-//   seeded with Options::seed, consumed in program order, element by element
-//   in row-major order; uniforms are built from raw engine bits so the stream
-//   does not depend on the standard library.
+// - Randomness of the un-rewritten training-mode ops (graph.dropout and
+//   rrelu run with Options::training) comes from one std::mt19937_64 seeded
+//   with Options::seed, consumed in program order, element by element in
+//   row-major order; uniforms are built from raw engine bits so the stream
+//   does not depend on the standard library. The training-mode rewrite
+//   (kiln-graph-training-mode) replaces them by graph.dropout_mask and
+//   graph.random_uniform, whose numbers are a documented pure function of
+//   (seed, counter, index) that compiled code reproduces exactly.
 // - Pooling 'same' (MXNet allows it only for 1-D): ceil(x/s) windows, the
 //   padding they need split evenly with the odd element after. A window
 //   holding no input element gives the lowest float for max and, for avg,
@@ -69,6 +73,16 @@ struct Result {
 /// function type). Throws kiln::Error on bad input or an unsupported op.
 Result run(mlir::func::FuncOp fn, const std::vector<Array> &args,
            const Options &opts = Options());
+
+/// Kiln's counter-based random numbers (graph.dropout_mask and
+/// graph.random_uniform; the formula is in their op descriptions):
+/// splitmix64's finalizer, the counter operand's value as an unsigned
+/// integer (truncated; negative and NaN give 0, values past 2⁶⁴ saturate),
+/// and u = (splitmix64(splitmix64(splitmix64(seed) ⊕ counter) ⊕ index) ≫ 40)
+/// · 2⁻²⁴ in [0, 1). Exposed so tests and other engines can check against it.
+uint64_t splitmix64(uint64_t z);
+uint64_t counterToUint(double counter);
+double counterUniform(uint64_t seed, uint64_t counter, uint64_t index);
 
 /// Conversions to and from Kiln's float32 host tensor.
 Array fromTensor(const Tensor &t);

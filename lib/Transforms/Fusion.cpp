@@ -39,12 +39,23 @@ static bool isElementwise(Operation *op) {
   return isa<g::ActivationOp, g::LeakyReLUOp, g::ElemwiseAddOp, g::ElemwiseSubOp, g::ElemwiseMulOp,
              g::ElemwiseDivOp, g::AddNOp, g::PlusScalarOp, g::MinusScalarOp, g::RMinusScalarOp,
              g::MulScalarOp, g::DivScalarOp, g::RDivScalarOp, g::PowerScalarOp, g::RPowerScalarOp,
-             g::MaximumScalarOp, g::MinimumScalarOp, g::IdentityOp>(op);
+             g::MaximumScalarOp, g::MinimumScalarOp, g::IdentityOp, g::LogOp,
+             g::GreaterEqualScalarOp, g::LesserEqualScalarOp, g::ActivationGradOp,
+             g::LeakyReLUGradOp>(op);
 }
 
 static bool isBroadcastBinary(Operation *op) {
   return isa<g::BroadcastAddOp, g::BroadcastSubOp, g::BroadcastMulOp, g::BroadcastDivOp,
-             g::BroadcastMaximumOp, g::BroadcastMinimumOp, g::BroadcastPowerOp>(op);
+             g::BroadcastMaximumOp, g::BroadcastMinimumOp, g::BroadcastPowerOp,
+             g::BroadcastEqualOp, g::BroadcastGreaterEqualOp, g::BroadcastLesserEqualOp>(op);
+}
+
+/// Producers with several results (training BatchNorm and its gradient):
+/// the chain follows result 0 (the normalized data / the data gradient); the
+/// other results (batch statistics, parameter gradients) leave the kernel as
+/// extra outputs.
+static bool isMultiResultProducer(Operation *op) {
+  return isa<g::BatchNormTrainOp, g::BatchNormGradOp>(op);
 }
 
 static bool isView(Operation *op) { return isa<g::FlattenOp, g::ReshapeOp, g::IdentityOp>(op); }
@@ -59,8 +70,9 @@ static bool isInferenceDropout(Operation *op) {
 /// Ops that may start a group.
 static bool isProducer(Operation *op) {
   return isa<g::ConvolutionOp, g::FullyConnectedOp, g::DeconvolutionOp, g::BatchNormOp,
-             g::PoolingOp>(op) ||
-         isElementwise(op) || isBroadcastBinary(op) || isView(op) || isInferenceDropout(op);
+             g::PoolingOp, g::DotOp, g::PoolingGradOp>(op) ||
+         isMultiResultProducer(op) || isElementwise(op) || isBroadcastBinary(op) || isView(op) ||
+         isInferenceDropout(op);
 }
 
 /// Null if `user` may be appended to a chain whose last value is `v` (as far
@@ -71,9 +83,14 @@ static const char *epilogueReason(Operation *user, Value v) {
   Value out = user->getResult(0);
   if (isa<g::ActivationOp, g::LeakyReLUOp, g::PlusScalarOp, g::MinusScalarOp, g::RMinusScalarOp,
           g::MulScalarOp, g::DivScalarOp, g::RDivScalarOp, g::PowerScalarOp, g::RPowerScalarOp,
-          g::MaximumScalarOp, g::MinimumScalarOp, g::FlattenOp, g::ReshapeOp, g::IdentityOp>(user) ||
+          g::MaximumScalarOp, g::MinimumScalarOp, g::FlattenOp, g::ReshapeOp, g::IdentityOp,
+          g::LogOp, g::GreaterEqualScalarOp, g::LesserEqualScalarOp>(user) ||
       isInferenceDropout(user))
     return user->getOperand(0) == v ? nullptr : "reads the value as a parameter, not as data";
+  if (isa<g::ActivationGradOp>(user))
+    return nullptr; // out_grad and saved: both read at the output's index
+  if (auto lg = dyn_cast<g::LeakyReLUGradOp>(user))
+    return lg.getGamma() == v ? "reads the value as prelu's per-channel gamma" : nullptr;
   if (isa<g::BatchNormOp>(user)) {
     // Inference BatchNorm is a per-channel affine map of its data.
     for (unsigned i = 1; i < user->getNumOperands(); ++i)
@@ -95,8 +112,10 @@ static const char *epilogueReason(Operation *user, Value v) {
     return "is a softmax (reads a whole axis), not an elementwise epilogue";
   if (isa<g::SumOp, g::MeanOp, g::MaxOp, g::MinOp>(user))
     return "is a reduction, not an elementwise epilogue";
-  if (isa<g::PoolingOp>(user))
+  if (isa<g::PoolingOp, g::PoolingGradOp>(user))
     return "is a pooling (reads a window), not an elementwise epilogue";
+  if (isa<g::SoftmaxGradOp, g::BatchNormGradOp, g::BatchNormTrainOp>(user))
+    return "reduces over the value (softmax_grad, batch statistics), not an elementwise epilogue";
   return "is not an elementwise epilogue";
 }
 
@@ -155,10 +174,15 @@ std::vector<FusionGroup> kiln::computeFusionGroups(func::FuncOp func,
     llvm::SmallPtrSet<Operation *, 8> inGroup{&first};
     unsigned firstPos = order.of(&first);
     Operation *tail = &first;
+    // With a multi-result producer the other results are read by ops that
+    // may sit between the producer and its epilogue (the moving-average
+    // updates after batch_norm_train): fuseGraph moves the epilogues up next
+    // to the producer, so each must depend on nothing defined after it.
+    bool sideResults = first.getNumResults() > 1;
     while (true) {
       if (options.maxGroupSize && group.size() >= options.maxGroupSize)
         break;
-      if (tail->getNumResults() != 1)
+      if (tail->getNumResults() != 1 && !(tail == &first && isMultiResultProducer(tail)))
         break;
       Value v = tail->getResult(0);
       if (v.use_empty())
@@ -209,6 +233,15 @@ std::vector<FusionGroup> kiln::computeFusionGroups(func::FuncOp func,
                          "cycle)");
         break;
       }
+      if (sideResults && llvm::any_of(user->getOperands(), [&](Value o) {
+            Operation *d = o.getDefiningOp();
+            return o != v && d && d->getBlock() == &body && order.of(d) > firstPos;
+          })) {
+        remark(tail, "'" + user->getName().getStringRef() +
+                         "' also reads a value computed after the multi-result producer (it "
+                         "cannot move next to it)");
+        break;
+      }
       group.push_back(user);
       inGroup.insert(user);
       tail = user;
@@ -228,6 +261,13 @@ FusionStats kiln::fuseGraph(func::FuncOp func, const FusionOptions &options) {
   std::vector<FusionGroup> groups = computeFusionGroups(func, options);
   OpBuilder b(func.getContext());
   for (auto [i, group] : llvm::enumerate(groups)) {
+    // Make a multi-result producer's group contiguous (see
+    // computeFusionGroups), so that its side results are read after the
+    // kernel that replaces the group. Graph ops are pure and every moved op
+    // depends only on values defined before the producer or in the group.
+    if (group.front()->getNumResults() > 1)
+      for (size_t k = 1; k < group.size(); ++k)
+        group[k]->moveAfter(group[k - 1]);
     for (Operation *op : group)
       op->setAttr(kFusionGroupAttr, b.getI64IntegerAttr(i));
     ++stats.numGroups;

@@ -182,4 +182,127 @@ def PlanMemory : Pass<"kiln-plan-memory", "::mlir::func::FuncOp"> {
   ];
 }
 
+def GraphTrainingMode : Pass<"kiln-graph-training-mode", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite a model function to training mode (batch statistics, dropout masks)";
+  let description = [{
+    Makes training-mode behaviour explicit, so the function is an ordinary
+    pure function whichever engine runs it (docs/autodiff.md):
+    - `batch_norm` (unless `use_global_stats`) becomes `batch_norm_train`,
+      which normalizes with the batch statistics, and the moving statistics
+      m·moving + (1 − m)·batch become extra results;
+    - `dropout` (mode training or always, p > 0) becomes
+      `x · dropout_mask(counter)`, the mask a pure function of a seed, the
+      counter and the element index (p = 0: the identity);
+    - `leaky_relu` rrelu becomes max(x, 0) + a·min(x, 0) with per-element
+      slopes a = `random_uniform(counter)` in [lower_bound, upper_bound).
+    When a random op is created, a `tensor<1xf32>` argument
+    `{graph.name = "rng_counter", graph.kind = "rng_counter"}` (the
+    iteration number) is appended. Heads get `graph.kind = "output"`; then
+    one result per aux argument follows, in aux-argument order,
+    `{graph.kind = "aux", graph.name = <aux name>}`: the updated state, or
+    the argument itself when nothing updates it. The k-th random op (in
+    program order) gets seed `seed` + k. The function is marked
+    `graph.training`; a marked function is left alone.
+
+    Before:
+    ```mlir
+    func.func @main(%x: tensor<4x2xf32> {graph.kind = "input", graph.name = "data"},
+                    %g: tensor<2xf32> {graph.kind = "param", graph.name = "bn_gamma"},
+                    %b: tensor<2xf32> {graph.kind = "param", graph.name = "bn_beta"},
+                    %mm: tensor<2xf32> {graph.kind = "aux", graph.name = "bn_moving_mean"},
+                    %mv: tensor<2xf32> {graph.kind = "aux", graph.name = "bn_moving_var"})
+        -> (tensor<4x2xf32> {graph.name = "drop_output"}) {
+      %0 = graph.batch_norm %x, %g, %b, %mm, %mv : (...) -> tensor<4x2xf32> loc("bn")
+      %1 = graph.dropout %0 : (tensor<4x2xf32>) -> tensor<4x2xf32> loc("drop")
+      return %1 : tensor<4x2xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @main(..., %rng_counter: tensor<1xf32> {graph.kind = "rng_counter",
+                                                      graph.name = "rng_counter"})
+        -> (tensor<4x2xf32> {graph.kind = "output", graph.name = "drop_output"},
+            tensor<2xf32> {graph.kind = "aux", graph.name = "bn_moving_mean"},
+            tensor<2xf32> {graph.kind = "aux", graph.name = "bn_moving_var"})
+        attributes {graph.training} {
+      %y, %mean, %var = graph.batch_norm_train %x, %g, %b : (...) -> (...) loc("bn")
+      %0 = graph.mul_scalar %mm {scalar = 0.89999997615814208 : f64} : ... loc("bn_moving_mean")
+      %1 = graph.mul_scalar %mean {scalar = 0.10000002384185791 : f64} : ... loc("bn_moving_mean")
+      %2 = graph.elemwise_add %0, %1 : ... loc("bn_moving_mean")
+      ... the same for the variance ...
+      %m = graph.dropout_mask %rng_counter {seed = 0 : i64, shape = array<i64: 4, 2>}
+          : (tensor<1xf32>) -> tensor<4x2xf32> loc("drop")
+      %6 = graph.elemwise_mul %y, %m : ... loc("drop")
+      return %6, %2, %5 : tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Base seed of the random ops (the k-th gets seed + k)">,
+  ];
+  let dependentDialects = ["::kiln::graph::GraphDialect"];
+}
+
+def GraphAutodiff : Pass<"kiln-autodiff", "::mlir::func::FuncOp"> {
+  let summary = "Turn a model function into its forward+backward function";
+  let description = [{
+    Applies kiln-graph-training-mode (unless the function is already in
+    training mode), infers shapes, then appends the reverse-mode backward:
+    ops are visited in reverse and each graph op's GradientOpInterface
+    builds the gradients of its operands from those of its results
+    (docs/autodiff.md lists every rule); gradients meeting at a value along
+    several uses are summed with `elemwise_add` (two) or `add_n` (more).
+    The results become, in order:
+    1. the original heads, `graph.kind = "output"`;
+    2. the gradient of every argument in `wrt` (default: every argument of
+       `graph.kind = "param"`), in argument order,
+       `{graph.kind = "grad", graph.name = <argument name>}`; an argument
+       nothing depends on gets zeros;
+    3. the updated aux states of training mode, `graph.kind = "aux"`.
+    Loss heads (`softmax_output` unless `out_grad`, and the three regression
+    outputs) use their built-in gradient and ignore head gradients, as
+    MXNet. Every other head gets its gradient from a new argument appended
+    at the end, of the head's type,
+    `{graph.name = "<head name>_grad", graph.kind = "head_grad"}`.
+    Gradient ops whose value nobody needs (say the data gradient of the
+    first layer) are removed. Fails on an unknown or aux argument in `wrt`
+    and on an op that has no gradient (e.g. a backward op: no second order).
+
+    Before:
+    ```mlir
+    func.func @main(%x: tensor<2x4xf32> {graph.kind = "input", graph.name = "data"},
+                    %w: tensor<3x4xf32> {graph.kind = "param", graph.name = "fc_weight"})
+        -> (tensor<2x3xf32> {graph.name = "fc_output"}) {
+      %0 = graph.fully_connected %x, %w {num_hidden = 3 : i64}
+          : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32> loc("fc")
+      return %0 : tensor<2x3xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @main(%x: tensor<2x4xf32> {graph.kind = "input", graph.name = "data"},
+                    %w: tensor<3x4xf32> {graph.kind = "param", graph.name = "fc_weight"},
+                    %dy: tensor<2x3xf32> {graph.kind = "head_grad",
+                                          graph.name = "fc_output_grad"})
+        -> (tensor<2x3xf32> {graph.kind = "output", graph.name = "fc_output"},
+            tensor<3x4xf32> {graph.kind = "grad", graph.name = "fc_weight"})
+        attributes {graph.differentiated, graph.training} {
+      %0 = graph.fully_connected %x, %w {num_hidden = 3 : i64} : ... loc("fc")
+      %1 = graph.dot %dy, %x {transpose_a = true}
+          : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32> loc("fc_backward")
+      return %0, %1 : tensor<2x3xf32>, tensor<3x4xf32>
+    }
+    ```
+  }];
+  let options = [
+    ListOption<"wrt", "wrt", "std::string",
+               "Argument names (graph.name) to differentiate with respect to "
+               "(default: every param)">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Base seed of training mode's random ops">,
+  ];
+  let dependentDialects = ["::kiln::graph::GraphDialect"];
+}
+
 #endif // KILN_TRANSFORMS_PASSES

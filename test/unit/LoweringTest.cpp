@@ -430,6 +430,288 @@ func.func @main(%a: tensor<1x4x130x160xf32>, %b: tensor<1x4x130x160xf32>,
 }
 
 //===----------------------------------------------------------------------===//
+// Training and gradient ops (GraphGradOps.td)
+//===----------------------------------------------------------------------===//
+
+TEST(LoweringGrad, Dot) {
+  check(single({{3, 4}, {4, 5}}, "dot", ""));
+  check(single({{4, 3}, {4, 5}}, "dot", "transpose_a = true"));
+  check(single({{3, 4}, {5, 4}}, "dot", "transpose_b = true"));
+  check(single({{4, 3}, {5, 4}}, "dot", "transpose_a = true, transpose_b = true"));
+  // Shapes of LeNet's FullyConnected gradients (batch 16): dX = dY·W and
+  // dW = dYᵀ·X, with partial register and cache tiles.
+  check(single({{16, 500}, {500, 800}}, "dot", ""));
+  check(single({{16, 500}, {16, 800}}, "dot", "transpose_a = true"));
+  check(single({{16, 10}, {16, 500}}, "dot", "transpose_a = true"));
+  check(single({{70, 33}, {130, 33}}, "dot", "transpose_b = true"));
+}
+
+TEST(LoweringGrad, SliceAxis) {
+  check(single({{2, 8}}, "slice_axis", "axis = 1 : i64, begin = 2 : i64, end = 5 : i64"));
+  check(single({{4, 3, 2}}, "slice_axis", "axis = 0 : i64, begin = -3 : i64, end = -1 : i64"));
+  check(single({{2, 3, 5}}, "slice_axis", "axis = -1 : i64, begin = 0 : i64, end = 5 : i64"));
+}
+
+TEST(LoweringGrad, BatchNormTrain) {
+  std::vector<Range> r{{-1, 1}, {0.5, 1.5}, {-1, 1}};
+  check(single({{2, 3, 4, 4}, {3}, {3}}, "batch_norm_train", "", 3), r);
+  check(single({{2, 3, 4, 4}, {3}, {3}}, "batch_norm_train",
+               "fix_gamma = false, eps = 1.000000e-05 : f64", 3),
+        r);
+  check(single({{2, 5, 3}, {3}, {3}}, "batch_norm_train", "fix_gamma = false, axis = -1 : i64", 3),
+        r);
+  check(single({{6, 4}, {4}, {4}}, "batch_norm_train", "fix_gamma = false", 3), r);
+  check(single({{8, 16, 10, 10}, {16}, {16}}, "batch_norm_train", "fix_gamma = false", 3), r);
+}
+
+TEST(LoweringGrad, BatchNormGrad) {
+  // data, gamma, mean, var, out_grad
+  std::vector<Range> r{{-1, 1}, {0.5, 1.5}, {-0.2, 0.2}, pos, {-1, 1}};
+  for (const char *attrs :
+       {"", "fix_gamma = false", "fix_gamma = false, use_global_stats = true",
+        "use_global_stats = true, eps = 1.000000e-05 : f64"})
+    check(single({{2, 3, 4, 4}, {3}, {3}, {3}, {2, 3, 4, 4}}, "batch_norm_grad", attrs, 3), r);
+  check(single({{2, 5, 3}, {3}, {3}, {3}, {2, 5, 3}}, "batch_norm_grad",
+               "fix_gamma = false, axis = 2 : i64", 3),
+        r);
+  check(single({{6, 4}, {4}, {4}, {4}, {6, 4}}, "batch_norm_grad", "fix_gamma = false", 3), r);
+  check(single({{8, 16, 10, 10}, {16}, {16}, {16}, {8, 16, 10, 10}}, "batch_norm_grad",
+               "fix_gamma = false", 3),
+        r);
+}
+
+TEST(LoweringGrad, ConvolutionWeightGrad) {
+  auto wgrad = [](const Shape &x, const Shape &dy, const std::string &attrs) {
+    check(single({x, dy}, "convolution_weight_grad", attrs));
+  };
+  wgrad({2, 3, 5, 5}, {2, 4, 5, 5}, "kernel = array<i64: 3, 3>, pad = array<i64: 1, 1>");
+  wgrad({1, 2, 9, 8}, {1, 3, 4, 10},
+        "kernel = array<i64: 3, 2>, stride = array<i64: 2, 1>, dilate = array<i64: 2, 2>, "
+        "pad = array<i64: 1, 2>");
+  wgrad({1, 4, 6, 6}, {1, 6, 3, 3},
+        "kernel = array<i64: 3, 3>, num_group = 2 : i64, stride = array<i64: 2, 2>, "
+        "pad = array<i64: 1, 1>");
+  wgrad({2, 4, 6, 6}, {2, 4, 4, 4}, "kernel = array<i64: 3, 3>, num_group = 4 : i64");
+  wgrad({2, 3, 9}, {2, 4, 5}, "kernel = array<i64: 3>, stride = array<i64: 2>, pad = array<i64: 1>");
+  wgrad({1, 2, 4, 4, 4}, {1, 3, 5, 3, 5},
+        "kernel = array<i64: 2, 2, 2>, pad = array<i64: 1, 0, 1>");
+  // LeNet's two convolutions at batch 4: K = N·P long, N = C·K·K short.
+  wgrad({4, 1, 28, 28}, {4, 20, 24, 24}, "kernel = array<i64: 5, 5>");
+  wgrad({4, 20, 12, 12}, {4, 50, 8, 8}, "kernel = array<i64: 5, 5>");
+}
+
+TEST(LoweringGrad, PoolingGrad) {
+  auto pgrad = [](const Shape &x, const Shape &dy, const std::string &attrs) {
+    check(single({x, dy}, "pooling_grad", attrs));
+  };
+  pgrad({2, 3, 6, 6}, {2, 3, 3, 3}, "kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>");
+  pgrad({1, 2, 7, 6}, {1, 2, 3, 3},
+        "kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, "
+        "pooling_convention = #graph.pooling_convention<full>");
+  pgrad({1, 2, 7, 7}, {1, 2, 4, 4},
+        "kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, pad = array<i64: 1, 1>");
+  for (const char *extra : {"", ", count_include_pad = false"}) {
+    pgrad({1, 2, 7, 7}, {1, 2, 4, 4},
+          std::string("kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, "
+                      "pad = array<i64: 1, 1>, pool_type = #graph.pool_type<avg>") +
+              extra);
+    pgrad({1, 2, 6, 7}, {1, 2, 4, 4},
+          std::string("kernel = array<i64: 3, 2>, stride = array<i64: 2, 2>, "
+                      "pad = array<i64: 1, 0>, pool_type = #graph.pool_type<avg>, "
+                      "pooling_convention = #graph.pooling_convention<full>") +
+              extra);
+    pgrad({1, 2, 7}, {1, 2, 4},
+          std::string("kernel = array<i64: 3>, stride = array<i64: 2>, "
+                      "pool_type = #graph.pool_type<avg>, "
+                      "pooling_convention = #graph.pooling_convention<same>") +
+              extra);
+  }
+  pgrad({1, 3, 5, 5}, {1, 3, 4, 4}, "kernel = array<i64: 2, 2>, pool_type = #graph.pool_type<sum>");
+  pgrad({2, 3, 4, 5}, {2, 3, 1, 1}, "global_pool = true");
+  pgrad({2, 3, 4, 5}, {2, 3, 1, 1}, "global_pool = true, pool_type = #graph.pool_type<avg>");
+  pgrad({2, 3, 4, 5}, {2, 3, 1, 1}, "global_pool = true, pool_type = #graph.pool_type<sum>");
+  pgrad({2, 3, 9}, {2, 3, 5}, "kernel = array<i64: 3>, stride = array<i64: 2>, pad = array<i64: 1>");
+  pgrad({1, 2, 7}, {1, 2, 4}, "kernel = array<i64: 3>, stride = array<i64: 2>, "
+                              "pooling_convention = #graph.pooling_convention<same>");
+  pgrad({1, 2, 4, 5, 4}, {1, 2, 2, 3, 2},
+        "kernel = array<i64: 2, 2, 2>, stride = array<i64: 2, 2, 2>, "
+        "pooling_convention = #graph.pooling_convention<full>");
+  pgrad({1, 2, 4, 5, 4}, {1, 2, 5, 5, 5},
+        "kernel = array<i64: 2, 3, 2>, pad = array<i64: 1, 1, 1>, "
+        "pool_type = #graph.pool_type<avg>, count_include_pad = false");
+  pgrad({1, 2, 5, 5}, {1, 2, 4, 4}, "kernel = array<i64: 2, 2>, pool_type = #graph.pool_type<lp>");
+  pgrad({1, 2, 5, 5}, {1, 2, 4, 4},
+        "kernel = array<i64: 2, 2>, pool_type = #graph.pool_type<lp>, p_value = 1 : i64");
+  check(single({{1, 2, 5, 5}, {1, 2, 2, 2}}, "pooling_grad",
+               "kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, "
+               "pool_type = #graph.pool_type<lp>, p_value = 3 : i64"),
+        {pos});
+  // LeNet's pooling at batch 4.
+  pgrad({4, 20, 24, 24}, {4, 20, 12, 12}, "kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>");
+  pgrad({4, 50, 8, 8}, {4, 50, 4, 4},
+        "kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pool_type = #graph.pool_type<avg>");
+  pgrad({2, 8, 9, 9}, {2, 8, 4, 4}, "kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>");
+}
+
+TEST(LoweringGrad, MaxPoolingGradTies) {
+  // Every element of a window equal (and windows overlapping): the whole
+  // gradient goes to the window's first element, as MXNet routes it.
+  const char *src = R"(
+func.func @main(%x: tensor<1x1x5x5xf32>, %dy: tensor<1x1x2x2xf32>) -> tensor<*xf32> {
+  %z = graph.mul_scalar %x {scalar = 0.0 : f64} : (tensor<1x1x5x5xf32>) -> tensor<*xf32>
+  %c = graph.plus_scalar %z {scalar = 0.5 : f64} : (tensor<*xf32>) -> tensor<*xf32>
+  %g = graph.pooling_grad %c, %dy {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>}
+      : (tensor<*xf32>, tensor<1x1x2x2xf32>) -> tensor<*xf32>
+  return %g : tensor<*xf32>
+})";
+  check(src);
+  // max(x, 0): every window of negatives ties at 0 (padding stays lower).
+  check(R"(
+func.func @main(%x: tensor<2x3x6x6xf32>, %dy: tensor<2x3x3x3xf32>) -> tensor<*xf32> {
+  %p = graph.maximum_scalar %x {scalar = 0.0 : f64} : (tensor<2x3x6x6xf32>) -> tensor<*xf32>
+  %g = graph.pooling_grad %p, %dy {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>,
+                                   pad = array<i64: 1, 1>}
+      : (tensor<*xf32>, tensor<2x3x3x3xf32>) -> tensor<*xf32>
+  return %g : tensor<*xf32>
+})");
+}
+
+TEST(LoweringGrad, ActivationGrad) {
+  for (const char *t : {"relu", "sigmoid", "tanh", "softrelu", "softsign"})
+    check(single({{2, 3, 4}, {2, 3, 4}}, "activation_grad",
+                 std::string("act_type = #graph.act_type<") + t + ">"),
+          {{-2, 2}, {-3, 3}});
+  // Vectorized and split into parallel chunks.
+  check(single({{4, 20, 24, 24}, {4, 20, 24, 24}}, "activation_grad",
+               "act_type = #graph.act_type<tanh>"));
+}
+
+TEST(LoweringGrad, SoftmaxOutputGrad) {
+  // Class labels in [−1, 10): −1 and out-of-range values included.
+  std::vector<Range> r{{0, 1}, {-1.5, 10.99}};
+  auto sog = [&](const Shape &p, const Shape &l, const std::string &attrs) {
+    check(single({p, l}, "softmax_output_grad", attrs), r);
+  };
+  sog({8, 10}, {8}, "");
+  sog({8, 10}, {8}, "grad_scale = 2.000000e+00 : f32, normalization = #graph.normalization<batch>");
+  sog({8, 10}, {8}, "use_ignore = true, normalization = #graph.normalization<valid>");
+  sog({8, 10}, {8}, "use_ignore = true, ignore_label = 3.000000e+00 : f32");
+  sog({8, 10}, {8}, "normalization = #graph.normalization<valid>");
+  sog({8, 10}, {8}, "smooth_alpha = 1.000000e-01 : f32");
+  sog({8, 10}, {8}, "smooth_alpha = 1.000000e-01 : f32, use_ignore = true");
+  sog({2, 3, 4}, {2}, "");
+  sog({2, 3, 4}, {2, 4}, "multi_output = true");
+  sog({2, 3, 4}, {2, 4}, "multi_output = true, normalization = #graph.normalization<batch>");
+  sog({2, 3, 4}, {2, 4},
+      "multi_output = true, use_ignore = true, normalization = #graph.normalization<valid>");
+  sog({2, 3, 4}, {2, 4}, "multi_output = true, smooth_alpha = 2.000000e-01 : f32");
+  sog({2, 3, 4}, {2, 3}, "preserve_shape = true, normalization = #graph.normalization<batch>");
+  // Probability labels (label shape = output shape).
+  check(single({{4, 5}, {4, 5}}, "softmax_output_grad", "grad_scale = 5.000000e-01 : f32"),
+        {{0, 1}, {0, 1}});
+}
+
+TEST(LoweringGrad, RegressionOutputGrad) {
+  for (const char *k : {"linear", "logistic", "mae"}) {
+    std::string attrs = std::string("kind = #graph.regression_kind<") + k + ">";
+    check(single({{4, 3}, {4, 3}}, "regression_output_grad", attrs));
+    check(single({{4, 1}, {4}}, "regression_output_grad", attrs + ", grad_scale = 3.0 : f32"));
+    check(single({{2, 3, 2}, {2, 6}}, "regression_output_grad", attrs));
+  }
+}
+
+TEST(LoweringGrad, SoftmaxGrad) {
+  check(single({{2, 5}, {2, 5}}, "softmax_grad", ""), {{0, 1}});
+  check(single({{2, 3, 4}, {2, 3, 4}}, "softmax_grad", "axis = 1 : i64"), {{0, 1}});
+  check(single({{2, 3, 4}, {2, 3, 4}}, "softmax_grad",
+               "axis = 0 : i64, temperature = 2.000000e+00 : f64"),
+        {{0, 1}});
+  check(single({{2, 3, 4}, {2, 3, 4}}, "softmax_grad", "log = true"), {{-3, 0}});
+  check(single({{2, 3, 4}, {2, 3, 4}}, "softmax_grad",
+               "log = true, axis = 1 : i64, temperature = 5.000000e-01 : f64"),
+        {{-3, 0}});
+}
+
+TEST(LoweringGrad, LeakyReLUGrad) {
+  for (const char *t : {"leaky", "elu", "selu", "gelu", "rrelu"})
+    check(single({{2, 3, 4}, {2, 3, 4}}, "leaky_relu_grad",
+                 std::string("act_type = #graph.leaky_act_type<") + t + ">, slope = 0.2 : f32"),
+          {{-1, 1}, {-3, 3}});
+  const char *prelu = "act_type = #graph.leaky_act_type<prelu>";
+  check(single({{2, 3, 4, 2}, {2, 3, 4, 2}, {3}}, "leaky_relu_grad", prelu));
+  check(single({{5}, {5}, {1}}, "leaky_relu_grad", prelu));
+}
+
+TEST(LoweringGrad, LRNGrad) {
+  check(single({{2, 6, 3, 3}, {2, 6, 3, 3}}, "lrn_grad", "nsize = 3 : i64"));
+  check(single({{1, 7, 2, 2}, {1, 7, 2, 2}}, "lrn_grad",
+               "nsize = 5 : i64, alpha = 1.000000e-01 : f32, knorm = 1.0 : f32"));
+  check(single({{1, 5, 3}, {1, 5, 3}}, "lrn_grad", "nsize = 1 : i64, beta = 5.000000e-01 : f32"));
+}
+
+TEST(LoweringGrad, EmbeddingGrad) {
+  // Indices out of range on both sides (clipped) and repeated.
+  check(single({{2, 5}, {2, 5, 4}}, "embedding_grad", "input_dim = 10 : i64, output_dim = 4 : i64"),
+        {{-2, 12}});
+  check(single({{40}, {40, 3}}, "embedding_grad", "input_dim = 6 : i64, output_dim = 3 : i64"),
+        {{0, 6}});
+  check(single({{3, 2, 2}, {3, 2, 2, 17}}, "embedding_grad",
+               "input_dim = 4 : i64, output_dim = 17 : i64"),
+        {{0, 4}});
+}
+
+TEST(LoweringGrad, RandomOps) {
+  // The counter: an iteration number (truncated; negative means 0).
+  std::vector<Range> counter{{-3, 100000}};
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    check(single({{1}}, "dropout_mask",
+                 "p = 5.000000e-01 : f32, seed = 3 : i64, shape = array<i64: 4, 8>"),
+          counter, seed);
+    check(single({{1}}, "dropout_mask",
+                 "p = 2.500000e-01 : f32, seed = -7 : i64, shape = array<i64: 2, 3, 5>, "
+                 "axes = array<i64: 1, -1>"),
+          counter, seed);
+    check(single({{1}}, "random_uniform",
+                 "low = -2.000000e+00 : f32, high = 3.000000e+00 : f32, seed = 11 : i64, "
+                 "shape = array<i64: 3, 70>"),
+          counter, seed);
+  }
+  check(single({{1}}, "dropout_mask", "p = 0.0 : f32, shape = array<i64: 9>"), counter);
+}
+
+TEST(LoweringGrad, ZerosLogComparisons) {
+  check(single({}, "zeros", "shape = array<i64: 2, 3>"));
+  check(single({{2, 3}}, "log", ""), {pos});
+  for (const char *op : {"broadcast_equal", "broadcast_greater_equal", "broadcast_lesser_equal"}) {
+    check(single({{2, 3, 4}, {1, 3, 1}}, op, ""));
+    // Ties: both sides clamped at 0.
+    check(std::string(R"(
+func.func @main(%a: tensor<2x3x4xf32>, %b: tensor<3x4xf32>) -> tensor<*xf32> {
+  %0 = graph.maximum_scalar %a {scalar = 0.0 : f64} : (tensor<2x3x4xf32>) -> tensor<*xf32>
+  %1 = graph.maximum_scalar %b {scalar = 0.0 : f64} : (tensor<3x4xf32>) -> tensor<*xf32>
+  %2 = graph.)") + op + R"( %0, %1 : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return %2 : tensor<*xf32>
+})");
+  }
+  for (const char *op : {"greater_equal_scalar", "lesser_equal_scalar"}) {
+    check(single({{2, 3}}, op, "scalar = 2.500000e-01 : f64"));
+    check(single({{4}}, op, "scalar = 0.0 : f64"), {{0, 0}});
+  }
+}
+
+TEST(LoweringGrad, DeconvolutionAsConvolutionDataGrad) {
+  // The data gradient of LeNet's second convolution (batch 4) and of a
+  // strided, padded, grouped one with adj recovering the input size.
+  check(single({{4, 50, 8, 8}, {50, 20, 5, 5}}, "deconvolution",
+               "kernel = array<i64: 5, 5>, num_filter = 20 : i64"));
+  check(single({{2, 6, 4, 4}, {6, 2, 3, 3}}, "deconvolution",
+               "kernel = array<i64: 3, 3>, num_filter = 4 : i64, num_group = 2 : i64, "
+               "stride = array<i64: 2, 2>, pad = array<i64: 1, 1>, adj = array<i64: 1, 0>"));
+  check(single({{2, 16, 10, 10}, {16, 8, 3, 3}, {8}}, "deconvolution",
+               "kernel = array<i64: 3, 3>, num_filter = 8 : i64, pad = array<i64: 1, 1>"));
+}
+
+//===----------------------------------------------------------------------===//
 // Networks, multi-kernel modules, ABI, cache, errors
 //===----------------------------------------------------------------------===//
 

@@ -11,10 +11,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "Aot.h"
+#include "Compiler/Diagnostics.h"
 #include "Compiler/Driver.h"
 #include "Compiler/Executable.h"
 #include "Target/CPU/JIT.h"
 #include "Target/CPU/Pipeline.h"
+#include "Transforms/Autodiff.h"
 #include "Transforms/MemoryPlan.h"
 #include "Graph/GraphOps.h"
 #include "Import/Import.h"
@@ -58,6 +60,12 @@ static cl::opt<std::string> memoryReport(
     cl::desc("Print the bytes of intermediate storage under the four planning strategies "
              "(=json for machine-readable output) instead of emitting"),
     cl::value_desc("json"), cl::cat(category));
+static cl::opt<bool> trainFlag(
+    "train",
+    cl::desc("Compile the training function instead of inference: kiln-autodiff's forward "
+             "(training mode) + backward, results = heads, parameter gradients, new aux "
+             "states (--emit graph|linalg|llvm|obj)"),
+    cl::cat(category));
 static cl::opt<bool> fuse("fuse",
                           cl::desc("Fuse elementwise chains and epilogues into their "
                                    "producer's kernel (default true; --fuse=false to inspect "
@@ -84,29 +92,52 @@ static cl::opt<std::string> headerPath(
     "header", cl::desc("--emit lib: where the C header goes (default: NAME.h next to libNAME.so)"),
     cl::value_desc("PATH"), cl::cat(category));
 
+/// Replaces @main by its training function (kiln-autodiff: the forward in
+/// training mode, then the backward), as kiln::Executor compiles it.
+static void differentiateMain(mlir::ModuleOp module) {
+  DiagnosticCollector diagnostics(module->getContext());
+  if (mlir::failed(differentiate(module.lookupSymbol<mlir::func::FuncOp>("main"))))
+    diagnostics.fail("automatic differentiation failed");
+}
+
 /// The report of the plan the runtime really uses: the model outlined into
-/// kernels as the JIT path does, then planned under each strategy.
+/// kernels as the JIT path does, then planned under each strategy; for
+/// inference and for the training function (forward + backward).
 static std::string formatMemoryReport(mlir::ModuleOp model, bool json) {
-  mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
-  ExecutableOptions options;
-  options.fuse = fuse;
-  (void)buildExecutable(*clone, options);
-  auto report = computeMemoryReport(clone->lookupSymbol<mlir::func::FuncOp>("main"));
-  if (mlir::failed(report))
-    throw Error("cannot plan the model's memory");
-  char text[512];
+  auto planOf = [&](bool training) {
+    mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
+    if (training)
+      differentiateMain(*clone);
+    ExecutableOptions options;
+    options.fuse = fuse;
+    (void)buildExecutable(*clone, options);
+    auto report = computeMemoryReport(clone->lookupSymbol<mlir::func::FuncOp>("main"));
+    if (mlir::failed(report))
+      throw Error(std::string("cannot plan the model's memory for ") +
+                  (training ? "training" : "inference"));
+    return *report;
+  };
+  MemoryReport inference = planOf(false), training = planOf(true);
+  auto ll = [](int64_t v) { return static_cast<long long>(v); };
+  char text[1024];
   if (json)
     std::snprintf(text, sizeof(text),
                   "{\"inference\":{\"naive\":%lld,\"inplace\":%lld,\"coshare\":%lld,"
-                  "\"both\":%lld}}\n",
-                  (long long)report->naive, (long long)report->inplace,
-                  (long long)report->coshare, (long long)report->both);
+                  "\"both\":%lld},\"training\":{\"naive\":%lld,\"inplace\":%lld,"
+                  "\"coshare\":%lld,\"both\":%lld}}\n",
+                  ll(inference.naive), ll(inference.inplace), ll(inference.coshare),
+                  ll(inference.both), ll(training.naive), ll(training.inplace),
+                  ll(training.coshare), ll(training.both));
   else
     std::snprintf(text, sizeof(text),
-                  "inference intermediate storage (bytes)\n  naive   %lld\n  inplace %lld\n"
-                  "  coshare %lld\n  both    %lld (the plan the runtime allocates)\n",
-                  (long long)report->naive, (long long)report->inplace,
-                  (long long)report->coshare, (long long)report->both);
+                  "intermediate storage (bytes)   inference        training\n"
+                  "  naive                   %15lld %15lld\n"
+                  "  inplace                 %15lld %15lld\n"
+                  "  coshare                 %15lld %15lld\n"
+                  "  both (what runs)        %15lld %15lld\n",
+                  ll(inference.naive), ll(training.naive), ll(inference.inplace),
+                  ll(training.inplace), ll(inference.coshare), ll(training.coshare),
+                  ll(inference.both), ll(training.both));
   return text;
 }
 
@@ -233,6 +264,12 @@ static int compileTool(const char *argv0) {
 
   std::string text;
   llvm::raw_string_ostream os(text);
+  if (trainFlag && !memoryReport.getNumOccurrences()) {
+    if (artifact)
+      throw Error("--train: AOT executables and libraries are inference-only; use --emit "
+                  "graph|linalg|llvm|obj for the training function");
+    differentiateMain(*model.module);
+  }
   if (memoryReport.getNumOccurrences()) {
     if (!memoryReport.empty() && memoryReport != "json")
       throw Error("--memory-report takes no value or =json, got '" + memoryReport + "'");

@@ -5,7 +5,11 @@
 //          [--target cpu|cuda] [--bench N] [--random-params SEED]
 //          [--engine compiled|reference]
 //
-// Contract: shared/SPEC.md §1.2. Writes DIR/out<i>.npy per head.
+// Contract: shared/SPEC.md §1.2. Writes DIR/out<i>.npy per head; with
+// --train also DIR/aux_<name>.npy per aux state (the updated moving
+// statistics); with --backward also DIR/grad_<name>.npy per learnable
+// argument. --train runs the kiln-graph-training-mode rewrite of the model,
+// --backward its kiln-autodiff rewrite (docs/autodiff.md), on either engine.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,10 +17,13 @@
 #include "Compiler/Driver.h"
 #include "Graph/GraphOps.h"
 #include "Import/Model.h"
+#include "Import/Import.h"
 #include "Interpreter/Interpreter.h"
+#include "Transforms/Autodiff.h"
 #include "kiln/Error.h"
 #include "runtime/io/Npy.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -24,6 +31,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 using namespace kiln;
 namespace cl = llvm::cl;
@@ -41,11 +49,15 @@ static cl::opt<std::string> outputDir("output-dir", cl::desc("Where out<i>.npy g
                                       cl::cat(category));
 static cl::opt<bool> trainMode("train", cl::desc("Training mode (batch statistics, dropout)"),
                                cl::cat(category));
-static cl::opt<bool> backward("backward",
-                              cl::desc("Also compute gradients (needs autodiff; not yet)"),
-                              cl::cat(category));
-static cl::list<std::string> headGrads("head-grad", cl::desc("Head gradient (with --backward)"),
-                                       cl::value_desc("NAME=FILE.npy"), cl::cat(category));
+static cl::opt<bool> backward(
+    "backward",
+    cl::desc("Also compute the gradient of every learnable argument (implies --train)"),
+    cl::cat(category));
+static cl::list<std::string> headGrads(
+    "head-grad",
+    cl::desc("Gradient of a head that is not a loss head, by output name (with --backward; "
+             "default: ones)"),
+    cl::value_desc("NAME=FILE.npy"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("cpu (default) or cuda"),
                                    cl::init("cpu"), cl::cat(category));
 static cl::opt<unsigned> benchIters("bench", cl::desc("Time N iterations after warm-up"),
@@ -64,20 +76,41 @@ static cl::opt<std::string> engine(
              "reference: the reference interpreter"),
     cl::init("compiled"), cl::cat(category));
 
+/// Runs `transform` on the model function; a failure becomes one kiln::Error
+/// carrying the MLIR diagnostics (which name the op or argument at fault).
+static void transformModel(mlir::MLIRContext &context, const std::string &fileName,
+                           const char *what, const std::function<mlir::LogicalResult()> &transform) {
+  std::string messages;
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    if (!messages.empty())
+      messages += "; ";
+    llvm::raw_string_ostream os(messages);
+    if (auto name = llvm::dyn_cast<mlir::NameLoc>(d.getLocation()))
+      os << "node '" << name.getName().getValue() << "': ";
+    os << d.str();
+    return mlir::success();
+  });
+  if (mlir::failed(transform()))
+    throw Error(fileName + ": " + what + " failed: " + messages);
+}
+
+static std::string stringAttr(mlir::DictionaryAttr attrs, const char *name) {
+  if (attrs)
+    if (auto s = attrs.getAs<mlir::StringAttr>(name))
+      return s.str();
+  return "";
+}
+
 static int runTool() {
   if (engine != "reference" && engine != "compiled")
     throw Error("--engine must be 'compiled' or 'reference', got '" + engine + "'");
   bool compiled = engine == "compiled";
-  if (compiled && trainMode) {
-    // Training-mode kernels (batch statistics, dropout masks) arrive with
-    // the training issue; until then the oracle runs them.
-    std::fprintf(stderr, "kiln-run: note: --train runs on the reference engine in this build\n");
-    compiled = false;
-  }
   if (target != "cpu")
     throw Error("--target=" + target + " is not available yet; this build runs on cpu");
-  if (backward || !headGrads.empty())
-    throw Error("--backward needs the autodiff pass, which this build does not have yet");
+  if (!headGrads.empty() && !backward)
+    throw Error("--head-grad needs --backward");
+  // --backward implies --train (SPEC §1.2).
+  bool training = trainMode || backward;
 
   // Inputs first: their shapes drive shape inference.
   std::map<std::string, Tensor> inputs;
@@ -122,27 +155,94 @@ static int runTool() {
     argValues[i] = Tensor(arg.shape);
   }
 
+  // Training mode and the backward are rewrites of the model function;
+  // both engines then run an ordinary function whose extra arguments and
+  // results are told apart by their graph.kind.
+  // The rewrites work on a copy: --save-checkpoint exports the model itself.
+  mlir::OwningOpRef<mlir::ModuleOp> runModule = mlir::cast<mlir::ModuleOp>(model.module->clone());
+  auto mainFunc = runModule->lookupSymbol<mlir::func::FuncOp>("main");
+  if (backward) {
+    // Learnable: every argument neither given by --input nor an aux state.
+    AutodiffOptions options;
+    for (const ModelArg &arg : model.args)
+      if (arg.kind != ModelArg::Aux && !inputs.count(arg.name))
+        options.wrt.push_back(arg.name);
+    transformModel(context, model.fileName, "automatic differentiation",
+                   [&] { return differentiate(mainFunc, options); });
+  } else if (training) {
+    transformModel(context, model.fileName, "the training-mode rewrite",
+                   [&] { return applyTrainingMode(mainFunc); });
+  }
+
+  // The arguments the rewrites appended: the RNG counter (0: one fixed set
+  // of dropout masks per invocation) and one head gradient per head that is
+  // not a loss head (ones unless --head-grad gives it).
+  std::map<std::string, Tensor> givenHeadGrads;
+  for (const std::string &spec : headGrads) {
+    auto [name, path] = driver::parseNamedPath(spec, "--head-grad");
+    if (givenHeadGrads.count(name))
+      throw Error("--head-grad " + name + " given twice");
+    std::string note;
+    givenHeadGrads[name] = readNpy(path, &note);
+    if (!note.empty())
+      std::fprintf(stderr, "kiln-run: note: %s: %s\n", path.c_str(), note.c_str());
+  }
+  std::set<std::string> headGradNames;
+  for (unsigned i = argValues.size(); i < mainFunc.getNumArguments(); ++i) {
+    std::string kind = stringAttr(mainFunc.getArgAttrDict(i), kGraphKindAttr);
+    std::string name = stringAttr(mainFunc.getArgAttrDict(i), kGraphNameAttr);
+    auto type = mlir::cast<mlir::RankedTensorType>(mainFunc.getArgumentTypes()[i]);
+    Tensor value(std::vector<int64_t>(type.getShape().begin(), type.getShape().end()));
+    if (kind == kHeadGradKind) {
+      std::string head = name.substr(0, name.size() - 5); // "<head>_grad"
+      headGradNames.insert(head);
+      auto given = givenHeadGrads.find(head);
+      if (given == givenHeadGrads.end()) {
+        std::fill(value.values.begin(), value.values.end(), 1.0f);
+      } else if (given->second.shape != value.shape) {
+        throw Error("--head-grad " + head + ": has shape " + formatShape(given->second.shape) +
+                    " but the head has shape " + formatShape(value.shape));
+      } else {
+        value = given->second;
+      }
+    } else if (kind != kRngCounterKind) {
+      throw Error(model.fileName + ": the transformed model has an argument '" + name +
+                  "' of unexpected kind '" + kind + "'");
+    }
+    argValues.push_back(std::move(value));
+  }
+  for (auto &[name, t] : givenHeadGrads) {
+    if (headGradNames.count(name))
+      continue;
+    if (std::find(model.outputNames.begin(), model.outputNames.end(), name) ==
+        model.outputNames.end()) {
+      std::string heads;
+      for (const std::string &h : model.outputNames)
+        heads += (heads.empty() ? "" : ", ") + h;
+      throw Error("--head-grad " + name + ": the model has no head named '" + name +
+                  "' (heads: " + heads + ")");
+    }
+    std::fprintf(stderr,
+                 "kiln-run: note: --head-grad %s ignored: a loss head uses its own gradient\n",
+                 name.c_str());
+  }
+
   std::vector<Tensor> referenceOutputs;
   const std::vector<Tensor> *outputsPtr = &referenceOutputs;
-  std::map<unsigned, Tensor> updatedAux;
   std::function<void()> runOnce;
   std::unique_ptr<JitModel> compiledModel;
   std::vector<ref::Array> refArgs;
-  ref::Options options;
   if (compiled) {
-    compiledModel = JitModel::compile(*model.module);
+    compiledModel = JitModel::compile(*runModule);
     std::fprintf(stderr, "kiln-run: compiled %zu kernels in %.3f s (arena %lld bytes)\n",
                  compiledModel->numKernels(), compiledModel->compileSeconds(),
                  (long long)compiledModel->arenaBytes());
     runOnce = [&]() { outputsPtr = &compiledModel->run(argValues); };
   } else {
     refArgs = ref::fromTensors(argValues);
-    options.training = trainMode;
     runOnce = [&]() {
-      ref::Result result = ref::run(model.mainFunc(), refArgs, options);
+      ref::Result result = ref::run(mainFunc, refArgs);
       referenceOutputs = ref::toTensors(result.outputs);
-      for (auto &[argIndex, value] : result.updatedArgs)
-        updatedAux[argIndex] = ref::toTensor(value);
     };
   }
   runOnce();
@@ -170,11 +270,18 @@ static int runTool() {
   }
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
     throw Error("cannot create --output-dir '" + outputDir + "': " + ec.message());
+  // Heads in order as out<i>.npy; the rewrites' extra results by kind.
   const std::vector<Tensor> &outputs = *outputsPtr;
-  for (size_t i = 0; i < outputs.size(); ++i)
-    writeNpy(outputDir + "/out" + std::to_string(i) + ".npy", outputs[i]);
-  for (auto &[argIndex, value] : updatedAux)
-    writeNpy(outputDir + "/aux_" + model.args[argIndex].name + ".npy", value);
+  unsigned head = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    mlir::DictionaryAttr attrs = mainFunc.getResultAttrDict(i);
+    std::string kind = stringAttr(attrs, kGraphKindAttr);
+    std::string name = stringAttr(attrs, kGraphNameAttr);
+    std::string file = kind == kGradKind ? "grad_" + name
+                       : kind == kAuxKind ? "aux_" + name
+                                          : "out" + std::to_string(head++);
+    writeNpy(outputDir + "/" + file + ".npy", outputs[i]);
+  }
   return 0;
 }
 

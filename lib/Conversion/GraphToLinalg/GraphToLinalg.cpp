@@ -1,8 +1,9 @@
 //===- GraphToLinalg.cpp - Graph dialect to linalg/tensor on tensors -----===//
 //
-// One lowering function per graph op, built from a handful of helpers
-// (elementwise map with NumPy broadcasting, reductions over an axis set,
-// windowed reductions, reshapes). Semantics mirror the reference
+// One lowering function per forward graph op, built from the helpers of
+// LoweringHelpers.h (elementwise map with NumPy broadcasting, reductions
+// over an axis set, windowed reductions, reshapes); the training and
+// gradient ops are in GradOps.cpp. Semantics mirror the reference
 // interpreter (lib/Interpreter), which is the oracle the lowering is tested
 // against; where the two could differ (clipped pooling windows, index
 // clipping in Embedding, MXNet's LRN window) the interpreter's rule is
@@ -10,14 +11,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Conversion/GraphToLinalg/Passes.h"
+#include "LoweringHelpers.h"
 
 #include "Graph/GraphOps.h"
 
-#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
-#include "mlir/IR/AffineExpr.h"
-#include "mlir/IR/AffineMap.h"
-#include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -30,328 +27,12 @@ namespace kiln {
 using namespace mlir;
 namespace g = kiln::graph;
 
+namespace kiln::lowering {
 namespace {
-
-using Shape = SmallVector<int64_t, 4>;
-using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
-using Iter = utils::IteratorType;
-
-//===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
-
-RankedTensorType tensorTy(Value v) { return cast<RankedTensorType>(v.getType()); }
-Shape shapeOf(Value v) {
-  auto s = tensorTy(v).getShape();
-  return Shape(s.begin(), s.end());
-}
-int64_t product(ArrayRef<int64_t> s, size_t b = 0, size_t e = ~size_t(0)) {
-  int64_t n = 1;
-  for (size_t i = b; i < std::min(e, s.size()); ++i)
-    n *= s[i];
-  return n;
-}
-
-struct Ctx {
-  OpBuilder &b;
-  Location loc;
-  Type et; // element type of the op being lowered
-
-  MLIRContext *mc() { return b.getContext(); }
-
-  Value f(double v) {
-    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getFloatAttr(et, v)));
-  }
-  Value lowest() {
-    auto ft = cast<FloatType>(et);
-    // The interpreter pads max pooling with float's lowest value, also in f64.
-    if (ft.isF64())
-      return f(static_cast<double>(std::numeric_limits<float>::lowest()));
-    return arith::ConstantOp::create(
-        b, loc, cast<TypedAttr>(b.getFloatAttr(
-                    et, APFloat::getLargest(ft.getFloatSemantics(), true))));
-  }
-  Value empty(ArrayRef<int64_t> shape) {
-    return tensor::EmptyOp::create(b, loc, shape, et);
-  }
-  Value filled(ArrayRef<int64_t> shape, double v) {
-    Value c = f(v);
-    return linalg::FillOp::create(b, loc, ValueRange{c}, ValueRange{empty(shape)})
-        .getResult(0);
-  }
-  Value filledWith(ArrayRef<int64_t> shape, Value c) {
-    return linalg::FillOp::create(b, loc, ValueRange{c}, ValueRange{empty(shape)})
-        .getResult(0);
-  }
-  AffineExpr d(unsigned i) { return getAffineDimExpr(i, mc()); }
-  AffineExpr c(int64_t v) { return getAffineConstantExpr(v, mc()); }
-  AffineMap map(unsigned nd, ArrayRef<AffineExpr> r) {
-    return AffineMap::get(nd, 0, r, mc());
-  }
-
-  /// A linalg.generic writing a fresh tensor of `outShape`; `outMap` indexes
-  /// the output (identity over the first outShape.size() loops by default).
-  Value generic(ArrayRef<int64_t> outShape, ValueRange ins, ArrayRef<AffineMap> inMaps,
-                ArrayRef<Iter> iters, BodyFn body, Value init = {},
-                AffineMap outMap = {}) {
-    unsigned nd = iters.size();
-    if (!outMap) {
-      SmallVector<AffineExpr> r;
-      for (unsigned i = 0; i < outShape.size(); ++i)
-        r.push_back(d(i));
-      outMap = map(nd, r);
-    }
-    SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
-    maps.push_back(outMap);
-    if (!init)
-      init = empty(outShape);
-    auto op = linalg::GenericOp::create(
-        b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps, iters,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value r = body(nb, nl, args);
-          linalg::YieldOp::create(nb, nl, r);
-        });
-    return op.getResult(0);
-  }
-
-  /// NumPy broadcasting: the map from result loops to an operand of `in`.
-  AffineMap bcastMap(ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
-    SmallVector<AffineExpr> r;
-    size_t off = out.size() - in.size();
-    for (size_t i = 0; i < in.size(); ++i)
-      r.push_back(in[i] == 1 && out[off + i] != 1 ? c(0) : d(off + i));
-    return map(out.size(), r);
-  }
-
-  /// Elementwise over `outShape`, each input broadcast to it.
-  Value mapBcast(ArrayRef<int64_t> outShape, ValueRange ins, BodyFn body) {
-    SmallVector<AffineMap> maps;
-    for (Value v : ins)
-      maps.push_back(bcastMap(shapeOf(v), outShape));
-    SmallVector<Iter> iters(outShape.size(), Iter::parallel);
-    return generic(outShape, ins, maps, iters, body);
-  }
-  Value map1(Value x, function_ref<Value(Value)> fn) {
-    return mapBcast(shapeOf(x), ValueRange{x},
-                    [&](OpBuilder &, Location, ValueRange a) { return fn(a[0]); });
-  }
-
-  /// A view of `v` with `shape` (same element count, row-major order kept).
-  Value reshape(Value v, ArrayRef<int64_t> shape) {
-    auto src = tensorTy(v);
-    if (src.getShape() == shape)
-      return v;
-    auto dst = RankedTensorType::get(shape, src.getElementType());
-    if (src.getRank() > dst.getRank()) {
-      if (auto re = getReassociationIndicesForCollapse(src.getShape(), shape))
-        return tensor::CollapseShapeOp::create(b, loc, dst, v, *re);
-    } else if (src.getRank() < dst.getRank()) {
-      if (auto re = getReassociationIndicesForCollapse(shape, src.getShape()))
-        return tensor::ExpandShapeOp::create(b, loc, dst, v, *re);
-    }
-    // No single collapse/expand does it: go through 1-D.
-    int64_t n = product(src.getShape());
-    auto flatTy = RankedTensorType::get({n}, src.getElementType());
-    auto all = [](int64_t r) {
-      ReassociationIndices g;
-      for (int64_t i = 0; i < r; ++i)
-        g.push_back(i);
-      return SmallVector<ReassociationIndices>{g};
-    };
-    Value flat = src.getRank() == 0
-                     ? Value(tensor::ExpandShapeOp::create(
-                           b, loc, flatTy, v, SmallVector<ReassociationIndices>{}))
-                     : Value(tensor::CollapseShapeOp::create(b, loc, flatTy, v,
-                                                             all(src.getRank())));
-    if (dst.getRank() == 0)
-      return tensor::CollapseShapeOp::create(b, loc, dst, flat,
-                                             SmallVector<ReassociationIndices>{});
-    return tensor::ExpandShapeOp::create(b, loc, dst, flat, all(dst.getRank()));
-  }
-
-  /// `x` padded along every dim by lo/hi with the scalar `value`.
-  Value pad(Value x, ArrayRef<int64_t> lo, ArrayRef<int64_t> hi, Value value) {
-    if (llvm::all_of(lo, [](int64_t v) { return v == 0; }) &&
-        llvm::all_of(hi, [](int64_t v) { return v == 0; }))
-      return x;
-    Shape s = shapeOf(x), ps(s.size());
-    for (size_t i = 0; i < s.size(); ++i)
-      ps[i] = s[i] + lo[i] + hi[i];
-    Value dst = filledWith(ps, value);
-    SmallVector<OpFoldResult> offs, sizes, strides;
-    for (size_t i = 0; i < s.size(); ++i) {
-      offs.push_back(b.getIndexAttr(lo[i]));
-      sizes.push_back(b.getIndexAttr(s[i]));
-      strides.push_back(b.getIndexAttr(1));
-    }
-    return tensor::InsertSliceOp::create(b, loc, x, dst, offs, sizes, strides);
-  }
-
-  /// Reduces `x` over the dims flagged in `reduced` into a tensor of the
-  /// kept dims, starting from `init` and combining with `combine(acc, v)`.
-  /// `pre` (optional) maps each element before combining and sees the
-  /// extra operands `extra` (indexed like the result).
-  Value reduceAxes(Value x, ArrayRef<bool> reduced, Value initScalar,
-                   function_ref<Value(OpBuilder &, Location, Value, Value)> combine,
-                   ValueRange extra = {},
-                   function_ref<Value(OpBuilder &, Location, ValueRange)> pre = nullptr) {
-    Shape s = shapeOf(x), kept;
-    SmallVector<AffineExpr> keptExprs;
-    SmallVector<Iter> iters;
-    for (size_t i = 0; i < s.size(); ++i) {
-      iters.push_back(reduced[i] ? Iter::reduction : Iter::parallel);
-      if (!reduced[i]) {
-        kept.push_back(s[i]);
-        keptExprs.push_back(d(i));
-      }
-    }
-    AffineMap keptMap = map(s.size(), keptExprs);
-    SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(s.size(), mc())};
-    SmallVector<Value> ins{x};
-    for (Value e : extra) {
-      ins.push_back(e);
-      maps.push_back(keptMap);
-    }
-    Value init = filledWith(kept, initScalar);
-    unsigned nIns = ins.size();
-    return generic(
-        kept, ins, maps, iters,
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value v = pre ? pre(nb, nl, a.take_front(nIns)) : a[0];
-          return combine(nb, nl, a[nIns], v);
-        },
-        init, keptMap);
-  }
-
-  /// Softmax (or log-softmax) over the axes flagged in `reduced`, after
-  /// dividing by `temperature`.
-  Value softmax(Value x, ArrayRef<bool> reduced, double temperature, bool log) {
-    Shape s = shapeOf(x);
-    if (temperature != 1.0) {
-      Value t = f(temperature);
-      x = map1(x, [&](Value v) { return arith::DivFOp::create(b, loc, v, t); });
-    }
-    Value mx = reduceAxes(x, reduced, lowestOrNegInf(),
-                          [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-                            return arith::MaximumFOp::create(nb, nl, acc, v);
-                          });
-    Value sum = reduceAxes(
-        x, reduced, f(0.0),
-        [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-          return arith::AddFOp::create(nb, nl, acc, v);
-        },
-        ValueRange{mx}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-          Value z = arith::SubFOp::create(nb, nl, a[0], a[1]);
-          return math::ExpOp::create(nb, nl, z);
-        });
-    SmallVector<AffineExpr> keptExprs;
-    for (size_t i = 0; i < s.size(); ++i)
-      if (!reduced[i])
-        keptExprs.push_back(d(i));
-    AffineMap keptMap = map(s.size(), keptExprs);
-    AffineMap id = AffineMap::getMultiDimIdentityMap(s.size(), mc());
-    SmallVector<Iter> iters(s.size(), Iter::parallel);
-    return generic(s, ValueRange{x, mx, sum}, {id, keptMap, keptMap}, iters,
-                   [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                     Value z = arith::SubFOp::create(nb, nl, a[0], a[1]);
-                     if (log)
-                       return arith::SubFOp::create(
-                           nb, nl, z, math::LogOp::create(nb, nl, a[2]));
-                     return arith::DivFOp::create(
-                         nb, nl, math::ExpOp::create(nb, nl, z), a[2]);
-                   });
-  }
-  Value lowestOrNegInf() {
-    return f(-std::numeric_limits<double>::infinity());
-  }
-
-  // Scalar building blocks used inside bodies.
-  Value gt0(OpBuilder &nb, Location nl, Value x) {
-    Value z = arith::ConstantOp::create(nb, nl, cast<TypedAttr>(nb.getFloatAttr(et, 0.0)));
-    return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x, z);
-  }
-  Value k(OpBuilder &nb, Location nl, double v) {
-    return arith::ConstantOp::create(nb, nl, cast<TypedAttr>(nb.getFloatAttr(et, v)));
-  }
-  Value sigmoid(OpBuilder &nb, Location nl, Value x) {
-    Value e = math::ExpOp::create(nb, nl, arith::NegFOp::create(nb, nl, x));
-    return arith::DivFOp::create(nb, nl, k(nb, nl, 1.0),
-                                 arith::AddFOp::create(nb, nl, k(nb, nl, 1.0), e));
-  }
-  Value leaky(OpBuilder &nb, Location nl, Value x, Value slope) {
-    return arith::SelectOp::create(nb, nl, gt0(nb, nl, x), x,
-                                   arith::MulFOp::create(nb, nl, slope, x));
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // Op lowerings
 //===----------------------------------------------------------------------===//
-
-using Results = FailureOr<SmallVector<Value>>;
-Results one(Value v) { return SmallVector<Value>{v}; }
-
-int64_t normAxis(int64_t a, int64_t rank) { return a < 0 ? a + rank : a; }
-
-/// The init tensor of a convolution-like op: the bias broadcast along axis 1,
-/// or zeros.
-Value biasInit(Ctx &cx, ArrayRef<int64_t> outShape, Value bias) {
-  if (!bias)
-    return cx.filled(outShape, 0.0);
-  SmallVector<Iter> iters(outShape.size(), Iter::parallel);
-  return cx.generic(outShape, ValueRange{bias}, {cx.map(outShape.size(), {cx.d(1)})},
-                    iters, [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-}
-
-/// Direct convolution of an already padded input: x [N, G*Cg, sp...],
-/// w [G*Fg, Cg, k...], accumulating into `init` [N, G*Fg, out...]. Named
-/// ops when there is one group, a generic (channel index computed with
-/// floordiv) otherwise.
-Value convolve(Ctx &cx, Value x, Value w, Value init, ArrayRef<int64_t> strides,
-               ArrayRef<int64_t> dilations, int64_t groups) {
-  size_t nsp = strides.size();
-  Shape out = shapeOf(init), ws = shapeOf(w);
-  auto ty = init.getType();
-  if (groups == 1) {
-    auto sAttr = cx.b.getI64TensorAttr(strides);
-    auto dAttr = cx.b.getI64TensorAttr(dilations);
-    switch (nsp) {
-    case 1:
-      return linalg::Conv1DNcwFcwOp::create(cx.b, cx.loc, TypeRange{ty}, ValueRange{x, w},
-                                            ValueRange{init}, sAttr, dAttr)
-          .getResult(0);
-    case 2:
-      return linalg::Conv2DNchwFchwOp::create(cx.b, cx.loc, TypeRange{ty},
-                                              ValueRange{x, w}, ValueRange{init}, sAttr,
-                                              dAttr)
-          .getResult(0);
-    case 3:
-      return linalg::Conv3DNcdhwFcdhwOp::create(cx.b, cx.loc, TypeRange{ty},
-                                                ValueRange{x, w}, ValueRange{init},
-                                                sAttr, dAttr)
-          .getResult(0);
-    }
-  }
-  // Loops: n, f, o_1..o_s, cg, k_1..k_s.
-  int64_t f = out[1], fg = f / groups, cg = ws[1];
-  unsigned nd = 3 + 2 * nsp;
-  SmallVector<AffineExpr> xe{cx.d(0), cx.d(1).floorDiv(fg) * cg + cx.d(2 + nsp)};
-  SmallVector<AffineExpr> we{cx.d(1), cx.d(2 + nsp)};
-  SmallVector<AffineExpr> oe{cx.d(0), cx.d(1)};
-  for (size_t i = 0; i < nsp; ++i) {
-    xe.push_back(cx.d(2 + i) * strides[i] + cx.d(3 + nsp + i) * dilations[i]);
-    we.push_back(cx.d(3 + nsp + i));
-    oe.push_back(cx.d(2 + i));
-  }
-  SmallVector<Iter> iters(2 + nsp, Iter::parallel);
-  iters.append(1 + nsp, Iter::reduction);
-  return cx.generic(
-      out, ValueRange{x, w}, {cx.map(nd, xe), cx.map(nd, we)}, iters,
-      [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        return arith::AddFOp::create(nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
-      },
-      init, cx.map(nd, oe));
-}
 
 Results lowerFC(Ctx &cx, g::FullyConnectedOp op) {
   Value x = op.getData(), w = op.getWeight();
@@ -387,153 +68,92 @@ Results lowerConv(Ctx &cx, g::ConvolutionOp op) {
 
 /// Deconvolution as a stride-1 convolution over the zero-inserted, padded
 /// input with the kernel flipped and its channel axes swapped per group.
+
+/// Deconvolution as the transpose of an im2col convolution: one GEMM per
+/// group, dcol[k, n, g, f, i] = Σ_c w[g·Cg + c, f, k] · x[n, g·Cg + c, i]
+/// (the forward convolution's FLOPs, not the s^d-times larger work of a
+/// convolution over a zero-inserted input), then col2im: every tap k adds
+/// its slice of dcol — one contiguous block, the taps being outermost — at
+/// output position i·s + k·d − p.
 Results lowerDeconv(Ctx &cx, g::DeconvolutionOp op) {
   Value x = op.getData(), w = op.getWeight();
-  Shape xs = shapeOf(x), ws = shapeOf(w), out = shapeOf(op.getOutput());
-  size_t nsp = xs.size() - 2;
-  Shape spatial(xs.begin() + 2, xs.end());
-  SmallVector<int64_t> s = op.getStrides(), dl = op.getDilations();
-  SmallVector<int64_t> p = op.getPads(spatial);
-  int64_t groups = static_cast<int64_t>(op.getNumGroup());
-  int64_t c = xs[1], cg = c / groups, f = out[1], fg = f / groups;
-  ArrayRef<int64_t> kernel = op.getKernel();
-
-  // Zero-inserted buffer of length O + d(K−1); input i sits at lo + i·s.
-  Shape bufShape{xs[0], c};
-  SmallVector<OpFoldResult> srcOff{cx.b.getIndexAttr(0), cx.b.getIndexAttr(0)},
-      srcSize{cx.b.getIndexAttr(xs[0]), cx.b.getIndexAttr(c)},
-      one1{cx.b.getIndexAttr(1), cx.b.getIndexAttr(1)}, dstOff = srcOff,
-      dstStride = one1;
-  Shape sliceShape{xs[0], c};
-  bool emptyInput = false;
-  for (size_t i = 0; i < nsp; ++i) {
-    int64_t span = dl[i] * (kernel[i] - 1);
-    int64_t len = out[2 + i] + span;
-    int64_t lo = span - p[i];
-    int64_t i0 = lo >= 0 ? 0 : (-lo + s[i] - 1) / s[i];
-    int64_t i1 = std::min<int64_t>(xs[2 + i] - 1,
-                                   len - 1 - lo < 0 ? -1 : (len - 1 - lo) / s[i]);
-    if (i1 < i0)
-      emptyInput = true;
-    bufShape.push_back(len);
-    srcOff.push_back(cx.b.getIndexAttr(i0));
-    srcSize.push_back(cx.b.getIndexAttr(std::max<int64_t>(0, i1 - i0 + 1)));
-    sliceShape.push_back(std::max<int64_t>(0, i1 - i0 + 1));
-    one1.push_back(cx.b.getIndexAttr(1));
-    dstOff.push_back(cx.b.getIndexAttr(lo + i0 * s[i]));
-    dstStride.push_back(cx.b.getIndexAttr(s[i]));
-  }
-  Value buf = cx.filled(bufShape, 0.0);
-  if (!emptyInput) {
-    Value src = x;
-    if (sliceShape != xs)
-      src = tensor::ExtractSliceOp::create(cx.b, cx.loc, x, srcOff, srcSize, one1);
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t v : sliceShape)
-      sizes.push_back(cx.b.getIndexAttr(v));
-    buf = tensor::InsertSliceOp::create(cx.b, cx.loc, src, buf, dstOff, sizes, dstStride);
-  }
-
-  // w'[g·Fg + j, cg, k] = w[g·Cg + cg, j, K−1−k].
-  Shape wt{f, cg};
-  SmallVector<AffineExpr> we{cx.d(0).floorDiv(fg) * cg + cx.d(1), cx.d(0) % fg};
-  for (size_t i = 0; i < nsp; ++i) {
-    wt.push_back(kernel[i]);
-    we.push_back(cx.c(kernel[i] - 1) - cx.d(2 + i));
-  }
-  SmallVector<Iter> iters(wt.size(), Iter::parallel);
-  Value w2 = cx.generic(wt, ValueRange{w}, {cx.map(wt.size(), we)}, iters,
-                        [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-  Value init = biasInit(cx, out, op.getBias());
-  SmallVector<int64_t> ones(nsp, 1);
-  (void)ws;
-  return one(convolve(cx, buf, w2, init, ones, dl, groups));
-}
-
-/// Window sum/max over a padded input x [N, C, sp...]: out [N, C, o...].
-Value windowReduce(Ctx &cx, Value x, ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-                   ArrayRef<int64_t> outShape, bool isMax) {
-  size_t nsp = kernel.size();
-  Value init = isMax ? cx.filledWith(outShape, cx.lowest()) : cx.filled(outShape, 0.0);
-  Value window = cx.empty(kernel);
-  auto ty = init.getType();
-  SmallVector<int64_t> ones(nsp, 1);
-  if (nsp == 2 || nsp == 1) {
-    auto sAttr = cx.b.getI64TensorAttr(strides);
-    auto dAttr = cx.b.getI64TensorAttr(ones);
-    SmallVector<Value> ins{x, window};
-    if (nsp == 2)
-      return isMax ? linalg::PoolingNchwMaxOp::create(cx.b, cx.loc, TypeRange{ty}, ins,
-                                                      ValueRange{init}, sAttr, dAttr)
-                         .getResult(0)
-                   : linalg::PoolingNchwSumOp::create(cx.b, cx.loc, TypeRange{ty}, ins,
-                                                      ValueRange{init}, sAttr, dAttr)
-                         .getResult(0);
-    return isMax ? linalg::PoolingNcwMaxOp::create(cx.b, cx.loc, TypeRange{ty}, ins,
-                                                   ValueRange{init}, sAttr, dAttr)
-                       .getResult(0)
-                 : linalg::PoolingNcwSumOp::create(cx.b, cx.loc, TypeRange{ty}, ins,
-                                                   ValueRange{init}, sAttr, dAttr)
-                       .getResult(0);
-  }
-  // Loops: n, c, o_1..o_s, k_1..k_s.
-  unsigned nd = 2 + 2 * nsp;
-  SmallVector<AffineExpr> xe{cx.d(0), cx.d(1)}, ke, oe{cx.d(0), cx.d(1)};
-  for (size_t i = 0; i < nsp; ++i) {
-    xe.push_back(cx.d(2 + i) * strides[i] + cx.d(2 + nsp + i));
-    ke.push_back(cx.d(2 + nsp + i));
-    oe.push_back(cx.d(2 + i));
-  }
-  SmallVector<Iter> iters(2 + nsp, Iter::parallel);
-  iters.append(nsp, Iter::reduction);
-  return cx.generic(
-      outShape, ValueRange{x, window}, {cx.map(nd, xe), cx.map(nd, ke)}, iters,
-      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        if (isMax)
-          return arith::MaximumFOp::create(nb, nl, a[2], a[0]);
-        return arith::AddFOp::create(nb, nl, a[2], a[0]);
-      },
-      init, cx.map(nd, oe));
-}
-
-Results lowerPooling(Ctx &cx, g::PoolingOp op) {
-  Value x = op.getData();
   Shape xs = shapeOf(x), out = shapeOf(op.getOutput());
   size_t nsp = xs.size() - 2;
-  Shape spatial(xs.begin() + 2, xs.end());
-  Shape kernel, stride, pb, pa;
-  g::PoolingConvention conv = op.getPoolingConvention();
-  if (op.getGlobalPool()) {
-    kernel = spatial;
-    stride.assign(nsp, 1);
-    pb.assign(nsp, 0);
-    pa.assign(nsp, 0);
-  } else {
-    kernel.assign(op.getKernel().begin(), op.getKernel().end());
-    auto s = op.getStrides(), p = op.getPads();
-    stride.assign(s.begin(), s.end());
-    pb.assign(p.begin(), p.end());
-    pa = pb;
-    if (conv == g::PoolingConvention::same)
-      for (size_t i = 0; i < nsp; ++i) {
-        int64_t total =
-            std::max<int64_t>(0, (out[2 + i] - 1) * stride[i] + kernel[i] - spatial[i]);
-        pb[i] = total / 2;
-        pa[i] = total - total / 2;
-      }
-  }
-  // Pad the right far enough for the last (clipped) window; the extra
-  // elements are neutral (lowest for max, 0 for sums), which is exactly
-  // MXNet's clipping.
-  Shape lo{0, 0}, hi{0, 0};
+  Shape inSp(xs.begin() + 2, xs.end());
+  SmallVector<int64_t> s = op.getStrides(), dl = op.getDilations(), p = op.getPads(inSp);
+  ArrayRef<int64_t> kernel = op.getKernel();
+  int64_t n = xs[0], groups = static_cast<int64_t>(op.getNumGroup());
+  int64_t cg = xs[1] / groups, f = out[1], fg = f / groups;
+  int64_t in = product(inSp);
+
+  // Loops (n, g, f, k..., i, c): a contraction with C contiguous along i,
+  // which only x uses (the GEMM's N), M = (f, k) from the weight, K = c.
+  Shape w4{groups, cg, fg}, dcolShape(kernel.begin(), kernel.end());
+  w4.append(kernel.begin(), kernel.end());
+  dcolShape.append({n, groups, fg, in});
+  unsigned nd = 5 + nsp;
+  AffineExpr dn = cx.d(0), dg = cx.d(1), df = cx.d(2), di = cx.d(3 + nsp), dc = cx.d(4 + nsp);
+  SmallVector<AffineExpr> we{dg, dc, df}, ce;
   for (size_t i = 0; i < nsp; ++i) {
-    lo.push_back(pb[i]);
-    int64_t need = (out[2 + i] - 1) * stride[i] + kernel[i] - spatial[i] - pb[i];
-    hi.push_back(std::max<int64_t>(pa[i], need));
+    we.push_back(cx.d(3 + i));
+    ce.push_back(cx.d(3 + i));
   }
-  g::PoolType type = op.getPoolType();
+  ce.append({dn, dg, df, di});
+  SmallVector<Iter> iters(nd - 1, Iter::parallel);
+  iters.push_back(Iter::reduction);
+  Value dcol = cx.generic(
+      dcolShape, ValueRange{cx.reshape(w, w4), cx.reshape(x, {n, groups, cg, in})},
+      {cx.map(nd, we), cx.map(nd, {dn, dg, dc, di})}, iters,
+      [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        return arith::AddFOp::create(nb, nl, a[2], arith::MulFOp::create(nb, nl, a[0], a[1]));
+      },
+      cx.filled(dcolShape, 0.0), cx.map(nd, ce));
+
+  // col2im into the uncropped output: position i·s + k·d, length
+  // (I−1)·s + d·(K−1) + 1, or more when adj/target_shape ask for it.
+  Shape accShape{n, f}, tapShape{n, f}, dcolK(kernel.begin(), kernel.end());
+  dcolK.append({n, f});
+  for (size_t i = 0; i < nsp; ++i) {
+    int64_t full = (inSp[i] - 1) * s[i] + dl[i] * (kernel[i] - 1) + 1;
+    accShape.push_back(std::max(full, p[i] + out[2 + i]));
+    tapShape.push_back(inSp[i]);
+    dcolK.push_back(inSp[i]);
+  }
+  dcol = cx.reshape(dcol, dcolK);
+  Value acc = scatterTaps(
+      cx, cx.filled(accShape, 0.0), kernel, s, dl, tapShape,
+      [&](const Tap &t) -> SmallVector<Value> {
+        // dcol[k] without rank reduction (unit dims could be dropped
+        // ambiguously), then a collapse of the leading unit dims.
+        OpBuilder &b = cx.b;
+        SmallVector<OpFoldResult> offs(t.k.begin(), t.k.end()), sizes(nsp, b.getIndexAttr(1));
+        offs.append(tapShape.size(), b.getIndexAttr(0));
+        for (int64_t v : tapShape)
+          sizes.push_back(b.getIndexAttr(v));
+        SmallVector<OpFoldResult> ones(offs.size(), b.getIndexAttr(1));
+        Value sl = tensor::ExtractSliceOp::create(b, cx.loc, dcol, offs, sizes, ones);
+        return {cx.reshape(sl, tapShape)};
+      },
+      [](OpBuilder &nb, Location nl, const Tap &, ValueRange a) -> Value {
+        return arith::AddFOp::create(nb, nl, a[1], a[0]);
+      });
+  Shape offs{0, 0};
+  offs.append(p.begin(), p.end());
+  Value y = cx.slice(acc, offs, out);
+  if (Value bias = op.getBias())
+    y = cx.alongAxis(out, 1, ValueRange{y}, ValueRange{bias},
+                     [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                       return arith::AddFOp::create(nb, nl, a[0], a[1]);
+                     });
+  return one(y);
+}
+
+} // namespace
+
+Value poolForward(Ctx &cx, Value x, const PoolWindows &w, ArrayRef<int64_t> outShape,
+                  g::PoolType type, int64_t pValue, bool includePad) {
   bool isMax = type == g::PoolType::max;
-  double pv = static_cast<double>(static_cast<int64_t>(op.getPValue()));
+  double pv = static_cast<double>(pValue);
   if (type == g::PoolType::lp && pv != 1) {
     x = cx.map1(x, [&](Value v) -> Value {
       if (pv == 2)
@@ -541,52 +161,33 @@ Results lowerPooling(Ctx &cx, g::PoolingOp op) {
       return math::PowFOp::create(cx.b, cx.loc, v, cx.f(pv));
     });
   }
-  Value xp = cx.pad(x, lo, hi, isMax ? cx.lowest() : cx.f(0.0));
-  Value acc = windowReduce(cx, xp, kernel, stride, out, isMax);
+  Value xp = w.padded(cx, x, isMax ? cx.lowest() : cx.f(0.0));
+  Value acc = windowReduce(cx, xp, w.kernel, w.stride, outShape, isMax);
   if (type == g::PoolType::lp && pv != 1)
-    return one(cx.map1(acc, [&](Value v) -> Value {
+    return cx.map1(acc, [&](Value v) -> Value {
       if (pv == 2)
         return math::SqrtOp::create(cx.b, cx.loc, v);
       return math::PowFOp::create(cx.b, cx.loc, v, cx.f(1.0 / pv));
-    }));
+    });
   if (type != g::PoolType::avg)
-    return one(acc);
-
-  // Average: divide by the window's element count, computed per position.
-  bool includePad = op.getCountIncludePad();
-  SmallVector<Iter> iters(out.size(), Iter::parallel);
-  Type et = cx.et;
-  return one(cx.generic(
-      out, ValueRange{acc}, {AffineMap::getMultiDimIdentityMap(out.size(), cx.mc())},
-      iters, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        auto idx = [&](int64_t v) -> Value {
-          return arith::ConstantIndexOp::create(nb, nl, v);
-        };
-        Value cnt = idx(1);
-        for (size_t i = 0; i < nsp; ++i) {
-          Value o = linalg::IndexOp::create(nb, nl, 2 + i);
-          Value start = arith::SubIOp::create(
-              nb, nl, arith::MulIOp::create(nb, nl, o, idx(stride[i])), idx(pb[i]));
-          Value end = arith::MinSIOp::create(
-              nb, nl, arith::AddIOp::create(nb, nl, start, idx(kernel[i])),
-              idx(spatial[i] + pa[i]));
-          Value len;
-          if (includePad) {
-            len = arith::SubIOp::create(nb, nl, end, start);
-          } else {
-            Value l = arith::MaxSIOp::create(nb, nl, start, idx(0));
-            Value h = arith::MinSIOp::create(nb, nl, end, idx(spatial[i]));
-            len = arith::MaxSIOp::create(nb, nl, arith::SubIOp::create(nb, nl, h, l),
-                                         idx(0));
-          }
-          cnt = arith::MulIOp::create(nb, nl, cnt, len);
-        }
-        Value ci = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), cnt);
-        Value cf = arith::SIToFPOp::create(nb, nl, et, ci);
-        return arith::DivFOp::create(nb, nl, a[0], cf);
-      }));
+    return acc;
+  // Average: divide by the window's element count, a constant per position.
+  Value counts = windowCounts(cx, w, includePad);
+  return cx.mapBcast(outShape, ValueRange{acc, counts},
+                     [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                       return arith::DivFOp::create(nb, nl, a[0], a[1]);
+                     });
 }
 
+namespace {
+
+Results lowerPooling(Ctx &cx, g::PoolingOp op) {
+  Value x = op.getData();
+  Shape out = shapeOf(op.getOutput());
+  PoolWindows w = poolWindows(op, shapeOf(x), out);
+  return one(poolForward(cx, x, w, out, op.getPoolType(),
+                         static_cast<int64_t>(op.getPValue()), op.getCountIncludePad()));
+}
 Results lowerActivation(Ctx &cx, g::ActivationOp op) {
   g::ActType t = op.getActType();
   return one(cx.mapBcast(
@@ -618,12 +219,6 @@ Results lowerActivation(Ctx &cx, g::ActivationOp op) {
       }));
 }
 
-double toDouble(APFloat f) {
-  bool lost = false;
-  f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
-  return f.convertToDouble();
-}
-
 Results lowerLeaky(Ctx &cx, g::LeakyReLUOp op) {
   Value x = op.getData();
   Shape xs = shapeOf(x);
@@ -633,14 +228,8 @@ Results lowerLeaky(Ctx &cx, g::LeakyReLUOp op) {
     if (!op.getGamma())
       return op.emitOpError("prelu needs a gamma operand"), failure();
     Value gamma = op.getGamma();
-    // One slope per channel (axis 1), or a single shared slope.
-    AffineMap gm = product(shapeOf(gamma)) == 1 || xs.size() < 2
-                       ? cx.map(xs.size(), SmallVector<AffineExpr>(
-                                               shapeOf(gamma).size(), cx.c(0)))
-                       : cx.map(xs.size(), {cx.d(1)});
     SmallVector<Iter> iters(xs.size(), Iter::parallel);
-    return one(cx.generic(xs, ValueRange{x, gamma},
-                          {AffineMap::getMultiDimIdentityMap(xs.size(), cx.mc()), gm},
+    return one(cx.generic(xs, ValueRange{x, gamma}, {cx.id(xs.size()), preluGammaMap(cx, xs, gamma)},
                           iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
                             return cx.leaky(nb, nl, a[0], a[1]);
                           }));
@@ -708,36 +297,14 @@ Results lowerBatchNorm(Ctx &cx, g::BatchNormOp op) {
 
 Results lowerLRN(Ctx &cx, g::LRNOp op) {
   Value x = op.getData();
-  Shape xs = shapeOf(x);
   int64_t nsize = static_cast<int64_t>(op.getNsize());
-  int64_t h = nsize / 2, win = 2 * h + 1;
-  double alpha = toDouble(op.getAlpha()), beta = toDouble(op.getBeta()),
-         knorm = toDouble(op.getKnorm());
-  Value sq = cx.map1(x, [&](Value v) { return arith::MulFOp::create(cx.b, cx.loc, v, v); });
-  Shape lo(xs.size(), 0), hi(xs.size(), 0);
-  lo[1] = hi[1] = h;
-  Value sqp = cx.pad(sq, lo, hi, cx.f(0.0));
-  // Loops: every data dim, then the window offset w; channel = c + w.
-  unsigned r = xs.size(), nd = r + 1;
-  SmallVector<AffineExpr> xe;
-  for (unsigned i = 0; i < r; ++i)
-    xe.push_back(i == 1 ? cx.d(1) + cx.d(r) : cx.d(i));
-  SmallVector<Iter> iters(r, Iter::parallel);
-  iters.push_back(Iter::reduction);
-  Value window = cx.empty({win});
-  Value sum = cx.generic(
-      xs, ValueRange{sqp, window}, {cx.map(nd, xe), cx.map(nd, {cx.d(r)})}, iters,
-      [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        return arith::AddFOp::create(nb, nl, a[2], a[0]);
-      },
-      cx.filled(xs, 0.0));
-  return one(cx.mapBcast(xs, ValueRange{x, sum}, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-    Value s = arith::AddFOp::create(
-        nb, nl, cx.k(nb, nl, knorm),
-        arith::MulFOp::create(nb, nl, cx.k(nb, nl, alpha / nsize), a[1]));
-    return arith::MulFOp::create(nb, nl, a[0],
-                                 math::PowFOp::create(nb, nl, s, cx.k(nb, nl, -beta)));
-  }));
+  double beta = toDouble(op.getBeta());
+  Value scale = lrnScale(cx, x, nsize, toDouble(op.getAlpha()), toDouble(op.getKnorm()));
+  return one(cx.mapBcast(shapeOf(x), ValueRange{x, scale},
+                         [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                           return arith::MulFOp::create(
+                               nb, nl, a[0], math::PowFOp::create(nb, nl, a[1], cx.k(nb, nl, -beta)));
+                         }));
 }
 
 Results lowerEmbedding(Ctx &cx, g::EmbeddingOp op) {
@@ -751,19 +318,7 @@ Results lowerEmbedding(Ctx &cx, g::EmbeddingOp op) {
   SmallVector<Iter> iters(r, Iter::parallel);
   return one(cx.generic(out, ValueRange{x}, {cx.map(r, xe)}, iters,
                         [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                          // Truncate, clip to [0, rows−1]; NaN picks row 0.
-                          Value v = a[0];
-                          Value top = cx.k(nb, nl, static_cast<double>(rows - 1));
-                          Value i64 = arith::FPToSIOp::create(nb, nl, nb.getI64Type(), v);
-                          auto ci = [&](int64_t c) -> Value {
-                            return arith::ConstantIntOp::create(nb, nl, c, 64);
-                          };
-                          Value rIdx = arith::SelectOp::create(
-                              nb, nl,
-                              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, v, top),
-                              ci(rows - 1),
-                              arith::SelectOp::create(nb, nl, cx.gt0(nb, nl, v), i64, ci(0)));
-                          Value row = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), rIdx);
+                          Value row = embeddingRow(cx, nb, nl, a[0], rows);
                           Value col = linalg::IndexOp::create(nb, nl, r - 1);
                           return tensor::ExtractOp::create(nb, nl, w, ValueRange{row, col});
                         }));
@@ -935,6 +490,14 @@ Results lowerOp(Ctx &cx, Operation *op) {
   auto rpow = [](B &nb, L nl, Value a, Value b) -> Value {
     return math::PowFOp::create(nb, nl, b, a);
   };
+  // MXNet's comparisons: 1 where the relation holds, else 0 (NaN: 0).
+  auto cmp = [&](arith::CmpFPredicate p) {
+    return [&cx, p](B &nb, L nl, Value a, Value b) -> Value {
+      Value c = arith::CmpFOp::create(nb, nl, p, a, b);
+      return arith::SelectOp::create(nb, nl, c, cx.k(nb, nl, 1.0), cx.k(nb, nl, 0.0));
+    };
+  };
+  using P = arith::CmpFPredicate;
   return llvm::TypeSwitch<Operation *, Results>(op)
       .Case([&](g::FullyConnectedOp o) { return lowerFC(cx, o); })
       .Case([&](g::ConvolutionOp o) { return lowerConv(cx, o); })
@@ -1018,11 +581,23 @@ Results lowerOp(Ctx &cx, Operation *op) {
         return one(cx.mapBcast(shapeOf(o.getOutput()), ValueRange{o.getData()},
                                [](B &, L, ValueRange a) { return a[0]; }));
       })
+      .Case([&](g::LogOp o) {
+        return one(cx.map1(o.getData(), [&](Value v) -> Value {
+          return math::LogOp::create(cx.b, cx.loc, v);
+        }));
+      })
+      .Case([&](g::BroadcastEqualOp o) { return bin(o, cmp(P::OEQ)); })
+      .Case([&](g::BroadcastGreaterEqualOp o) { return bin(o, cmp(P::OGE)); })
+      .Case([&](g::BroadcastLesserEqualOp o) { return bin(o, cmp(P::OLE)); })
+      .Case([&](g::GreaterEqualScalarOp o) { return scalar(o, cmp(P::OGE)); })
+      .Case([&](g::LesserEqualScalarOp o) { return scalar(o, cmp(P::OLE)); })
       .Case([&](g::SumOp o) { return reduce(o, 0); })
       .Case([&](g::MeanOp o) { return reduce(o, 1); })
       .Case([&](g::MaxOp o) { return reduce(o, 2); })
       .Case([&](g::MinOp o) { return reduce(o, 3); })
       .Default([&](Operation *o) -> Results {
+        if (std::optional<Results> r = lowerGradOp(cx, o))
+          return *r;
         return o->emitOpError("has no lowering to linalg"), failure();
       });
 }
@@ -1054,7 +629,7 @@ LogicalResult checkTypes(Operation *op, Type &et) {
 }
 
 struct ConvertGraphToLinalgPass
-    : kiln::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
+    : ::kiln::impl::ConvertGraphToLinalgBase<ConvertGraphToLinalgPass> {
   void runOnOperation() override {
     if (failed(kiln::convertGraphToLinalg(getOperation())))
       signalPassFailure();
@@ -1062,6 +637,7 @@ struct ConvertGraphToLinalgPass
 };
 
 } // namespace
+} // namespace kiln::lowering
 
 LogicalResult kiln::convertGraphToLinalg(func::FuncOp func) {
   SmallVector<Operation *> ops;
@@ -1072,11 +648,11 @@ LogicalResult kiln::convertGraphToLinalg(func::FuncOp func) {
   OpBuilder b(func.getContext());
   for (Operation *op : ops) {
     Type et;
-    if (failed(checkTypes(op, et)))
+    if (failed(kiln::lowering::checkTypes(op, et)))
       return failure();
     b.setInsertionPoint(op);
-    Ctx cx{b, op->getLoc(), et};
-    Results r = lowerOp(cx, op);
+    kiln::lowering::Ctx cx{b, op->getLoc(), et};
+    kiln::lowering::Results r = kiln::lowering::lowerOp(cx, op);
     if (failed(r))
       return failure();
     for (auto [res, v] : llvm::zip(op->getResults(), *r))

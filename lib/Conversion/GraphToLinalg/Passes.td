@@ -6,7 +6,7 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertGraphToLinalg : Pass<"kiln-convert-graph-to-linalg", "::mlir::func::FuncOp"> {
-  let summary = "Lower graph-dialect ops to linalg/tensor/arith/math on tensors (inference)";
+  let summary = "Lower graph-dialect ops to linalg/tensor/arith/math on tensors";
   let description = [{
     Rewrites every graph op of a function into destination-style ops on
     static-shaped tensors: named linalg ops where they fit (matmul with a
@@ -15,9 +15,15 @@ def ConvertGraphToLinalg : Pass<"kiln-convert-graph-to-linalg", "::mlir::func::F
     reduce, fill) and linalg.generic for everything elementwise, broadcast,
     softmax-like, grouped convolution, deconvolution, LRN and embedding.
     Shape ops become tensor.collapse_shape / expand_shape / extract_slice /
-    insert_slice. Semantics are MXNet's inference semantics (SPEC §2.3):
-    BatchNorm uses the moving statistics, Dropout is the identity, rrelu uses
-    the mean slope, loss heads compute their forward only.
+    insert_slice. The transposes of windowed gathers (deconvolution's
+    col2im, pooling gradients) are an scf.for nest over the kernel taps,
+    each tap one elementwise generic on a strided slice. Forward ops have
+    MXNet's inference semantics (SPEC §2.3): BatchNorm uses the moving
+    statistics, Dropout is the identity, rrelu uses the mean slope, loss
+    heads compute their forward only; training runs through the explicit
+    training and gradient ops (batch_norm_train, *_grad, dot, slice_axis;
+    dialects/Graph/GraphGradOps.td), lowered with the semantics their
+    descriptions give.
 
     Every operand and result must be a static-shaped float tensor (run
     kiln-graph-infer-shapes first). An op that cannot be lowered (Dropout
@@ -53,6 +59,7 @@ def ConvertGraphToLinalg : Pass<"kiln-convert-graph-to-linalg", "::mlir::func::F
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -21,6 +21,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <string>
 #include <map>
 #include <mutex>
 
@@ -51,6 +53,12 @@ void initNativeTarget() {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });
+}
+
+/// KILN_CPU_GEMM=0 turns kiln-cpu-lower-contractions off (JitOptions).
+bool gemmAllowedByEnv() {
+  const char *e = std::getenv("KILN_CPU_GEMM");
+  return !(e && std::string(e) == "0");
 }
 
 double seconds(std::chrono::steady_clock::time_point t0) {
@@ -87,6 +95,7 @@ LogicalResult CPUJit::lowerToLLVMDialect(ModuleOp module, const JitOptions &opti
   popts.fuseElementwise = options.fuseElementwise;
   popts.tileAndVectorize = options.tileAndVectorize;
   popts.numThreads = options.numThreads;
+  popts.lowerContractions = options.lowerContractions && gemmAllowedByEnv();
   buildCPUPipeline(pm, popts);
   LogicalResult r = pm.run(module);
   if (diagnostics)
@@ -103,7 +112,8 @@ CPUJit::compile(ModuleOp module, const JitOptions &options) {
   }
   uint64_t key = llvm::hash_combine(llvm::hash_value(text), options.optLevel,
                                     options.fuseElementwise, options.tileAndVectorize,
-                                    options.numThreads, options.keepObject);
+                                    options.numThreads, options.keepObject,
+                                    options.lowerContractions && gemmAllowedByEnv());
   if (options.useCache) {
     std::lock_guard<std::mutex> lock(cacheMutex);
     auto it = cache().find(key);

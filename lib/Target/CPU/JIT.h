@@ -41,6 +41,11 @@ struct JitOptions {
   /// Threads the parallel loops are cut for (the kiln_parallel_for pool
   /// decides how many actually run them).
   unsigned numThreads = 2;
+  /// Contractions (matmul, convolutions) as packed GEMM loops
+  /// (kiln-cpu-lower-contractions); false = the older register tiling on
+  /// tensors with im2col materialized. The environment variable
+  /// KILN_CPU_GEMM=0 forces false (to bisect or compare from kiln-run).
+  bool lowerContractions = true;
   /// Reuse an earlier compilation of identical module text and options.
   bool useCache = true;
   /// Keep the generated object code so writeObjectFile() can save it.

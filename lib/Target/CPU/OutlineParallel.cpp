@@ -52,7 +52,16 @@ LogicalResult outline(scf::ForallOp f, func::FuncOp fn, unsigned index,
   llvm::SetVector<Value> used;
   getUsedValuesDefinedAbove(f.getRegion(), used);
   SmallVector<Capture> caps;
+  SmallVector<Operation *> constants;
   for (Value v : used) {
+    // Constants are cloned into the body, not passed: behind the
+    // kiln_parallel_for trampoline LLVM could no longer fold them (tile
+    // sizes, strides, loop bounds).
+    if (Operation *def = v.getDefiningOp();
+        def && def->hasTrait<OpTrait::ConstantLike>() && def->getNumResults() == 1) {
+      constants.push_back(def);
+      continue;
+    }
     Type t = v.getType();
     if (auto mt = dyn_cast<MemRefType>(t)) {
       SmallVector<int64_t> strides;
@@ -102,6 +111,8 @@ LogicalResult outline(scf::ForallOp f, func::FuncOp fn, unsigned index,
   Block *entry = body.addEntryBlock();
   OpBuilder bb = OpBuilder::atBlockBegin(entry);
   IRMapping map;
+  for (Operation *c : constants)
+    bb.clone(*c, map);
   unsigned a = 2;
   for (Capture &c : caps) {
     if (!c.memref) {

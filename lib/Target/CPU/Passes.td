@@ -106,10 +106,109 @@ def TileAndVectorize : Pass<"kiln-cpu-tile-and-vectorize", "::mlir::func::FuncOp
            "Vector register width to tile for: 512 (AVX-512: 8x32 register tile, 16 lanes), "
            "256 (AVX2: 4x16, 8 lanes); 0 = the host's (JIT). An AOT build for another "
            "CPU must set it">,
+    Option<"leaveGemms", "leave-gemms", "bool", /*default=*/"true",
+           "Leave contractions that kiln-cpu-lower-contractions handles (Contraction.h) "
+           "untouched; false = tile them here (im2col, transposed B, register tiles on tensors)">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::affine::AffineDialect"];
+}
+
+def LowerContractions : Pass<"kiln-cpu-lower-contractions", "::mlir::ModuleOp"> {
+  let summary = "Lower linalg contractions (matmul, batch_matmul, convolutions, contraction "
+                "generics) on memrefs to packed, register-blocked GEMM loops";
+  let description = [{
+    Runs on memrefs, after bufferization and before
+    `kiln-cpu-outline-parallel`. Every linalg op with two f32 inputs, a body
+    `out + in0 * in1`, linear indexing maps (transposes, strided and dilated
+    convolution windows) and an output that is contiguous along some
+    dimension only one input uses (Target/CPU/Contraction.h) becomes a
+    GotoBLAS-style GEMM written with scf/vector ops:
+
+    * A (the operand without the vectorized dimension: a filter, the
+      activations of FullyConnected) is packed once per call into
+      `[batch][k block][mr-row panel][kc][mr]`.
+    * `scf.forall` over tasks (batch x image/outer dims x nc-column tiles x
+      row tiles), each packing its own B panel `[nc/nr][kc][nr]` per k block,
+      zero-padded to whole micro-panels; a convolution's im2col is folded
+      into this pack, a transposed B (FullyConnected's weight) is gathered.
+    * The micro-kernel: an mr x nr register tile of C (AVX2: 6 x 16, i.e. 12
+      ymm accumulators; AVX-512: 8 x 32), loaded, updated by kc rank-1
+      steps (mr broadcasts, nr/L vector loads, mr*nr/L `vector.fma`s per k)
+      and stored. A partial row panel gets its own micro-kernel with fewer
+      rows; a partial column panel masks only the load and store of C.
+
+    Operand offsets per group of dimensions are `i * stride` or a constant
+    `memref.global` table (`__kiln_gemm_offsets*`). Temporary panels are
+    `memref.alloc`s freed by the deallocation pipeline.
+
+    ```mlir
+    scf.forall (%t) in (8) {
+      ...                                   // pack B panel
+      %r = scf.for %k = %c0 to %kcb step %c1 iter_args(%c00 = ..., ...) -> (vector<8xf32> x 12) {
+        %b0 = vector.load %Bp[...] : memref<...xf32>, vector<8xf32>
+        %a0 = memref.load %Ap[...]
+        %s0 = vector.broadcast %a0 : f32 to vector<8xf32>
+        %f = vector.fma %s0, %b0, %c00 : vector<8xf32>   // x 12
+        ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"numThreads", "num-threads", "unsigned", /*default=*/"2",
+           "Threads the tasks are cut for (about 4 tasks per thread)">,
+    Option<"vectorBits", "vector-bits", "unsigned", /*default=*/"0",
+           "Vector register width: 512 (AVX-512: 8x32 register tile), 256 (AVX2: 6x16); "
+           "0 = the host's. An AOT build for another CPU must set it">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::arith::ArithDialect"];
+}
+
+def ElideResultCopies : Pass<"kiln-cpu-elide-result-copies", "::mlir::func::FuncOp"> {
+  let summary = "Compute a result in its out-param instead of copying an allocation into it";
+  let description = [{
+    Runs after `buffer-results-to-out-params`. A function that ends with
+    `memref.copy %src, %out` where `%out` is an argument used by nothing else,
+    `%src` is an identity-layout `memref.alloc` of the entry block (or one
+    `collapse_shape`/`expand_shape` of it) and nothing after the copy touches
+    memory gets the allocation replaced by `%out` (or the inverse reshape of
+    it) and loses the copy. Skipped when the function's `kiln.inplace` lets
+    that result alias an input (computing into it early could overwrite the
+    input before it is read).
+
+    Before:
+    ```mlir
+    %a = memref.alloc() : memref<4x8xf32>
+    ... writes %a ...
+    %c = memref.collapse_shape %a [[0, 1]] : memref<4x8xf32> into memref<32xf32>
+    memref.copy %c, %out : memref<32xf32> to memref<32xf32>
+    ```
+    After:
+    ```mlir
+    %a = memref.expand_shape %out [[0, 1]] output_shape [4, 8] : memref<32xf32> into memref<4x8xf32>
+    ... writes %a ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def ApproximateMath : Pass<"kiln-cpu-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Replace f32 math.tanh and math.exp by vectorizable polynomial approximations";
+  let description = [{
+    LLVM has no vector code for `llvm.tanh`/`llvm.exp` on x86: a vector of 8
+    becomes 8 calls of libm's `tanhf`/`expf`. This pass applies MLIR's
+    polynomial approximations (math dialect `populateMathPolynomialApproximationPatterns`,
+    the Eigen/Cephes ones) to f32 `tanh` and `exp` on scalars and vectors
+    alike, so the elementwise epilogues (tanh and sigmoid activations,
+    softmax) stay in registers. Accuracy: a few ulp (the lowering tests
+    compare with the interpreter at rtol 1e-4). `erf`, `log`, `log1p`,
+    `expm1` stay libm calls.
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def OutlineParallel : Pass<"kiln-cpu-outline-parallel", "::mlir::ModuleOp"> {

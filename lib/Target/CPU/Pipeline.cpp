@@ -73,6 +73,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &opti
   if (options.tileAndVectorize) {
     TileAndVectorizeOptions tv;
     tv.numThreads = options.numThreads;
+    tv.leaveGemms = options.lowerContractions;
     pm.addNestedPass<func::FuncOp>(createTileAndVectorize(tv));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
@@ -92,6 +93,16 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &opti
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createElideResultCopies());
+  // Contractions (matmul, convolutions, ...) left on memrefs by
+  // kiln-cpu-tile-and-vectorize: packed GEMM loops with a parallel task loop.
+  if (options.tileAndVectorize && options.lowerContractions) {
+    LowerContractionsOptions lc;
+    lc.numThreads = options.numThreads;
+    pm.addPass(createLowerContractions(lc));
+    pm.addPass(createCSEPass());
+    pm.addPass(createCanonicalizerPass());
+  }
   // Parallel tile loops become calls of kiln_parallel_for with outlined
   // bodies; before deallocation, which does not model scf.forall.
   pm.addPass(createOutlineParallel());
@@ -107,6 +118,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &opti
   pm.addNestedPass<func::FuncOp>(
       createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(createLowerAffinePass());
+  // tanh/exp as polynomials (vectorizable) instead of libm calls.
+  pm.addNestedPass<func::FuncOp>(createApproximateMath());
   // convert-to-llvm does not lower scf: go through cf first.
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createCanonicalizerPass());

@@ -33,6 +33,12 @@ struct CPUPipelineOptions : public mlir::PassPipelineOptions<CPUPipelineOptions>
       llvm::cl::desc("Threads parallel loops are cut for (1: no parallel loops for "
                      "elementwise ops; matmul tiles still go through the hook)"),
       llvm::cl::init(2)};
+  Option<bool> lowerContractions{
+      *this, "lower-contractions",
+      llvm::cl::desc("Lower matmuls/convolutions/contraction generics to packed GEMM loops "
+                     "after bufferization (kiln-cpu-lower-contractions); off = register "
+                     "tiles on tensors with im2col (the older path). Needs tile-and-vectorize"),
+      llvm::cl::init(true)};
   Option<bool> packKernelArgs{
       *this, "pack-kernel-args",
       llvm::cl::desc("Add the `void <name>_packed(void **)` entry of every kernel"),

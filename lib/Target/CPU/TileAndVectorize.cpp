@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Target/CPU/Contraction.h"
 #include "Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -55,12 +56,15 @@ unsigned hostVectorBits() {
 }
 
 /// Tiles `op` with `sizes` (0 = untiled) and replaces it; returns the tiled op.
+/// `interchange` (optional) orders the generated loops.
 FailureOr<Operation *> tile(RewriterBase &rw, Operation *op, ArrayRef<int64_t> sizes,
-                            bool forall) {
+                            bool forall, ArrayRef<int64_t> interchange = {}) {
   if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
     return op;
   scf::SCFTilingOptions o;
   o.setTileSizes(getAsIndexOpFoldResult(rw.getContext(), sizes));
+  if (!interchange.empty())
+    o.setInterchange(interchange);
   if (forall)
     o.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   rw.setInsertionPoint(op);
@@ -75,16 +79,18 @@ bool hasStaticShapes(linalg::LinalgOp op) {
   return llvm::none_of(op.getStaticLoopRanges(), ShapedType::isDynamic);
 }
 
-/// C[m,n] += A[m,k]·B[n,k] (FullyConnected's weight read transposed) →
-/// transpose B once, then a plain matmul whose B rows are contiguous along n,
-/// the vectorized dimension.
+/// C[m,n] += A·B[n,k] (FullyConnected's weight read transposed, graph.dot
+/// with transpose_b) → transpose B once, then a matmul whose B rows are
+/// contiguous along n, the vectorized dimension. A keeps its map: the
+/// register tile reads mr scalars of A per k, contiguous or not.
 void untransposeMatmulB(RewriterBase &rw, linalg::MatmulOp mm) {
   auto maps = mm.getIndexingMapsArray();
   MLIRContext *ctx = mm.getContext();
   AffineExpr m, n, k;
   bindDims(ctx, m, n, k);
   auto bt = AffineMap::get(3, 0, {n, k}, ctx);
-  if (maps.size() != 3 || maps[1] != bt || maps[0] != AffineMap::get(3, 0, {m, k}, ctx) ||
+  auto aPlain = AffineMap::get(3, 0, {m, k}, ctx), aT = AffineMap::get(3, 0, {k, m}, ctx);
+  if (maps.size() != 3 || maps[1] != bt || (maps[0] != aPlain && maps[0] != aT) ||
       maps[2] != AffineMap::get(3, 0, {m, n}, ctx))
     return;
   Value b = mm.getDpsInputOperand(1)->get();
@@ -97,9 +103,14 @@ void untransposeMatmulB(RewriterBase &rw, linalg::MatmulOp mm) {
                                         bty.getElementType());
   Value bT =
       linalg::TransposeOp::create(rw, loc, b, empty, ArrayRef<int64_t>{1, 0})->getResult(0);
+  SmallVector<NamedAttribute> attrs;
+  if (maps[0] == aT)
+    attrs.push_back(rw.getNamedAttr(
+        "indexing_maps", rw.getAffineMapArrayAttr({aT, AffineMap::get(3, 0, {k, n}, ctx),
+                                                   AffineMap::get(3, 0, {m, n}, ctx)})));
   auto nm = linalg::MatmulOp::create(rw, loc, mm.getResultTypes(),
                                      ValueRange{mm.getDpsInputOperand(0)->get(), bT},
-                                     ValueRange{mm.getDpsInitOperand(0)->get()});
+                                     ValueRange{mm.getDpsInitOperand(0)->get()}, attrs);
   rw.replaceOp(mm, nm->getResults());
 }
 
@@ -212,12 +223,27 @@ void unmaskContractions(RewriterBase &rw, Operation *root) {
   }
 }
 
-/// An all-parallel generic whose operands all run along the innermost loop
-/// contiguously (or broadcast it), with no gathers in its body.
+/// A generic whose operands all run along the innermost loop contiguously
+/// (or broadcast it), with no gathers in its body: all-parallel, or with
+/// reduction loops as long as the innermost loop is parallel and the outputs
+/// are indexed by the parallel loops in order (the first stage of a
+/// reduction over outer axes, e.g. BatchNorm's Σ over the batch: every lane
+/// accumulates its own element).
 bool isVectorizableElementwise(linalg::GenericOp g) {
-  if (!g.hasPureTensorSemantics() || g.getNumReductionLoops() != 0 || g.getNumLoops() == 0 ||
-      !hasStaticShapes(g))
+  if (!g.hasPureTensorSemantics() || g.getNumLoops() == 0 || !hasStaticShapes(g))
     return false;
+  if (g.getNumReductionLoops() != 0) {
+    auto iters = g.getIteratorTypesArray();
+    if (iters.back() != utils::IteratorType::parallel)
+      return false;
+    SmallVector<AffineExpr> par;
+    for (unsigned d = 0; d < iters.size(); ++d)
+      if (iters[d] == utils::IteratorType::parallel)
+        par.push_back(getAffineDimExpr(d, g.getContext()));
+    for (OpOperand &o : g.getDpsInitsMutable())
+      if (g.getMatchingIndexingMap(&o).getResults() != ArrayRef<AffineExpr>(par))
+        return false;
+  }
   if (g.getBody()->walk([](Operation *op) {
          return isa<tensor::ExtractOp, linalg::IndexOp>(op) ? WalkResult::interrupt()
                                                              : WalkResult::advance();
@@ -228,6 +254,14 @@ bool isVectorizableElementwise(linalg::GenericOp g) {
     AffineMap map = g.getMatchingIndexingMap(&o);
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
       return false;
+    // A slice strided along its innermost dim (a col2im tap of a strided
+    // window) would become masked gathers/scatters lane by lane: slower
+    // than the scalar loop.
+    if (auto sl = o.get().getDefiningOp<tensor::ExtractSliceOp>()) {
+      ArrayRef<int64_t> st = sl.getStaticStrides();
+      if (!st.empty() && st.back() != 1)
+        return false;
+    }
     // The innermost loop must be either absent (broadcast) or the operand's
     // innermost dimension.
     for (unsigned i = 0; i < map.getNumResults(); ++i)
@@ -235,30 +269,56 @@ bool isVectorizableElementwise(linalg::GenericOp g) {
           i + 1 != map.getNumResults())
         return false;
   }
-  return g.getIndexingMapsArray().back().isIdentity();
+  return g.getNumReductionLoops() != 0 || g.getIndexingMapsArray().back().isIdentity();
 }
 
 LogicalResult tileElementwise(RewriterBase &rw, linalg::GenericOp g, unsigned threads,
                               SmallVectorImpl<Operation *> &vectorized) {
   if (!isVectorizableElementwise(g))
     return failure();
-  // Collapse to one dimension when every operand is contiguous across all
-  // loops: long 1-D vector loops, one mask at the very end.
+  // Fold the longest run of trailing parallel loops that every operand
+  // reads contiguously, or does not read at all, into one: long vector loops
+  // with one mask at the end of the run (NCHW maps with per-channel
+  // operands fold H·W; all-identity maps fold to 1-D). Maps with constant
+  // results (NumPy broadcasting of size-1 dims) are left alone: collapsing
+  // does not rewrite those. Nor when an operand is a slice: a strided or
+  // rank-reduced slice (col2im's taps) is not contiguous, and collapsing it
+  // would make bufferization copy it.
   linalg::LinalgOp op = g;
   unsigned nl = g.getNumLoops();
-  if (nl > 1) {
-    ReassociationIndices all;
-    for (unsigned i = 0; i < nl; ++i)
-      all.push_back(i);
-    // Only when no operand broadcasts (areDimSequencesPreserved accepts maps
-    // that drop dims, which collapsing does not handle).
-    if (llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); })) {
-      rw.setInsertionPoint(g);
-      FailureOr<linalg::CollapseResult> c = linalg::collapseOpIterationDims(g, {all}, rw);
-      if (succeeded(c)) {
-        rw.replaceOp(g, c->results);
-        op = c->collapsedOp;
-      }
+  auto isSlice = [](Value v) { return v.getDefiningOp<tensor::ExtractSliceOp>() != nullptr; };
+  auto foldable = [&](unsigned k) {
+    if (!llvm::all_of(llvm::drop_begin(g.getIteratorTypesArray(), k),
+                      [](utils::IteratorType t) { return t == utils::IteratorType::parallel; }))
+      return false;
+    for (AffineMap m : g.getIndexingMapsArray()) {
+      ArrayRef<AffineExpr> res = m.getResults();
+      if (llvm::any_of(res, [](AffineExpr e) { return !isa<AffineDimExpr>(e); }))
+        return false;
+      unsigned present = llvm::count_if(
+          res, [&](AffineExpr e) { return cast<AffineDimExpr>(e).getPosition() >= k; });
+      if (present == 0)
+        continue;
+      if (present != nl - k)
+        return false;
+      for (unsigned i = 0; i < present; ++i)
+        if (res[res.size() - present + i] != getAffineDimExpr(k + i, g.getContext()))
+          return false;
+    }
+    return true;
+  };
+  unsigned k = nl - 1;
+  while (k > 0 && foldable(k - 1))
+    --k;
+  if (nl - k > 1 && llvm::none_of(g->getOperands(), isSlice)) {
+    ReassociationIndices run;
+    for (unsigned i = k; i < nl; ++i)
+      run.push_back(i);
+    rw.setInsertionPoint(g);
+    FailureOr<linalg::CollapseResult> c = linalg::collapseOpIterationDims(g, {run}, rw);
+    if (succeeded(c)) {
+      rw.replaceOp(g, c->results);
+      op = c->collapsedOp;
     }
   }
   nl = op.getNumLoops();
@@ -270,14 +330,17 @@ LogicalResult tileElementwise(RewriterBase &rw, linalg::GenericOp g, unsigned th
     return failure(); // tiny: scalar loops are fine
 
   SmallVector<int64_t> l0(nl, 0), l1(nl, 1), vs(nl, 1);
-  // Parallel chunks of about 64 Ki elements over the outermost non-unit loop.
+  auto iters = op.getIteratorTypesArray();
+  auto isPar = [&](unsigned d) { return iters[d] == utils::IteratorType::parallel; };
+  // Parallel chunks of about 64 Ki elements over the outermost non-unit
+  // parallel loop (a reduction loop stays whole inside each chunk).
   if (threads > 1 && total >= (1 << 16)) {
     for (unsigned d = 0; d < nl; ++d) {
-      if (r[d] == 1)
+      if (r[d] == 1 || !isPar(d))
         continue;
-      int64_t inner = total;
-      for (unsigned e = 0; e <= d; ++e)
-        inner /= r[e];
+      // Elements per index of d: every other loop runs inside a chunk (the
+      // loops before d have extent 1, or are reductions).
+      int64_t inner = total / r[d];
       int64_t perChunk = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(inner, 1));
       if (d + 1 == nl)
         perChunk = llvm::alignTo(perChunk, kLanes);
@@ -287,10 +350,20 @@ LogicalResult tileElementwise(RewriterBase &rw, linalg::GenericOp g, unsigned th
   }
   l1[nl - 1] = kLanes;
   vs[nl - 1] = kLanes;
+  // Reduction loops innermost, so that the output vector is loop-invariant
+  // in them and stays in a register (hoistLoopInvariantSubsets below).
+  SmallVector<int64_t> order;
+  for (unsigned d = 0; d < nl; ++d)
+    if (isPar(d))
+      order.push_back(d);
+  for (unsigned d = 0; d < nl; ++d)
+    if (!isPar(d))
+      order.push_back(d);
   FailureOr<Operation *> t = tile(rw, op, l0, /*forall=*/true);
   if (failed(t))
     return failure();
-  t = tile(rw, *t, l1, false);
+  t = tile(rw, *t, l1, false, order.size() == nl && op.getNumReductionLoops() ? ArrayRef<int64_t>(order)
+                                                                              : ArrayRef<int64_t>());
   if (failed(t))
     return failure();
   rw.setInsertionPoint(*t);
@@ -316,12 +389,21 @@ struct TileAndVectorizePass
     // power-of-two shapes go through masked (scalarized) transfers.
     kRows = bits >= 512 ? 8 : 4;
 
-    // Convolutions → im2col + contraction (a plain matmul per image with the
-    // filter as A and the im2col matrix as B, so NCHW output falls out).
+    // Contractions that kiln-cpu-lower-contractions turns into packed GEMMs
+    // after bufferization (matmuls with any transposes, convolutions with
+    // im2col folded into the B pack, contraction generics) stay as they are.
+    // What it cannot take goes the old way below: im2col materialized, an
+    // explicit transpose of a transposed B, register tiles on tensors.
+    auto isGemm = [&](Operation *op) {
+      if (!leaveGemms)
+        return false;
+      auto l = dyn_cast<linalg::LinalgOp>(op);
+      return l && kiln::cpu::analyzeGemm(l).has_value();
+    };
     SmallVector<linalg::Conv2DNchwFchwOp> convs;
     fn.walk([&](linalg::Conv2DNchwFchwOp c) { convs.push_back(c); });
     for (auto c : convs) {
-      if (!c.hasPureTensorSemantics())
+      if (!c.hasPureTensorSemantics() || isGemm(c))
         continue;
       rw.setInsertionPoint(c);
       (void)linalg::rewriteInIm2Col(rw, c);
@@ -329,13 +411,33 @@ struct TileAndVectorizePass
     SmallVector<linalg::MatmulOp> mms;
     fn.walk([&](linalg::MatmulOp m) { mms.push_back(m); });
     for (auto m : mms)
-      untransposeMatmulB(rw, m);
+      if (!isGemm(m))
+        untransposeMatmulB(rw, m);
 
     SmallVector<linalg::LinalgOp> ops;
     fn.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    // A GEMM's bias broadcast (prologue) and activation (epilogue) stay
+    // linalg ops too: kiln-cpu-lower-contractions folds them into the
+    // register tile (Contraction.h).
+    llvm::SmallPtrSet<Operation *, 8> leave;
+    for (linalg::LinalgOp op : ops) {
+      if (!isGemm(op) || op->getNumResults() != 1)
+        continue;
+      Value init = op.getDpsInitOperand(0)->get();
+      if (auto pro = init.getDefiningOp<linalg::LinalgOp>();
+          pro && init.hasOneUse() && kiln::cpu::isGemmPrologue(pro))
+        leave.insert(pro);
+      Value res = op->getResult(0);
+      if (res.hasOneUse())
+        if (auto epi = dyn_cast<linalg::GenericOp>(*res.getUsers().begin());
+            epi && kiln::cpu::isGemmEpilogue(epi, res))
+          leave.insert(epi);
+    }
     SmallVector<Operation *> vectorized;
     for (linalg::LinalgOp op : ops) {
       if (!op->getParentOfType<func::FuncOp>())
+        continue;
+      if (isGemm(op) || leave.contains(op))
         continue;
       if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
           (isa<linalg::GenericOp>(op) && linalg::isaContractionOpInterface(op))) {

@@ -42,3 +42,43 @@ func.func @grad_ops(%x: tensor<8x784xf32>, %dy: tensor<8x10xf32>, %w: tensor<10x
   %8 = graph.softmax_grad %dy, %dy {axis = 1 : i64, log = true} : (tensor<8x10xf32>, tensor<8x10xf32>) -> tensor<8x10xf32>
   return
 }
+
+// The ops the gradient rules and training mode build from.
+// CHECK-LABEL: func @rule_ops
+func.func @rule_ops(%x: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<1xf32>,
+                    %img: tensor<1x8x4x4xf32>, %g: tensor<3xf32>, %i: tensor<4x5xf32>,
+                    %de: tensor<4x5x8xf32>) {
+  // CHECK: graph.zeros {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
+  %0 = graph.zeros {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
+  // CHECK: graph.log %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = graph.log %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.broadcast_equal {{.*}} -> tensor<2x3xf32>
+  %2 = graph.broadcast_equal %x, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.broadcast_greater_equal {{.*}} -> tensor<2x3xf32>
+  %3 = graph.broadcast_greater_equal %x, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.broadcast_lesser_equal {{.*}} -> tensor<2x3xf32>
+  %4 = graph.broadcast_lesser_equal %b, %x : (tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.greater_equal_scalar {{.*}}scalar = 0.000000e+00 : f64
+  %5 = graph.greater_equal_scalar %x {scalar = 0.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.lesser_equal_scalar {{.*}}scalar = 1.000000e+00 : f64
+  %6 = graph.lesser_equal_scalar %x {scalar = 1.0 : f64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.dropout_mask %{{.*}} {axes = array<i64: -1>, p = 2.500000e-01 : f32, seed = 7 : i64, shape = array<i64: 2, 3>} : (tensor<1xf32>) -> tensor<2x3xf32>
+  %7 = graph.dropout_mask %c {p = 0.25 : f32, seed = 7 : i64, shape = array<i64: 2, 3>, axes = array<i64: -1>}
+      : (tensor<1xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.random_uniform {{.*}}high = 3.340000e-01 : f32, low = 1.250000e-01 : f32{{.*}} -> tensor<2x3xf32>
+  %8 = graph.random_uniform %c {low = 0.125 : f32, high = 0.334 : f32, shape = array<i64: 2, 3>}
+      : (tensor<1xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.leaky_relu_grad {{.*}}act_type = #graph.leaky_act_type<prelu>{{.*}} -> tensor<2x3xf32>
+  %9 = graph.leaky_relu_grad %x, %x, %g {act_type = #graph.leaky_act_type<prelu>}
+      : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.leaky_relu_grad {{.*}}act_type = #graph.leaky_act_type<gelu>{{.*}} -> tensor<2x3xf32>
+  %10 = graph.leaky_relu_grad %x, %x {act_type = #graph.leaky_act_type<gelu>}
+      : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.lrn_grad {{.*}}nsize = 5 : i64{{.*}} -> tensor<1x8x4x4xf32>
+  %11 = graph.lrn_grad %img, %img {nsize = 5 : i64}
+      : (tensor<1x8x4x4xf32>, tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+  // CHECK: graph.embedding_grad {{.*}} -> tensor<100x8xf32>
+  %12 = graph.embedding_grad %i, %de {input_dim = 100 : i64, output_dim = 8 : i64}
+      : (tensor<4x5xf32>, tensor<4x5x8xf32>) -> tensor<100x8xf32>
+  return
+}

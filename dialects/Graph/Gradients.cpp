@@ -1,0 +1,834 @@
+//===- Gradients.cpp - Vector-Jacobian products of the graph ops -----------===//
+//
+// GradientOpInterface::buildGradient for every graph op: given the gradients
+// flowing into an op's results, build graph ops computing the gradient of
+// each differentiable operand. Rules use forward ops where that is natural
+// (FullyConnected's gradients are dots, Convolution's data gradient is a
+// Deconvolution) and the backward kernels of GraphGradOps.td where it is not.
+// docs/autodiff.md lists every rule.
+//
+// Conventions shared by all rules:
+// - The forward op has static shapes (kiln-autodiff infers shapes first);
+//   rules read shapes from the forward operands and results only. The ops
+//   they create get unranked result types, refined by shape inference when
+//   the backward is complete, so a rule never restates a shape formula.
+// - A null result gradient means "zero" (nobody uses that result); a null
+//   operand gradient means the operand gets none (labels, indices, aux
+//   states, comparisons).
+// - Backward ops are named after the forward node: loc("fc1_backward").
+//
+//===----------------------------------------------------------------------===//
+
+#include "Graph/GraphOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace kiln::graph;
+
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+
+int64_t numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// loc("<node>_backward") for a forward op named by a NameLoc, so interpreter
+/// and lowering errors in the backward still name the MXNet node.
+Location backwardLoc(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    return NameLoc::get(StringAttr::get(op->getContext(), name.getName().str() + "_backward"),
+                        name.getChildLoc());
+  return op->getLoc();
+}
+
+/// Creates the backward ops of one forward op at the builder's insertion
+/// point.
+class GradBuilder {
+public:
+  GradBuilder(OpBuilder &b, Operation *op)
+      : b(b), op(op), loc(backwardLoc(op)),
+        type(UnrankedTensorType::get(
+            cast<TensorType>(
+                (op->getNumOperands() ? op->getOperand(0) : op->getResult(0)).getType())
+                .getElementType())) {}
+
+  /// Builds `OpTy` with one unranked result (typed later by shape inference).
+  template <typename OpTy, typename... Args> Value make(Args &&...args) {
+    return OpTy::create(b, loc, type, std::forward<Args>(args)...).getResult();
+  }
+
+  /// Builds `OpTy` with the attributes of `from` that OpTy also has (the
+  /// backward kernels take their forward op's attributes by name).
+  template <typename OpTy>
+  Value makeLike(ValueRange operands, Operation *from, ArrayRef<NamedAttribute> extra = {}) {
+    SmallVector<NamedAttribute> attrs;
+    ArrayRef<StringRef> names = OpTy::getAttributeNames();
+    for (NamedAttribute a : from->getAttrs())
+      if (llvm::is_contained(names, a.getName().getValue()) &&
+          !llvm::any_of(extra, [&](NamedAttribute e) { return e.getName() == a.getName(); }))
+        attrs.push_back(a);
+    attrs.append(extra.begin(), extra.end());
+    return OpTy::create(b, loc, TypeRange{type}, operands, attrs)->getResult(0);
+  }
+
+  DenseI64ArrayAttr array(ArrayRef<int64_t> v) { return b.getDenseI64ArrayAttr(v); }
+  FloatAttr f64(double v) { return b.getF64FloatAttr(v); }
+
+  Value reshape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+    if (from == to)
+      return v;
+    return make<ReshapeOp>(v, to, false);
+  }
+  Value neg(Value v) { return make<MulScalarOp>(v, f64(-1)); }
+  Value mul(Value a, Value c) { return make<ElemwiseMulOp>(a, c); }
+  Value zeros(ArrayRef<int64_t> shape) { return make<ZerosOp>(shape); }
+  Value sum(Value v, ArrayRef<int64_t> axes, bool keepdims) {
+    return make<SumOp>(v, array(axes), keepdims, false);
+  }
+
+  /// Sums a gradient of shape `from` (a broadcast result) down to the shape
+  /// `to` of the operand that was broadcast: over the leading axes `to`
+  /// lacks and over the axes where `to` has 1 and `from` does not.
+  Value sumToShape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+    size_t lead = from.size() - to.size();
+    SmallVector<int64_t> axes;
+    for (size_t d = 0; d < from.size(); ++d)
+      if (d < lead || (to[d - lead] == 1 && from[d] != 1))
+        axes.push_back(d);
+    if (axes.empty())
+      return reshape(v, from, to);
+    SmallVector<int64_t> kept(from);
+    for (int64_t a : axes)
+      kept[a] = 1;
+    return reshape(sum(v, axes, /*keepdims=*/true), kept, to);
+  }
+
+  OpBuilder &b;
+  Operation *op;
+  Location loc;
+  Type type;
+};
+
+/// Resizes `grads` to one (null) entry per operand of `op`.
+void init(Operation *op, SmallVectorImpl<Value> &grads) {
+  grads.assign(op->getNumOperands(), Value());
+}
+
+/// The shared rule of the backward kernels: no second-order gradients.
+LogicalResult notDifferentiable(Operation *op) {
+  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
+}
+
+/// Spatial axes (2, 3, ...) plus the batch axis: what a bias gradient sums over.
+SmallVector<int64_t> biasAxes(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> axes = {0};
+  for (size_t d = 2; d < shape.size(); ++d)
+    axes.push_back(d);
+  return axes;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Neural-network layers
+//===----------------------------------------------------------------------===//
+
+LogicalResult FullyConnectedOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                              SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  Value dy = resultGrads[0];
+  if (!dy)
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> xs = shapeOf(getData()), ys = shapeOf(getOutput());
+  int64_t n = getNumHidden();
+  // Both layouts are a matrix product of [rows, K] by Wᵀ once the input is
+  // seen as rows: flatten keeps axis 0, otherwise every axis but the last.
+  int64_t rows = getFlatten() ? xs[0] : numElements(xs.drop_back());
+  int64_t k = numElements(xs) / std::max<int64_t>(rows, 1);
+  Value dy2 = g.reshape(dy, ys, {rows, n});
+  Value x2 = g.reshape(getData(), xs, {rows, k});
+  operandGrads[0] =
+      g.reshape(g.make<DotOp>(dy2, getWeight(), false, false), ArrayRef<int64_t>{rows, k}, xs);
+  operandGrads[1] = g.make<DotOp>(dy2, x2, /*transpose_a=*/true, false);
+  if (getBias())
+    operandGrads[2] = g.sum(dy2, {0}, false);
+  return success();
+}
+
+LogicalResult ConvolutionOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  Value dy = resultGrads[0];
+  if (!dy)
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> xs = shapeOf(getData()), ys = shapeOf(getOutput());
+  ArrayRef<int64_t> kernel = getKernel();
+  SmallVector<int64_t> s = getStrides(), d = getDilations(), p = getPads();
+  // dX is the transposed convolution of dY with the same weight. The
+  // forward's floor drops up to s − 1 trailing input rows; adj gives them
+  // back so the result has X's shape (they get zero gradient).
+  SmallVector<int64_t> adj;
+  for (size_t i = 0; i < kernel.size(); ++i)
+    adj.push_back(xs[i + 2] + 2 * p[i] - d[i] * (kernel[i] - 1) - 1 - s[i] * (ys[i + 2] - 1));
+  if (llvm::all_of(adj, [](int64_t a) { return a == 0; }))
+    adj.clear();
+  // The forward's own stride/dilate/pad attributes (empty = MXNet's default).
+  operandGrads[0] =
+      g.make<DeconvolutionOp>(dy, getWeight(), Value(), kernel, getStride(), getDilate(), getPad(),
+                              adj, ArrayRef<int64_t>(), xs[1], getNumGroup());
+  operandGrads[1] = g.make<ConvolutionWeightGradOp>(getData(), dy, kernel, getStride(), getDilate(),
+                                                    getPad(), getNumGroup());
+  if (getBias())
+    operandGrads[2] = g.sum(dy, biasAxes(ys), false);
+  return success();
+}
+
+LogicalResult DeconvolutionOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                             SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  Value dy = resultGrads[0];
+  if (!dy)
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> xs = shapeOf(getData()), ys = shapeOf(getOutput());
+  ArrayRef<int64_t> kernel = getKernel();
+  // The converse of Convolution: dX is the convolution of dY with the same
+  // weight (its output is exactly X's size since adj < stride), and the
+  // weight gradient is convolution_weight_grad with data and out_grad
+  // swapped. The padding is the effective one (target_shape may imply it).
+  SmallVector<int64_t> p = getPads(xs.drop_front(2));
+  if (getTargetShape().empty())
+    p.assign(getPad().begin(), getPad().end());
+  operandGrads[0] = g.make<ConvolutionOp>(dy, getWeight(), Value(), kernel, getStride(),
+                                          getDilate(), p, xs[1], getNumGroup());
+  operandGrads[1] = g.make<ConvolutionWeightGradOp>(dy, getData(), kernel, getStride(), getDilate(),
+                                                    p, getNumGroup());
+  if (getBias())
+    operandGrads[2] = g.sum(dy, biasAxes(ys), false);
+  return success();
+}
+
+LogicalResult PoolingOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.makeLike<PoolingGradOp>({getData(), resultGrads[0]}, *this);
+  return success();
+}
+
+LogicalResult ActivationOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  // relu, sigmoid and tanh differentiate from their output, so their input
+  // need not stay alive (MXNet does the same).
+  bool fromOutput = getActType() == ActType::relu || getActType() == ActType::sigmoid ||
+                    getActType() == ActType::tanh;
+  operandGrads[0] =
+      g.make<ActivationGradOp>(resultGrads[0], fromOutput ? getOutput() : getData(), getActType());
+  return success();
+}
+
+LogicalResult LeakyReLUOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  Value dy = resultGrads[0];
+  if (!dy)
+    return success();
+  GradBuilder g(builder, *this);
+  SmallVector<Value> operands = {dy, getData()};
+  if (getGamma())
+    operands.push_back(getGamma());
+  operandGrads[0] = g.makeLike<LeakyReLUGradOp>(operands, *this);
+  if (getGamma()) {
+    // ∂y/∂gamma = min(x, 0) elementwise, summed over every axis but 1.
+    ArrayRef<int64_t> xs = shapeOf(getData());
+    SmallVector<int64_t> axes;
+    for (size_t d = 0; d < xs.size(); ++d)
+      if (d != 1)
+        axes.push_back(d);
+    Value neg = g.make<MinimumScalarOp>(getData(), g.f64(0));
+    Value prod = g.mul(dy, neg);
+    operandGrads[1] = xs.size() >= 2 ? g.sum(prod, axes, false) : g.sum(prod, {}, false);
+  }
+  return success();
+}
+
+/// Shared by BatchNorm (constant statistics) and batch_norm_train (batch
+/// statistics).
+static Value batchNormGrad(GradBuilder &g, Value data, Value gamma, Value mean, Value var, Value dy,
+                           double eps, bool fixGamma, bool useGlobalStats, int64_t axis,
+                           SmallVectorImpl<Value> &operandGrads) {
+  auto op =
+      BatchNormGradOp::create(g.b, g.loc, TypeRange{g.type, g.type, g.type}, data, gamma, mean, var,
+                              dy, g.b.getF64FloatAttr(eps), g.b.getBoolAttr(fixGamma),
+                              g.b.getBoolAttr(useGlobalStats), g.b.getI64IntegerAttr(axis));
+  operandGrads[0] = op.getDataGrad();
+  operandGrads[1] = op.getGammaGrad();
+  operandGrads[2] = op.getBetaGrad();
+  return op.getDataGrad();
+}
+
+LogicalResult BatchNormOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  // A batch_norm left in a differentiated function normalizes with its
+  // moving statistics (use_global_stats, or an inference-mode function):
+  // they are constants, and the aux states get no gradient.
+  GradBuilder g(builder, *this);
+  batchNormGrad(g, getData(), getGamma(), getMovingMean(), getMovingVar(), resultGrads[0],
+                getEps().convertToDouble(), getFixGamma(), /*useGlobalStats=*/true, getAxis(),
+                operandGrads);
+  return success();
+}
+
+LogicalResult LRNOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.makeLike<LRNGradOp>({getData(), resultGrads[0]}, *this);
+  return success();
+}
+
+LogicalResult DropoutOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  // Training mode replaces every active Dropout by dropout_mask + multiply;
+  // one still here is the inference identity, unless it is `always` (its
+  // mask would come from the interpreter's sequential stream, which no
+  // compiled code reproduces).
+  if (getMode() == DropoutMode::always && !getP().isZero())
+    return emitOpError() << "with mode 'always' must be rewritten by kiln-graph-training-mode "
+                            "before it is differentiated";
+  operandGrads[0] = resultGrads[0];
+  return success();
+}
+
+LogicalResult EmbeddingOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  // Indices are not differentiable; the weight gets a dense scatter-add.
+  GradBuilder g(builder, *this);
+  operandGrads[1] = g.makeLike<EmbeddingGradOp>({getData(), resultGrads[0]}, *this);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family and loss heads
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                             SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  GradBuilder g(builder, *this);
+  // A loss head: its built-in gradient ignores the head gradient, except
+  // with MXNet's out_grad = true, which multiplies the two.
+  Value dx = g.makeLike<SoftmaxOutputGradOp>({getOutput(), getLabel()}, *this);
+  if (getOutGrad()) {
+    if (!resultGrads[0])
+      return success();
+    dx = g.mul(dx, resultGrads[0]);
+  }
+  operandGrads[0] = dx;
+  return success();
+}
+
+template <typename RegressionOp>
+static LogicalResult regressionGradient(RegressionOp op, OpBuilder &builder, RegressionKind kind,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  init(op, operandGrads);
+  GradBuilder g(builder, op);
+  operandGrads[0] =
+      g.make<RegressionOutputGradOp>(op.getOutput(), op.getLabel(), kind, op.getGradScale());
+  return success();
+}
+
+LogicalResult LinearRegressionOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>,
+                                                      SmallVectorImpl<Value> &operandGrads) {
+  return regressionGradient(*this, builder, RegressionKind::linear, operandGrads);
+}
+LogicalResult LogisticRegressionOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>,
+                                                        SmallVectorImpl<Value> &operandGrads) {
+  return regressionGradient(*this, builder, RegressionKind::logistic, operandGrads);
+}
+LogicalResult MAERegressionOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>,
+                                                   SmallVectorImpl<Value> &operandGrads) {
+  return regressionGradient(*this, builder, RegressionKind::mae, operandGrads);
+}
+
+template <typename SoftmaxLikeOp>
+static LogicalResult softmaxGradient(SoftmaxLikeOp op, OpBuilder &builder, Value dy, int64_t axis,
+                                     FloatAttr temperature, bool log,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  init(op, operandGrads);
+  if (!dy)
+    return success();
+  GradBuilder g(builder, op);
+  operandGrads[0] =
+      SoftmaxGradOp::create(builder, g.loc, g.type, op.getOutput(), dy,
+                            builder.getI64IntegerAttr(axis), temperature, builder.getBoolAttr(log))
+          .getResult();
+  return success();
+}
+
+LogicalResult SoftmaxOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  return softmaxGradient(*this, builder, resultGrads[0], getAxis(), getTemperatureAttr(), false,
+                         operandGrads);
+}
+LogicalResult LogSoftmaxOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &operandGrads) {
+  return softmaxGradient(*this, builder, resultGrads[0], getAxis(), getTemperatureAttr(), true,
+                         operandGrads);
+}
+LogicalResult SoftmaxActivationOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                                 SmallVectorImpl<Value> &operandGrads) {
+  int64_t axis = getMode() == SoftmaxMode::channel ? 1 : -1;
+  return softmaxGradient(*this, builder, resultGrads[0], axis, FloatAttr(), false, operandGrads);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+/// Views: the gradient is the result gradient with the input's shape.
+static LogicalResult viewGradient(Operation *op, OpBuilder &builder, Value dy,
+                                  SmallVectorImpl<Value> &operandGrads) {
+  init(op, operandGrads);
+  if (!dy)
+    return success();
+  GradBuilder g(builder, op);
+  operandGrads[0] = g.reshape(dy, shapeOf(op->getResult(0)), shapeOf(op->getOperand(0)));
+  return success();
+}
+
+LogicalResult FlattenOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  return viewGradient(*this, builder, resultGrads[0], operandGrads);
+}
+LogicalResult ReshapeOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  return viewGradient(*this, builder, resultGrads[0], operandGrads);
+}
+LogicalResult IdentityOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  operandGrads[0] = resultGrads[0];
+  return success();
+}
+
+LogicalResult TransposeOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  // The inverse permutation; an empty `axes` (reverse) is its own inverse.
+  ArrayRef<int64_t> axes = getAxes();
+  SmallVector<int64_t> inverse(axes.size());
+  for (auto [d, a] : llvm::enumerate(axes))
+    inverse[a] = d;
+  operandGrads[0] = g.make<TransposeOp>(resultGrads[0], ArrayRef<int64_t>(inverse));
+  return success();
+}
+
+LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  int64_t rank = shapeOf(getOutput()).size();
+  int64_t dim = (int64_t)getDim() < 0 ? (int64_t)getDim() + rank : (int64_t)getDim();
+  int64_t offset = 0;
+  for (auto [i, in] : llvm::enumerate(getInputs())) {
+    int64_t n = shapeOf(in)[dim];
+    operandGrads[i] = getNumOperands() == 1
+                          ? resultGrads[0]
+                          : g.make<SliceAxisOp>(resultGrads[0], dim, offset, offset + n);
+    offset += n;
+  }
+  return success();
+}
+
+LogicalResult SplitOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (llvm::all_of(resultGrads, [](Value v) { return !v; }))
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> xs = shapeOf(getData());
+  int64_t rank = xs.size();
+  int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + rank : (int64_t)getAxis();
+  // Each part unsqueezed (squeeze_axis removed a size-1 axis), the unused
+  // parts as zeros, concatenated back along the axis.
+  SmallVector<int64_t> part(xs);
+  part[axis] = xs[axis] / (int64_t)getNumOutputs();
+  SmallVector<Value> parts;
+  for (auto [i, dy] : llvm::enumerate(resultGrads))
+    parts.push_back(dy ? g.reshape(dy, shapeOf(getResult(i)), part) : g.zeros(part));
+  operandGrads[0] = parts.size() == 1 ? parts[0] : g.make<ConcatOp>(parts, axis);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+LogicalResult ElemwiseAddOp::buildGradient(OpBuilder &, ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  operandGrads[0] = operandGrads[1] = resultGrads[0];
+  return success();
+}
+
+LogicalResult ElemwiseSubOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = resultGrads[0];
+  operandGrads[1] = g.neg(resultGrads[0]);
+  return success();
+}
+
+LogicalResult ElemwiseMulOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.mul(resultGrads[0], getRhs());
+  operandGrads[1] = g.mul(resultGrads[0], getLhs());
+  return success();
+}
+
+LogicalResult ElemwiseDivOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  Value dy = resultGrads[0];
+  if (!dy)
+    return success();
+  GradBuilder g(builder, *this);
+  // y = a/b: ∂/∂a = 1/b, ∂/∂b = −a/b² = −y/b.
+  operandGrads[0] = g.make<ElemwiseDivOp>(dy, getRhs());
+  operandGrads[1] = g.neg(g.make<ElemwiseDivOp>(g.mul(dy, getOutput()), getRhs()));
+  return success();
+}
+
+LogicalResult AddNOp::buildGradient(OpBuilder &, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  for (Value &v : operandGrads)
+    v = resultGrads[0];
+  return success();
+}
+
+/// The scalar ops, one per formula: dy·f′(x) built from forward ops.
+template <typename ScalarOp, typename Fn>
+static LogicalResult scalarGradient(ScalarOp op, OpBuilder &builder, Value dy,
+                                    SmallVectorImpl<Value> &operandGrads, Fn &&rule) {
+  init(op, operandGrads);
+  if (!dy)
+    return success();
+  GradBuilder g(builder, op);
+  operandGrads[0] = rule(g, dy, op.getScalar().convertToDouble());
+  return success();
+}
+
+#define KILN_SCALAR_GRADIENT(OP, BODY)                                                             \
+  LogicalResult OP::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,                 \
+                                  SmallVectorImpl<Value> &operandGrads) {                          \
+    return scalarGradient(*this, builder, resultGrads[0],                                          \
+                          operandGrads, [&](GradBuilder & g, Value dy, double s) -> Value BODY);   \
+  }
+KILN_SCALAR_GRADIENT(PlusScalarOp, { return dy; })
+KILN_SCALAR_GRADIENT(MinusScalarOp, { return dy; })
+KILN_SCALAR_GRADIENT(RMinusScalarOp, { return g.neg(dy); })
+KILN_SCALAR_GRADIENT(MulScalarOp, { return g.make<MulScalarOp>(dy, g.f64(s)); })
+KILN_SCALAR_GRADIENT(DivScalarOp, { return g.make<DivScalarOp>(dy, g.f64(s)); })
+// y = s/x: ∂y/∂x = −s/x² = −y/x.
+KILN_SCALAR_GRADIENT(RDivScalarOp,
+                     { return g.neg(g.make<ElemwiseDivOp>(g.mul(dy, getOutput()), getData())); })
+// y = xˢ: s·x^(s−1) (0 for s = 0, where x^(−1) would make 0·∞ at x = 0).
+KILN_SCALAR_GRADIENT(PowerScalarOp, {
+  if (s == 0)
+    return Value();
+  if (s == 1)
+    return dy;
+  Value d = g.make<MulScalarOp>(g.make<PowerScalarOp>(getData(), g.f64(s - 1)), g.f64(s));
+  return g.mul(dy, d);
+})
+// y = sˣ: y·log(s).
+KILN_SCALAR_GRADIENT(RPowerScalarOp,
+                     { return g.make<MulScalarOp>(g.mul(dy, getOutput()), g.f64(std::log(s))); })
+// MXNet's masks: x ≥ s for maximum, x ≤ s for minimum (both 1 at a tie).
+KILN_SCALAR_GRADIENT(MaximumScalarOp,
+                     { return g.mul(dy, g.make<GreaterEqualScalarOp>(getData(), g.f64(s))); })
+KILN_SCALAR_GRADIENT(MinimumScalarOp,
+                     { return g.mul(dy, g.make<LesserEqualScalarOp>(getData(), g.f64(s))); })
+#undef KILN_SCALAR_GRADIENT
+
+/// The broadcast binary ops: each operand's gradient is computed at the
+/// result's shape by `lhsRule` / `rhsRule`, then summed over the axes that
+/// operand was broadcast along.
+template <typename BinaryOp, typename LhsFn, typename RhsFn>
+static LogicalResult broadcastGradient(BinaryOp op, OpBuilder &builder, Value dy,
+                                       SmallVectorImpl<Value> &operandGrads, LhsFn &&lhsRule,
+                                       RhsFn &&rhsRule) {
+  init(op, operandGrads);
+  if (!dy)
+    return success();
+  GradBuilder g(builder, op);
+  ArrayRef<int64_t> ys = shapeOf(op.getOutput());
+  if (Value l = lhsRule(g, dy))
+    operandGrads[0] = g.sumToShape(l, ys, shapeOf(op.getLhs()));
+  if (Value r = rhsRule(g, dy))
+    operandGrads[1] = g.sumToShape(r, ys, shapeOf(op.getRhs()));
+  return success();
+}
+
+#define KILN_BROADCAST_GRADIENT(OP, LHS, RHS)                                                      \
+  LogicalResult OP::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,                 \
+                                  SmallVectorImpl<Value> &operandGrads) {                          \
+    Value a = getLhs(), b = getRhs(), y = getOutput();                                             \
+    (void)a, (void)b, (void)y;                                                                     \
+    return broadcastGradient(*this, builder, resultGrads[0],                                       \
+                             operandGrads, [&](GradBuilder & g, Value dy) -> Value LHS,            \
+                             [&](GradBuilder & g, Value dy) -> Value RHS);                         \
+  }
+KILN_BROADCAST_GRADIENT(
+    BroadcastAddOp, { return dy; }, { return dy; })
+KILN_BROADCAST_GRADIENT(
+    BroadcastSubOp, { return dy; }, { return g.neg(dy); })
+KILN_BROADCAST_GRADIENT(
+    BroadcastMulOp, { return g.make<BroadcastMulOp>(dy, b); },
+    { return g.make<BroadcastMulOp>(dy, a); })
+// y = a/b: dy/b and −dy·y/b.
+KILN_BROADCAST_GRADIENT(
+    BroadcastDivOp, { return g.make<BroadcastDivOp>(dy, b); },
+    { return g.neg(g.make<BroadcastDivOp>(g.mul(dy, y), b)); })
+// MXNet's masks: lhs where a ≥ b (a ≤ b for minimum), rhs elsewhere.
+KILN_BROADCAST_GRADIENT(
+    BroadcastMaximumOp, { return g.mul(dy, g.make<BroadcastGreaterEqualOp>(a, b)); },
+    {
+      Value ge = g.make<BroadcastGreaterEqualOp>(a, b);
+      return g.mul(dy, g.make<RMinusScalarOp>(ge, g.f64(1)));
+    })
+KILN_BROADCAST_GRADIENT(
+    BroadcastMinimumOp, { return g.mul(dy, g.make<BroadcastLesserEqualOp>(a, b)); },
+    {
+      Value le = g.make<BroadcastLesserEqualOp>(a, b);
+      return g.mul(dy, g.make<RMinusScalarOp>(le, g.f64(1)));
+    })
+// y = aᵇ: b·a^(b−1) (not b·y/a, which fails at a = 0) and y·log(a).
+KILN_BROADCAST_GRADIENT(
+    BroadcastPowerOp,
+    {
+      Value pow = g.make<BroadcastPowerOp>(a, g.make<MinusScalarOp>(b, g.f64(1)));
+      return g.mul(dy, g.make<BroadcastMulOp>(pow, b));
+    },
+    { return g.mul(dy, g.make<BroadcastMulOp>(y, g.make<LogOp>(a))); })
+#undef KILN_BROADCAST_GRADIENT
+
+LogicalResult BroadcastToOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.sumToShape(resultGrads[0], shapeOf(getOutput()), shapeOf(getData()));
+  return success();
+}
+
+/// The reductions: the result gradient, with the reduced axes kept as 1,
+/// broadcast back over them; `mask` (max/min) selects the elements that
+/// produced the result.
+template <typename ReduceOp>
+static LogicalResult reduceGradient(ReduceOp op, OpBuilder &builder, Value dy,
+                                    SmallVectorImpl<Value> &operandGrads, bool mean, bool mask) {
+  init(op, operandGrads);
+  if (!dy)
+    return success();
+  GradBuilder g(builder, op);
+  ArrayRef<int64_t> xs = shapeOf(op.getData()), ys = shapeOf(op.getOutput());
+  SmallVector<int64_t> kept(xs);
+  int64_t count = 1;
+  for (int64_t a : op.getReducedAxes(xs.size())) {
+    count *= xs[a];
+    kept[a] = 1;
+  }
+  Value dyk = g.reshape(dy, ys, kept);
+  if (mean)
+    dyk = g.make<DivScalarOp>(dyk, g.f64(count));
+  if (!mask) {
+    operandGrads[0] = g.make<BroadcastToOp>(dyk, xs);
+    return success();
+  }
+  // MXNet's rule: every element equal to the extreme gets the gradient.
+  Value eq = g.make<BroadcastEqualOp>(op.getData(), g.reshape(op.getOutput(), ys, kept));
+  operandGrads[0] = g.make<BroadcastMulOp>(eq, dyk);
+  return success();
+}
+
+LogicalResult SumOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  return reduceGradient(*this, builder, resultGrads[0], operandGrads, false, false);
+}
+LogicalResult MeanOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  return reduceGradient(*this, builder, resultGrads[0], operandGrads, true, false);
+}
+LogicalResult MaxOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  return reduceGradient(*this, builder, resultGrads[0], operandGrads, false, true);
+}
+LogicalResult MinOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  return reduceGradient(*this, builder, resultGrads[0], operandGrads, false, true);
+}
+
+//===----------------------------------------------------------------------===//
+// Training and gradient ops (GraphGradOps.td)
+//===----------------------------------------------------------------------===//
+
+LogicalResult DotOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  Value dc = resultGrads[0];
+  if (!dc)
+    return success();
+  GradBuilder g(builder, *this);
+  Value a = getLhs(), b = getRhs();
+  bool ta = getTransposeA(), tb = getTransposeB();
+  // C = op(A)·op(B): ∂A = dC·op(B)ᵀ (transposed back when A was), ∂B
+  // likewise; each case is one dot with the right flags.
+  if (!ta && !tb) {
+    operandGrads[0] = g.make<DotOp>(dc, b, false, true);
+    operandGrads[1] = g.make<DotOp>(a, dc, true, false);
+  } else if (ta && !tb) {
+    operandGrads[0] = g.make<DotOp>(b, dc, false, true);
+    operandGrads[1] = g.make<DotOp>(a, dc, false, false);
+  } else if (!ta && tb) {
+    operandGrads[0] = g.make<DotOp>(dc, b, false, false);
+    operandGrads[1] = g.make<DotOp>(dc, a, true, false);
+  } else {
+    operandGrads[0] = g.make<DotOp>(b, dc, true, true);
+    operandGrads[1] = g.make<DotOp>(dc, a, true, true);
+  }
+  return success();
+}
+
+LogicalResult SliceAxisOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> xs = shapeOf(getData());
+  int64_t rank = xs.size();
+  int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + rank : (int64_t)getAxis();
+  int64_t dim = xs[axis];
+  int64_t begin = (int64_t)getBegin() < 0 ? (int64_t)getBegin() + dim : (int64_t)getBegin();
+  int64_t end = (int64_t)getEnd() < 0 ? (int64_t)getEnd() + dim : (int64_t)getEnd();
+  // Zeros around the slice's gradient.
+  SmallVector<Value> parts;
+  SmallVector<int64_t> pad(xs);
+  if (begin > 0) {
+    pad[axis] = begin;
+    parts.push_back(g.zeros(pad));
+  }
+  parts.push_back(resultGrads[0]);
+  if (end < dim) {
+    pad[axis] = dim - end;
+    parts.push_back(g.zeros(pad));
+  }
+  operandGrads[0] = parts.size() == 1 ? parts[0] : g.make<ConcatOp>(parts, axis);
+  return success();
+}
+
+LogicalResult ZerosOp::buildGradient(OpBuilder &, ArrayRef<Value>,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  return success();
+}
+
+LogicalResult LogOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.make<ElemwiseDivOp>(resultGrads[0], getData());
+  return success();
+}
+
+// Comparisons and random numbers are piecewise constant in their operands:
+// no gradient flows through them.
+#define KILN_NO_GRADIENT(OP)                                                                       \
+  LogicalResult OP::buildGradient(OpBuilder &, ArrayRef<Value>,                                    \
+                                  SmallVectorImpl<Value> &operandGrads) {                          \
+    init(*this, operandGrads);                                                                     \
+    return success();                                                                              \
+  }
+KILN_NO_GRADIENT(BroadcastEqualOp)
+KILN_NO_GRADIENT(BroadcastGreaterEqualOp)
+KILN_NO_GRADIENT(BroadcastLesserEqualOp)
+KILN_NO_GRADIENT(GreaterEqualScalarOp)
+KILN_NO_GRADIENT(LesserEqualScalarOp)
+KILN_NO_GRADIENT(DropoutMaskOp)
+KILN_NO_GRADIENT(RandomUniformOp)
+#undef KILN_NO_GRADIENT
+
+LogicalResult BatchNormTrainOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                              SmallVectorImpl<Value> &operandGrads) {
+  init(*this, operandGrads);
+  // The batch statistics feed the moving-statistics updates, which are not
+  // differentiated; a loss that reads them would need their own gradient.
+  if (resultGrads[1] || resultGrads[2])
+    return emitOpError() << "gradient through the batch mean or variance is not supported";
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  batchNormGrad(g, getData(), getGamma(), getMean(), getVar(), resultGrads[0],
+                getEps().convertToDouble(), getFixGamma(), /*useGlobalStats=*/false, getAxis(),
+                operandGrads);
+  return success();
+}
+
+#define KILN_NOT_DIFFERENTIABLE(OP)                                                                \
+  LogicalResult OP::buildGradient(OpBuilder &, ArrayRef<Value>, SmallVectorImpl<Value> &) {        \
+    return notDifferentiable(*this);                                                               \
+  }
+KILN_NOT_DIFFERENTIABLE(ConvolutionWeightGradOp)
+KILN_NOT_DIFFERENTIABLE(PoolingGradOp)
+KILN_NOT_DIFFERENTIABLE(ActivationGradOp)
+KILN_NOT_DIFFERENTIABLE(BatchNormGradOp)
+KILN_NOT_DIFFERENTIABLE(SoftmaxOutputGradOp)
+KILN_NOT_DIFFERENTIABLE(RegressionOutputGradOp)
+KILN_NOT_DIFFERENTIABLE(SoftmaxGradOp)
+KILN_NOT_DIFFERENTIABLE(LeakyReLUGradOp)
+KILN_NOT_DIFFERENTIABLE(LRNGradOp)
+KILN_NOT_DIFFERENTIABLE(EmbeddingGradOp)
+#undef KILN_NOT_DIFFERENTIABLE

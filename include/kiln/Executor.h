@@ -1,0 +1,103 @@
+//===- kiln/Executor.h - A network bound to shapes, ready to train ---------===//
+//
+// MXNet's Executor on Kiln's compiled path: bind a network (a Symbol, a zoo
+// network or an MXNet model file) to input shapes, fill its arguments, then
+// forward(isTrain) / backward() and read outputs, gradients and aux states.
+//
+// Binding imports the network into the graph dialect. The first
+// forward(false) compiles the inference function; the first forward(true)
+// compiles the training function that kiln-autodiff derives from it: the
+// forward in training mode and the backward in one plan, so one
+// forward(true) computes outputs, every parameter gradient and the new aux
+// states (MXNet updates BatchNorm's moving statistics in forward, and so
+// does this). backward() then only makes the gradients current: it re-runs
+// the step when it is given head gradients for heads that are not loss
+// heads. Arrays are owned by the executor and reused across steps, so a
+// training loop allocates nothing per step.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_EXECUTOR_H
+#define KILN_EXECUTOR_H
+
+#include "kiln/Tensor.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+class Symbol;
+
+using ShapeMap = std::map<std::string, std::vector<int64_t>>;
+
+struct ExecutorOptions {
+  /// `compiled` (JIT, the default) or `reference` (the float64 interpreter,
+  /// the oracle tests compare against; slow).
+  enum class Engine { Compiled, Reference } engine = Engine::Compiled;
+  /// Seed of training-mode randomness (Dropout masks); the step number is
+  /// mixed in, so every step draws a fresh mask reproducibly.
+  uint64_t seed = 0;
+};
+
+class Executor {
+public:
+  /// Binds a Symbol API network to the shapes of its data inputs (and
+  /// labels, when they cannot be inferred).
+  static std::unique_ptr<Executor> bind(const Symbol &net, const ShapeMap &inputShapes,
+                                        const ExecutorOptions &options = {});
+  /// Binds `zoo:NAME` or an MXNet `*-symbol.json` file. When `paramsPath` is
+  /// given its arrays become the initial parameter and aux values.
+  static std::unique_ptr<Executor> load(const std::string &model, const std::string &paramsPath,
+                                        const ShapeMap &inputShapes,
+                                        const ExecutorOptions &options = {});
+  ~Executor();
+
+  /// Names in function-argument order.
+  const std::vector<std::string> &inputNames() const;
+  const std::vector<std::string> &paramNames() const;
+  const std::vector<std::string> &auxNames() const;
+  const std::vector<std::string> &outputNames() const;
+
+  /// The array of an input, parameter or aux state (by name): fill it before
+  /// forward(). Throws kiln::Error naming the unknown name.
+  Tensor &arg(const std::string &name);
+  /// Parameters and their gradients, in paramNames() order.
+  std::vector<Tensor *> params();
+  std::vector<const Tensor *> grads() const;
+  const Tensor &grad(const std::string &paramName) const;
+  Tensor &aux(const std::string &name);
+
+  /// Runs the network; in training mode also the backward (see above).
+  void forward(bool isTrain);
+  /// Makes the gradients of the last forward(true) current. `headGrads`
+  /// (one per output, by output name; missing ones are ones) matter only for
+  /// heads that are not loss heads.
+  void backward(const std::map<std::string, Tensor> &headGrads = {});
+  /// The outputs of the last forward, in outputNames() order.
+  const std::vector<Tensor> &outputs() const;
+
+  /// Every parameter and aux value by name (for checkpoints).
+  std::map<std::string, Tensor> paramValues() const;
+  /// Writes `PREFIX-symbol.json` and `PREFIX-%04d.params` (MXNet format,
+  /// atomically).
+  void saveCheckpoint(const std::string &prefix, int epoch) const;
+
+  /// Compile time of the inference and training functions so far (s).
+  double compileSeconds() const;
+  /// Bytes of the training plan's arena (0 before the first forward(true)).
+  int64_t trainingArenaBytes() const;
+
+  struct Impl;
+
+private:
+  explicit Executor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace kiln
+
+#endif // KILN_EXECUTOR_H

@@ -1,0 +1,141 @@
+//===- TrainingCompileTest.cpp - Compiled training steps equal the interpreter -===//
+//
+// Zoo networks are differentiated (kiln::differentiate: training mode, then
+// forward+backward), compiled the way training runs them (fusion, outlined
+// kernels, memory plan, CPU JIT, engine: kiln::JitModel) and run; every
+// result — the heads, the gradient of every parameter and the updated aux
+// states — must equal the reference interpreter's on the same function and
+// arguments (rtol 1e-4, atol 1e-5), at two batch sizes.
+//
+// Choosing the instances: a training step is discontinuous where a relu's
+// input is 0, and float32 rounding of the forward moves values near 0 by
+// ~1e-5. When one saved relu output is ≤ 0 in the interpreter's float64 but
+// positive in float32, that element's gradient passes in one run and not in
+// the other, and the BatchNorm backward below it spreads the difference over
+// its whole channel (through mean(dy) and mean(dy·x̂)) and on towards the
+// input. ResNet-18 at batch 3 with these arguments has such an element in
+// stage 3 (found by returning every intermediate value: the first large
+// deviation is an activation_grad whose saved relu output is 0 in float64
+// and a small positive number in float32), so it is not used; the
+// instances below have none. A failure here that starts at
+// a relu with a saved value within ~1e-5 of 0 is this effect, not a bug.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Compiler/Driver.h"
+#include "Compiler/JitModel.h"
+#include "Import/Import.h"
+#include "Import/Model.h"
+#include "Interpreter/Interpreter.h"
+#include "Transforms/Autodiff.h"
+#include "kiln/Error.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace kiln;
+
+namespace {
+
+struct Case {
+  std::string label;
+  std::string model;
+  std::vector<int64_t> image; ///< (C, H, W)
+  std::vector<int64_t> batches;
+};
+
+void PrintTo(const Case &c, std::ostream *os) { *os << c.label; }
+
+std::string resultLabel(mlir::func::FuncOp f, unsigned i) {
+  std::string kind, name;
+  if (auto k = f.getResultAttrOfType<mlir::StringAttr>(i, "graph.kind"))
+    kind = k.str();
+  if (auto n = f.getResultAttrOfType<mlir::StringAttr>(i, "graph.name"))
+    name = n.str();
+  return "result " + std::to_string(i) + " (" + kind + (name.empty() ? "" : " " + name) + ")";
+}
+
+/// Counts elements outside rtol 1e-4 / atol 1e-5, reporting the first few.
+void expectClose(const Tensor &got, const ref::Array &want, const std::string &what) {
+  ASSERT_EQ(got.shape, want.shape) << what;
+  size_t bad = 0;
+  for (size_t i = 0; i < got.values.size(); ++i) {
+    double g = got.values[i], w = want.data[i];
+    if (!(std::abs(g - w) <= 1e-5 + 1e-4 * std::abs(w)) && bad++ < 5)
+      ADD_FAILURE() << what << "[" << i << "]: compiled " << g << ", interpreter " << w;
+  }
+  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.values.size() << " differ";
+}
+
+class TrainingCompileTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(TrainingCompileTest, GradientsEqualInterpreter) {
+  const Case &c = GetParam();
+  for (int64_t batch : c.batches) {
+    SCOPED_TRACE(c.label + " batch " + std::to_string(batch));
+    mlir::MLIRContext ctx;
+    std::vector<int64_t> data{batch};
+    data.insert(data.end(), c.image.begin(), c.image.end());
+    LoadedModel loaded = loadModel(ctx, c.model, "", {{"data", data}});
+    std::vector<Tensor> args = driver::bindParameters(loaded, /*randomSeed=*/3);
+    std::mt19937 rng(17);
+    std::uniform_real_distribution<float> pixel(0.0f, 1.0f), unit(-1.0f, 1.0f);
+    for (size_t i = 0; i < loaded.args.size(); ++i) {
+      if (loaded.args[i].kind != ModelArg::Input)
+        continue;
+      bool label = loaded.args[i].name.find("label") != std::string::npos;
+      args[i] = Tensor(loaded.args[i].shape);
+      for (float &v : args[i].values)
+        v = label ? float(rng() % 10) : pixel(rng);
+    }
+
+    mlir::func::FuncOp main = loaded.mainFunc();
+    ASSERT_TRUE(mlir::succeeded(differentiate(main))) << "autodiff failed";
+    // Arguments the rewrite appended: the RNG counter, head gradients.
+    for (unsigned i = args.size(); i < main.getNumArguments(); ++i) {
+      auto type = mlir::cast<mlir::RankedTensorType>(main.getArgumentTypes()[i]);
+      Tensor t(std::vector<int64_t>(type.getShape().begin(), type.getShape().end()));
+      auto kind = main.getArgAttrOfType<mlir::StringAttr>(i, "graph.kind");
+      for (float &v : t.values)
+        v = kind && kind.getValue() == kRngCounterKind ? 7.0f : unit(rng);
+      args.push_back(std::move(t));
+    }
+
+    std::unique_ptr<JitModel> compiled;
+    try {
+      compiled = JitModel::compile(*loaded.module);
+    } catch (const Error &e) {
+      FAIL() << "compile: " << e.what();
+    }
+    std::vector<Tensor> got = compiled->run(args);
+    ref::Result want = ref::run(main, ref::fromTensors(args));
+    ASSERT_EQ(got.size(), want.outputs.size());
+    ASSERT_GT(got.size(), 1u) << "no gradients";
+    for (size_t i = 0; i < got.size(); ++i)
+      expectClose(got[i], want.outputs[i], resultLabel(main, i));
+    std::printf("%s batch %lld: %zu results, %zu kernels, arena %.1f MiB, compile %.2f s\n",
+                c.label.c_str(), (long long)batch, got.size(), compiled->numKernels(),
+                compiled->arenaBytes() / 1048576.0, compiled->compileSeconds());
+  }
+}
+
+std::vector<Case> cases() {
+  return {
+      {"mlp", "zoo:mlp", {1, 28, 28}, {1, 5}},
+      {"lenet", "zoo:lenet", {1, 28, 28}, {2, 3}},
+      {"resnet18", "zoo:resnet18", {1, 28, 28}, {1, 2}},
+      {"inception_bn", "zoo:inception-bn", {3, 28, 28}, {1, 2}},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, TrainingCompileTest, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case> &info) {
+                           return info.param.label;
+                         });
+
+} // namespace

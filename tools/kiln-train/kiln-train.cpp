@@ -1,0 +1,275 @@
+//===- kiln-train.cpp - Train a network on a data set ---------------------===//
+//
+// kiln-train --model zoo:NAME|MODEL-symbol.json --dataset fashion-mnist
+//            --epochs N --batch-size B [--optimizer sgd|adam] [--lr X]
+//            [--kvstore local] [--seed S] --save PREFIX
+//            [--resume PREFIX-NNNN.params] [--log-json FILE]
+//
+// Contract: shared/SPEC.md §1.2b. One compiled training step (forward +
+// backward, kiln-autodiff) and one compiled optimizer update per batch;
+// validation on the test split after every epoch; an MXNet checkpoint
+// (PREFIX-symbol.json, PREFIX-%04d.params, written atomically) after every
+// epoch.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Compiler/Driver.h"
+#include "kiln/DataIter.h"
+#include "kiln/Error.h"
+#include "kiln/Executor.h"
+#include "kiln/Initializer.h"
+#include "kiln/Optimizer.h"
+#include "kiln/Random.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <unistd.h>
+
+using namespace kiln;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("kiln-train options");
+static cl::opt<std::string> modelArg("model", cl::desc("zoo:NAME or MODEL-symbol.json"),
+                                     cl::value_desc("MODEL"), cl::Required, cl::cat(category));
+static cl::opt<std::string> datasetArg("dataset", cl::desc("Data set (fashion-mnist)"),
+                                       cl::init("fashion-mnist"), cl::cat(category));
+static cl::opt<int> epochsArg("epochs", cl::desc("Epochs to train"), cl::init(1),
+                              cl::cat(category));
+static cl::opt<int> batchArg("batch-size", cl::desc("Batch size"), cl::init(64),
+                             cl::cat(category));
+static cl::opt<std::string> optimizerArg("optimizer", cl::desc("sgd or adam"),
+                                         cl::init("sgd"), cl::cat(category));
+static cl::opt<double> lrArg("lr", cl::desc("Learning rate (default: sgd 0.1, adam 0.001)"),
+                             cl::init(-1), cl::cat(category));
+static cl::opt<double> momentumArg("momentum", cl::desc("SGD momentum"), cl::init(0.9),
+                                   cl::cat(category));
+static cl::opt<double> wdArg("wd", cl::desc("Weight decay"), cl::init(0.0), cl::cat(category));
+static cl::opt<std::string> kvstoreArg("kvstore", cl::desc("local (dist_sync, nccl: not yet)"),
+                                       cl::init("local"), cl::cat(category));
+static cl::opt<unsigned long long> seedArg("seed", cl::desc("Seed of initialization and shuffling"),
+                                           cl::init(0), cl::cat(category));
+static cl::opt<std::string> saveArg("save", cl::desc("Checkpoint prefix"),
+                                    cl::value_desc("PREFIX"), cl::Required, cl::cat(category));
+static cl::opt<std::string> resumeArg("resume",
+                                      cl::desc("Start from this checkpoint's parameters and epoch"),
+                                      cl::value_desc("PREFIX-NNNN.params"), cl::cat(category));
+static cl::opt<std::string> logJsonArg("log-json", cl::desc("Append one JSON object per epoch"),
+                                       cl::value_desc("FILE"), cl::cat(category));
+static cl::opt<std::string> engineArg("engine",
+                                      cl::desc("compiled (default) or reference (interpreter)"),
+                                      cl::init("compiled"), cl::cat(category));
+static cl::opt<int> maxBatchesArg("max-batches",
+                                  cl::desc("Stop each epoch after N batches (smoke runs)"),
+                                  cl::init(0), cl::cat(category));
+
+namespace {
+
+struct EpochStats {
+  double lossSum = 0;
+  int64_t correct = 0, seen = 0;
+
+  /// Cross-entropy and accuracy of softmax outputs `probs` [B, K] against
+  /// `labels` [B], skipping the last `pad` rows (MXNet's padded batch).
+  void add(const Tensor &probs, const Tensor &labels, int64_t pad) {
+    int64_t b = probs.shape[0], k = probs.size() / b;
+    for (int64_t i = 0; i < b - pad; ++i) {
+      const float *p = probs.values.data() + i * k;
+      int64_t label = static_cast<int64_t>(labels.values[i]);
+      int64_t best = std::max_element(p, p + k) - p;
+      correct += best == label;
+      lossSum += -std::log(std::max(p[std::clamp<int64_t>(label, 0, k - 1)], 1e-12f));
+      ++seen;
+    }
+  }
+  double loss() const { return seen ? lossSum / seen : 0; }
+  double accuracy() const { return seen ? double(correct) / seen : 0; }
+};
+
+/// The input fed with labels: MXNet's convention is a name ending in "label".
+std::string labelInput(const Executor &exec) {
+  for (const std::string &n : exec.inputNames())
+    if (n.size() >= 5 && n.compare(n.size() - 5, 5, "label") == 0)
+      return n;
+  throw Error(modelArg + ": the network has no label input (an input whose name ends in "
+                         "'label', e.g. softmax_label)");
+}
+
+std::string dataInput(const Executor &exec, const std::string &label) {
+  for (const std::string &n : exec.inputNames())
+    if (n != label)
+      return n;
+  throw Error(modelArg + ": the network has no data input");
+}
+
+/// "PREFIX-0007.params" → 7, or an error naming the file.
+int epochOfCheckpoint(const std::string &path) {
+  static const std::regex re(".*-([0-9]{4})\\.params$");
+  std::smatch m;
+  if (!std::regex_match(path, m, re))
+    throw Error(path + ": --resume expects a checkpoint named PREFIX-NNNN.params");
+  return std::stoi(m[1]);
+}
+
+void progress(bool tty, int epoch, int64_t batch, int64_t batches, const EpochStats &s,
+              double seconds) {
+  if (!tty)
+    return;
+  int width = 30, done = batches ? static_cast<int>(width * batch / batches) : width;
+  std::fprintf(stderr, "\repoch %d [%.*s>%*s] %lld/%lld  loss %.4f  acc %.4f  %.0f samples/s ",
+               epoch, done, "==============================", width - done, "",
+               (long long)batch, (long long)batches, s.loss(), s.accuracy(),
+               seconds > 0 ? s.seen / seconds : 0.0);
+  std::fflush(stderr);
+}
+
+int run() {
+  if (kvstoreArg != "local")
+    throw Error("--kvstore " + kvstoreArg +
+                ": only 'local' exists in this build (dist_sync and nccl are issue 6)");
+  if (datasetArg != "fashion-mnist")
+    throw Error("--dataset " + datasetArg + ": the known data set is fashion-mnist");
+  if (epochsArg < 1 || batchArg < 1)
+    throw Error("--epochs and --batch-size must be positive");
+  bool adam = optimizerArg == "adam";
+  if (!adam && optimizerArg != "sgd")
+    throw Error("--optimizer " + optimizerArg + ": expected sgd or adam");
+  ExecutorOptions execOptions;
+  execOptions.seed = seedArg;
+  if (engineArg == "reference")
+    execOptions.engine = ExecutorOptions::Engine::Reference;
+  else if (engineArg != "compiled")
+    throw Error("--engine " + engineArg + ": expected compiled or reference");
+
+  // Fail before training, not at the first checkpoint: the checkpoint's
+  // directory must exist (it is created) and be writable.
+  llvm::StringRef saveDir = llvm::sys::path::parent_path(saveArg.getValue());
+  if (!saveDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(saveDir))
+      throw Error("--save " + saveArg + ": cannot create directory '" + saveDir.str() +
+                  "': " + ec.message());
+    if (llvm::sys::fs::access(saveDir, llvm::sys::fs::AccessMode::Write))
+      throw Error("--save " + saveArg + ": directory '" + saveDir.str() + "' is not writable");
+  }
+
+  DatasetFiles files = locateDataset(datasetArg);
+  BatchOptions trainBatches;
+  trainBatches.batchSize = batchArg;
+  trainBatches.shuffle = true;
+  trainBatches.seed = seedArg;
+  trainBatches.lastBatch = LastBatch::Discard;
+  MNISTIter train(datasetOptions(files, "train", trainBatches));
+  BatchOptions testBatches;
+  testBatches.batchSize = batchArg;
+  testBatches.lastBatch = LastBatch::Pad;
+  MNISTIter test(datasetOptions(files, "test", testBatches));
+
+  int firstEpoch = resumeArg.empty() ? 0 : epochOfCheckpoint(resumeArg);
+  ShapeMap shapes{{"data", train.dataShape()}};
+  auto exec = Executor::load(modelArg, resumeArg, shapes, execOptions);
+  std::string label = labelInput(*exec), data = dataInput(*exec, label);
+  if (exec->arg(data).shape != train.dataShape())
+    throw Error(modelArg + ": input '" + data + "' has shape " +
+                formatShape(exec->arg(data).shape) + " but the data set gives " +
+                formatShape(train.dataShape()));
+
+  if (resumeArg.empty()) {
+    // MXNet's train_mnist.py: Xavier(gaussian, in, 2) for weights; the name
+    // rules give biases 0 and BatchNorm gamma/var 1.
+    Xavier init(RandomType::Gaussian, FactorType::In, 2);
+    Random rng(seedArg);
+    for (const std::string &n : exec->paramNames())
+      init(n, exec->arg(n), rng);
+    for (const std::string &n : exec->auxNames())
+      init(n, exec->arg(n), rng);
+  }
+
+  OptimizerOptions opt;
+  opt.learningRate = lrArg > 0 ? lrArg : (adam ? 0.001 : 0.1);
+  opt.wd = wdArg;
+  opt.momentum = adam ? 0 : momentumArg;
+  opt.rescaleGrad = 1.0 / batchArg; // the loss heads' gradients are summed over the batch
+  opt.paramNames = exec->paramNames();
+  opt.beginNumUpdate = static_cast<int64_t>(firstEpoch) * (train.partSize() / batchArg);
+  auto optimizer = createOptimizer(optimizerArg, opt);
+
+  bool tty = isatty(fileno(stderr));
+  std::vector<Tensor *> weights = exec->params();
+  for (int epoch = firstEpoch; epoch < firstEpoch + epochsArg; ++epoch) {
+    auto start = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    train.setEpoch(epoch);
+    EpochStats stats;
+    int64_t batches = train.partSize() / batchArg, b = 0;
+    if (maxBatchesArg > 0)
+      batches = std::min<int64_t>(batches, maxBatchesArg);
+    while (const Batch *batch = train.next()) {
+      if (b == batches)
+        break;
+      std::copy(batch->data.values.begin(), batch->data.values.end(),
+                exec->arg(data).values.begin());
+      std::copy(batch->label.values.begin(), batch->label.values.end(),
+                exec->arg(label).values.begin());
+      exec->forward(true);
+      exec->backward();
+      optimizer->update(weights, exec->grads());
+      stats.add(exec->outputs()[0], batch->label, batch->pad);
+      ++b;
+      if (b % 10 == 0 || b == batches)
+        progress(tty, epoch + 1, b, batches, stats, elapsed());
+    }
+    double trainSeconds = elapsed();
+
+    EpochStats val;
+    test.reset();
+    while (const Batch *batch = test.next()) {
+      std::copy(batch->data.values.begin(), batch->data.values.end(),
+                exec->arg(data).values.begin());
+      std::copy(batch->label.values.begin(), batch->label.values.end(),
+                exec->arg(label).values.begin());
+      exec->forward(false);
+      val.add(exec->outputs()[0], batch->label, batch->pad);
+    }
+    exec->saveCheckpoint(saveArg, epoch + 1);
+    if (tty)
+      std::fprintf(stderr, "\n");
+    double sps = trainSeconds > 0 ? stats.seen / trainSeconds : 0;
+    std::printf("epoch %d: train loss %.4f, train acc %.4f, val acc %.4f, %.1f s, %.0f "
+                "samples/s, saved %s-%04d.params\n",
+                epoch + 1, stats.loss(), stats.accuracy(), val.accuracy(), trainSeconds, sps,
+                saveArg.c_str(), epoch + 1);
+    std::fflush(stdout);
+    if (!logJsonArg.empty()) {
+      std::ofstream log(logJsonArg, std::ios::app);
+      if (!log)
+        throw Error(logJsonArg + ": cannot open for appending");
+      char line[512];
+      std::snprintf(line, sizeof line,
+                    "{\"epoch\": %d, \"train_loss\": %.6f, \"train_acc\": %.6f, \"val_acc\": "
+                    "%.6f, \"seconds\": %.3f, \"samples_per_sec\": %.1f}\n",
+                    epoch + 1, stats.loss(), stats.accuracy(), val.accuracy(), trainSeconds,
+                    sps);
+      log << line;
+    }
+  }
+  std::fprintf(stderr, "kiln-train: compile time %.2f s\n", exec->compileSeconds());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "kiln-train: train a network on a data set (SPEC §1.2b)\n");
+  return driver::guardedMain("kiln-train", run);
+}
