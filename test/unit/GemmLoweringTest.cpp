@@ -47,7 +47,9 @@ struct Case {
   std::vector<unsigned> a, b, c;
   std::vector<unsigned> bias; // empty: zero fill
   bool useBias = false;
-  enum class Epi { None, Tanh, Relu } epi = Epi::None;
+  /// ScaleResidualRelu: relu(c * scale[bias dims] + res[c dims]), a
+  /// BatchNorm-like per-channel scale and a residual add in the epilogue.
+  enum class Epi { None, Tanh, Relu, ScaleResidualRelu } epi = Epi::None;
   unsigned threads = 2;
 };
 
@@ -96,14 +98,17 @@ std::string source(const Case &cs) {
   unsigned rc = cs.c.size();
   std::string s = "func.func @k(%a: " + ta + ", %b: " + tb;
   std::string tbias;
-  if (cs.useBias) {
+  if (cs.useBias || cs.epi == Case::Epi::ScaleResidualRelu) {
     // bias dims are positions in C's dimensions
     std::vector<int64_t> bs;
     for (unsigned p : cs.bias)
       bs.push_back(cs.range[cs.c[p]]);
     tbias = tensorTy(bs);
-    s += ", %bias: " + tbias;
   }
+  if (cs.useBias)
+    s += ", %bias: " + tbias;
+  if (cs.epi == Case::Epi::ScaleResidualRelu)
+    s += ", %scale: " + tbias + ", %res: " + tc;
   s += ") -> " + tc + " {\n  %e = tensor.empty() : " + tc + "\n";
   if (cs.useBias) {
     s += "  %init = linalg.generic {indexing_maps = [" + mapOf(rc, cs.bias) + ", " + identity(rc) +
@@ -124,7 +129,16 @@ std::string source(const Case &cs) {
        "    %m = arith.mulf %x, %y : f32\n    %s = arith.addf %o, %m : f32\n"
        "    linalg.yield %s : f32\n  } -> " + tc + "\n";
   std::string ret = "%r";
-  if (cs.epi != Case::Epi::None) {
+  if (cs.epi == Case::Epi::ScaleResidualRelu) {
+    s += "  %e2 = tensor.empty() : " + tc + "\n  %y = linalg.generic {indexing_maps = [" +
+         identity(rc) + ", " + mapOf(rc, cs.bias) + ", " + identity(rc) + ", " + identity(rc) +
+         "], iterator_types = [" + parallel(rc) + "]} ins(%r, %scale, %res : " + tc + ", " + tbias +
+         ", " + tc + ") outs(%e2 : " + tc + ") {\n  ^bb0(%x: f32, %sc: f32, %rs: f32, %o: f32):\n"
+         "    %m = arith.mulf %x, %sc : f32\n    %ad = arith.addf %m, %rs : f32\n"
+         "    %zz = arith.constant 0.0 : f32\n    %t = arith.maximumf %ad, %zz : f32\n"
+         "    linalg.yield %t : f32\n  } -> " + tc + "\n";
+    ret = "%y";
+  } else if (cs.epi != Case::Epi::None) {
     std::string body = cs.epi == Case::Epi::Tanh
                            ? "    %t = math.tanh %x : f32\n"
                            : "    %zz = arith.constant 0.0 : f32\n    %t = arith.maximumf %x, %zz : f32\n";
@@ -177,9 +191,14 @@ void run(const Case &cs) {
     biasLoopDims.push_back(cs.c[p]);
   std::vector<float> bias = rnd(cs.useBias ? count(cs, biasLoopDims) : 1);
   std::vector<float> out(count(cs, cs.c), NAN);
+  std::vector<float> scale = rnd(count(cs, biasLoopDims)), res = rnd(count(cs, cs.c));
   std::vector<void *> args{a.data(), b.data()};
   if (cs.useBias)
     args.push_back(bias.data());
+  if (cs.epi == Case::Epi::ScaleResidualRelu) {
+    args.push_back(scale.data());
+    args.push_back(res.data());
+  }
   args.push_back(out.data());
   k(args.data());
 
@@ -200,9 +219,23 @@ void run(const Case &cs) {
     if (d == 0)
       break;
   }
+  std::vector<double> scaleOf(out.size(), 1.0);
+  if (cs.epi == Case::Epi::ScaleResidualRelu) {
+    std::fill(iv.begin(), iv.end(), 0);
+    for (;;) {
+      scaleOf[linear(cs, cs.c, iv)] = scale[linear(cs, biasLoopDims, iv)];
+      unsigned d = cs.range.size();
+      while (d > 0 && ++iv[d - 1] == cs.range[d - 1])
+        iv[--d] = 0;
+      if (d == 0)
+        break;
+    }
+  }
   double worst = 0;
   for (size_t i = 0; i < out.size(); ++i) {
     double want = ref[i];
+    if (cs.epi == Case::Epi::ScaleResidualRelu)
+      want = std::max(want * scaleOf[i] + res[i], 0.0);
     if (cs.epi == Case::Epi::Tanh)
       want = std::tanh(want);
     else if (cs.epi == Case::Epi::Relu)
@@ -211,6 +244,67 @@ void run(const Case &cs) {
     worst = std::max(worst, std::isnan(out[i]) ? 1e30 : err);
   }
   EXPECT_LT(worst, 2e-5) << "worst relative error";
+}
+
+/// linalg.conv_2d_nchw_fchw (or conv_1d_ncw_fcw when h == 0) with stride s,
+/// through the pipeline, against direct loops: exercises the B pack modes
+/// (contiguous runs, stride 2 even lanes, gathers).
+void runConv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t f, int64_t k, int64_t s) {
+  bool oneD = h == 0;
+  int64_t ho = oneD ? 1 : (h - k) / s + 1, wo = (w - k) / s + 1;
+  auto ty = [](std::vector<int64_t> d) { return tensorTy(d); };
+  std::string tx = oneD ? ty({n, c, w}) : ty({n, c, h, w}), tw = oneD ? ty({f, c, k}) : ty({f, c, k, k}),
+              tyy = oneD ? ty({n, f, wo}) : ty({n, f, ho, wo});
+  std::string attrs = oneD ? "{dilations = dense<1> : tensor<1xi64>, strides = dense<" +
+                                 std::to_string(s) + "> : tensor<1xi64>}"
+                           : "{dilations = dense<1> : tensor<2xi64>, strides = dense<" +
+                                 std::to_string(s) + "> : tensor<2xi64>}";
+  std::string src = "func.func @k(%x: " + tx + ", %w: " + tw + ") -> " + tyy + " {\n" +
+                    "  %z = arith.constant 0.0 : f32\n  %e = tensor.empty() : " + tyy +
+                    "\n  %i = linalg.fill ins(%z : f32) outs(%e : " + tyy + ") -> " + tyy +
+                    "\n  %r = linalg." + (oneD ? "conv_1d_ncw_fcw " : "conv_2d_nchw_fchw ") +
+                    attrs + " ins(%x, %w : " + tx + ", " + tw + ") outs(%i : " + tyy + ") -> " +
+                    tyy + "\n  return %r : " + tyy + "\n}\n";
+  SCOPED_TRACE(src);
+  OwningOpRef<ModuleOp> m = parseSourceString<ModuleOp>(src, &context());
+  ASSERT_TRUE(m);
+  auto cm = kiln::cpu::CPUJit::compile(*m);
+  ASSERT_TRUE(bool(cm)) << llvm::toString(cm.takeError());
+  kiln::cpu::KernelFn kf = (*cm)->lookup("k");
+  int64_t hh = oneD ? 1 : h;
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> x(n * c * hh * w), wt(f * c * (oneD ? 1 : k) * k), y(n * f * ho * wo, NAN);
+  for (float &v : x)
+    v = dist(gen);
+  for (float &v : wt)
+    v = dist(gen);
+  void *args[] = {x.data(), wt.data(), y.data()};
+  kf(args);
+  int64_t kh = oneD ? 1 : k;
+  double worst = 0;
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t oy = 0; oy < ho; ++oy)
+        for (int64_t ox = 0; ox < wo; ++ox) {
+          double acc = 0;
+          for (int64_t ci = 0; ci < c; ++ci)
+            for (int64_t ky = 0; ky < kh; ++ky)
+              for (int64_t kx = 0; kx < k; ++kx)
+                acc += double(wt[((o * c + ci) * kh + ky) * k + kx]) *
+                       x[((b * c + ci) * hh + oy * s + ky) * w + ox * s + kx];
+          float got = y[((b * f + o) * ho + oy) * wo + ox];
+          worst = std::max(worst, std::isnan(got) ? 1e30 : std::abs(got - acc) / (1 + std::abs(acc)));
+        }
+  EXPECT_LT(worst, 2e-5);
+}
+
+TEST(GemmLowering, ConvolutionPackModes) {
+  runConv(2, 3, 18, 18, 7, 3, 1); // Wo = 16: runs of 8 contiguous in the image
+  runConv(2, 3, 14, 14, 7, 3, 1); // Wo = 12: gathers
+  runConv(2, 3, 33, 33, 7, 3, 2); // stride 2, Wo = 16: two loads + even lanes
+  runConv(2, 3, 0, 83, 5, 5, 2);  // 1-D, stride 2, Wo = 40: affine stride 2
+  runConv(1, 4, 0, 40, 5, 3, 3);  // 1-D, stride 3: gathers
 }
 
 // Loop dims are named by position: d0, d1, ...
@@ -262,6 +356,19 @@ TEST(GemmLowering, BiasAlongMAndRelu) {
   cs.bias = {1};
   cs.useBias = true;
   cs.epi = Case::Epi::Relu;
+  run(cs);
+}
+
+TEST(GemmLowering, EpilogueWithScaleAndResidual) {
+  // Convolution-like with a per-filter scale and a residual in the epilogue
+  // (ResNet's conv + BatchNorm + add + relu), with and without a bias, one
+  // and several k blocks.
+  Case cs{{3, 20, 24, 25}, {1, 3}, {0, 3, 2}, {0, 1, 2}};
+  cs.bias = {1};
+  cs.epi = Case::Epi::ScaleResidualRelu;
+  run(cs);
+  cs.useBias = true;
+  cs.range = {2, 13, 50, 700};
   run(cs);
 }
 

@@ -358,32 +358,21 @@ Results lowerReduce(Ctx &cx, Operation *op, Value x, SmallVector<int64_t> axes, 
   Value init = kind == 2   ? cx.f(-std::numeric_limits<double>::infinity())
                : kind == 3 ? cx.f(std::numeric_limits<double>::infinity())
                            : cx.f(0.0);
-  Shape kept;
   SmallVector<int64_t> dims;
-  for (size_t i = 0; i < xs.size(); ++i) {
+  for (size_t i = 0; i < xs.size(); ++i)
     if (reduced[i])
       dims.push_back(i);
-    else
-      kept.push_back(xs[i]);
-  }
-  Value r;
-  if (dims.empty()) {
-    r = x;
-  } else {
-    Value initT = cx.filledWith(kept, init);
-    r = linalg::ReduceOp::create(cx.b, cx.loc, ValueRange{x}, ValueRange{initT}, dims,
-                                 [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                   Value v;
-                                   if (kind == 2)
-                                     v = arith::MaximumFOp::create(nb, nl, a[0], a[1]);
-                                   else if (kind == 3)
-                                     v = arith::MinimumFOp::create(nb, nl, a[0], a[1]);
-                                   else
-                                     v = arith::AddFOp::create(nb, nl, a[0], a[1]);
-                                   linalg::YieldOp::create(nb, nl, v);
-                                 })
-            .getResult(0);
-  }
+  // reduceAxes splits a per-channel reduction into a vectorized pass over
+  // the outer axes and a small one over the trailing axes.
+  Value r = dims.empty() ? x
+                         : cx.reduceAxes(x, reduced, init,
+                                         [&](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+                                           if (kind == 2)
+                                             return arith::MaximumFOp::create(nb, nl, acc, v);
+                                           if (kind == 3)
+                                             return arith::MinimumFOp::create(nb, nl, acc, v);
+                                           return arith::AddFOp::create(nb, nl, acc, v);
+                                         });
   if (kind == 1) {
     Value c = cx.f(static_cast<double>(count));
     r = cx.map1(r, [&](Value v) { return arith::DivFOp::create(cx.b, cx.loc, v, c); });

@@ -247,8 +247,8 @@ Ctx::reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<
   if (twoStage)
     for (size_t i = t; i < r; ++i)
       first[i] = false;
-  auto reduceOnce = [&](ValueRange fullIns, ValueRange keptIns, ArrayRef<bool> red,
-                        ArrayRef<bool> finalRed, bool useStep) {
+  auto reduceOnce = [&](ValueRange fullIns, ValueRange keptIns, ArrayRef<Value> initVals,
+                        ArrayRef<bool> red, ArrayRef<bool> finalRed, bool useStep) {
     Shape outShape;
     SmallVector<Iter> iters;
     for (size_t i = 0; i < red.size(); ++i) {
@@ -261,7 +261,7 @@ Ctx::reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<
     SmallVector<Value> ins(fullIns);
     ins.append(keptIns.begin(), keptIns.end());
     SmallVector<Value> outs;
-    for (Value init : inits)
+    for (Value init : initVals)
       outs.push_back(filledWith(outShape, init));
     SmallVector<AffineMap> outMaps(outs.size(), keptMap(red));
     unsigned nIns = ins.size();
@@ -275,7 +275,7 @@ Ctx::reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<
                       return res;
                     });
   };
-  SmallVector<Value> partial = reduceOnce(full, kept, first, reduced, /*useStep=*/true);
+  SmallVector<Value> partial = reduceOnce(full, kept, inits, first, reduced, /*useStep=*/true);
   if (!twoStage)
     return partial;
   // Stage 2: the trailing axes of each partial result.
@@ -284,8 +284,8 @@ Ctx::reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<
     if (!first[i])
       second.push_back(reduced[i]);
   SmallVector<Value> res;
-  for (Value p : partial)
-    res.push_back(reduceOnce(ValueRange{p}, {}, second, second, false)[0]);
+  for (auto [p, init] : llvm::zip(partial, inits))
+    res.push_back(reduceOnce(ValueRange{p}, {}, {init}, second, second, false)[0]);
   return res;
 }
 

@@ -570,14 +570,14 @@ struct GemmLowering {
   const GemmAnalysis &an;
   const Params &p;
   Group aM, aK, bK, bN, cM;
-  enum class BMode { Contiguous, Strided, TableContiguous, TableGather } bMode;
+  enum class BMode { Contiguous, Strided, TableContiguous, TableStride2, TableGather } bMode;
   Value A1, B1, C1;
   // Fused prologue (accumulators start from it) and epilogue (applied to the
   // last k block's tile, stored to its output instead of C).
   linalg::LinalgOp pro;
   linalg::GenericOp epi;
   std::optional<TileAccess> x, y;
-  SmallVector<TileAccess> epiIn; // per epilogue input (unused for C's)
+  std::vector<TileAccess> epiIn; // per epilogue input (unused for C's)
   Value epiC;
   Value fillValue;
   // A is read in place (rows contiguous along K) instead of packed when it
@@ -595,13 +595,18 @@ struct GemmLowering {
     if (bN.affine) {
       bMode = bN.stride == 1 ? BMode::Contiguous : BMode::Strided;
     } else {
-      bMode = BMode::TableContiguous;
-      for (int64_t c0 = 0; c0 < an.N && bMode == BMode::TableContiguous; c0 += p.L)
-        for (int64_t j = 1; j < std::min(p.L, an.N - c0); ++j)
-          if (bN.values[c0 + j] != bN.values[c0] + j) {
-            bMode = BMode::TableGather;
-            break;
-          }
+      // Each run of L columns contiguous (stride-1 convolutions whose Wo is
+      // a multiple of L), or every other element (stride 2), else gathers.
+      auto runsOf = [&](int64_t s) {
+        for (int64_t c0 = 0; c0 < an.N; c0 += p.L)
+          for (int64_t j = 1; j < std::min(p.L, an.N - c0); ++j)
+            if (bN.values[c0 + j] != bN.values[c0] + s * j)
+              return false;
+        return true;
+      };
+      bMode = runsOf(1) ? BMode::TableContiguous
+              : runsOf(2) ? BMode::TableStride2
+                          : BMode::TableGather;
     }
   }
 
@@ -766,6 +771,13 @@ struct GemmLowering {
     Value zero = arith::ConstantOp::create(g.b, g.loc, vt, DenseElementsAttr::get(vt, 0.0f));
     SmallVector<Value> masks, colBase, idx;
     Value allTrue;
+    // Stride 2 (a stride-2 convolution's image): two loads and the even
+    // lanes; the partial last panel gathers.
+    BMode bMode = this->bMode;
+    if (masked && bMode == BMode::TableStride2)
+      bMode = BMode::TableGather;
+    bool even = !masked && (bMode == BMode::TableStride2 ||
+                            (bMode == BMode::Strided && bN.stride == 2));
     for (int64_t v = 0; v < p.nv; ++v) {
       Value col = g.add(j, v * p.L);
       if (masked)
@@ -778,6 +790,7 @@ struct GemmLowering {
         colBase.push_back(g.mul(col, bN.stride));
         break;
       case BMode::TableContiguous:
+      case BMode::TableStride2:
         colBase.push_back(g.offset(bN, col));
         break;
       case BMode::TableGather:
@@ -830,7 +843,19 @@ struct GemmLowering {
       for (int64_t v = 0; v < p.nv; ++v) {
         Value src = g.add(kOff, colBase[v]);
         Value x;
-        if (bMode == BMode::Strided || bMode == BMode::TableGather)
+        if (even) {
+          VectorType mt = VectorType::get({p.L}, g.b.getI1Type());
+          SmallVector<bool> m(p.L, true);
+          m.back() = false; // lane 2L-1 is not needed: never read it
+          Value lastOff = arith::ConstantOp::create(g.b, g.loc, mt, DenseElementsAttr::get(mt, ArrayRef<bool>(m)));
+          Value lo = vector::LoadOp::create(g.b, g.loc, vt, B1, ValueRange{src});
+          Value hi = vector::MaskedLoadOp::create(g.b, g.loc, vt, B1, ValueRange{g.add(src, p.L)},
+                                                  lastOff, zero);
+          SmallVector<int64_t> ev;
+          for (int64_t l = 0; l < p.L; ++l)
+            ev.push_back(2 * l);
+          x = vector::ShuffleOp::create(g.b, g.loc, lo, hi, ev);
+        } else if (bMode == BMode::Strided || bMode == BMode::TableGather)
           x = vector::GatherOp::create(g.b, g.loc, vt, B1, ValueRange{src}, idx[v],
                                        masked ? masks[v] : allTrue, zero);
         else if (masked)
@@ -1106,7 +1131,7 @@ void findFusions(linalg::LinalgOp op, GemmLowering &gl) {
         accessLikeC(out->get(), epi.getMatchingIndexingMap(out), cMap, nl);
     TileAccess t;
     bool ok = a && gl.makeTileAccess(t, out->get(), *a) && t.kind == TileAccess::Kind::Contiguous;
-    SmallVector<TileAccess> ins(epi.getNumDpsInputs());
+    std::vector<TileAccess> ins(epi.getNumDpsInputs());
     for (auto [i, in] : llvm::enumerate(epi.getDpsInputOperands())) {
       if (!ok || in->get() == c)
         continue;

@@ -103,9 +103,12 @@ func.func @bcast(%a: tensor<2x3x4xf32>, %b: tensor<1x3x1xf32>) -> tensor<2x3x4xf
 
 // -----
 
-// Reductions with keepdims: linalg.reduce, then an expand_shape.
+// Reductions with keepdims, here over axes 0 and 2: first over the outer
+// axis 0 with the trailing axes kept (the innermost loop stays parallel and
+// vectorizes), then over the trailing axis 2; then an expand_shape.
 // CHECK-LABEL: func.func @sum_keepdims
-// CHECK: %[[R:.+]] = linalg.reduce ins(%{{.+}} : tensor<2x3x4xf32>) outs(%{{.+}} : tensor<3xf32>) dimensions = [0, 2]
+// CHECK: %[[P:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel"]} ins(%{{.+}} : tensor<2x3x4xf32>) outs(%{{.+}} : tensor<3x4xf32>)
+// CHECK: %[[R:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<3x4xf32>) outs(%{{.+}} : tensor<3xf32>)
 // CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1, 2]] output_shape [1, 3, 1] : tensor<3xf32> into tensor<1x3x1xf32>
 func.func @sum_keepdims(%x: tensor<2x3x4xf32>) -> tensor<1x3x1xf32> {
   %0 = graph.sum %x {axis = array<i64: 0, 2>, keepdims = true} : (tensor<2x3x4xf32>) -> tensor<1x3x1xf32>
