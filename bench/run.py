@@ -15,6 +15,8 @@ bench/results/<UTC timestamp>.json.
 
 Standard library only; PyTorch runs in bench/.venv (bench/setup.sh) through
 bench/torch_ref.py. No thresholds are enforced: "met?" only reports.
+`--suite train` runs bench/train.py instead (training steps, peak RSS and a
+Fashion-MNIST epoch against bench/torch_train.py), on this file's helpers.
 """
 import argparse
 import datetime
@@ -26,6 +28,8 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from array import array
 
@@ -58,11 +62,38 @@ def thread_env(threads):
     return env
 
 
-def run(cmd, env=None, timeout=900):
+def run_rss(cmd, env=None, timeout=900):
+    """(exit code, stdout+stderr, wall s, peak RSS in KiB): the peak RSS is the
+    child's own ru_maxrss, from wait4 (RUSAGE_CHILDREN would be the maximum
+    over every child so far)."""
     t0 = time.monotonic()
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=timeout)
-    return p.returncode, p.stdout, time.monotonic() - t0
+    with tempfile.TemporaryFile() as out:
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        killed = []
+        timer = threading.Timer(timeout, lambda: (killed.append(1), p.kill()))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(p.pid, 0)
+        finally:
+            timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if killed:
+        raise subprocess.TimeoutExpired(cmd, timeout, output=text)
+    return p.returncode, text, time.monotonic() - t0, usage.ru_maxrss
+
+
+def run(cmd, env=None, timeout=900):
+    return run_rss(cmd, env, timeout)[:3]
+
+
+def bench_line(out):
+    """The last `bench: iters=N min_ms=X median_ms=Y` line of `out`, or None."""
+    m = None
+    for line in out.splitlines():
+        m = BENCH_RE.search(line) or m
+    return m
 
 
 def write_npy(path, shape, seed=0):
@@ -150,11 +181,7 @@ class Kiln:
         for k, v in inputs.items():
             cmd += ["--input", "%s=%s" % (k, v)]
         rc, out, wall = run(cmd, thread_env(threads))
-        m = None
-        for line in out.splitlines():
-            mm = BENCH_RE.search(line)
-            if mm:
-                m = mm
+        m = bench_line(out)
         if rc != 0 or not m:
             raise RuntimeError("kiln-run failed (rc=%d): %s" % (rc, out.strip()[-400:]))
         return {"min_ms": float(m.group(2)), "median_ms": float(m.group(3)),
@@ -295,29 +322,11 @@ def bench_case(case, threads, kiln, torch_py, opts, est):
         row["ref_skip"] = "n/a (PyTorch not installed: bench/setup.sh)"
     do_k = kiln and "kiln_skip" not in row
     do_r = "ref_skip" not in row and r_iters
-    for r in range(opts.rounds):
-        rd = {}
-        order = ("k", "r") if r % 2 == 0 else ("r", "k")
-        for side in order:
-            try:
-                if side == "k" and do_k:
-                    rd["kiln"] = kiln.bench(model, ins, k_iters, threads)
-                elif side == "r" and do_r:
-                    rd["ref"] = ref_once(r_iters)
-            except (RuntimeError, subprocess.TimeoutExpired) as e:
-                rd[side + "_error"] = str(e)[-300:]
-        row["rounds"].append(rd)
-    kms = [rd["kiln"]["median_ms"] for rd in row["rounds"] if "kiln" in rd]
-    rms = [rd["ref"]["median_ms"] for rd in row["rounds"] if "ref" in rd]
-    ratios = [rd["kiln"]["median_ms"] / rd["ref"]["median_ms"]
-              for rd in row["rounds"] if "kiln" in rd and "ref" in rd]
-    row["kiln_median_ms"] = med(kms)
-    row["kiln_min_ms"] = min((rd["kiln"]["min_ms"] for rd in row["rounds"] if "kiln" in rd),
-                             default=None)
-    row["ref_median_ms"] = med(rms)
-    row["ref_min_ms"] = min((rd["ref"]["min_ms"] for rd in row["rounds"] if "ref" in rd),
-                            default=None)
-    row["ratio"] = med(ratios)
+    row["rounds"] = paired_rounds(
+        opts.rounds,
+        (lambda: kiln.bench(model, ins, k_iters, threads)) if do_k else None,
+        (lambda: ref_once(r_iters)) if do_r else None)
+    summarize(row)
     row["target_ratio_max"] = case["target"]
     if case["work"]:
         # GFLOP/s (2MNK) or GB/s (4 arrays x 64 MB), from median times.
@@ -329,6 +338,42 @@ def bench_case(case, threads, kiln, torch_py, opts, est):
         row["openblas_core"] = next((rd["ref"]["core"] for rd in row["rounds"] if "ref" in rd), None)
     if case["ref"] == "triad":
         row["triad_gbps_median"] = med([rd["ref"]["gbps_median"] for rd in row["rounds"] if "ref" in rd])
+    return row
+
+
+def paired_rounds(rounds, kiln_once, ref_once):
+    """`rounds` rounds of one Kiln and one reference process (either may be
+    None: not run), the order alternating K R, R K, ...; each round is
+    {"kiln": result, "ref": result} or "<side>_error" for a failed side."""
+    out = []
+    for r in range(rounds):
+        rd = {}
+        for side in (("k", "r") if r % 2 == 0 else ("r", "k")):
+            fn, key = (kiln_once, "kiln") if side == "k" else (ref_once, "ref")
+            if fn is None:
+                continue
+            try:
+                rd[key] = fn()
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                rd[side + "_error"] = str(e)[-300:]
+        out.append(rd)
+    return out
+
+
+def summarize(row, field="median_ms", prefix=""):
+    """Medians over row["rounds"] of each side's `field` (and the smallest
+    min_ms), and the median of the per-round Kiln/ref ratios, stored as
+    PREFIXkiln_median_ms, PREFIXref_median_ms, PREFIXratio (and the mins)."""
+    rounds = row["rounds"]
+    for side in ("kiln", "ref"):
+        row[prefix + side + "_median_ms"] = med([rd[side][field] for rd in rounds
+                                                 if side in rd and rd[side].get(field)])
+        if field == "median_ms":
+            row[side + "_min_ms"] = min((rd[side]["min_ms"] for rd in rounds if side in rd),
+                                        default=None)
+    row[prefix + "ratio"] = med([rd["kiln"][field] / rd["ref"][field] for rd in rounds
+                                 if "kiln" in rd and "ref" in rd and rd["kiln"].get(field)
+                                 and rd["ref"].get(field)])
     return row
 
 
@@ -440,6 +485,18 @@ def table(rows, comp_rows, compiled):
 
 
 def main():
+    if "--suite" in sys.argv[1:]:
+        # --suite infer (this file's cases, the default) or --suite train
+        # (bench/train.py: training steps, memory and an epoch vs PyTorch).
+        i = sys.argv.index("--suite")
+        suite = sys.argv[i + 1] if i + 1 < len(sys.argv) else ""
+        del sys.argv[i:i + 2]
+        if suite == "train":
+            sys.path.insert(0, HERE)
+            import train
+            return train.main()
+        if suite != "infer":
+            sys.exit("run.py: --suite infer|train, got '%s'" % suite)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer rounds, smaller budgets")
     ap.add_argument("--rounds", type=int, help="paired rounds per case (default 5; --quick 3)")
@@ -458,10 +515,7 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     os.makedirs(os.path.join(WORK, "out"), exist_ok=True)
 
-    torch_py = opts.python or os.path.join(HERE, ".venv", "bin", "python")
-    if not (os.path.exists(torch_py) and run([torch_py, "-c", "import torch"], timeout=300)[0] == 0):
-        log("note: no PyTorch (run bench/setup.sh); PyTorch columns will be n/a")
-        torch_py = None
+    torch_py = find_torch(opts.python)
 
     have_kiln = os.path.exists(os.path.join(opts.bindir, "kiln-run"))
     engine, why = detect_engine(opts.bindir, opts.engine) if have_kiln else (None, "")
@@ -501,20 +555,11 @@ def main():
             log("== compile time %s" % model)
             comp_rows.append(compile_case(kiln.compile_bin, model, "1,3,224,224",
                                           3 if opts.quick else 5))
-    m["load_after"] = subprocess.run("uptime", shell=True, stdout=subprocess.PIPE, text=True).stdout.strip()
-    if torch_py:
-        m["torch"] = run([torch_py, "-c", "import torch;print(torch.__version__)"])[1].strip()
+    finish_machine(m, torch_py)
     tbl = table(rows, comp_rows, compiled)
 
     print()
-    print("Machine: %s (family/model %s), %s CPUs, %s thread(s)/core, SIMD: %s, L2 %s, L3 %s, %s, "
-          "hypervisor %s, kernel %s" % (m["cpu"], m["family_model"], m["cpus"], m["threads_per_core"],
-                                        m["simd"], m["l2"], m["l3"], m["mem"], m["hypervisor"], m["kernel"]))
-    print("Software: Kiln %s (engine: %s); OpenBLAS %s; PyTorch %s; %s" % (
-        m["kiln_git"], engine, m["openblas"], m.get("torch", "n/a"), m["cc"]))
-    print("Load before: %s" % m["load_before"])
-    print("Load after:  %s" % m["load_after"])
-    print("Busiest processes at start:\n  " + m["top_before"].replace("\n", "\n  "))
+    print_machine(m, engine)
     if not compiled:
         print("NOTE: %s -- Kiln column is the reference interpreter, standing in; not a Kiln result." % NOT_BUILT)
     print("Rounds: %d paired (interleaved, order alternating); times are medians of in-process "
@@ -523,15 +568,47 @@ def main():
     print()
     print(tbl)
 
+    save_results({"machine": m, "engine": engine, "compiled": compiled, "options": vars(opts),
+                  "rows": rows, "compile": comp_rows, "table_md": tbl})
+    return 0
+
+
+def finish_machine(m, torch_py):
+    """Adds the load at the end and PyTorch's version to machine() `m`."""
+    m["load_after"] = subprocess.run("uptime", shell=True, stdout=subprocess.PIPE,
+                                     text=True).stdout.strip()
+    if torch_py:
+        m["torch"] = run([torch_py, "-c", "import torch;print(torch.__version__)"])[1].strip()
+
+
+def print_machine(m, engine):
+    print("Machine: %s (family/model %s), %s CPUs, %s thread(s)/core, SIMD: %s, L2 %s, L3 %s, %s, "
+          "hypervisor %s, kernel %s" % (m["cpu"], m["family_model"], m["cpus"], m["threads_per_core"],
+                                        m["simd"], m["l2"], m["l3"], m["mem"], m["hypervisor"], m["kernel"]))
+    print("Software: Kiln %s (engine: %s); OpenBLAS %s; PyTorch %s; %s" % (
+        m["kiln_git"], engine, m["openblas"], m.get("torch", "n/a"), m["cc"]))
+    print("Load before: %s" % m["load_before"])
+    print("Load after:  %s" % m["load_after"])
+    print("Busiest processes at start:\n  " + m["top_before"].replace("\n", "\n  "))
+
+
+def save_results(payload):
+    """Writes bench/results/<UTC timestamp>.json and says where."""
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = os.path.join(HERE, "results", stamp + ".json")
     with open(path, "w") as f:
-        json.dump({"timestamp": stamp, "machine": m, "engine": engine, "compiled": compiled,
-                   "options": vars(opts), "rows": rows, "compile": comp_rows, "table_md": tbl},
-                  f, indent=1)
+        json.dump(dict(payload, timestamp=stamp), f, indent=1)
     print("\nraw results: %s" % os.path.relpath(path, ROOT))
-    return 0
+
+
+def find_torch(python):
+    """The python that imports torch (default bench/.venv's), or None."""
+    torch_py = python or os.path.join(HERE, ".venv", "bin", "python")
+    if not (os.path.exists(torch_py) and run([torch_py, "-c", "import torch"], timeout=300)[0] == 0):
+        log("note: no PyTorch (run bench/setup.sh); PyTorch columns will be n/a")
+        return None
+    return torch_py
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Kiln vs. reference benchmark (issue 3 item 7). Usage:
 #   bench/run.sh [--quick] [run.py options: --only sgemm,lenet --threads 1,2 --engine auto|compiled|reference ...]
+#   bench/run.sh --suite train [--quick] [bench/train.py options]   (training vs PyTorch)
 # Builds nothing of Kiln: it uses build/bin (or $KILN_BIN). See docs/performance.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

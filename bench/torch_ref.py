@@ -5,10 +5,13 @@ One case per process; prints one JSON line:
   {"case":..., "threads":T, "iters":N, "min_ms":X, "median_ms":Y, "torch":"2.x", ...}
 
 Networks are re-written from MXNet's example/image-classification/symbols
-(lenet.py, resnet.py) to match Kiln's zoo layer for layer: LeNet with tanh and
-max pooling; pre-activation ResNet v2 (BatchNorm on the data, 7x7 stem, basic
-blocks for 18 layers, bottlenecks for 50), global average pool, FC, softmax.
-BatchNorm runs in eval mode (running statistics), as Kiln's inference does.
+(mlp.py, lenet.py, resnet.py) to match Kiln's zoo layer for layer: LeNet with
+tanh and max pooling; pre-activation ResNet v2 (BatchNorm on the data, 7x7
+stem -- or, for images of height <= 32, resnet.py's 3x3 stride-1 stem without
+BatchNorm, ReLU and pooling --, basic blocks for 18 layers, bottlenecks for
+50), global average pool, FC, softmax. BatchNorm runs in eval mode (running
+statistics), as Kiln's inference does. bench/torch_train.py trains the same
+classes (`logits` is everything before the softmax).
 """
 import argparse
 import json
@@ -21,6 +24,23 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class MLP(nn.Module):
+    """mlp.py: 128-relu-64-relu-classes."""
+
+    def __init__(self, inputs=784, classes=10):
+        super().__init__()
+        self.fc1 = nn.Linear(inputs, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, classes)
+
+    def logits(self, x):
+        x = F.relu(self.fc1(x.flatten(1)))
+        return self.fc3(F.relu(self.fc2(x)))
+
+    def forward(self, x):
+        return F.softmax(self.logits(x), dim=1)
+
+
 class LeNet(nn.Module):
     def __init__(self, classes=10):
         super().__init__()
@@ -29,11 +49,13 @@ class LeNet(nn.Module):
         self.fc1 = nn.Linear(50 * 4 * 4, 500)
         self.fc2 = nn.Linear(500, classes)
 
-    def forward(self, x):
+    def logits(self, x):
         x = F.max_pool2d(torch.tanh(self.conv1(x)), 2, 2)
         x = F.max_pool2d(torch.tanh(self.conv2(x)), 2, 2)
-        x = torch.tanh(self.fc1(x.flatten(1)))
-        return F.softmax(self.fc2(x), dim=1)
+        return self.fc2(torch.tanh(self.fc1(x.flatten(1))))
+
+    def forward(self, x):
+        return F.softmax(self.logits(x), dim=1)
 
 
 def bn(c):
@@ -73,16 +95,21 @@ class Unit(nn.Module):
 
 
 class ResNet(nn.Module):
-    def __init__(self, layers, classes=1000):
+    def __init__(self, layers, classes=1000, height=224):
         super().__init__()
+        self.small = height <= 32
         if layers >= 50:
             filters, bottleneck = [64, 256, 512, 1024, 2048], True
         else:
             filters, bottleneck = [64, 64, 128, 256, 512], False
         units = {18: [2, 2, 2, 2], 50: [3, 4, 6, 3]}[layers]
-        self.bn_data = nn.BatchNorm2d(3, eps=2e-5, affine=False)  # fix_gamma=True
-        self.conv0 = nn.Conv2d(3, filters[0], 7, 2, 3, bias=False)
-        self.bn0 = bn(filters[0])
+        self.bn_data = bn(3)  # fix_gamma=True: gamma stays 1, beta learns
+        self.bn_data.weight.requires_grad_(False)
+        if self.small:
+            self.conv0 = nn.Conv2d(3, filters[0], 3, 1, 1, bias=False)
+        else:
+            self.conv0 = nn.Conv2d(3, filters[0], 7, 2, 3, bias=False)
+            self.bn0 = bn(filters[0])
         blocks = []
         cin = filters[0]
         for i, n in enumerate(units):
@@ -95,19 +122,24 @@ class ResNet(nn.Module):
         self.bn1 = bn(cin)
         self.fc1 = nn.Linear(cin, classes)
 
-    def forward(self, x):
-        x = self.bn_data(x)
-        x = F.max_pool2d(F.relu(self.bn0(self.conv0(x))), 3, 2, 1)
+    def logits(self, x):
+        x = self.conv0(self.bn_data(x))
+        if not self.small:
+            x = F.max_pool2d(F.relu(self.bn0(x)), 3, 2, 1)
         x = self.blocks(x)
         x = F.relu(self.bn1(x))
-        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-        return F.softmax(self.fc1(x), dim=1)
+        return self.fc1(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+    def forward(self, x):
+        return F.softmax(self.logits(x), dim=1)
 
 
 def randomize(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
+            if not p.requires_grad:  # fixed gamma
+                continue
             p.copy_((torch.rand(p.shape, generator=g) - 0.5) * 0.2)
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache git python3
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22 lld
   libgtest-dev libopenblas-dev zlib1g-dev
+  libopenmpi-dev openmpi-bin
   dataset-fashion-mnist
 )
 

@@ -41,6 +41,11 @@ struct ExecutorOptions {
   /// Seed of training-mode randomness (Dropout masks); the step number is
   /// mixed in, so every step draws a fresh mask reproducibly.
   uint64_t seed = 0;
+  /// Recompute cheap activations (BatchNorm → relu, dropout, elementwise
+  /// chains) in the backward instead of keeping them from the forward
+  /// (kiln-recompute, MXNet's mirror): a smaller training arena for some
+  /// extra compute. Gradients and aux updates are the same.
+  bool recompute = false;
 };
 
 class Executor {

@@ -18,6 +18,7 @@
 #include "Import/Model.h"
 #include "Interpreter/Interpreter.h"
 #include "Transforms/Autodiff.h"
+#include "Transforms/Recompute.h"
 #include "kiln/Error.h"
 #include "kiln/Symbol.h"
 
@@ -148,6 +149,8 @@ void Executor::Impl::compileTraining() {
   DiagnosticCollector diagnostics(context.get());
   if (failed(differentiate(f, autodiff)))
     diagnostics.fail(model.fileName + ": automatic differentiation failed");
+  if (options.recompute && failed(recompute(f)))
+    diagnostics.fail(model.fileName + ": recompute failed");
   // Classify the new arguments and the results by their graph.kind.
   trainArgs = args;
   for (unsigned i = args.size(); i < f.getNumArguments(); ++i) {

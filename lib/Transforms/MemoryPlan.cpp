@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Transforms/MemoryPlan.h"
+
+#include <climits>
 #include "Transforms/Passes.h"
 #include "Graph/GraphOps.h"
 
@@ -16,6 +18,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 
 namespace kiln {
@@ -301,6 +304,42 @@ FailureOr<FunctionMemoryPlan> kiln::planFunctionMemory(func::FuncOp func,
   }
   plan.assignment = solve(plan.problem, options);
   return plan;
+}
+
+std::vector<memplan::StepMemory> memplan::memoryTimeline(const Problem &problem,
+                                                        const Assignment &assignment,
+                                                        int64_t alignment) {
+  size_t n = problem.steps.size();
+  std::vector<StepMemory> timeline(n);
+  // Difference arrays: a tensor (or block) adds its bytes from the step that
+  // defines it to the last step that reads it.
+  std::vector<int64_t> liveDelta(n + 1, 0), naiveDelta(n + 1, 0);
+  std::vector<int> blockFirst(assignment.blockBytes.size(), INT_MAX),
+      blockLast(assignment.blockBytes.size(), -1);
+  for (size_t t = 0; t < problem.tensors.size(); ++t) {
+    if (problem.tensors[t].external || assignment.storage[t] < 0 || assignment.defStep[t] < 0)
+      continue;
+    int def = assignment.defStep[t], last = std::max(def, assignment.lastUseStep[t]);
+    int64_t bytes = llvm::alignTo(problem.tensors[t].bytes, alignment);
+    liveDelta[def] += bytes;
+    liveDelta[last + 1] -= bytes;
+    naiveDelta[def] += bytes;
+    int64_t block = assignment.storage[t];
+    blockFirst[block] = std::min(blockFirst[block], def);
+    blockLast[block] = std::max(blockLast[block], last);
+  }
+  int64_t live = 0, naive = 0;
+  for (size_t s = 0; s < n; ++s) {
+    live += liveDelta[s];
+    naive += naiveDelta[s];
+    timeline[s].liveBytes = live;
+    timeline[s].naiveBytes = naive;
+  }
+  for (size_t b = 0; b < assignment.blockBytes.size(); ++b)
+    for (int s = std::max(blockFirst[b], 0); s <= blockLast[b] && s < int(n); ++s)
+      timeline[s].arenaInUse = std::max(timeline[s].arenaInUse,
+                                        assignment.blockOffset[b] + assignment.blockBytes[b]);
+  return timeline;
 }
 
 FailureOr<MemoryReport> kiln::computeMemoryReport(func::FuncOp func,

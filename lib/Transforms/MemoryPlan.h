@@ -96,6 +96,22 @@ struct Assignment {
 /// tensor defined at most once, operands defined before use).
 Assignment solve(const Problem &problem, const MemoryPlanOptions &options);
 
+/// Arena use during one step of a plan (what docs/memory.md draws).
+struct StepMemory {
+  /// Bytes of the arena tensors alive during the step (defined at or before
+  /// it, read at or after it): the least any plan could hold then.
+  int64_t liveBytes = 0;
+  /// Bytes the naive plan has allocated by the end of the step (every
+  /// intermediate defined so far, aligned).
+  int64_t naiveBytes = 0;
+  /// The end of the highest block of `assignment` in use during the step.
+  int64_t arenaInUse = 0;
+};
+
+/// One entry per step of `problem`, for the plan `assignment` of it.
+std::vector<StepMemory> memoryTimeline(const Problem &problem, const Assignment &assignment,
+                                       int64_t alignment = 64);
+
 } // namespace memplan
 
 /// Intermediate bytes under each strategy (SPEC §1.3 --memory-report): each

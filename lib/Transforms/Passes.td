@@ -305,4 +305,75 @@ def GraphAutodiff : Pass<"kiln-autodiff", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::kiln::graph::GraphDialect"];
 }
 
+def GraphRecompute : Pass<"kiln-recompute", "::mlir::func::FuncOp"> {
+  let summary = "Recompute cheap forward values in the backward (MXNet's mirror)";
+  let description = [{
+    Runs on the forward+backward function of kiln-autodiff (graph dialect,
+    before kiln-graph-fuse), like MXNet's `MXNET_BACKWARD_DO_MIRROR`: a
+    forward value that the backward reads is cloned, with its producing
+    chain, right before its first backward use, and every backward use reads
+    the clone. The forward value then dies in the forward instead of staying
+    alive until the backward reaches it, which lowers the training plan's
+    peak; the price is running the chain again.
+
+    Forward ops are those the heads and aux results (`graph.kind` "output",
+    "aux") depend on; every other op is backward. Recomputed are values of
+    cheap ops — activation, leaky_relu, elementwise and scalar ops,
+    broadcasts, views, `dropout_mask` / `random_uniform` (pure functions of
+    the RNG counter) and, unless `batch-norm=false`, the normalized output of
+    `batch_norm_train` (the clone recomputes the batch statistics from the
+    same input; the forward's statistics keep feeding the moving-average
+    updates and batch_norm_grad, so no aux state is updated twice). Never
+    recomputed: convolution, deconvolution, fully_connected, dot, pooling,
+    concat, softmax, reductions and the backward kernels. A chain may only
+    end at values alive in the backward anyway (arguments, returned values,
+    forward values the backward reads and that are not recomputed) or at
+    values ≤ 1/16 the size of the recomputed one, and is at most `max-depth`
+    ops long; otherwise the value is left alone. Clones are named
+    `loc("<node>_recompute")`; the function is marked `graph.recomputed` (a
+    second application is a no-op). Fails on a function that is not marked
+    `graph.differentiated`. docs/memory.md gives the resnet50 numbers.
+
+    Before (BatchNorm → relu → convolution; conv_weight_grad reads the relu
+    output, so it is alive from the forward into the backward):
+    ```mlir
+    %c = graph.convolution %x, %w1 {...} : ... loc("conv1")
+    %y, %mean, %var = graph.batch_norm_train %c, %g, %b : ... loc("bn")
+    %r = graph.activation %y {act_type = #graph.act_type<relu>} : ... loc("relu")
+    %o = graph.convolution %r, %w2 {...} : ... loc("conv2")
+    ...
+    %dw2 = graph.convolution_weight_grad %r, %do {...} : ... loc("conv2_backward")
+    %dr = graph.deconvolution %do, %w2 {...} : ... loc("conv2_backward")
+    %dy = graph.activation_grad %dr, %r {...} : ... loc("relu_backward")
+    %dc, %dg, %db = graph.batch_norm_grad %c, %g, %mean, %var, %dy : ... loc("bn_backward")
+    ```
+    After (the convolution's output %c is read by batch_norm_grad anyway,
+    so recomputing %r from it costs no memory; %r dies at conv2):
+    ```mlir
+    %c = graph.convolution %x, %w1 {...} : ... loc("conv1")
+    %y, %mean, %var = graph.batch_norm_train %c, %g, %b : ... loc("bn")
+    %r = graph.activation %y {act_type = #graph.act_type<relu>} : ... loc("relu")
+    %o = graph.convolution %r, %w2 {...} : ... loc("conv2")
+    ...
+    %y2, %m2, %v2 = graph.batch_norm_train %c, %g, %b : ... loc("bn_recompute")
+    %r2 = graph.activation %y2 {act_type = #graph.act_type<relu>} : ... loc("relu_recompute")
+    %dw2 = graph.convolution_weight_grad %r2, %do {...} : ... loc("conv2_backward")
+    %dr = graph.deconvolution %do, %w2 {...} : ... loc("conv2_backward")
+    %dy = graph.activation_grad %dr, %r2 {...} : ... loc("relu_backward")
+    %dc, %dg, %db = graph.batch_norm_grad %c, %g, %mean, %var, %dy : ... loc("bn_backward")
+    ```
+  }];
+  let options = [
+    Option<"maxDepth", "max-depth", "unsigned", /*default=*/"4",
+           "Most ops cloned along one path to recompute a value">,
+    Option<"batchNorm", "batch-norm", "bool", /*default=*/"true",
+           "Recompute batch_norm_train's normalized output (false: MXNet's mirror set)">,
+  ];
+  let statistics = [
+    Statistic<"numValues", "num-values", "Forward values recomputed in the backward">,
+    Statistic<"numOps", "num-ops", "Ops cloned into the backward">,
+  ];
+  let dependentDialects = ["::kiln::graph::GraphDialect"];
+}
+
 #endif // KILN_TRANSFORMS_PASSES

@@ -24,3 +24,13 @@ if os.path.isdir("/usr/share/datasets/fashion-mnist") or os.environ.get("KILN_FA
     config.available_features.add("fashion-mnist")
 llvm_config.add_tool_substitutions(
     ["FileCheck", "not", "count", "split-file", "llvm-nm"], [config.llvm_tools_dir])
+# Distributed KVStore tests (docs/distributed.md): `mpi` when Open MPI's
+# mpirun is installed and the MPI backend was built. %mpirun runs ranks on
+# this machine only (shared memory, no network), also as root.
+import shutil
+mpirun = shutil.which("mpirun")
+if mpirun and os.path.exists(os.path.join(config.kiln_tools_dir, "kvstore-mpi-check")):
+    config.available_features.add("mpi")
+    llvm_config.add_tool_substitutions(["kvstore-mpi-check"], [config.kiln_tools_dir])
+    config.substitutions.append(
+        ("%mpirun", mpirun + " --allow-run-as-root --oversubscribe --mca btl self,vader"))

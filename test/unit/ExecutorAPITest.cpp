@@ -17,6 +17,7 @@
 #include "kiln/Optimizer.h"
 #include "kiln/Random.h"
 #include "kiln/Symbol.h"
+#include "ExecutorTestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -34,21 +35,7 @@ void expectClose(const Tensor &got, const Tensor &want, const std::string &what,
         << what << " element " << i;
 }
 
-/// Fills parameters the way kiln-train does, and inputs with seeded values.
-void initialize(Executor &e, uint64_t seed) {
-  Xavier init(RandomType::Gaussian, FactorType::In, 2);
-  Random rng(seed);
-  for (const auto &n : e.paramNames())
-    init(n, e.arg(n), rng);
-  for (const auto &n : e.auxNames())
-    init(n, e.arg(n), rng);
-  for (const auto &n : e.inputNames()) {
-    Tensor &t = e.arg(n);
-    bool label = n.find("label") != std::string::npos;
-    for (float &v : t.values)
-      v = label ? static_cast<float>(rng.below(10)) : static_cast<float>(rng.normal());
-  }
-}
+void initialize(Executor &e, uint64_t seed) { test::initializeExecutor(e, seed); }
 
 /// Runs one training step on a compiled and a reference executor bound the
 /// same way and compares everything the step produces.

@@ -4,9 +4,8 @@
 // runs compiled (outlined kernels, memory plan, CPU JIT, engine) with outputs
 // equal to the reference interpreter (rtol 1e-4, atol 1e-5), at several
 // batch sizes. Sizes are the smallest each network accepts, to keep the
-// interpreter's plain loops quick. (GoogLeNet needs 253×253 inputs, which
-// costs the interpreter ~40 s; its layers are covered by inception-bn here and
-// by ZooRoundTripTest.)
+// interpreter's plain loops quick (GoogLeNet needs 253×253 inputs, the
+// slowest case).
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,6 +96,8 @@ std::vector<Case> cases() {
       {"vgg16_b1", "zoo:vgg16", "", img(1, 3, 32, 32)},
       {"alexnet_b1", "zoo:alexnet", "", img(1, 3, 67, 67)},
       {"inception_bn_b2", "zoo:inception-bn", "", img(2, 3, 28, 28)},
+      // GoogLeNet's fixed 7x7 average pool needs at least 253x253.
+      {"googlenet_b1", "zoo:googlenet", "", img(1, 3, 253, 253)},
       {"mlp08_b2", "mlp-v0.8-symbol.json", "", {{"data", {2, 784}}}},
       {"pnet08_b1", "pnet-v0.8-symbol.json", "pnet-v0.8-0001.params", img(1, 3, 12, 12)},
       {"pnet08_b2", "pnet-v0.8-symbol.json", "pnet-v0.8-0001.params", img(2, 3, 24, 20)},

@@ -17,7 +17,10 @@
 #include "Target/CPU/JIT.h"
 #include "Target/CPU/Pipeline.h"
 #include "Transforms/Autodiff.h"
+#include "Transforms/Fusion.h"
 #include "Transforms/MemoryPlan.h"
+#include "Transforms/OutlineKernels.h"
+#include "Transforms/Recompute.h"
 #include "Graph/GraphOps.h"
 #include "Import/Import.h"
 #include "Import/Model.h"
@@ -60,20 +63,43 @@ static cl::opt<std::string> memoryReport(
     cl::desc("Print the bytes of intermediate storage under the four planning strategies "
              "(=json for machine-readable output) instead of emitting"),
     cl::value_desc("json"), cl::cat(category));
+static cl::opt<std::string> memoryTimeline(
+    "memory-timeline",
+    cl::desc("Write the arena's use step by step, for inference and for training, as CSV "
+             "(phase,step,node,live_bytes,naive_bytes,arena_in_use_bytes,arena_bytes) to FILE; "
+             "bench/plan_picture.py draws it"),
+    cl::value_desc("FILE"), cl::cat(category));
 static cl::opt<bool> trainFlag(
     "train",
     cl::desc("Compile the training function instead of inference: kiln-autodiff's forward "
              "(training mode) + backward, results = heads, parameter gradients, new aux "
              "states (--emit graph|linalg|llvm|obj)"),
     cl::cat(category));
+static cl::opt<bool> recomputeFlag(
+    "recompute",
+    cl::desc("With --train or --memory-report: recompute cheap activations in the backward "
+             "instead of keeping them from the forward (kiln-recompute, MXNet's mirror; "
+             "docs/memory.md)"),
+    cl::cat(category));
 static cl::opt<bool> fuse("fuse",
                           cl::desc("Fuse elementwise chains and epilogues into their "
                                    "producer's kernel (default true; --fuse=false to inspect "
                                    "one kernel per op)"),
                           cl::init(true), cl::cat(category));
-static cl::opt<bool> printIRAfterAll("print-ir-after-all",
-                                     cl::desc("Print the IR after every pass (--emit linalg)"),
-                                     cl::cat(category));
+static cl::opt<std::string> compileTo(
+    "compile-to",
+    cl::desc("Stop after PHASE and print the IR there (instead of --emit): graph (imported, "
+             "shape-inferred; with --train the training function), fused (kiln-graph-fuse's "
+             "fusion groups), outlined (the model function as a schedule of kernel calls, plus "
+             "the kernels in the graph dialect), then the kernels as the JIT compiles them: "
+             "linalg (on tensors), vectorized (tiled and vectorized, on tensors), bufferized "
+             "(on memrefs, results as out-params), loops (scf/vector loops, before the LLVM "
+             "conversion), llvm (the LLVM dialect, = --emit llvm)"),
+    cl::value_desc("PHASE"), cl::cat(category));
+static cl::opt<bool> printIRAfterAll(
+    "print-ir-after-all",
+    cl::desc("Print the IR after every pass to stderr (--emit linalg|llvm, --compile-to)"),
+    cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("OUT"), cl::init("-"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::desc("cpu (default) or nvptx"),
@@ -93,21 +119,35 @@ static cl::opt<std::string> headerPath(
     cl::value_desc("PATH"), cl::cat(category));
 
 /// Replaces @main by its training function (kiln-autodiff: the forward in
-/// training mode, then the backward), as kiln::Executor compiles it.
-static void differentiateMain(mlir::ModuleOp module) {
+/// training mode, then the backward), as kiln::Executor compiles it; with
+/// --recompute also kiln-recompute, whose statistics go to `stats`.
+static void differentiateMain(mlir::ModuleOp module, RecomputeStats *stats = nullptr) {
   DiagnosticCollector diagnostics(module->getContext());
-  if (mlir::failed(differentiate(module.lookupSymbol<mlir::func::FuncOp>("main"))))
+  auto main = module.lookupSymbol<mlir::func::FuncOp>("main");
+  if (mlir::failed(differentiate(main)))
     diagnostics.fail("automatic differentiation failed");
+  if (!recomputeFlag)
+    return;
+  mlir::FailureOr<RecomputeStats> recomputed = recompute(main);
+  if (mlir::failed(recomputed))
+    diagnostics.fail("recompute failed");
+  if (stats)
+    *stats = *recomputed;
 }
 
 /// The report of the plan the runtime really uses: the model outlined into
 /// kernels as the JIT path does, then planned under each strategy; for
 /// inference and for the training function (forward + backward).
 static std::string formatMemoryReport(mlir::ModuleOp model, bool json) {
+  RecomputeStats recomputed;
+  double trainingFlops = 0; // the whole training function, clones included
   auto planOf = [&](bool training) {
     mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
-    if (training)
-      differentiateMain(*clone);
+    if (training) {
+      differentiateMain(*clone, &recomputed);
+      clone->lookupSymbol<mlir::func::FuncOp>("main").walk(
+          [&](mlir::Operation *op) { trainingFlops += estimateFlops(op); });
+    }
     ExecutableOptions options;
     options.fuse = fuse;
     (void)buildExecutable(*clone, options);
@@ -138,7 +178,93 @@ static std::string formatMemoryReport(mlir::ModuleOp model, bool json) {
                   ll(inference.naive), ll(training.naive), ll(inference.inplace),
                   ll(training.inplace), ll(inference.coshare), ll(training.coshare),
                   ll(inference.both), ll(training.both));
-  return text;
+  if (!recomputeFlag)
+    return text;
+  // The training column is the plan with recompute; say what it costs.
+  std::string out = text;
+  if (json) {
+    std::snprintf(text, sizeof(text),
+                  ",\"training_recompute\":{\"values\":%u,\"ops\":%u,\"bytes\":%lld,"
+                  "\"flops\":%.0f,\"training_flops\":%.0f}}\n",
+                  recomputed.values, recomputed.ops, ll(recomputed.bytes), recomputed.flops,
+                  trainingFlops);
+    out.erase(out.size() - 2); // "}\n"
+  } else {
+    std::snprintf(text, sizeof(text),
+                  "training with --recompute: %u values (%lld bytes) recomputed by %u ops in "
+                  "the backward, %.3g GFLOP (%.2f%% of the %.3g GFLOP step)\n",
+                  recomputed.values, ll(recomputed.bytes), recomputed.ops, recomputed.flops / 1e9,
+                  trainingFlops > 0 ? 100 * recomputed.flops / trainingFlops : 0.0,
+                  trainingFlops / 1e9);
+  }
+  return out + text;
+}
+
+/// --compile-to PHASE: the model taken as far as PHASE, as kiln-run and the
+/// JIT would compile it, printed to `os`.
+static void compileToPhase(LoadedModel &model, llvm::StringRef phase, llvm::raw_ostream &os) {
+  llvm::ArrayRef<llvm::StringRef> kernelPhases = cpu::cpuPipelinePhases();
+  bool kernelPhase = llvm::is_contained(kernelPhases, phase);
+  if (phase != "graph" && phase != "fused" && phase != "outlined" && !kernelPhase) {
+    std::string known = "graph, fused, outlined";
+    for (llvm::StringRef p : kernelPhases)
+      known += ", " + p.str();
+    throw Error("--compile-to " + phase.str() + ": unknown phase; the phases are " + known);
+  }
+  if (phase == "graph") {
+    model.module->print(os);
+    return;
+  }
+  if (phase == "fused") {
+    if (fuse)
+      (void)fuseGraph(model.mainFunc());
+    model.module->print(os);
+    return;
+  }
+  ExecutableOptions options;
+  options.fuse = fuse;
+  CompiledModel compiled = buildExecutable(*model.module, options);
+  if (phase == "outlined") {
+    model.module->print(os);
+    return;
+  }
+  cpu::JitOptions jitOptions;
+  jitOptions.stopAfter = phase == "llvm" ? "" : phase.str();
+  jitOptions.printIRAfterAll = printIRAfterAll;
+  std::string diagnostics;
+  if (mlir::failed(cpu::CPUJit::lowerToLLVMDialect(*compiled.kernels, jitOptions, &diagnostics)))
+    throw Error("lowering the kernels failed: " + diagnostics);
+  compiled.kernels->print(os);
+}
+
+/// --memory-timeline: per step of the plan the runtime uses (strategy
+/// `both`), the bytes of live intermediates, the naive plan's allocation so
+/// far and the highest arena byte in use; inference then training.
+static void writeMemoryTimeline(mlir::ModuleOp model, const std::string &path) {
+  std::string csv = "phase,step,node,live_bytes,naive_bytes,arena_in_use_bytes,arena_bytes\n";
+  for (bool training : {false, true}) {
+    mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
+    if (training)
+      differentiateMain(*clone);
+    ExecutableOptions options;
+    options.fuse = fuse;
+    (void)buildExecutable(*clone, options);
+    auto plan = planFunctionMemory(clone->lookupSymbol<mlir::func::FuncOp>("main"));
+    if (mlir::failed(plan))
+      throw Error("cannot plan the model's memory");
+    std::vector<memplan::StepMemory> timeline =
+        memplan::memoryTimeline(plan->problem, plan->assignment);
+    for (size_t s = 0; s < timeline.size(); ++s) {
+      std::string node = nodeNameOf(plan->steps[s]->getLoc());
+      std::replace(node.begin(), node.end(), ',', ';');
+      csv += std::string(training ? "training," : "inference,") + std::to_string(s) + "," +
+             node + "," + std::to_string(timeline[s].liveBytes) + "," +
+             std::to_string(timeline[s].naiveBytes) + "," +
+             std::to_string(timeline[s].arenaInUse) + "," +
+             std::to_string(plan->assignment.arenaBytes) + "\n";
+    }
+  }
+  writeFileAtomically(path, csv);
 }
 
 static void runPipeline(mlir::ModuleOp module, const std::function<void(mlir::PassManager &)> &build) {
@@ -249,6 +375,16 @@ static int compileTool(const char *argv0) {
                 "--save-checkpoint PREFIX");
   if (target != "cpu")
     throw Error("--target " + target + " is not available in this build yet");
+  if (recomputeFlag && !trainFlag && !memoryReport.getNumOccurrences())
+    throw Error("--recompute changes the training function: use it with --train or "
+                "--memory-report");
+  if (compileTo.getNumOccurrences() && emitKind.getNumOccurrences())
+    throw Error("--compile-to and --emit both say what to produce; give one");
+  if (!memoryTimeline.empty() && (compileTo.getNumOccurrences() || emitKind.getNumOccurrences()))
+    throw Error("--memory-timeline writes a CSV file instead of emitting; drop --emit / "
+                "--compile-to (it combines with --memory-report)");
+  if (compileTo.getNumOccurrences() && memoryReport.getNumOccurrences())
+    throw Error("--compile-to prints IR, --memory-report a report; give one");
 
   std::map<std::string, std::vector<int64_t>> inputShapes;
   for (const std::string &spec : inputShapeArgs) {
@@ -264,6 +400,11 @@ static int compileTool(const char *argv0) {
 
   std::string text;
   llvm::raw_string_ostream os(text);
+  if (!memoryTimeline.empty()) {
+    writeMemoryTimeline(*model.module, memoryTimeline);
+    if (!memoryReport.getNumOccurrences())
+      return 0;
+  }
   if (trainFlag && !memoryReport.getNumOccurrences()) {
     if (artifact)
       throw Error("--train: AOT executables and libraries are inference-only; use --emit "
@@ -274,6 +415,8 @@ static int compileTool(const char *argv0) {
     if (!memoryReport.empty() && memoryReport != "json")
       throw Error("--memory-report takes no value or =json, got '" + memoryReport + "'");
     text = formatMemoryReport(*model.module, memoryReport == "json");
+  } else if (compileTo.getNumOccurrences()) {
+    compileToPhase(model, compileTo, os);
   } else if (artifact) {
     emitArtifact(model, argv0);
     return 0;
@@ -297,14 +440,7 @@ static int compileTool(const char *argv0) {
                  (*kernels)->pipelineSeconds(), (*kernels)->codegenSeconds());
     return 0;
   } else {
-    ExecutableOptions options;
-    options.fuse = fuse;
-    CompiledModel compiled = buildExecutable(*model.module, options);
-    std::string diagnostics;
-    if (mlir::failed(cpu::CPUJit::lowerToLLVMDialect(*compiled.kernels, cpu::JitOptions(),
-                                                     &diagnostics)))
-      throw Error("lowering the kernels failed: " + diagnostics);
-    compiled.kernels->print(os);
+    compileToPhase(model, "llvm", os);
   }
   os.flush();
   if (outputPath == "-")

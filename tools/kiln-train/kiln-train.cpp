@@ -2,8 +2,9 @@
 //
 // kiln-train --model zoo:NAME|MODEL-symbol.json --dataset fashion-mnist
 //            --epochs N --batch-size B [--optimizer sgd|adam] [--lr X]
-//            [--kvstore local] [--seed S] --save PREFIX
-//            [--resume PREFIX-NNNN.params] [--log-json FILE]
+//            [--kvstore local|dist_sync|nccl] [--seed S] --save PREFIX
+//            [--resume PREFIX-NNNN.params] [--log-json FILE] [--recompute]
+//            [--bench-steps N [--bench-shape C,H,W]]   (time N steps, then exit)
 //
 // Contract: shared/SPEC.md §1.2b. One compiled training step (forward +
 // backward, kiln-autodiff) and one compiled optimizer update per batch;
@@ -18,8 +19,13 @@
 #include "kiln/Error.h"
 #include "kiln/Executor.h"
 #include "kiln/Initializer.h"
+#include "kiln/KVStore.h"
 #include "kiln/Optimizer.h"
 #include "kiln/Random.h"
+#include "runtime/kvstore/Backends.h"
+#ifdef KILN_HAVE_MPI_BACKEND
+#include "runtime/kvstore/MPICommunicator.h"
+#endif
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -31,6 +37,7 @@
 #include <cstdio>
 #include <fstream>
 #include <regex>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace kiln;
@@ -52,7 +59,9 @@ static cl::opt<double> lrArg("lr", cl::desc("Learning rate (default: sgd 0.1, ad
 static cl::opt<double> momentumArg("momentum", cl::desc("SGD momentum"), cl::init(0.9),
                                    cl::cat(category));
 static cl::opt<double> wdArg("wd", cl::desc("Weight decay"), cl::init(0.0), cl::cat(category));
-static cl::opt<std::string> kvstoreArg("kvstore", cl::desc("local (dist_sync, nccl: not yet)"),
+static cl::opt<std::string> kvstoreArg("kvstore",
+                                       cl::desc("local, dist_sync (under mpirun: each rank "
+                                                "trains on its shard, gradients summed) or nccl"),
                                        cl::init("local"), cl::cat(category));
 static cl::opt<unsigned long long> seedArg("seed", cl::desc("Seed of initialization and shuffling"),
                                            cl::init(0), cl::cat(category));
@@ -69,6 +78,21 @@ static cl::opt<std::string> engineArg("engine",
 static cl::opt<int> maxBatchesArg("max-batches",
                                   cl::desc("Stop each epoch after N batches (smoke runs)"),
                                   cl::init(0), cl::cat(category));
+static cl::opt<bool> recomputeArg(
+    "recompute",
+    cl::desc("Recompute cheap activations in the backward instead of keeping them from the "
+             "forward (MXNet's mirror; smaller training arena, more compute; docs/memory.md)"),
+    cl::cat(category));
+static cl::opt<int> benchStepsArg(
+    "bench-steps",
+    cl::desc("Time N training steps on the first batch after warm-up, print peak RSS and "
+             "'bench: iters=N min_ms=X median_ms=Y', write no checkpoint, exit"),
+    cl::init(0), cl::cat(category));
+static cl::list<int64_t> benchShapeArg(
+    "bench-shape",
+    cl::desc("With --bench-steps: random data of this image shape C,H,W instead of the data "
+             "set's (labels still come from its first batch)"),
+    cl::CommaSeparated, cl::cat(category));
 
 namespace {
 
@@ -130,10 +154,77 @@ void progress(bool tty, int epoch, int64_t batch, int64_t batches, const EpochSt
   std::fflush(stderr);
 }
 
+/// --bench-steps: one step as the epoch loop runs it per batch (inputs
+/// copied in, forward(true), backward(), the optimizer update; not the
+/// accuracy bookkeeping), timed N times on the first batch after 3 warm-up
+/// steps (the first compiles). Prints the process's peak RSS (ru_maxrss,
+/// compile included) and its RSS after the steps, then SPEC's bench line
+/// last.
+int benchSteps(Executor &exec, Optimizer &optimizer, MNISTIter &train, const std::string &data,
+               const std::string &label) {
+  Tensor &x = exec.arg(data), &y = exec.arg(label);
+  train.setEpoch(0);
+  const Batch *batch = train.next();
+  if (!batch)
+    throw Error("--bench-steps: the data set has no full batch of " + std::to_string(batchArg));
+  std::vector<float> xs = batch->data.values, ys = batch->label.values;
+  if (!benchShapeArg.empty()) {
+    Random rng(seedArg);
+    xs.resize(x.values.size());
+    for (float &v : xs)
+      v = static_cast<float>(rng.uniform());
+  }
+  std::vector<Tensor *> weights = exec.params();
+  auto step = [&] {
+    std::copy(xs.begin(), xs.end(), x.values.begin());
+    std::copy(ys.begin(), ys.end(), y.values.begin());
+    exec.forward(true);
+    exec.backward();
+    optimizer.update(weights, exec.grads());
+  };
+  for (int i = 0; i < 3; ++i)
+    step();
+  std::vector<double> ms;
+  for (int i = 0; i < benchStepsArg; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    step();
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  long rssPages = 0, totalPages = 0;
+  std::ifstream("/proc/self/statm") >> totalPages >> rssPages;
+  std::printf("bench-train: model=%s data=%s optimizer=%s compile_s=%.2f arena_bytes=%lld "
+              "peak_rss_kb=%ld rss_kb=%ld\n",
+              modelArg.c_str(), formatShape(x.shape).c_str(), optimizer.name().c_str(),
+              exec.compileSeconds(), (long long)exec.trainingArenaBytes(), usage.ru_maxrss,
+              rssPages * (sysconf(_SC_PAGESIZE) / 1024));
+  std::printf("bench: iters=%d min_ms=%.3f median_ms=%.3f\n", benchStepsArg.getValue(), ms.front(),
+              ms[ms.size() / 2]);
+  return 0;
+}
+
 int run() {
-  if (kvstoreArg != "local")
+  // The KVStore first: a distributed run fails here, before loading data,
+  // when it was not started by mpirun or has no GPU (docs/distributed.md).
+  if (kvstoreArg != "local" && kvstoreArg != "device" && kvstoreArg != "dist_sync" &&
+      kvstoreArg != "nccl" && kvstoreArg != "dist_device_sync")
+    throw Error("--kvstore " + kvstoreArg + ": expected local, dist_sync or nccl");
+#ifdef KILN_HAVE_MPI_BACKEND
+  kvstore::registerMPIBackend();
+#endif
+#ifdef KILN_HAVE_NCCL_BACKEND
+  kvstore::registerNCCLBackend();
+#endif
+  if (kvstoreArg != "local" && kvstoreArg != "device" && !kvstore::launchedByMPI() &&
+      kvstoreArg != "nccl")
     throw Error("--kvstore " + kvstoreArg +
-                ": only 'local' exists in this build (dist_sync and nccl are issue 6)");
+                ": start kiln-train under mpirun, e.g. 'mpirun -np 2 kiln-train ... --kvstore " +
+                kvstoreArg + "'");
+  std::unique_ptr<KVStore> kv = KVStore::create(kvstoreArg);
+  bool chief = kv->rank() == 0; // prints, logs and writes checkpoints
   if (datasetArg != "fashion-mnist")
     throw Error("--dataset " + datasetArg + ": the known data set is fashion-mnist");
   if (epochsArg < 1 || batchArg < 1)
@@ -143,6 +234,7 @@ int run() {
     throw Error("--optimizer " + optimizerArg + ": expected sgd or adam");
   ExecutorOptions execOptions;
   execOptions.seed = seedArg;
+  execOptions.recompute = recomputeArg;
   if (engineArg == "reference")
     execOptions.engine = ExecutorOptions::Engine::Reference;
   else if (engineArg != "compiled")
@@ -165,6 +257,11 @@ int run() {
   trainBatches.shuffle = true;
   trainBatches.seed = seedArg;
   trainBatches.lastBatch = LastBatch::Discard;
+  // Rank r's batch i and the other ranks' batch i together are the samples
+  // of batch i of a single process with N x the batch (DataIter sharding:
+  // positions r, r + N, ... of the shared shuffled order).
+  trainBatches.numParts = kv->numWorkers();
+  trainBatches.partIndex = kv->rank();
   MNISTIter train(datasetOptions(files, "train", trainBatches));
   BatchOptions testBatches;
   testBatches.batchSize = batchArg;
@@ -172,13 +269,18 @@ int run() {
   MNISTIter test(datasetOptions(files, "test", testBatches));
 
   int firstEpoch = resumeArg.empty() ? 0 : epochOfCheckpoint(resumeArg);
-  ShapeMap shapes{{"data", train.dataShape()}};
+  std::vector<int64_t> dataShape = train.dataShape();
+  if (!benchShapeArg.empty()) { // --bench-steps on random data of another shape
+    dataShape.assign(1, batchArg);
+    dataShape.insert(dataShape.end(), benchShapeArg.begin(), benchShapeArg.end());
+  }
+  ShapeMap shapes{{"data", dataShape}};
   auto exec = Executor::load(modelArg, resumeArg, shapes, execOptions);
   std::string label = labelInput(*exec), data = dataInput(*exec, label);
-  if (exec->arg(data).shape != train.dataShape())
+  if (exec->arg(data).shape != dataShape)
     throw Error(modelArg + ": input '" + data + "' has shape " +
                 formatShape(exec->arg(data).shape) + " but the data set gives " +
-                formatShape(train.dataShape()));
+                formatShape(dataShape));
 
   if (resumeArg.empty()) {
     // MXNet's train_mnist.py: Xavier(gaussian, in, 2) for weights; the name
@@ -195,13 +297,35 @@ int run() {
   opt.learningRate = lrArg > 0 ? lrArg : (adam ? 0.001 : 0.1);
   opt.wd = wdArg;
   opt.momentum = adam ? 0 : momentumArg;
-  opt.rescaleGrad = 1.0 / batchArg; // the loss heads' gradients are summed over the batch
+  // The loss heads' gradients are summed over the batch, and the KVStore
+  // sums them over the workers: the mean over all N·B samples.
+  opt.rescaleGrad = 1.0 / (static_cast<double>(batchArg) * kv->numWorkers());
   opt.paramNames = exec->paramNames();
   opt.beginNumUpdate = static_cast<int64_t>(firstEpoch) * (train.partSize() / batchArg);
   auto optimizer = createOptimizer(optimizerArg, opt);
 
-  bool tty = isatty(fileno(stderr));
+  if (benchStepsArg > 0)
+    return benchSteps(*exec, *optimizer, train, data, label);
+
+  bool tty = chief && isatty(fileno(stderr));
   std::vector<Tensor *> weights = exec->params();
+  // The optimizer runs on the store (MXNet's update_on_kvstore): rank 0's
+  // initial weights go to every worker, each step pushes the gradients
+  // (summed over workers) and pulls the updated weights.
+  std::vector<KVKey> keys(exec->paramNames().begin(), exec->paramNames().end());
+  {
+    std::vector<const Tensor *> initial(weights.begin(), weights.end());
+    std::vector<std::vector<Tensor *>> outs;
+    for (Tensor *w : weights)
+      outs.push_back({w});
+    kv->init(keys, initial);
+    kv->pull(keys, outs);
+    kv->waitAll();
+  }
+  kv->setOptimizer(*optimizer);
+  std::vector<std::vector<Tensor *>> pullInto;
+  for (Tensor *w : weights)
+    pullInto.push_back({w});
   for (int epoch = firstEpoch; epoch < firstEpoch + epochsArg; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -212,8 +336,12 @@ int run() {
     int64_t batches = train.partSize() / batchArg, b = 0;
     if (maxBatchesArg > 0)
       batches = std::min<int64_t>(batches, maxBatchesArg);
-    while (const Batch *batch = train.next()) {
-      if (b == batches)
+    // Every worker has the same number of batches (sharding), but a step is
+    // taken only when all of them have one: a worker that ran out would
+    // otherwise leave the others waiting in a collective (MXNet #7888).
+    for (;;) {
+      const Batch *batch = b < batches ? train.next() : nullptr;
+      if (!kv->allWorkers(batch != nullptr))
         break;
       std::copy(batch->data.values.begin(), batch->data.values.end(),
                 exec->arg(data).values.begin());
@@ -221,13 +349,28 @@ int run() {
                 exec->arg(label).values.begin());
       exec->forward(true);
       exec->backward();
-      optimizer->update(weights, exec->grads());
+      {
+        std::vector<const Tensor *> grads = exec->grads();
+        std::vector<std::vector<const Tensor *>> pushed;
+        for (const Tensor *g : grads)
+          pushed.push_back({g});
+        kv->push(keys, pushed);
+        kv->pull(keys, pullInto);
+        kv->waitAll(); // the next forward writes the gradients and reads the weights
+      }
       stats.add(exec->outputs()[0], batch->label, batch->pad);
       ++b;
       if (b % 10 == 0 || b == batches)
         progress(tty, epoch + 1, b, batches, stats, elapsed());
     }
     double trainSeconds = elapsed();
+    if (kv->numWorkers() > 1) { // the epoch's statistics over all workers
+      std::vector<double> sums{stats.lossSum, double(stats.correct), double(stats.seen)};
+      kv->allreduce(sums);
+      stats.lossSum = sums[0];
+      stats.correct = static_cast<int64_t>(sums[1]);
+      stats.seen = static_cast<int64_t>(sums[2]);
+    }
 
     EpochStats val;
     test.reset();
@@ -239,6 +382,10 @@ int run() {
       exec->forward(false);
       val.add(exec->outputs()[0], batch->label, batch->pad);
     }
+    // Every worker holds the same weights; one writes them. (All of them
+    // validate, so that they reach the next epoch's first collective together.)
+    if (!chief)
+      continue;
     exec->saveCheckpoint(saveArg, epoch + 1);
     if (tty)
       std::fprintf(stderr, "\n");
@@ -261,7 +408,15 @@ int run() {
       log << line;
     }
   }
-  std::fprintf(stderr, "kiln-train: compile time %.2f s\n", exec->compileSeconds());
+  if (chief)
+    std::fprintf(stderr, "kiln-train: compile time %.2f s\n", exec->compileSeconds());
+  if (kv->numWorkers() > 1) {
+    kv->barrier();
+    kv.reset();
+#ifdef KILN_HAVE_MPI_BACKEND
+    kvstore::finalizeMPI(); // only after success: see MPICommunicator.h
+#endif
+  }
   return 0;
 }
 

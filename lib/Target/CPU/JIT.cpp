@@ -96,6 +96,11 @@ LogicalResult CPUJit::lowerToLLVMDialect(ModuleOp module, const JitOptions &opti
   popts.tileAndVectorize = options.tileAndVectorize;
   popts.numThreads = options.numThreads;
   popts.lowerContractions = options.lowerContractions && gemmAllowedByEnv();
+  popts.stopAfter = options.stopAfter;
+  if (options.printIRAfterAll) {
+    ctx->disableMultithreading();
+    pm.enableIRPrinting();
+  }
   buildCPUPipeline(pm, popts);
   LogicalResult r = pm.run(module);
   if (diagnostics)

@@ -50,6 +50,12 @@ struct JitOptions {
   bool useCache = true;
   /// Keep the generated object code so writeObjectFile() can save it.
   bool keepObject = false;
+  /// lowerToLLVMDialect only: stop after this phase of the pipeline (one of
+  /// cpuPipelinePhases(); empty = to the LLVM dialect), to print the IR
+  /// between stages (kiln-compile --compile-to).
+  std::string stopAfter;
+  /// lowerToLLVMDialect only: print the IR after every pass to stderr.
+  bool printIRAfterAll = false;
 };
 
 class CompiledModule {

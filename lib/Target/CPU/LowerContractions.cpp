@@ -38,6 +38,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -1385,7 +1386,12 @@ struct LowerContractionsPass : kiln::cpu::impl::LowerContractionsBase<LowerContr
       if (op.hasPureBufferSemantics())
         ops.push_back(op);
     });
+    // A fused prologue or epilogue is erased with its GEMM but may come
+    // later in `ops`: never touch it again (a use after free otherwise).
+    llvm::SmallPtrSet<Operation *, 16> erased;
     for (linalg::LinalgOp op : ops) {
+      if (erased.contains(op))
+        continue;
       std::optional<GemmAnalysis> an = kiln::cpu::analyzeGemm(op);
       if (!an || !GemmLowering::tablesFit(*an))
         continue;
@@ -1400,11 +1406,15 @@ struct LowerContractionsPass : kiln::cpu::impl::LowerContractionsBase<LowerContr
       if (gl.epi)
         b.setInsertionPoint(gl.epi);
       gl.emit(op, numThreads);
-      if (gl.epi)
+      if (gl.epi) {
+        erased.insert(gl.epi);
         gl.epi->erase();
+      }
       op->erase();
-      if (gl.pro)
+      if (gl.pro) {
+        erased.insert(gl.pro);
         gl.pro->erase();
+      }
     }
     // Window reductions (pooling), with the fill of their output folded in.
     SmallVector<linalg::LinalgOp> rest;
@@ -1413,7 +1423,10 @@ struct LowerContractionsPass : kiln::cpu::impl::LowerContractionsBase<LowerContr
         rest.push_back(op);
     });
     int64_t lanes = bits >= 512 ? 16 : 8;
+    erased.clear();
     for (linalg::LinalgOp op : rest) {
+      if (erased.contains(op))
+        continue;
       std::optional<WindowReduction> w = analyzeWindowReduction(op);
       if (!w)
         continue;
@@ -1429,8 +1442,10 @@ struct LowerContractionsPass : kiln::cpu::impl::LowerContractionsBase<LowerContr
       lowerWindowReduction(g, op, *w, lanes, numThreads,
                            fill ? fill.getDpsInputOperand(0)->get() : Value());
       op->erase();
-      if (fill)
+      if (fill) {
+        erased.insert(fill);
         fill->erase();
+      }
     }
   }
 };

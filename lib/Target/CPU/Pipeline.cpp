@@ -65,7 +65,13 @@ void buildGraphToLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
+ArrayRef<StringRef> cpuPipelinePhases() {
+  static const StringRef phases[] = {"linalg", "vectorized", "bufferized", "loops", "llvm"};
+  return phases;
+}
+
 void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  auto stopAt = [&](StringRef phase) { return options.stopAfter.getValue() == phase; };
   if (options.fuseElementwise)
     pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
@@ -78,6 +84,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &opti
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  if (stopAt("vectorized"))
+    return;
 
   // Tensors → buffers. Identity layouts at function boundaries keep the
   // kernel ABI a plain pointer per buffer; returned buffers become
@@ -94,6 +102,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &opti
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createElideResultCopies());
+  if (stopAt("bufferized"))
+    return;
   // Contractions (matmul, convolutions, ...) left on memrefs by
   // kiln-cpu-tile-and-vectorize: packed GEMM loops with a parallel task loop.
   if (options.tileAndVectorize && options.lowerContractions) {
@@ -120,6 +130,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &opti
   pm.addPass(createLowerAffinePass());
   // tanh/exp as polynomials (vectorizable) instead of libm calls.
   pm.addNestedPass<func::FuncOp>(createApproximateMath());
+  if (stopAt("loops"))
+    return;
   // convert-to-llvm does not lower scf: go through cf first.
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createCanonicalizerPass());
@@ -152,7 +164,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm, const CPUPipelineOptions &opti
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   buildGraphToLinalgPipeline(pm);
-  buildLinalgToLLVMPipeline(pm, options);
+  if (options.stopAfter.getValue() != "linalg")
+    buildLinalgToLLVMPipeline(pm, options);
 }
 
 void registerCPUPasses() {

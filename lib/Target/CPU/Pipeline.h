@@ -39,11 +39,24 @@ struct CPUPipelineOptions : public mlir::PassPipelineOptions<CPUPipelineOptions>
                      "after bufferization (kiln-cpu-lower-contractions); off = register "
                      "tiles on tensors with im2col (the older path). Needs tile-and-vectorize"),
       llvm::cl::init(true)};
+  Option<std::string> stopAfter{
+      *this, "stop-after",
+      llvm::cl::desc("Stop after a phase: linalg (graph lowered to linalg on tensors), "
+                     "vectorized (tiled and vectorized, still on tensors), bufferized "
+                     "(memrefs, results as out-params), loops (scf/vector loops and kernel "
+                     "calls, before the LLVM conversion); empty = to the LLVM dialect. kiln-compile "
+                     "--compile-to checks the name; here an unknown one runs the whole "
+                     "pipeline"),
+      llvm::cl::init("")};
   Option<bool> packKernelArgs{
       *this, "pack-kernel-args",
       llvm::cl::desc("Add the `void <name>_packed(void **)` entry of every kernel"),
       llvm::cl::init(true)};
 };
+
+/// The phases buildCPUPipeline can stop after, in pipeline order; "llvm"
+/// (the last) is the whole pipeline.
+llvm::ArrayRef<llvm::StringRef> cpuPipelinePhases();
 
 /// Registers the dialects, bufferization/deallocation interface models and
 /// LLVM IR translations the pipeline and the JIT need. Safe to call on a
