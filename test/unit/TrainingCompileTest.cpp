@@ -20,10 +20,20 @@
 // instances below have none. A failure here that starts at
 // a relu with a saved value within ~1e-5 of 0 is this effect, not a bug.
 //
+// Larger networks cannot avoid it: ResNet-50 at 3x128x128, batch 2, has 34
+// relu elements (in 26 of its 50 relus, values up to ~1e-4) on different
+// sides of 0 in the two runs, and even the interpreter against itself, with
+// the input pixels scaled by 1 ± 1e-7, differs beyond the tolerance in 149
+// of its 260 results. Such a case is run with `smooth`: every relu becomes
+// softrelu before differentiation, which keeps each op and pattern of the
+// network (convolutions, BatchNorm, residual adds, pooling) and makes the
+// step a smooth function of its inputs, so the comparison is meaningful.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Compiler/Driver.h"
 #include "Compiler/JitModel.h"
+#include "Graph/GraphOps.h"
 #include "Import/Import.h"
 #include "Import/Model.h"
 #include "Interpreter/Interpreter.h"
@@ -47,6 +57,8 @@ struct Case {
   std::string model;
   std::vector<int64_t> image; ///< (C, H, W)
   std::vector<int64_t> batches;
+  /// Replace every relu by softrelu (see the file comment).
+  bool smooth = false;
 };
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.label; }
@@ -95,6 +107,11 @@ TEST_P(TrainingCompileTest, GradientsEqualInterpreter) {
     }
 
     mlir::func::FuncOp main = loaded.mainFunc();
+    if (c.smooth)
+      main.walk([](graph::ActivationOp op) {
+        if (op.getActType() == graph::ActType::relu)
+          op.setActType(graph::ActType::softrelu);
+      });
     ASSERT_TRUE(mlir::succeeded(differentiate(main))) << "autodiff failed";
     // Arguments the rewrite appended: the RNG counter, head gradients.
     for (unsigned i = args.size(); i < main.getNumArguments(); ++i) {
@@ -130,6 +147,14 @@ std::vector<Case> cases() {
       {"lenet", "zoo:lenet", {1, 28, 28}, {2, 3}},
       {"resnet18", "zoo:resnet18", {1, 28, 28}, {1, 2}},
       {"inception_bn", "zoo:inception-bn", {3, 28, 28}, {1, 2}},
+      {"alexnet", "zoo:alexnet", {3, 67, 67}, {1}},
+      {"vgg16", "zoo:vgg16", {3, 32, 32}, {1}},
+      // Batch 2 at 64x64: stage 4 keeps 2x2 pixels, so training BatchNorm
+      // never normalizes over a single value. Smooth: with relu, float32
+      // rounding flips relu masks (see the file comment).
+      {"resnet50", "zoo:resnet50", {3, 64, 64}, {2}, /*smooth=*/true},
+      // GoogLeNet's fixed 7x7 average pool needs at least 253x253.
+      {"googlenet", "zoo:googlenet", {3, 253, 253}, {1}},
   };
 }
 
