@@ -35,17 +35,7 @@ using namespace kiln;
 
 namespace {
 
-mlir::MLIRContext &context() {
-  static mlir::MLIRContext *ctx = [] {
-    mlir::DialectRegistry registry;
-    cpu::registerCPUPipelineDialects(registry);
-    registry.insert<graph::GraphDialect>();
-    auto *c = new mlir::MLIRContext(registry);
-    c->loadAllAvailableDialects();
-    return c;
-  }();
-  return *ctx;
-}
+mlir::MLIRContext &context() { return kiln::cpu::cpuPipelineContext(); }
 
 struct Compiled {
   std::vector<std::vector<float>> outputs;

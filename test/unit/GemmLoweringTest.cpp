@@ -29,16 +29,7 @@ using namespace mlir;
 
 namespace {
 
-MLIRContext &context() {
-  static MLIRContext *ctx = [] {
-    DialectRegistry registry;
-    kiln::cpu::registerCPUPipelineDialects(registry);
-    auto *c = new MLIRContext(registry);
-    c->loadAllAvailableDialects();
-    return c;
-  }();
-  return *ctx;
-}
+MLIRContext &context() { return kiln::cpu::cpuPipelineContext(); }
 
 /// C[cDims] += A[aDims] * B[bDims] over loops of `range`; loops not in C are
 /// reductions. Optional init bias[biasDims] (else zeros) and epilogue.

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CompiledVsInterpreter.h"
 #include "Compiler/Driver.h"
 #include "Compiler/JitModel.h"
 #include "Import/Model.h"
@@ -35,17 +36,6 @@ struct Case {
 };
 
 std::string samples() { return std::string(KILN_TESTDATA_DIR) + "/mxnet-format-samples/"; }
-
-void expectClose(const Tensor &got, const ref::Array &want, const std::string &what) {
-  ASSERT_EQ(got.shape, want.shape) << what;
-  size_t bad = 0;
-  for (size_t i = 0; i < got.values.size(); ++i) {
-    double g = got.values[i], w = want.data[i];
-    if (!(std::abs(g - w) <= 1e-5 + 1e-4 * std::abs(w)) && bad++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: compiled " << g << ", interpreter " << w;
-  }
-  EXPECT_EQ(bad, 0u) << what;
-}
 
 class JitModelTest : public ::testing::TestWithParam<Case> {};
 
@@ -76,7 +66,7 @@ TEST_P(JitModelTest, CompiledEqualsInterpreter) {
   ref::Result want = ref::run(loaded.mainFunc(), ref::fromTensors(args));
   ASSERT_EQ(got.size(), want.outputs.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    expectClose(got[i], want.outputs[i], c.label + " output " + std::to_string(i));
+    test::expectMatchesInterpreter(got[i], want.outputs[i], c.label + " output " + std::to_string(i));
     EXPECT_EQ(got[i].values, again[i].values);
   }
 }

@@ -33,16 +33,7 @@ using Shape = std::vector<int64_t>;
 
 namespace {
 
-MLIRContext &context() {
-  static MLIRContext *ctx = [] {
-    DialectRegistry registry;
-    kiln::cpu::registerCPUPipelineDialects(registry);
-    auto *c = new MLIRContext(registry);
-    c->loadAllAvailableDialects();
-    return c;
-  }();
-  return *ctx;
-}
+MLIRContext &context() { return kiln::cpu::cpuPipelineContext(); }
 
 std::string tt(const Shape &s) {
   std::string r = "tensor<";

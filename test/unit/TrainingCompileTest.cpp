@@ -31,6 +31,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CompiledVsInterpreter.h"
 #include "Compiler/Driver.h"
 #include "Compiler/JitModel.h"
 #include "Graph/GraphOps.h"
@@ -70,18 +71,6 @@ std::string resultLabel(mlir::func::FuncOp f, unsigned i) {
   if (auto n = f.getResultAttrOfType<mlir::StringAttr>(i, "graph.name"))
     name = n.str();
   return "result " + std::to_string(i) + " (" + kind + (name.empty() ? "" : " " + name) + ")";
-}
-
-/// Counts elements outside rtol 1e-4 / atol 1e-5, reporting the first few.
-void expectClose(const Tensor &got, const ref::Array &want, const std::string &what) {
-  ASSERT_EQ(got.shape, want.shape) << what;
-  size_t bad = 0;
-  for (size_t i = 0; i < got.values.size(); ++i) {
-    double g = got.values[i], w = want.data[i];
-    if (!(std::abs(g - w) <= 1e-5 + 1e-4 * std::abs(w)) && bad++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: compiled " << g << ", interpreter " << w;
-  }
-  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.values.size() << " differ";
 }
 
 class TrainingCompileTest : public ::testing::TestWithParam<Case> {};
@@ -134,7 +123,7 @@ TEST_P(TrainingCompileTest, GradientsEqualInterpreter) {
     ASSERT_EQ(got.size(), want.outputs.size());
     ASSERT_GT(got.size(), 1u) << "no gradients";
     for (size_t i = 0; i < got.size(); ++i)
-      expectClose(got[i], want.outputs[i], resultLabel(main, i));
+      test::expectMatchesInterpreter(got[i], want.outputs[i], resultLabel(main, i));
     std::printf("%s batch %lld: %zu results, %zu kernels, arena %.1f MiB, compile %.2f s\n",
                 c.label.c_str(), (long long)batch, got.size(), compiled->numKernels(),
                 compiled->arenaBytes() / 1048576.0, compiled->compileSeconds());

@@ -135,23 +135,36 @@ static void differentiateMain(mlir::ModuleOp module, RecomputeStats *stats = nul
     *stats = *recomputed;
 }
 
+/// A copy of `model` outlined into kernels as the JIT path runs it: the
+/// inference function, or the training function (with --recompute's
+/// statistics in `stats` and the estimated FLOPs of the whole training
+/// function, clones included, in `flops`).
+static mlir::OwningOpRef<mlir::ModuleOp> outlinedCopy(mlir::ModuleOp model, bool training,
+                                                      RecomputeStats *stats = nullptr,
+                                                      double *flops = nullptr) {
+  mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
+  if (training) {
+    differentiateMain(*clone, stats);
+    if (flops)
+      clone->lookupSymbol<mlir::func::FuncOp>("main").walk(
+          [&](mlir::Operation *op) { *flops += estimateFlops(op); });
+  }
+  ExecutableOptions options;
+  options.fuse = fuse;
+  (void)buildExecutable(*clone, options);
+  return clone;
+}
+
 /// The report of the plan the runtime really uses: the model outlined into
 /// kernels as the JIT path does, then planned under each strategy; for
 /// inference and for the training function (forward + backward).
 static std::string formatMemoryReport(mlir::ModuleOp model, bool json) {
   RecomputeStats recomputed;
-  double trainingFlops = 0; // the whole training function, clones included
+  double trainingFlops = 0;
   auto planOf = [&](bool training) {
-    mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
-    if (training) {
-      differentiateMain(*clone, &recomputed);
-      clone->lookupSymbol<mlir::func::FuncOp>("main").walk(
-          [&](mlir::Operation *op) { trainingFlops += estimateFlops(op); });
-    }
-    ExecutableOptions options;
-    options.fuse = fuse;
-    (void)buildExecutable(*clone, options);
-    auto report = computeMemoryReport(clone->lookupSymbol<mlir::func::FuncOp>("main"));
+    mlir::OwningOpRef<mlir::ModuleOp> outlined =
+        outlinedCopy(model, training, &recomputed, recomputeFlag ? &trainingFlops : nullptr);
+    auto report = computeMemoryReport(outlined->lookupSymbol<mlir::func::FuncOp>("main"));
     if (mlir::failed(report))
       throw Error(std::string("cannot plan the model's memory for ") +
                   (training ? "training" : "inference"));
@@ -243,13 +256,8 @@ static void compileToPhase(LoadedModel &model, llvm::StringRef phase, llvm::raw_
 static void writeMemoryTimeline(mlir::ModuleOp model, const std::string &path) {
   std::string csv = "phase,step,node,live_bytes,naive_bytes,arena_in_use_bytes,arena_bytes\n";
   for (bool training : {false, true}) {
-    mlir::OwningOpRef<mlir::ModuleOp> clone = llvm::cast<mlir::ModuleOp>(model->clone());
-    if (training)
-      differentiateMain(*clone);
-    ExecutableOptions options;
-    options.fuse = fuse;
-    (void)buildExecutable(*clone, options);
-    auto plan = planFunctionMemory(clone->lookupSymbol<mlir::func::FuncOp>("main"));
+    mlir::OwningOpRef<mlir::ModuleOp> outlined = outlinedCopy(model, training);
+    auto plan = planFunctionMemory(outlined->lookupSymbol<mlir::func::FuncOp>("main"));
     if (mlir::failed(plan))
       throw Error("cannot plan the model's memory");
     std::vector<memplan::StepMemory> timeline =

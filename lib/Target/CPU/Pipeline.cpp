@@ -60,6 +60,17 @@ void registerCPUPipelineDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
+MLIRContext &cpuPipelineContext() {
+  static MLIRContext *context = [] {
+    DialectRegistry registry;
+    registerCPUPipelineDialects(registry);
+    auto *c = new MLIRContext(registry);
+    c->loadAllAvailableDialects();
+    return c;
+  }();
+  return *context;
+}
+
 void buildGraphToLinalgPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertGraphToLinalg());
   pm.addPass(createCanonicalizerPass());

@@ -63,6 +63,11 @@ llvm::ArrayRef<llvm::StringRef> cpuPipelinePhases();
 /// registry more than once.
 void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
 
+/// One process-wide context with every dialect, interface model and
+/// translation the pipeline needs, loaded up front (for tools, benchmarks
+/// and tests that parse kernels and compile them; never destroyed).
+mlir::MLIRContext &cpuPipelineContext();
+
 /// Stage 1 (module): kiln-convert-graph-to-linalg on every function, then
 /// canonicalization. Output: linalg/tensor/arith/math on tensors.
 void buildGraphToLinalgPipeline(mlir::OpPassManager &pm);

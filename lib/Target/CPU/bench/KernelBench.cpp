@@ -80,16 +80,7 @@ std::vector<float> randomVec(size_t n, unsigned seed) {
   return v;
 }
 
-MLIRContext &context() {
-  static MLIRContext *ctx = [] {
-    DialectRegistry r;
-    kiln::cpu::registerCPUPipelineDialects(r);
-    auto *c = new MLIRContext(r);
-    c->loadAllAvailableDialects();
-    return c;
-  }();
-  return *ctx;
-}
+MLIRContext &context() { return kiln::cpu::cpuPipelineContext(); }
 
 std::shared_ptr<const kiln::cpu::CompiledModule> compile(const std::string &src,
                                                           const char *what, bool old = false) {

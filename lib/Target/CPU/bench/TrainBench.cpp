@@ -89,16 +89,7 @@ double timeIt(const std::function<void()> &f, double *cpu = nullptr) {
   return ts[ts.size() / 2];
 }
 
-MLIRContext &context() {
-  static MLIRContext *ctx = [] {
-    DialectRegistry r;
-    kiln::cpu::registerCPUPipelineDialects(r);
-    auto *c = new MLIRContext(r);
-    c->loadAllAvailableDialects();
-    return c;
-  }();
-  return *ctx;
-}
+MLIRContext &context() { return kiln::cpu::cpuPipelineContext(); }
 
 std::string tt(const Shape &s) {
   std::string r = "tensor<";
