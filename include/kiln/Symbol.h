@@ -104,8 +104,10 @@ private:
 /// All outputs of `symbols`, in order, as one multi-output symbol.
 Symbol group(const std::vector<Symbol> &symbols);
 
-// Symbol arithmetic is strictly elementwise (same shapes), as for MXNet
-// Symbols: elemwise_add/_sub/_mul/_div. Use sym::broadcast_* to broadcast.
+// Symbol arithmetic broadcasts like NumPy (broadcast_add/_sub/_mul/_div),
+// exactly as NDArray arithmetic does (kiln/NDArray.h). MXNet's Symbol `+`
+// is strictly elementwise while its NDArray `+` broadcasts; Kiln gives both
+// one meaning. Use sym::elemwise_* to insist on equal shapes.
 Symbol operator+(const Symbol &lhs, const Symbol &rhs);
 Symbol operator-(const Symbol &lhs, const Symbol &rhs);
 Symbol operator*(const Symbol &lhs, const Symbol &rhs);
@@ -319,6 +321,12 @@ Symbol broadcast_minimum(const std::string &name, const Symbol &lhs, const Symbo
 Symbol broadcast_power(const std::string &name, const Symbol &lhs, const Symbol &rhs);
 Symbol broadcast_to(const std::string &name, const Symbol &data,
                     const std::vector<int64_t> &shape);
+/// MXNet's dot of two matrices: op(lhs) · op(rhs).
+Symbol dot(const std::string &name, const Symbol &lhs, const Symbol &rhs,
+           bool transposeA = false, bool transposeB = false);
+/// Elements [begin, end) along `axis`.
+Symbol slice_axis(const std::string &name, const Symbol &data, int64_t axis, int64_t begin,
+                  int64_t end);
 /// `op` one of _plus_scalar, _minus_scalar, _rminus_scalar, _mul_scalar,
 /// _div_scalar, _rdiv_scalar, _power_scalar, _rpower_scalar,
 /// _maximum_scalar, _minimum_scalar (or their legacy names).

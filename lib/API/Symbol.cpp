@@ -334,19 +334,20 @@ Symbol group(const std::vector<Symbol> &symbols) {
   return Symbol(makeData(std::move(outs)));
 }
 
-// Hints are MXNet's Python auto-name hints: `a + b` calls _internal._Plus,
-// so the node is named "_plus0" although its op is elemwise_add.
+// NumPy broadcasting, as on NDArrays (MXNet's Symbol `+` is elementwise
+// only; one meaning for both is the point). Hints are MXNet's Python
+// auto-name hints: `a + b` names its node "_plus0".
 Symbol operator+(const Symbol &l, const Symbol &r) {
-  return binary("elemwise_add", "_plus", l, r);
+  return binary("broadcast_add", "_plus", l, r);
 }
 Symbol operator-(const Symbol &l, const Symbol &r) {
-  return binary("elemwise_sub", "_minus", l, r);
+  return binary("broadcast_sub", "_minus", l, r);
 }
 Symbol operator*(const Symbol &l, const Symbol &r) {
-  return binary("elemwise_mul", "_mul", l, r);
+  return binary("broadcast_mul", "_mul", l, r);
 }
 Symbol operator/(const Symbol &l, const Symbol &r) {
-  return binary("elemwise_div", "_div", l, r);
+  return binary("broadcast_div", "_div", l, r);
 }
 Symbol operator+(const Symbol &l, double r) {
   return scalar("_plus_scalar", "_plusscalar", l, r);
@@ -668,6 +669,22 @@ Symbol broadcast_to(const std::string &name, const Symbol &data,
                     const std::vector<int64_t> &shape) {
   return Symbol::create("broadcast_to", name, {data},
                         {{"shape", mx::formatTuple(shape)}});
+}
+Symbol dot(const std::string &name, const Symbol &lhs, const Symbol &rhs, bool transposeA,
+           bool transposeB) {
+  Symbol::AttrMap attrs;
+  if (transposeA)
+    attrs["transpose_a"] = mx::formatBool(true);
+  if (transposeB)
+    attrs["transpose_b"] = mx::formatBool(true);
+  return Symbol::create("dot", name, {lhs, rhs}, attrs);
+}
+Symbol slice_axis(const std::string &name, const Symbol &data, int64_t axis, int64_t begin,
+                  int64_t end) {
+  return Symbol::create("slice_axis", name, {data},
+                        {{"axis", std::to_string(axis)},
+                         {"begin", std::to_string(begin)},
+                         {"end", std::to_string(end)}});
 }
 Symbol scalarOp(const std::string &op, const std::string &name,
                 const Symbol &data, double scalar) {

@@ -74,6 +74,23 @@ const std::vector<Tensor> &JitModel::run(const std::vector<Tensor> &args) {
   return outputs;
 }
 
+void JitModel::runOnThisThread(const void *const *args, void *const *results) {
+  std::lock_guard<std::mutex> lock(scratchMutex);
+  inputScratch.resize(inputArgs.size());
+  paramScratch.resize(paramArgs.size());
+  for (size_t i = 0; i < inputArgs.size(); ++i)
+    inputScratch[i] = args[inputArgs[i]];
+  for (size_t i = 0; i < paramArgs.size(); ++i)
+    paramScratch[i] = args[paramArgs[i]];
+  executor->runOnThisThread(inputScratch.data(), paramScratch.data(), results);
+}
+
+const exec::Plan &JitModel::plan() const { return executor->plan(); }
+
+exec::KernelFn JitModel::kernelFunction(size_t i) const {
+  return kernels->lookup(executor->plan().kernelNames[i]);
+}
+
 int64_t JitModel::arenaBytes() const { return executor->arenaBytes(); }
 size_t JitModel::numKernels() const { return kernels->kernels().size(); }
 

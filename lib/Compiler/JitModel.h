@@ -16,11 +16,14 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace kiln {
 namespace exec {
 class PlanExecutor;
+struct Plan;
+using KernelFn = void (*)(void **buffers);
 }
 namespace cpu {
 class CompiledModule;
@@ -41,6 +44,22 @@ public:
   /// once avoids the first-touch page faults of fresh buffers on every run.
   const std::vector<Tensor> &run(const std::vector<Tensor> &args);
 
+  /// run() on raw buffers and on the calling thread, without the engine and
+  /// without copies: args[i] is function argument i's buffer, results[j]
+  /// receives result j. For callers that order their runs themselves (eager
+  /// calls and asynchronous Executor calls are one engine op each); runs of
+  /// one model from several threads take turns.
+  void runOnThisThread(const void *const *args, void *const *results);
+
+  const std::vector<std::vector<int64_t>> &argumentShapes() const { return argShapes; }
+  /// The plan, and the function argument behind its i-th input / param
+  /// slot, and its kernels: for callers that run a one-step plan directly.
+  const exec::Plan &plan() const;
+  unsigned inputArgument(size_t i) const { return inputArgs[i]; }
+  unsigned paramArgument(size_t i) const { return paramArgs[i]; }
+  exec::KernelFn kernelFunction(size_t i) const;
+  const std::vector<std::vector<int64_t>> &resultShapes() const { return outputShapes; }
+
   double compileSeconds() const { return seconds; }
   int64_t arenaBytes() const;
   size_t numKernels() const;
@@ -54,6 +73,9 @@ private:
   std::vector<unsigned> inputArgs, paramArgs;
   std::vector<std::vector<int64_t>> argShapes, outputShapes;
   std::vector<Tensor> outputs;
+  /// runOnThisThread's inputs and params in plan order (reused, no allocation).
+  std::vector<const void *> inputScratch, paramScratch;
+  std::mutex scratchMutex;
   double seconds = 0;
 };
 

@@ -135,6 +135,8 @@ const std::vector<Entry> &entries() {
       {"broadcast_minimum", lhsRhs, 0, {}},
       {"broadcast_power", lhsRhs, 0, {}},
       {"broadcast_to", dataOnly, 0, {}},
+      {"dot", lhsRhs, 0, {}},
+      {"slice_axis", dataOnly, 0, {}},
       {"sum", dataOnly, 0, {"sum_axis"}},
       {"mean", dataOnly, 0, {}},
       {"max", dataOnly, 0, {"max_axis"}},

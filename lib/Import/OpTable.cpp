@@ -248,6 +248,13 @@ std::vector<OpSpec> buildTable() {
     // integer tensors; Kiln computes in float32.
     add({mx, ir, {req("scalar", F64)}, {{"is_int", nullptr}}});
   add({"broadcast_to", "graph.broadcast_to", {req("shape", Tuple)}, {}});
+  // Matrix product and slicing: the ops autodiff builds from, also MXNet
+  // operators in their own right (eager users reach for them first).
+  add({"dot", "graph.dot",
+       {def("transpose_a", Bool, "False"), def("transpose_b", Bool, "False")},
+       {{"forward_stype", mustBeNone}}});
+  add({"slice_axis", "graph.slice_axis",
+       {req("axis", Int), req("begin", Int), req("end", Int)}, {}});
   for (auto [mx, ir] : {std::pair{"sum", "graph.sum"}, std::pair{"mean", "graph.mean"},
                         std::pair{"max", "graph.max"}, std::pair{"min", "graph.min"}})
     add({mx, ir,

@@ -69,6 +69,7 @@ struct OprBlock {
   OpInfo info;
   Kind kind = Kind::Normal;
   WaitState *waitState = nullptr;
+  bool inlineIfReady = false;
 
   std::atomic<int> wait{0};
   // First error seen on any of the op's variables when they were granted.
@@ -104,6 +105,9 @@ struct ReadyOrder {
 // Set on engine worker threads, so a wait from inside an op (a certain
 // deadlock once all workers do it) fails loudly instead.
 thread_local Engine *tlWorkerOf = nullptr;
+// The op whose push() is dropping its last wait count on this thread: if
+// that makes it ready and it asked to, it runs right here.
+thread_local OprBlock *tlPushing = nullptr;
 
 struct DevicePool {
   Engine *engine = nullptr;
@@ -336,7 +340,7 @@ static void normalizeVars(std::vector<VarHandle> &reads,
 
 void Engine::push(OpFn fn, std::vector<VarHandle> reads,
                   std::vector<VarHandle> writes, Device device, int priority,
-                  OpInfo info) {
+                  OpInfo info, bool inlineIfReady) {
   normalizeVars(reads, writes);
   auto *op = new OprBlock;
   op->fn = std::move(fn);
@@ -391,7 +395,11 @@ void Engine::push(OpFn fn, std::vector<VarHandle> reads,
     if (granted)
       decWait(op, err);
   }
-  decWait(op, nullptr);
+  op->inlineIfReady = inlineIfReady && device.type == Device::Type::CPU;
+  OprBlock *outer = tlPushing;
+  tlPushing = op;
+  decWait(op, nullptr); // may run the op inline: nothing may touch op after
+  tlPushing = outer;
 }
 
 void Engine::decWait(OprBlock *op, const std::shared_ptr<ErrorRecord> &err) {
@@ -421,6 +429,11 @@ void Engine::dispatch(OprBlock *op) {
     complete(op, nullptr);
     return;
   case OprBlock::Kind::Normal:
+    if (op->inlineIfReady && op == tlPushing) {
+      tlPushing = nullptr;
+      execute(op, op->pool, 0);
+      return;
+    }
     op->pool->enqueue(op);
     return;
   }

@@ -123,9 +123,14 @@ public:
   /// duplicates are ignored. Higher PRIORITY runs first among ready ops of
   /// the same device; ties keep push order. Thread-safe; may be called from
   /// inside a running op.
+  ///
+  /// INLINE_IF_READY: when nothing it depends on is pending, run FN on the
+  /// calling thread before push returns instead of handing it to a worker.
+  /// For tiny CPU ops (a small eager elementwise call), where waking a
+  /// worker costs more than the op; the ordering rules are the same.
   void push(OpFn fn, std::vector<VarHandle> reads,
             std::vector<VarHandle> writes, Device device = Device::cpu(),
-            int priority = 0, OpInfo info = {});
+            int priority = 0, OpInfo info = {}, bool inlineIfReady = false);
 
   /// Blocks until every op that writes VAR and was pushed before this call
   /// has finished. Throws kiln::Error if VAR holds an error (see

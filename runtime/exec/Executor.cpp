@@ -226,6 +226,28 @@ void PlanExecutor::run(const std::vector<const void *> &inputs,
     throw Error(firstError);
 }
 
+void PlanExecutor::runOnThisThread(const void *const *inputs, const void *const *params,
+                                   void *const *outputs) {
+  std::lock_guard<std::mutex> lock(runMutex);
+  ++numRuns;
+  bool profile = profilingEnabled();
+  for (auto &st : steps) {
+    for (const StepState::External &e : st->externals)
+      st->buffers[e.arg] = e.kind == SlotKind::Input   ? const_cast<void *>(inputs[e.index])
+                           : e.kind == SlotKind::Param ? const_cast<void *>(params[e.index])
+                                                       : outputs[e.index];
+    if (!profile) {
+      st->fn(st->buffers.data());
+      continue;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    st->fn(st->buffers.data());
+    st->nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - t0)
+                           .count();
+  }
+}
+
 /// Prints the steps' kernel times, most expensive first.
 void PlanExecutor::printProfile() const {
   const Plan &p = thePlan;

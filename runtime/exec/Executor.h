@@ -57,6 +57,14 @@ public:
   void run(const std::vector<const void *> &inputs, const std::vector<const void *> &params,
            const std::vector<void *> &outputs);
 
+  /// The same work on the calling thread, step after step, without the
+  /// engine: for callers that have already ordered this run against
+  /// everything else (an eager call or an Executor call pushed as one engine
+  /// op). The arrays hold one buffer per input, parameter and output slot.
+  /// Must not overlap another run of this executor.
+  void runOnThisThread(const void *const *inputs, const void *const *params,
+                       void *const *outputs);
+
   /// Bytes of the arena allocated at construction: always plan().arenaBytes.
   int64_t arenaBytes() const { return arenaSize; }
   /// The arena's base (stable for the executor's life; null when empty).

@@ -124,10 +124,11 @@ TEST(SymbolAPI, Arithmetic) {
   NameManager scope;
   Symbol a = Symbol::Variable("a"), b = Symbol::Variable("b");
   Symbol sum = a + b;
-  EXPECT_EQ(nodeNamed(sum, "_plus0").op, "elemwise_add");
-  EXPECT_EQ(nodeNamed(a - b, "_minus0").op, "elemwise_sub");
-  EXPECT_EQ(nodeNamed(a * b, "_mul0").op, "elemwise_mul");
-  EXPECT_EQ(nodeNamed(a / b, "_div0").op, "elemwise_div");
+  // NumPy broadcasting, the same meaning as NDArray arithmetic.
+  EXPECT_EQ(nodeNamed(sum, "_plus0").op, "broadcast_add");
+  EXPECT_EQ(nodeNamed(a - b, "_minus0").op, "broadcast_sub");
+  EXPECT_EQ(nodeNamed(a * b, "_mul0").op, "broadcast_mul");
+  EXPECT_EQ(nodeNamed(a / b, "_div0").op, "broadcast_div");
   Symbol s = a * 2.0;
   const mx::Node &n = nodeNamed(s, "_mulscalar0");
   EXPECT_EQ(n.op, "_mul_scalar");

@@ -1,0 +1,5 @@
+# Eager NDArrays and imperative autograd (include/kiln/NDArray.h).
+kiln_add_unittest(NDArrayOpsTest ${CMAKE_CURRENT_LIST_DIR}/NDArrayOpsTest.cpp)
+target_link_libraries(NDArrayOpsTest PRIVATE KilnNDArray KilnExecutor)
+kiln_add_unittest(NDArrayAutogradTest ${CMAKE_CURRENT_LIST_DIR}/NDArrayAutogradTest.cpp)
+target_link_libraries(NDArrayAutogradTest PRIVATE KilnNDArray KilnExecutor KilnTrain)
