@@ -20,6 +20,7 @@
 #ifndef KILN_EXECUTOR_H
 #define KILN_EXECUTOR_H
 
+#include "kiln/NDArray.h"
 #include "kiln/Tensor.h"
 
 #include <cstdint>
@@ -84,6 +85,27 @@ public:
   void backward(const std::map<std::string, Tensor> &headGrads = {});
   /// The outputs of the last forward, in outputNames() order.
   const std::vector<Tensor> &outputs() const;
+
+  // NDArrays in and out (mixing eager and compiled work). These calls are
+  // engine ops like eager calls: they return at once and run in program
+  // order per array. The Tensor accessors above wait for them first.
+
+  /// forward(isTrain) on NDArrays, asynchronously and without copies: the
+  /// kernels read `inputs` (data inputs or labels, by name; any input not
+  /// given is the executor's own arg()) in place and write the outputs
+  /// straight into the returned arrays. In training mode gradients and aux
+  /// states update as in forward(true); read them with grads() or
+  /// gradArray(). outputs() does not see these results.
+  std::vector<NDArray> forward(const std::map<std::string, NDArray> &inputs, bool isTrain);
+  /// The executor's own input, parameter or aux array as an NDArray (the
+  /// memory arg() returns, no copy), ordered with the executor's calls: an
+  /// eager update of a parameter runs between two forwards. It must not be
+  /// used after the executor is destroyed.
+  NDArray argArray(const std::string &name);
+  /// The gradient of `paramName` from the latest training forward, as an
+  /// NDArray view of the executor's memory (overwritten by the next one);
+  /// compiles the training function if no training forward ran yet.
+  NDArray gradArray(const std::string &paramName);
 
   /// Every parameter and aux value by name (for checkpoints).
   std::map<std::string, Tensor> paramValues() const;

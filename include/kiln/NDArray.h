@@ -292,6 +292,11 @@ std::vector<NDArray> loadList(const std::string &path);
 /// A named list; throws kiln::Error naming the file when it has no names.
 std::map<std::string, NDArray> loadMap(const std::string &path);
 
+/// NumPy `.npy` files (SPEC §1.4: float32, also f64/f16 converted on
+/// read); the write is atomic.
+NDArray loadNpy(const std::string &path);
+void saveNpy(const std::string &path, const NDArray &array);
+
 /// Blocks until every op pushed so far (eager or compiled) has run; throws
 /// the first failure no wait has reported yet.
 void waitAll();

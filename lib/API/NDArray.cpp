@@ -6,6 +6,7 @@
 #include "kiln/Error.h"
 #include "kiln/Random.h"
 #include "runtime/io/NDArrayFile.h"
+#include "runtime/io/Npy.h"
 #include "runtime/storage/StoragePool.h"
 
 #include <algorithm>
@@ -533,6 +534,13 @@ std::map<std::string, NDArray> loadMap(const std::string &path) {
     if (!out.emplace(list.names[i], NDArray(list.arrays[i])).second)
       throw Error(path + ": the name '" + list.names[i] + "' appears twice");
   return out;
+}
+
+NDArray loadNpy(const std::string &path) { return NDArray(readNpy(path)); }
+
+void saveNpy(const std::string &path, const NDArray &array) {
+  detail::checkUsable(array, "nd::saveNpy: the array for " + path);
+  writeNpy(path, array.toTensor());
 }
 
 void waitAll() { detail::engine().waitForAll(); }

@@ -288,7 +288,9 @@ Symbol residualUnit(const Symbol &data, int64_t numFilter, Shape stride,
       dimMatch ? data
                : Convolution(name + "_sc", act1, {1, 1}, numFilter,
                              ConvolutionOpts().stride(stride).noBias(true).workspace(workspace));
-  return body + shortcut;
+  // resnet.py's `body + shortcut`: MXNet's Symbol `+` is elemwise_add
+  // (named "_plus<N>"); Kiln's `+` broadcasts, so spell MXNet's op out.
+  return Symbol::create("elemwise_add", NameManager::get("", "_plus"), {body, shortcut});
 }
 
 Symbol resnet(int numLayers, const ZooOptions &o) {

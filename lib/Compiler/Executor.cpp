@@ -10,6 +10,7 @@
 
 #include "kiln/Executor.h"
 
+#include "API/NDArrayInternal.h"
 #include "API/SymbolInternal.h"
 #include "Compiler/Diagnostics.h"
 #include "Compiler/JitModel.h"
@@ -27,6 +28,7 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <algorithm>
+#include <cstdio>
 
 using namespace mlir;
 
@@ -90,6 +92,30 @@ struct Executor::Impl {
   /// Aux values before the last training step, to re-run it in backward().
   std::vector<Tensor> auxBefore;
   double compileSec = 0;
+
+  /// Orders the NDArray calls (forward on NDArrays, argArray, gradArray)
+  /// with everything else that touches the executor's memory.
+  rt::VarHandle stateVar = detail::engine().newVariable();
+  /// An NDArray call was pushed since the last sync().
+  bool asyncPending = false;
+  /// The latest forward returned its outputs as NDArrays: outputs() has none.
+  bool outputsAsArrays = false;
+
+  ~Impl() {
+    try {
+      sync();
+    } catch (const std::exception &e) {
+      std::fprintf(stderr, "kiln::Executor: a pending call failed: %s\n", e.what());
+    }
+    detail::engine().deleteVariable(stateVar);
+  }
+  /// Waits for pushed NDArray calls (the Tensor API reads memory they write).
+  void sync() {
+    if (!asyncPending)
+      return;
+    asyncPending = false;
+    detail::engine().waitForVar(stateVar);
+  }
 
   void initFromModel();
   void compileInference();
@@ -204,11 +230,8 @@ void Executor::Impl::compileTraining() {
 }
 
 void Executor::Impl::runTraining(const std::map<std::string, Tensor> &headGrads) {
-  // Inputs and parameters change between steps; the training function
-  // takes them followed by its own extra arguments. (Copying them costs a
-  // memcpy of the parameters per step, no allocation.)
-  for (size_t i = 0; i < args.size(); ++i)
-    std::copy(args[i].values.begin(), args[i].values.end(), trainArgs[i].values.begin());
+  // The training function takes the model's arguments (read in place)
+  // followed by its own extra ones (trainArgs beyond args.size()).
   for (size_t j = 0; j < headGradOutputs.size(); ++j) {
     size_t argNo = args.size() + j;
     if ((int)argNo == rngCounterArg) {
@@ -228,8 +251,18 @@ void Executor::Impl::runTraining(const std::map<std::string, Tensor> &headGrads)
       t.values = given->second.values;
     }
   }
-  lastResults = &training.run(trainArgs, options.engine);
+  if (options.engine == ExecutorOptions::Engine::Compiled) {
+    std::vector<const void *> buffers;
+    for (size_t i = 0; i < trainArgs.size(); ++i)
+      buffers.push_back(i < args.size() ? args[i].values.data() : trainArgs[i].values.data());
+    lastResults = &training.jit->run(buffers);
+  } else {
+    for (size_t i = 0; i < args.size(); ++i)
+      trainArgs[i] = args[i];
+    lastResults = &training.run(trainArgs, options.engine);
+  }
   lastWasTraining = true;
+  outputsAsArrays = false;
   // MXNet updates the moving statistics in forward.
   for (size_t a = 0; a < auxNames.size(); ++a)
     if (auxResult[a] != ~size_t(0)) {
@@ -275,10 +308,12 @@ const std::vector<std::string> &Executor::auxNames() const { return impl->auxNam
 const std::vector<std::string> &Executor::outputNames() const { return impl->outputNames; }
 
 Tensor &Executor::arg(const std::string &name) {
+  impl->sync();
   return impl->args[impl->indexOf(name, "argument")];
 }
 
 std::vector<Tensor *> Executor::params() {
+  impl->sync();
   std::vector<Tensor *> out;
   for (const std::string &n : impl->paramNames)
     out.push_back(&impl->args[impl->argIndex.at(n)]);
@@ -286,6 +321,7 @@ std::vector<Tensor *> Executor::params() {
 }
 
 std::vector<const Tensor *> Executor::grads() const {
+  impl->sync();
   if (!impl->lastWasTraining || !impl->lastResults)
     throw Error("gradients are available after forward(true)");
   std::vector<const Tensor *> out;
@@ -302,16 +338,19 @@ const Tensor &Executor::grad(const std::string &paramName) const {
 }
 
 Tensor &Executor::aux(const std::string &name) {
+  impl->sync();
   if (std::find(impl->auxNames.begin(), impl->auxNames.end(), name) == impl->auxNames.end())
     throw Error("the network has no aux state named '" + name + "'");
   return impl->args[impl->argIndex.at(name)];
 }
 
 void Executor::forward(bool isTrain) {
+  impl->sync();
   if (!isTrain) {
     impl->compileInference();
     impl->lastResults = &impl->inference.run(impl->args, impl->options.engine);
     impl->lastWasTraining = false;
+    impl->outputsAsArrays = false;
     return;
   }
   impl->compileTraining();
@@ -323,6 +362,7 @@ void Executor::forward(bool isTrain) {
 }
 
 void Executor::backward(const std::map<std::string, Tensor> &headGrads) {
+  impl->sync();
   if (!impl->lastWasTraining)
     throw Error("backward() needs a forward(true) first");
   for (const auto &[name, t] : headGrads)
@@ -342,6 +382,10 @@ void Executor::backward(const std::map<std::string, Tensor> &headGrads) {
 }
 
 const std::vector<Tensor> &Executor::outputs() const {
+  impl->sync();
+  if (impl->outputsAsArrays)
+    throw Error("the latest forward returned its outputs as NDArrays; outputs() holds those "
+                "of a forward(isTrain) without arrays");
   if (!impl->lastResults)
     throw Error("outputs are available after forward()");
   size_t n = impl->outputNames.size();
@@ -353,7 +397,134 @@ const std::vector<Tensor> &Executor::outputs() const {
   return impl->outputsCopy;
 }
 
+std::vector<NDArray> Executor::forward(const std::map<std::string, NDArray> &inputs,
+                                       bool isTrain) {
+  Impl &m = *impl;
+  // Compiling reads the executor's arrays: let pending calls finish first.
+  if (!(isTrain ? m.training.module : m.inference.module)) {
+    m.sync();
+    isTrain ? m.compileTraining() : m.compileInference();
+  }
+  for (const auto &[name, array] : inputs) {
+    if (std::find(m.inputNames.begin(), m.inputNames.end(), name) == m.inputNames.end())
+      throw Error(m.model.fileName + ": '" + name +
+                  "' is not a data input or label of the network; parameters and aux "
+                  "states are the executor's own (argArray)");
+    detail::checkUsable(array, "input '" + name + "'");
+    const Tensor &own = m.args[m.argIndex.at(name)];
+    if (array.shape() != own.shape)
+      throw Error(m.model.fileName + ": input '" + name + "' has shape " +
+                  formatShape(array.shape()) + " but the executor was bound to " +
+                  formatShape(own.shape));
+  }
+  if (m.options.engine == ExecutorOptions::Engine::Reference) {
+    // The oracle runs synchronously on copies.
+    for (const auto &[name, array] : inputs)
+      m.args[m.argIndex.at(name)] = array.toTensor();
+    forward(isTrain);
+    std::vector<NDArray> out;
+    for (size_t o = 0; o < m.outputNames.size(); ++o)
+      out.emplace_back((*m.lastResults)[o]);
+    m.outputsAsArrays = true;
+    return out;
+  }
+
+  Function &fn = isTrain ? m.training : m.inference;
+  JitModel *jit = fn.jit.get();
+  struct Call {
+    std::vector<std::shared_ptr<detail::Chunk>> keep;
+    std::vector<const void *> args;
+    std::vector<void *> results;
+  };
+  auto call = std::make_shared<Call>();
+  std::vector<rt::VarHandle> reads, writes{m.stateVar};
+  size_t numArgs = isTrain ? m.trainArgs.size() : m.args.size();
+  for (size_t i = 0; i < numArgs; ++i) {
+    const Tensor &own = i < m.args.size() ? m.args[i] : m.trainArgs[i];
+    call->args.push_back(own.values.data());
+  }
+  for (const auto &[name, array] : inputs) {
+    const auto &a = array.implPtr();
+    call->args[m.argIndex.at(name)] = a->data();
+    call->keep.push_back(a->chunk);
+    reads.push_back(a->var());
+  }
+  std::vector<NDArray> outputs;
+  std::vector<Tensor> &own = jit->resultTensors();
+  for (size_t r = 0; r < own.size(); ++r) {
+    if (r >= m.outputNames.size()) {
+      call->results.push_back(own[r].values.data());
+      continue;
+    }
+    NDArray out(detail::newArray(own[r].shape));
+    call->results.push_back(out.implPtr()->data());
+    call->keep.push_back(out.implPtr()->chunk);
+    writes.push_back(out.implPtr()->var());
+    outputs.push_back(std::move(out));
+  }
+  int64_t step = isTrain ? ++m.step : m.step;
+  Impl *self = impl.get();
+  detail::engine().push(
+      [self, call, jit, isTrain, step](const rt::RunContext &) {
+        if (isTrain) {
+          // Extra arguments: ones for every head gradient, the RNG counter.
+          for (size_t j = 0; j < self->headGradOutputs.size(); ++j) {
+            Tensor &t = self->trainArgs[self->args.size() + j];
+            if ((int)(self->args.size() + j) == self->rngCounterArg)
+              t.values[0] = static_cast<float>(step);
+            else
+              std::fill(t.values.begin(), t.values.end(), 1.0f);
+          }
+        }
+        jit->runOnThisThread(call->args.data(), call->results.data());
+        if (isTrain) {
+          self->lastResults = &jit->resultTensors();
+          self->lastWasTraining = true;
+          for (size_t a = 0; a < self->auxNames.size(); ++a)
+            if (self->auxResult[a] != ~size_t(0)) {
+              const Tensor &src = (*self->lastResults)[self->auxResult[a]];
+              Tensor &dst = self->args[self->argIndex.at(self->auxNames[a])];
+              std::copy(src.values.begin(), src.values.end(), dst.values.begin());
+            }
+        }
+      },
+      std::move(reads), std::move(writes), rt::Device::cpu(), 0,
+      {isTrain ? "Executor::forward(train)" : "Executor::forward", m.model.fileName, ""});
+  m.asyncPending = true;
+  m.outputsAsArrays = true;
+  return outputs;
+}
+
+NDArray Executor::argArray(const std::string &name) {
+  Tensor &t = impl->args[impl->indexOf(name, "argument")];
+  auto view = std::make_shared<detail::NDArrayImpl>();
+  view->shape = t.shape;
+  view->elements = t.size();
+  view->chunk = detail::Chunk::borrow(t.values.data(), view->elements, impl->stateVar, nullptr);
+  return NDArray(view);
+}
+
+NDArray Executor::gradArray(const std::string &paramName) {
+  auto it = std::find(impl->paramNames.begin(), impl->paramNames.end(), paramName);
+  if (it == impl->paramNames.end())
+    throw Error(impl->model.fileName + ": the network has no parameter named '" + paramName +
+                "'");
+  if (impl->options.engine != ExecutorOptions::Engine::Compiled)
+    throw Error("gradArray needs the compiled engine (the reference engine's results move)");
+  if (!impl->training.module) {
+    impl->sync();
+    impl->compileTraining();
+  }
+  Tensor &t = impl->training.jit->resultTensors()[impl->gradResult[it - impl->paramNames.begin()]];
+  auto view = std::make_shared<detail::NDArrayImpl>();
+  view->shape = t.shape;
+  view->elements = t.size();
+  view->chunk = detail::Chunk::borrow(t.values.data(), view->elements, impl->stateVar, nullptr);
+  return NDArray(view);
+}
+
 std::map<std::string, Tensor> Executor::paramValues() const {
+  impl->sync();
   std::map<std::string, Tensor> out;
   for (const auto &n : impl->paramNames)
     out[n] = impl->args[impl->argIndex.at(n)];

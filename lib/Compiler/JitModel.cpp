@@ -62,11 +62,21 @@ const std::vector<Tensor> &JitModel::run(const std::vector<Tensor> &args) {
     if (args[i].shape != argShapes[i])
       throw Error("argument " + std::to_string(i) + " has shape " + formatShape(args[i].shape) +
                   " but the compiled model needs " + formatShape(argShapes[i]));
+  std::vector<const void *> buffers;
+  for (const Tensor &t : args)
+    buffers.push_back(t.values.data());
+  return run(buffers);
+}
+
+const std::vector<Tensor> &JitModel::run(const std::vector<const void *> &args) {
+  if (args.size() != argShapes.size())
+    throw Error("the compiled model takes " + std::to_string(argShapes.size()) +
+                " arguments, got " + std::to_string(args.size()));
   std::vector<const void *> inputs, params;
   for (unsigned i : inputArgs)
-    inputs.push_back(args[i].values.data());
+    inputs.push_back(args[i]);
   for (unsigned i : paramArgs)
-    params.push_back(args[i].values.data());
+    params.push_back(args[i]);
   std::vector<void *> outs;
   for (Tensor &t : outputs)
     outs.push_back(t.values.data());

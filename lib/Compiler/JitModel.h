@@ -44,6 +44,14 @@ public:
   /// once avoids the first-touch page faults of fresh buffers on every run.
   const std::vector<Tensor> &run(const std::vector<Tensor> &args);
 
+  /// run() with argument buffers in function-argument order (no Tensors,
+  /// so callers need not copy into them); results as run()'s.
+  const std::vector<Tensor> &run(const std::vector<const void *> &args);
+
+  /// The model's own result buffers (run() writes them), for callers that
+  /// pass some of them to runOnThisThread.
+  std::vector<Tensor> &resultTensors() { return outputs; }
+
   /// run() on raw buffers and on the calling thread, without the engine and
   /// without copies: args[i] is function argument i's buffer, results[j]
   /// receives result j. For callers that order their runs themselves (eager

@@ -19,7 +19,8 @@ if os.path.isdir(os.path.join(config.kiln_testdata_dir, "mxnet-format-samples"))
     config.available_features.add("mxnet-samples")
 
 llvm_config.add_tool_substitutions(
-    ["kiln-opt", "kiln-compile", "kiln-run", "kiln-train"], [config.kiln_tools_dir])
+    ["kiln-opt", "kiln-compile", "kiln-run", "kiln-train", "eager-mlp", "jit-embed"],
+    [config.kiln_tools_dir])
 if os.path.isdir("/usr/share/datasets/fashion-mnist") or os.environ.get("KILN_FASHION_MNIST_DIR"):
     config.available_features.add("fashion-mnist")
 llvm_config.add_tool_substitutions(
