@@ -486,8 +486,9 @@ def table(rows, comp_rows, compiled):
 
 def main():
     if "--suite" in sys.argv[1:]:
-        # --suite infer (this file's cases, the default) or --suite train
-        # (bench/train.py: training steps, memory and an epoch vs PyTorch).
+        # --suite infer (this file's cases, the default), --suite train
+        # (bench/train.py: training steps, memory and an epoch vs PyTorch) or
+        # --suite eager (bench/eager.py: NDArray calls and an eager MLP step).
         i = sys.argv.index("--suite")
         suite = sys.argv[i + 1] if i + 1 < len(sys.argv) else ""
         del sys.argv[i:i + 2]
@@ -495,8 +496,12 @@ def main():
             sys.path.insert(0, HERE)
             import train
             return train.main()
+        if suite == "eager":
+            sys.path.insert(0, HERE)
+            import eager
+            return eager.main()
         if suite != "infer":
-            sys.exit("run.py: --suite infer|train, got '%s'" % suite)
+            sys.exit("run.py: --suite infer|train|eager, got '%s'" % suite)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer rounds, smaller budgets")
     ap.add_argument("--rounds", type=int, help="paired rounds per case (default 5; --quick 3)")

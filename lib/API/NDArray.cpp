@@ -10,6 +10,8 @@
 #include "runtime/storage/StoragePool.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <iomanip>
@@ -37,7 +39,23 @@ std::string Context::str() const {
 
 namespace detail {
 
-rt::Engine &engine() { return rt::Engine::get(); }
+namespace {
+/// Set by an exit handler that runs before the engine's destructor (it is
+/// registered after the engine is built): arrays destroyed during static
+/// destruction must not push to an engine that is going away.
+std::atomic<bool> engineShutDown{false};
+} // namespace
+
+rt::Engine &engine() {
+  static rt::Engine *e = [] {
+    rt::Engine *built = &rt::Engine::get();
+    std::atexit([] { engineShutDown.store(true); });
+    return built;
+  }();
+  return *e;
+}
+
+bool engineAlive() { return !engineShutDown.load(); }
 
 std::shared_ptr<Chunk> Chunk::allocate(int64_t elements) {
   auto c = std::make_shared<Chunk>();
@@ -65,7 +83,7 @@ Chunk::~Chunk() {
   // named by a wait marker; the engine frees it after those.
   if (!external)
     rt::StoragePool::host().release(data, bytes);
-  if (ownsVar && var)
+  if (ownsVar && var && engineAlive())
     engine().deleteVariable(var);
 }
 

@@ -94,6 +94,9 @@ bool hasTrainingMode(const std::string &op, const nd::AttrMap &attrs);
 
 /// The engine all NDArrays use (rt::Engine::get()).
 rt::Engine &engine();
+/// False once the process is exiting and the engine may be gone: objects
+/// destroyed then must not push (the engine frees their variables itself).
+bool engineAlive();
 
 /// Throws kiln::Error unless `a` is a non-empty float32 CPU array; `what`
 /// names it ("input 2 of FullyConnected").

@@ -102,6 +102,8 @@ struct Executor::Impl {
   bool outputsAsArrays = false;
 
   ~Impl() {
+    if (!detail::engineAlive())
+      return;
     try {
       sync();
     } catch (const std::exception &e) {
