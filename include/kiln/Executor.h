@@ -24,6 +24,7 @@
 #include "kiln/Tensor.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -77,6 +78,10 @@ public:
   const Tensor &grad(const std::string &paramName) const;
   Tensor &aux(const std::string &name);
 
+  /// Compiles the inference or training function now (forward does it on
+  /// first use). After prepare(true) on the compiled engine, grads() points
+  /// at the gradient arrays every training forward writes (zeros until one).
+  void prepare(bool isTrain);
   /// Runs the network; in training mode also the backward (see above).
   void forward(bool isTrain);
   /// Makes the gradients of the last forward(true) current. `headGrads`
@@ -106,6 +111,14 @@ public:
   /// NDArray view of the executor's memory (overwritten by the next one);
   /// compiles the training function if no training forward ran yet.
   NDArray gradArray(const std::string &paramName);
+
+  /// Calls `hook(i)` during each forward(true) as soon as the gradient of
+  /// paramNames()[i] is final for the step, on the engine thread that
+  /// computed it, while the rest of the backward still runs: the place to
+  /// start the gradient's reduction (KVStore push) so communication overlaps
+  /// the backward of the layers below. The hook may push engine work but
+  /// must not wait for any. Compiled engine only; null removes it.
+  void setGradientHook(std::function<void(size_t paramIndex)> hook);
 
   /// Every parameter and aux value by name (for checkpoints).
   std::map<std::string, Tensor> paramValues() const;

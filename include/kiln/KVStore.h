@@ -51,6 +51,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -157,12 +158,62 @@ public:
   void allreduce(std::vector<double> &values);
 
   KVStoreStats stats() const;
-
+  /// Arrays of one push are packed into collectives of up to this many bytes
+  /// (KVStoreOptions::bucketBytes as resolved; -1: one per key).
+  int64_t bucketBytes() const;
   struct Impl;
 
 private:
   explicit KVStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl;
+};
+
+/// Sums gradients over the workers while the backward is still computing
+/// the rest (MXNet's engine-driven push, so communication of layer n
+/// overlaps the backward of layer n-1). Wire ready() to
+/// Executor::setGradientHook: once every gradient of a group is final, the
+/// group is pushed (one collective per bucket) and its sum pulled back into
+/// the gradient arrays, all as engine ops, from the hook. Groups are
+/// consecutive gradients in a fixed order — the last parameter first, the
+/// order the backward produces them — of up to KVStore::bucketBytes(): the
+/// sequence of collectives is then the same on every worker whatever order
+/// each worker's engine finishes its steps in. The store must have no
+/// updater; the caller applies its optimizer to the summed gradients (every
+/// worker holds the same sums, so every worker takes the same step).
+class GradientReducer {
+public:
+  /// Initializes `keys` in `store` with the gradients' shapes.
+  GradientReducer(KVStore &store, std::vector<KVKey> keys, std::vector<Tensor *> grads);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer &) = delete;
+  GradientReducer &operator=(const GradientReducer &) = delete;
+
+  /// Before each step: no gradient is ready.
+  void beginStep();
+  /// Gradient `index` is final for this step (from any thread).
+  void ready(size_t index);
+  /// After the step's backward: pushes what no ready() pushed (everything
+  /// when no hook is wired), then waits until every gradient array holds
+  /// its sum over the workers. Throws kiln::Error for a failed collective.
+  void finishStep();
+  /// Groups ready() pushed during the last step, before finishStep(): how
+  /// much of the communication could start during the backward.
+  size_t groupsPushedEarly() const { return early; }
+  size_t numGroups() const { return groups.size(); }
+
+private:
+  void pushGroup(size_t g);
+
+  KVStore &store;
+  std::vector<KVKey> keys;
+  std::vector<Tensor *> grads;
+  /// Groups of gradient indices, in push order.
+  std::vector<std::vector<size_t>> groups;
+  std::vector<size_t> groupOf;
+  std::vector<size_t> missing; // per group: gradients not yet ready
+  size_t nextGroup = 0;        // first group not pushed yet
+  size_t early = 0;
+  std::mutex mu;
 };
 
 } // namespace kiln

@@ -96,6 +96,9 @@ struct Executor::Impl {
   /// Orders the NDArray calls (forward on NDArrays, argArray, gradArray)
   /// with everything else that touches the executor's memory.
   rt::VarHandle stateVar = detail::engine().newVariable();
+  std::function<void(size_t)> gradientHook;
+  void installGradientHook();
+
   /// An NDArray call was pushed since the last sync().
   bool asyncPending = false;
   /// The latest forward returned its outputs as NDArrays: outputs() has none.
@@ -228,7 +231,24 @@ void Executor::Impl::compileTraining() {
   if (options.engine == ExecutorOptions::Engine::Compiled) {
     training.jit = JitModel::compile(*training.module);
     compileSec += training.jit->compileSeconds();
+    installGradientHook();
   }
+}
+
+void Executor::Impl::installGradientHook() {
+  if (!training.jit)
+    return;
+  if (!gradientHook) {
+    training.jit->setResultHook(nullptr);
+    return;
+  }
+  std::vector<size_t> paramOfResult(training.resultKinds.size(), ~size_t(0));
+  for (size_t p = 0; p < gradResult.size(); ++p)
+    paramOfResult[gradResult[p]] = p;
+  training.jit->setResultHook([hook = gradientHook, paramOfResult](uint32_t result) {
+    if (result < paramOfResult.size() && paramOfResult[result] != ~size_t(0))
+      hook(paramOfResult[result]);
+  });
 }
 
 void Executor::Impl::runTraining(const std::map<std::string, Tensor> &headGrads) {
@@ -324,12 +344,22 @@ std::vector<Tensor *> Executor::params() {
 
 std::vector<const Tensor *> Executor::grads() const {
   impl->sync();
-  if (!impl->lastWasTraining || !impl->lastResults)
-    throw Error("gradients are available after forward(true)");
+  const std::vector<Tensor> *results = impl->lastWasTraining ? impl->lastResults : nullptr;
+  // Compiled: the training function's own result arrays, stable from
+  // prepare(true) on.
+  if (!results && impl->training.jit)
+    results = &impl->training.jit->resultTensors();
+  if (!results)
+    throw Error("gradients are available after forward(true) or prepare(true)");
   std::vector<const Tensor *> out;
   for (size_t r : impl->gradResult)
-    out.push_back(&(*impl->lastResults)[r]);
+    out.push_back(&(*results)[r]);
   return out;
+}
+
+void Executor::prepare(bool isTrain) {
+  impl->sync();
+  isTrain ? impl->compileTraining() : impl->compileInference();
 }
 
 const Tensor &Executor::grad(const std::string &paramName) const {
@@ -495,6 +525,14 @@ std::vector<NDArray> Executor::forward(const std::map<std::string, NDArray> &inp
   m.asyncPending = true;
   m.outputsAsArrays = true;
   return outputs;
+}
+
+void Executor::setGradientHook(std::function<void(size_t)> hook) {
+  if (hook && impl->options.engine != ExecutorOptions::Engine::Compiled)
+    throw Error("setGradientHook needs the compiled engine");
+  impl->sync();
+  impl->gradientHook = std::move(hook);
+  impl->installGradientHook();
 }
 
 NDArray Executor::argArray(const std::string &name) {

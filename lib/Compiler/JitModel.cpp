@@ -95,6 +95,10 @@ void JitModel::runOnThisThread(const void *const *args, void *const *results) {
   executor->runOnThisThread(inputScratch.data(), paramScratch.data(), results);
 }
 
+void JitModel::setResultHook(std::function<void(uint32_t)> hook) {
+  executor->setOutputHook(std::move(hook));
+}
+
 const exec::Plan &JitModel::plan() const { return executor->plan(); }
 
 exec::KernelFn JitModel::kernelFunction(size_t i) const {

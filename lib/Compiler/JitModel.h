@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -67,6 +68,10 @@ public:
   unsigned paramArgument(size_t i) const { return paramArgs[i]; }
   exec::KernelFn kernelFunction(size_t i) const;
   const std::vector<std::vector<int64_t>> &resultShapes() const { return outputShapes; }
+
+  /// See exec::PlanExecutor::setOutputHook: `hook(j)` runs once result j
+  /// is final during a run (on the engine thread that computed it).
+  void setResultHook(std::function<void(uint32_t result)> hook);
 
   double compileSeconds() const { return seconds; }
   int64_t arenaBytes() const;

@@ -28,6 +28,8 @@ struct PlanExecutor::StepState {
   };
   std::vector<External> externals;
   std::vector<rt::VarHandle> reads, writes;
+  /// Plan::outputSlots indices of the outputs this step writes.
+  std::vector<uint32_t> outputsWritten;
   rt::OpInfo info;
   /// KILN_PROFILE: wall time spent in this step's kernel, summed over runs.
   std::atomic<int64_t> nanoseconds{0};
@@ -115,6 +117,11 @@ PlanExecutor::PlanExecutor(Plan plan, std::vector<KernelFn> kernelFns, rt::Engin
       else
         st->externals.push_back({(uint32_t)a, sto.kind, sto.index});
     }
+    for (size_t a = s.numInputs; a < s.args.size(); ++a) {
+      const Storage &sto = p.storages[p.slots[s.args[a]].storage];
+      if (sto.kind == SlotKind::Output)
+        st->outputsWritten.push_back(static_cast<uint32_t>(sto.index));
+    }
     for (uint32_t r : s.reads)
       st->reads.push_back(vars[r]);
     for (uint32_t w : s.writes) {
@@ -193,22 +200,32 @@ void PlanExecutor::run(const std::vector<const void *> &inputs,
   for (auto &st : steps)
     for (const StepState::External &e : st->externals)
       st->buffers[e.arg] = pointerFor(e.kind, e.index);
+  const std::function<void(uint32_t)> *hook = outputHook ? &outputHook : nullptr;
   for (auto &st : steps) {
     StepState *s = st.get();
     if (profilingEnabled()) {
       engine->push(
-          [s](const rt::RunContext &) {
+          [s, hook](const rt::RunContext &) {
             auto t0 = std::chrono::steady_clock::now();
             s->fn(s->buffers.data());
             s->nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(
                                   std::chrono::steady_clock::now() - t0)
                                   .count();
+            if (hook)
+              for (uint32_t o : s->outputsWritten)
+                (*hook)(o);
           },
           s->reads, s->writes, rt::Device::cpu(), 0, s->info);
       continue;
     }
-    engine->push([s](const rt::RunContext &) { s->fn(s->buffers.data()); }, s->reads, s->writes,
-                 rt::Device::cpu(), 0, s->info);
+    engine->push(
+        [s, hook](const rt::RunContext &) {
+          s->fn(s->buffers.data());
+          if (hook)
+            for (uint32_t o : s->outputsWritten)
+              (*hook)(o);
+        },
+        s->reads, s->writes, rt::Device::cpu(), 0, s->info);
   }
   // Every step writes some storage, so waiting for the writes of every
   // written storage waits for every step. Keep waiting after a failure so no
@@ -236,15 +253,15 @@ void PlanExecutor::runOnThisThread(const void *const *inputs, const void *const 
       st->buffers[e.arg] = e.kind == SlotKind::Input   ? const_cast<void *>(inputs[e.index])
                            : e.kind == SlotKind::Param ? const_cast<void *>(params[e.index])
                                                        : outputs[e.index];
-    if (!profile) {
-      st->fn(st->buffers.data());
-      continue;
-    }
     auto t0 = std::chrono::steady_clock::now();
     st->fn(st->buffers.data());
-    st->nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now() - t0)
-                           .count();
+    if (profile)
+      st->nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - t0)
+                             .count();
+    if (outputHook)
+      for (uint32_t o : st->outputsWritten)
+        outputHook(o);
   }
 }
 

@@ -20,6 +20,7 @@
 #include "runtime/exec/Plan.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -65,6 +66,14 @@ public:
   void runOnThisThread(const void *const *inputs, const void *const *params,
                        void *const *outputs);
 
+  /// Called right after each step, on the thread that ran it, with the
+  /// index (into Plan::outputSlots) of every output the step wrote: that
+  /// output holds its final value for this run. For callers that start work
+  /// on a result while the rest of the plan runs (a gradient's reduction
+  /// during the backward). It may push engine ops but must not wait for
+  /// any. Set it between runs; an empty function removes it.
+  void setOutputHook(std::function<void(uint32_t output)> hook) { outputHook = std::move(hook); }
+
   /// Bytes of the arena allocated at construction: always plan().arenaBytes.
   int64_t arenaBytes() const { return arenaSize; }
   /// The arena's base (stable for the executor's life; null when empty).
@@ -88,6 +97,7 @@ private:
   /// Storage ids written by some step: waiting on them waits for every step.
   std::vector<uint32_t> writtenStorages;
   std::mutex runMutex;
+  std::function<void(uint32_t)> outputHook;
   /// Runs so far, for the KILN_PROFILE report printed on destruction.
   int64_t numRuns = 0;
   void printProfile() const;

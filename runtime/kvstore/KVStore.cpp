@@ -497,3 +497,82 @@ KVStoreStats KVStore::stats() const {
   st.bytesReduced = impl->bytesReduced;
   return st;
 }
+
+int64_t KVStore::bucketBytes() const { return impl->bucketBytes; }
+
+//===----------------------------------------------------------------------===//
+// GradientReducer
+//===----------------------------------------------------------------------===//
+
+GradientReducer::GradientReducer(KVStore &store, std::vector<KVKey> keysArg,
+                                 std::vector<Tensor *> gradsArg)
+    : store(store), keys(std::move(keysArg)), grads(std::move(gradsArg)) {
+  if (keys.size() != grads.size())
+    throw Error("GradientReducer: " + std::to_string(keys.size()) + " keys but " +
+                std::to_string(grads.size()) + " gradients");
+  std::vector<const Tensor *> initial(grads.begin(), grads.end());
+  store.init(keys, initial);
+  store.waitAll();
+  // The last parameter first: the backward computes the top layers' first.
+  int64_t limit = store.bucketBytes(), bytes = 0;
+  groupOf.assign(grads.size(), 0);
+  for (size_t n = grads.size(); n-- > 0;) {
+    int64_t b = static_cast<int64_t>(grads[n]->values.size() * sizeof(float));
+    if (groups.empty() || limit < 0 || bytes + b > limit) {
+      groups.emplace_back();
+      bytes = 0;
+    }
+    groups.back().push_back(n);
+    groupOf[n] = groups.size() - 1;
+    bytes += b;
+  }
+  beginStep();
+}
+
+GradientReducer::~GradientReducer() = default;
+
+void GradientReducer::beginStep() {
+  std::lock_guard<std::mutex> lock(mu);
+  missing.clear();
+  for (const auto &g : groups)
+    missing.push_back(g.size());
+  nextGroup = 0;
+  early = 0;
+}
+
+void GradientReducer::pushGroup(size_t g) {
+  std::vector<KVKey> k;
+  std::vector<std::vector<const Tensor *>> in;
+  std::vector<std::vector<Tensor *>> out;
+  for (size_t i : groups[g]) {
+    k.push_back(keys[i]);
+    in.push_back({grads[i]});
+    out.push_back({grads[i]});
+  }
+  // Earlier groups first on the wire.
+  int priority = -static_cast<int>(g);
+  store.push(k, in, priority);
+  store.pull(k, out, priority);
+}
+
+void GradientReducer::ready(size_t index) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (index >= groupOf.size())
+    return;
+  --missing[groupOf[index]];
+  // Push in the fixed order only: a ready group behind an unready one waits.
+  while (nextGroup < groups.size() && missing[nextGroup] == 0) {
+    pushGroup(nextGroup++);
+    ++early;
+  }
+}
+
+void GradientReducer::finishStep() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    while (nextGroup < groups.size())
+      pushGroup(nextGroup++);
+  }
+  store.wait(keys);
+}
+

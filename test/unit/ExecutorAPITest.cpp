@@ -17,11 +17,13 @@
 #include "kiln/Optimizer.h"
 #include "kiln/Random.h"
 #include "kiln/Symbol.h"
+#include "kiln/Zoo.h"
 #include "ExecutorTestUtil.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <mutex>
 
 using namespace kiln;
 
@@ -179,6 +181,34 @@ TEST(ExecutorAPI, TrainingArenaIsTheReportedPlan) {
   initialize(*e, 1);
   e->forward(true);
   EXPECT_EQ(e->trainingArenaBytes(), report->both);
+}
+
+TEST(ExecutorAPI, GradientHookSeesEachFinalGradientDuringTheStep) {
+  zoo::ZooOptions zo;
+  Symbol net = zoo::build("lenet", zo);
+  auto exec = Executor::bind(net, {{"data", {2, 1, 28, 28}}});
+  initialize(*exec, 3);
+  size_t n = exec->paramNames().size();
+  std::vector<int> calls(n, 0);
+  std::vector<Tensor> seen(n);
+  exec->prepare(true);
+  std::vector<const Tensor *> grads = exec->grads();
+  std::mutex mu;
+  exec->setGradientHook([&](size_t i) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++calls[i];
+    seen[i] = *grads[i]; // final already: later steps must not change it
+  });
+  exec->forward(true);
+  exec->backward();
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(calls[i], 1) << exec->paramNames()[i];
+    EXPECT_EQ(seen[i].values, grads[i]->values) << exec->paramNames()[i];
+  }
+  exec->setGradientHook(nullptr);
+  exec->forward(true);
+  for (size_t i = 0; i < n; ++i)
+    EXPECT_EQ(calls[i], 1) << "a removed hook is not called";
 }
 
 } // namespace

@@ -222,4 +222,34 @@ TEST(KVStoreTest, NcclSumsOnOneGpuOrSkips) {
 #endif
 }
 
+TEST(KVStoreTest, GradientReducerPushesGroupsInFixedOrderAsTheyBecomeReady) {
+  KVStoreOptions o;
+  o.bucketBytes = 16; // a 4-float gradient fills a group
+  auto kv = KVStore::create("local", o);
+  Tensor g0 = filled({4}, 1), g1 = filled({4}, 2), g2 = filled({4}, 3);
+  GradientReducer r(*kv, {"g0", "g1", "g2"}, {&g0, &g1, &g2});
+  ASSERT_EQ(r.numGroups(), 3u); // the last parameter's group first
+  int64_t before = kv->stats().collectives;
+  r.beginStep();
+  r.ready(0); // its group is last in the order: nothing may go yet
+  EXPECT_EQ(r.groupsPushedEarly(), 0u);
+  EXPECT_EQ(kv->stats().collectives, before);
+  r.ready(2);
+  EXPECT_EQ(r.groupsPushedEarly(), 1u);
+  r.ready(1); // unblocks its own group and the waiting one of g0
+  EXPECT_EQ(r.groupsPushedEarly(), 3u);
+  EXPECT_EQ(kv->stats().collectives, before + 3);
+  r.finishStep();
+  // One worker: the sums are the gradients themselves, written back.
+  EXPECT_EQ(g0.values, filled({4}, 1).values);
+  EXPECT_EQ(g2.values, filled({4}, 3).values);
+  // Without ready() calls, finishStep pushes everything.
+  r.beginStep();
+  r.finishStep();
+  EXPECT_EQ(r.groupsPushedEarly(), 0u);
+  EXPECT_EQ(kv->stats().collectives, before + 6);
+  EXPECT_NE(errorOf([&] { GradientReducer bad(*kv, {"x"}, {}); }).find("1 keys but 0 gradients"),
+            std::string::npos);
+}
+
 } // namespace

@@ -83,6 +83,12 @@ static cl::opt<bool> recomputeArg(
     cl::desc("Recompute cheap activations in the backward instead of keeping them from the "
              "forward (MXNet's mirror; smaller training arena, more compute; docs/memory.md)"),
     cl::cat(category));
+static cl::opt<bool> overlapArg(
+    "overlap",
+    cl::desc("Reduce each group of gradients across workers as soon as the backward has "
+             "computed it, overlapping communication with the rest of the backward (default); "
+             "--overlap=false pushes all gradients after the backward and updates on the store"),
+    cl::init(true), cl::cat(category));
 static cl::opt<int> benchStepsArg(
     "bench-steps",
     cl::desc("Time N training steps on the first batch after warm-up, print peak RSS and "
@@ -154,14 +160,103 @@ void progress(bool tty, int epoch, int64_t batch, int64_t batches, const EpochSt
   std::fflush(stderr);
 }
 
+/// One training step as the epoch loop and --bench-steps run it, the batch
+/// already in the executor's inputs: forward(true) + backward, gradients
+/// summed over the workers, the optimizer's update. Every worker starts
+/// from rank 0's weights.
+class Stepper {
+public:
+  Stepper(Executor &exec, Optimizer &optimizer, KVStore &kv, bool overlap)
+      : exec(exec), optimizer(optimizer), kv(kv), weights(exec.params()) {
+    std::vector<KVKey> keys(exec.paramNames().begin(), exec.paramNames().end());
+    std::vector<const Tensor *> initial(weights.begin(), weights.end());
+    std::vector<std::vector<Tensor *>> outs;
+    for (Tensor *w : weights)
+      outs.push_back({w});
+    kv.init(keys, initial);
+    kv.pull(keys, outs);
+    kv.waitAll();
+    if (!overlap) {
+      // MXNet's update_on_kvstore: push all gradients after the backward,
+      // the optimizer runs on the store, pull the new weights.
+      kv.setOptimizer(optimizer);
+      this->keys = keys;
+      pullInto = outs;
+      return;
+    }
+    // The store only sums the gradients (as the backward produces them);
+    // every worker applies the same update to the same sums. One worker has
+    // nothing to sum.
+    exec.prepare(true);
+    for (const Tensor *g : exec.grads())
+      grads.push_back(const_cast<Tensor *>(g)); // the executor's arrays; the sums go there
+    if (kv.numWorkers() == 1)
+      return;
+    std::vector<KVKey> gradKeys;
+    for (const std::string &n : exec.paramNames())
+      gradKeys.push_back("grad:" + n);
+    reducer = std::make_unique<GradientReducer>(kv, gradKeys, grads);
+    if (engineArg == "compiled")
+      exec.setGradientHook([r = reducer.get()](size_t i) { r->ready(i); });
+  }
+
+  void step() {
+    if (!grads.empty()) {
+      if (reducer)
+        reducer->beginStep();
+      exec.forward(true);
+      exec.backward();
+      if (reducer)
+        reducer->finishStep();
+      optimizer.update(weights, std::vector<const Tensor *>(grads.begin(), grads.end()));
+      return;
+    }
+    exec.forward(true);
+    exec.backward();
+    std::vector<std::vector<const Tensor *>> pushed;
+    for (const Tensor *g : exec.grads())
+      pushed.push_back({g});
+    kv.push(keys, pushed);
+    kv.pull(keys, pullInto);
+    kv.waitAll(); // the next forward writes the gradients and reads the weights
+  }
+
+  /// --bench-steps: milliseconds of the gradient reduction alone (no
+  /// compute), median of `n`; 0 without a reducer.
+  double commMilliseconds(int n) {
+    if (!reducer)
+      return 0;
+    std::vector<double> ms;
+    for (int i = 0; i < n; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      reducer->beginStep();
+      reducer->finishStep();
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                       .count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+  }
+  const GradientReducer *gradientReducer() const { return reducer.get(); }
+
+private:
+  Executor &exec;
+  Optimizer &optimizer;
+  KVStore &kv;
+  std::vector<Tensor *> weights, grads;
+  std::vector<KVKey> keys;
+  std::vector<std::vector<Tensor *>> pullInto;
+  std::unique_ptr<GradientReducer> reducer;
+};
+
 /// --bench-steps: one step as the epoch loop runs it per batch (inputs
 /// copied in, forward(true), backward(), the optimizer update; not the
 /// accuracy bookkeeping), timed N times on the first batch after 3 warm-up
 /// steps (the first compiles). Prints the process's peak RSS (ru_maxrss,
 /// compile included) and its RSS after the steps, then SPEC's bench line
 /// last.
-int benchSteps(Executor &exec, Optimizer &optimizer, MNISTIter &train, const std::string &data,
-               const std::string &label) {
+int benchSteps(Executor &exec, Optimizer &optimizer, Stepper &stepper, KVStore &kv,
+               MNISTIter &train, const std::string &data, const std::string &label) {
   Tensor &x = exec.arg(data), &y = exec.arg(label);
   train.setEpoch(0);
   const Batch *batch = train.next();
@@ -174,13 +269,10 @@ int benchSteps(Executor &exec, Optimizer &optimizer, MNISTIter &train, const std
     for (float &v : xs)
       v = static_cast<float>(rng.uniform());
   }
-  std::vector<Tensor *> weights = exec.params();
   auto step = [&] {
     std::copy(xs.begin(), xs.end(), x.values.begin());
     std::copy(ys.begin(), ys.end(), y.values.begin());
-    exec.forward(true);
-    exec.backward();
-    optimizer.update(weights, exec.grads());
+    stepper.step();
   };
   for (int i = 0; i < 3; ++i)
     step();
@@ -192,6 +284,14 @@ int benchSteps(Executor &exec, Optimizer &optimizer, MNISTIter &train, const std
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
+  if (kv.numWorkers() > 1) {
+    const GradientReducer *r = stepper.gradientReducer();
+    size_t early = r ? r->groupsPushedEarly() : 0; // of the last step
+    double commMs = stepper.commMilliseconds(7);
+    std::printf("bench-dist: workers=%d overlap=%d groups=%zu groups_pushed_during_backward=%zu "
+                "comm_only_ms=%.3f\n",
+                kv.numWorkers(), r ? 1 : 0, r ? r->numGroups() : 0, early, commMs);
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   long rssPages = 0, totalPages = 0;
@@ -204,6 +304,17 @@ int benchSteps(Executor &exec, Optimizer &optimizer, MNISTIter &train, const std
   std::printf("bench: iters=%d min_ms=%.3f median_ms=%.3f\n", benchStepsArg.getValue(), ms.front(),
               ms[ms.size() / 2]);
   return 0;
+}
+
+/// After a successful run: every worker done, the store gone, MPI ended.
+void finishStore(std::unique_ptr<KVStore> &kv) {
+  if (kv->numWorkers() <= 1)
+    return;
+  kv->barrier();
+  kv.reset();
+#ifdef KILN_HAVE_MPI_BACKEND
+  kvstore::finalizeMPI(); // only after success: see MPICommunicator.h
+#endif
 }
 
 int run() {
@@ -304,28 +415,14 @@ int run() {
   opt.beginNumUpdate = static_cast<int64_t>(firstEpoch) * (train.partSize() / batchArg);
   auto optimizer = createOptimizer(optimizerArg, opt);
 
-  if (benchStepsArg > 0)
-    return benchSteps(*exec, *optimizer, train, data, label);
+  Stepper stepper(*exec, *optimizer, *kv, overlapArg);
+  if (benchStepsArg > 0) {
+    int rc = benchSteps(*exec, *optimizer, stepper, *kv, train, data, label);
+    finishStore(kv);
+    return rc;
+  }
 
   bool tty = chief && isatty(fileno(stderr));
-  std::vector<Tensor *> weights = exec->params();
-  // The optimizer runs on the store (MXNet's update_on_kvstore): rank 0's
-  // initial weights go to every worker, each step pushes the gradients
-  // (summed over workers) and pulls the updated weights.
-  std::vector<KVKey> keys(exec->paramNames().begin(), exec->paramNames().end());
-  {
-    std::vector<const Tensor *> initial(weights.begin(), weights.end());
-    std::vector<std::vector<Tensor *>> outs;
-    for (Tensor *w : weights)
-      outs.push_back({w});
-    kv->init(keys, initial);
-    kv->pull(keys, outs);
-    kv->waitAll();
-  }
-  kv->setOptimizer(*optimizer);
-  std::vector<std::vector<Tensor *>> pullInto;
-  for (Tensor *w : weights)
-    pullInto.push_back({w});
   for (int epoch = firstEpoch; epoch < firstEpoch + epochsArg; ++epoch) {
     auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -347,17 +444,7 @@ int run() {
                 exec->arg(data).values.begin());
       std::copy(batch->label.values.begin(), batch->label.values.end(),
                 exec->arg(label).values.begin());
-      exec->forward(true);
-      exec->backward();
-      {
-        std::vector<const Tensor *> grads = exec->grads();
-        std::vector<std::vector<const Tensor *>> pushed;
-        for (const Tensor *g : grads)
-          pushed.push_back({g});
-        kv->push(keys, pushed);
-        kv->pull(keys, pullInto);
-        kv->waitAll(); // the next forward writes the gradients and reads the weights
-      }
+      stepper.step();
       stats.add(exec->outputs()[0], batch->label, batch->pad);
       ++b;
       if (b % 10 == 0 || b == batches)
@@ -410,13 +497,7 @@ int run() {
   }
   if (chief)
     std::fprintf(stderr, "kiln-train: compile time %.2f s\n", exec->compileSeconds());
-  if (kv->numWorkers() > 1) {
-    kv->barrier();
-    kv.reset();
-#ifdef KILN_HAVE_MPI_BACKEND
-    kvstore::finalizeMPI(); // only after success: see MPICommunicator.h
-#endif
-  }
+  finishStore(kv);
   return 0;
 }
 
