@@ -18,35 +18,17 @@
 #include "kiln/Zoo.h"
 #include "ExecutorTestUtil.h"
 
+#include "NDArrayTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 using namespace kiln;
+using kiln::test::errorOf;
+using kiln::test::expectClose;
 
 namespace {
-
-void expectClose(const Tensor &got, const Tensor &want, const std::string &what,
-                 double rtol = 1e-4, double atol = 1e-5) {
-  ASSERT_EQ(got.shape, want.shape) << what;
-  size_t bad = 0;
-  for (size_t i = 0; i < got.values.size(); ++i) {
-    double g = got.values[i], w = want.values[i];
-    if (!(std::abs(g - w) <= atol + rtol * std::abs(w)) && bad++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: got " << g << ", want " << w;
-  }
-  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.values.size() << " differ";
-}
-
-template <typename F>
-std::string errorOf(F f) {
-  try {
-    f();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// Runs `net`'s graph node by node with nd::invoke on `values` (variables by
 /// name); returns the heads.

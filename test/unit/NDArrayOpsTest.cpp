@@ -15,28 +15,20 @@
 #include "kiln/Random.h"
 #include "kiln/Symbol.h"
 
+#include "NDArrayTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <functional>
 
 using namespace kiln;
+using kiln::test::errorOf;
+using kiln::test::expectClose;
 
 namespace {
 
 using Shape = std::vector<int64_t>;
-
-void expectClose(const Tensor &got, const Tensor &want, const std::string &what,
-                 double rtol = 1e-4, double atol = 1e-5) {
-  ASSERT_EQ(got.shape, want.shape) << what;
-  size_t bad = 0;
-  for (size_t i = 0; i < got.values.size(); ++i) {
-    double g = got.values[i], w = want.values[i];
-    if (!(std::abs(g - w) <= atol + rtol * std::abs(w)) && bad++ < 5)
-      ADD_FAILURE() << what << "[" << i << "]: got " << g << ", want " << w;
-  }
-  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << got.values.size() << " differ";
-}
 
 enum class Fill { Normal, Positive, Labels, Indices, Unit };
 

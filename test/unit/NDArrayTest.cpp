@@ -13,6 +13,8 @@
 #include "kiln/Symbol.h"
 #include "runtime/io/NDArrayFile.h"
 
+#include "NDArrayTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,20 +23,12 @@
 #include <unistd.h>
 
 using namespace kiln;
+using kiln::test::errorOf;
+using kiln::test::expectClose;
 
 namespace {
 
 using Floats = std::vector<float>;
-
-template <typename F>
-std::string errorOf(F f) {
-  try {
-    f();
-  } catch (const Error &e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::string tempPath(const std::string &name) {
   return ::testing::TempDir() + "/kiln-ndarray-" + std::to_string(::getpid()) + "-" + name;
