@@ -2,6 +2,8 @@
 # Distributed KVStore figures for docs/distributed.md (issue 6):
 #   1. allreduce bandwidth vs message size over Open MPI (2 ranks, this machine)
 #   2. one kiln-train epoch: 1 process with batch 2B vs 2 processes with batch B
+#   3. resnet18 steps with the reduction overlapping the backward vs after it
+#      (--overlap / --overlap=false), and the reduction alone: the fraction hidden
 # Usage: bench/distributed.sh [--max-batches N] [--model zoo:mlp] [--batch B]
 # Builds nothing: uses build/bin (or $KILN_BIN). Writes bench/results/distributed-<time>.txt.
 set -euo pipefail
@@ -37,5 +39,14 @@ mkdir -p "$here/results"
     --log-json "$tmp/two.json" >/dev/null 2>&1
   echo "2 processes, batch $batch each: $(cat "$tmp/two.json")"
   python3 "$here/../scripts/compare_params.py" "$tmp/two/m-0001.params" "$tmp/one/m-0001.params" || true
+  echo "## resnet18 3x32x32, batch 16 per rank, 2 ranks: overlap vs not (3 rounds, alternating)"
+  for round in 1 2 3; do
+    for ov in true false; do
+      [ $((round % 2)) -eq 0 ] && ov=$([ "$ov" = true ] && echo false || echo true)
+      echo "round $round, --overlap=$ov: $("${mpirun[@]}" -np 2 "$bin/kiln-train" --model zoo:resnet18 \
+        --bench-steps 8 --bench-shape 3,32,32 --batch-size 16 --kvstore dist_sync \
+        --save "$tmp/rn/m" --overlap=$ov 2>/dev/null | grep -E '^bench(-dist)?:' | sort -u | tr '\n' ' ')"
+    done
+  done
 } | tee "$out"
 echo "wrote $out"
