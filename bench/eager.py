@@ -13,7 +13,9 @@ Cases:
       Target (issue 5): Kiln <= 3 us per op.
   cold compile (Kiln only: eager PyTorch compiles nothing)
       the first call of an op on an unseen shape: one-op function built,
-      shape-inferred, lowered, JIT-compiled and run. Target <= 30 ms.
+      shape-inferred, lowered, JIT-compiled and run; small shapes take the
+      quick tier (plain loops), convolution_large (1x16x~40x40, 32 3x3
+      filters) the full pipeline. Target <= 30 ms.
   mlp step b64
       one imperative MLP (784-128-64-10) training step on a fixed batch:
       recorded forward, backward, SGD, loss read back; Kiln's kernel-cache hit
@@ -98,7 +100,7 @@ def main():
         results = [run_checked([kiln, "cold", "--reps", "5"], 1, "kiln-eager-bench")
                    for _ in range(opts.rounds)]
         raw["cold"] = results
-        for op in ("add", "fully_connected", "convolution", "softmax"):
+        for op in ("add", "fully_connected", "convolution", "softmax", "convolution_large"):
             meds = [float(mm.group(2)) for out in results for mm in COLD_RE.finditer(out)
                     if mm.group(1) == op]
             k = h.med(meds)

@@ -189,6 +189,25 @@ private:
 /// add about 10 µs).
 constexpr int64_t kInlineWork = 1 << 15;
 
+/// Elements touched, times the reduction length for the contractions.
+int64_t estimateWork(const std::string &op, const std::vector<const std::vector<int64_t> *> &shapes,
+                     const std::vector<int64_t> &resultElements,
+                     const std::vector<std::vector<int64_t>> &outputShapes) {
+  int64_t work = 0;
+  for (const auto *shape : shapes)
+    work += Tensor::numElements(*shape);
+  for (int64_t n : resultElements)
+    work += n;
+  if ((op == "FullyConnected" || op == "Convolution" || op == "Deconvolution" || op == "dot") &&
+      shapes.size() >= 2 && !outputShapes.empty()) {
+    int64_t outputs = Tensor::numElements(outputShapes[0]);
+    int64_t reduction = std::max<int64_t>(1, Tensor::numElements(*shapes[1]) /
+                                                 std::max<int64_t>(1, (*shapes[1])[0]));
+    work += outputs * reduction;
+  }
+  return work;
+}
+
 std::string inputName(size_t i) { return "in" + std::to_string(i); }
 
 std::unique_ptr<EagerKernel>
@@ -258,7 +277,18 @@ KernelCache::compile(const std::string &op, const nd::AttrMap &attrs,
   }
   kernel->elementwise = isElementwiseOp(op);
 
-  kernel->model = JitModel::compile(*module);
+  // Two tiers: an op small enough to run inline is dominated by call
+  // overhead, not by its loops, so it gets the quick pipeline (plain loops:
+  // about half the compile time); a bigger op gets tiled, vectorized,
+  // packed-GEMM kernels, which its run time repays.
+  int64_t work = estimateWork(op, shapes, kernel->resultElements, kernel->outputShapes);
+  kernel->runInline = work <= kInlineWork;
+  cpu::JitOptions jit;
+  if (kernel->runInline) {
+    jit.tileAndVectorize = false;
+    jit.lowerContractions = false;
+  }
+  kernel->model = JitModel::compile(*module, MemoryStrategy::Both, jit);
   const exec::Plan &plan = kernel->model->plan();
   if (plan.steps.size() == 1 && plan.arenaBytes == 0 && plan.constants.empty() &&
       plan.steps[0].args.size() <= 32) {
@@ -285,22 +315,6 @@ KernelCache::compile(const std::string &op, const nd::AttrMap &attrs,
     else
       kernel->directArgs.clear();
   }
-
-  // Work estimate: elements touched, times the reduction length for the
-  // contractions.
-  int64_t work = 0;
-  for (const auto *shape : shapes)
-    work += Tensor::numElements(*shape);
-  for (int64_t n : kernel->resultElements)
-    work += n;
-  if ((op == "FullyConnected" || op == "Convolution" || op == "Deconvolution" || op == "dot") &&
-      shapes.size() >= 2 && !kernel->outputShapes.empty()) {
-    int64_t outputs = Tensor::numElements(kernel->outputShapes[0]);
-    int64_t reduction = std::max<int64_t>(1, Tensor::numElements(*shapes[1]) /
-                                                 std::max<int64_t>(1, (*shapes[1])[0]));
-    work += outputs * reduction;
-  }
-  kernel->runInline = work <= kInlineWork;
 
   kernel->info.opName = op;
   kernel->info.nodeName = "eager";

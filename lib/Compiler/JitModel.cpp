@@ -19,8 +19,8 @@ namespace kiln {
 
 JitModel::~JitModel() = default;
 
-std::unique_ptr<JitModel> JitModel::compile(ModuleOp model,
-                                                      MemoryStrategy strategy) {
+std::unique_ptr<JitModel> JitModel::compile(ModuleOp model, MemoryStrategy strategy,
+                                           const cpu::JitOptions &jit) {
   auto start = std::chrono::steady_clock::now();
   std::unique_ptr<JitModel> result(new JitModel());
   OwningOpRef<ModuleOp> module = cast<ModuleOp>(model->clone());
@@ -40,7 +40,7 @@ std::unique_ptr<JitModel> JitModel::compile(ModuleOp model,
   ExecutableOptions options;
   options.memory.strategy = strategy;
   auto compiled = buildExecutable(*module, options);
-  auto kernels = cpu::CPUJit::compile(*compiled.kernels);
+  auto kernels = cpu::CPUJit::compile(*compiled.kernels, jit);
   if (!kernels)
     throw Error("compiling the model's kernels failed: " + llvm::toString(kernels.takeError()));
   result->kernels = *kernels;

@@ -10,6 +10,7 @@
 #ifndef KILN_COMPILER_JITMODEL_H
 #define KILN_COMPILER_JITMODEL_H
 
+#include "Target/CPU/JIT.h"
 #include "Transforms/MemoryPlan.h"
 #include "kiln/Tensor.h"
 
@@ -26,16 +27,16 @@ class PlanExecutor;
 struct Plan;
 using KernelFn = void (*)(void **buffers);
 }
-namespace cpu {
-class CompiledModule;
-}
 
 class JitModel {
 public:
   /// Compiles the `main` function of `model` (left untouched: the work is
   /// done on a clone). Throws kiln::Error naming the op at fault.
+  /// `jit` picks the CPU pipeline's options (the default: tiled,
+  /// vectorized, packed GEMMs).
   static std::unique_ptr<JitModel> compile(mlir::ModuleOp model,
-                                                MemoryStrategy strategy = MemoryStrategy::Both);
+                                           MemoryStrategy strategy = MemoryStrategy::Both,
+                                           const cpu::JitOptions &jit = cpu::JitOptions());
   ~JitModel();
 
   /// Runs the model. `args` holds one tensor per function argument, in

@@ -9,7 +9,8 @@
 //   kiln-eager-bench cold [--reps R]
 //       first call of an op on a shape never seen (a cache miss: one-op
 //       function built, imported, compiled, run): add, FullyConnected,
-//       Convolution, softmax; ms
+//       Convolution, softmax on small shapes (the quick tier), and a
+//       Convolution big enough for the full pipeline; ms
 //   kiln-eager-bench mlp [--batch B] [--iters N]
 //       one imperative MLP (784-128-64-10) training step on a fixed batch:
 //       recorded forward, backward, SGD as NDArray arithmetic, loss read
@@ -140,11 +141,17 @@ int cold(const Args &a) {
   struct Case {
     const char *name;
     std::vector<double> ms;
-  } cases[] = {{"add", {}}, {"fully_connected", {}}, {"convolution", {}}, {"softmax", {}}};
+  } cases[] = {{"add", {}},
+               {"fully_connected", {}},
+               {"convolution", {}},
+               {"softmax", {}},
+               {"convolution_large", {}}};
   for (int64_t r = 0; r < a.reps; ++r) {
     int64_t n = 7 + r; // a fresh shape every rep
     NDArray v = nd::ones({n, 33}), w = nd::ones({16, 33}), b = nd::ones({16});
     NDArray img = nd::ones({1, 3, n + 5, n + 5}), k = nd::ones({8, 3, 3, 3});
+    // Big enough for the full pipeline (tiled, vectorized, packed GEMM).
+    NDArray big = nd::ones({1, 16, 30 + n, 30 + n}), kBig = nd::ones({32, 16, 3, 3});
     nd::waitAll();
     double s0 = seconds();
     (v + v).waitToRead();
@@ -155,10 +162,13 @@ int cold(const Args &a) {
     double s3 = seconds();
     nd::softmax(v).waitToRead();
     double s4 = seconds();
+    nd::Convolution(big, kBig, NDArray(), {3, 3}, 32).waitToRead();
+    double s5 = seconds();
     cases[0].ms.push_back((s1 - s0) * 1e3);
     cases[1].ms.push_back((s2 - s1) * 1e3);
     cases[2].ms.push_back((s3 - s2) * 1e3);
     cases[3].ms.push_back((s4 - s3) * 1e3);
+    cases[4].ms.push_back((s5 - s4) * 1e3);
   }
   std::vector<double> all;
   for (const Case &c : cases) {
