@@ -214,8 +214,18 @@ std::unique_ptr<EagerKernel>
 KernelCache::compile(const std::string &op, const nd::AttrMap &attrs,
                      const std::vector<const std::vector<int64_t> *> &shapes, bool training,
                      uint64_t seed) {
+  // The key holds every input's shape, so a call with another input count
+  // never hits this kernel: checking the count here, once, is enough.
   const mx::OpInfo *info = mx::lookupOp(op);
   std::vector<std::string> inputNames = info->inputNames(attrs);
+  if (inputNames.size() != shapes.size()) {
+    std::string names;
+    for (const std::string &n : inputNames)
+      names += (names.empty() ? "" : ", ") + n;
+    throw Error(op + " takes " + std::to_string(inputNames.size()) + " inputs (" + names +
+                ") with these attributes, but " + std::to_string(shapes.size()) +
+                " were given");
+  }
   size_t numAux = info->numAuxInputs;
 
   mx::Graph g;
@@ -394,7 +404,8 @@ std::vector<NDArray> invoke(const std::string &opName, const std::vector<NDArray
   if (!info)
     throw Error("nd::invoke: unknown operator '" + opName + "'");
   for (size_t i = 0; i < inputs.size(); ++i)
-    detail::checkUsable(inputs[i], "input " + std::to_string(i) + " of " + op);
+    if (inputs[i].empty()) // (the message is built only when needed: a hot path)
+      detail::checkUsable(inputs[i], "input " + std::to_string(i) + " of " + op);
 
   bool training = autograd::isTraining() && detail::hasTrainingMode(op, attrs);
   if (op == "Dropout") {
@@ -437,15 +448,6 @@ std::vector<NDArray> invoke(const std::string &opName, const std::vector<NDArray
   if (training)
     detail::appendRaw(key, seed);
 
-  std::vector<std::string> expected = info->inputNames(attrs);
-  if (expected.size() != inputs.size()) {
-    std::string names;
-    for (const std::string &n : expected)
-      names += (names.empty() ? "" : ", ") + n;
-    throw Error(op + " takes " + std::to_string(expected.size()) + " inputs (" + names +
-                ") with these attributes, but " + std::to_string(inputs.size()) +
-                " were given");
-  }
   const detail::EagerKernel &kernel =
       detail::KernelCache::get().lookup(key, op, attrs, shapes, training, seed);
 

@@ -328,8 +328,10 @@ bool NDArray::sharesStorageWith(const NDArray &other) const {
 /// NumPy broadcasting on both; identical shapes use the elemwise kernels.
 static NDArray binary(const char *elemwise, const char *broadcast, const NDArray &l,
                       const NDArray &r, const std::vector<NDArray> &out = {}) {
-  detail::checkUsable(l, std::string("the left operand of ") + broadcast);
-  detail::checkUsable(r, std::string("the right operand of ") + broadcast);
+  if (l.empty())
+    detail::checkUsable(l, std::string("the left operand of ") + broadcast);
+  if (r.empty())
+    detail::checkUsable(r, std::string("the right operand of ") + broadcast);
   return nd::invoke(l.shape() == r.shape() ? elemwise : broadcast, {l, r}, {}, out).front();
 }
 
@@ -364,8 +366,9 @@ NDArray operator-(const NDArray &x) { return scalar("_mul_scalar", x, -1.0); }
 /// shape (rhs may broadcast into it, not the other way round).
 static NDArray &inPlace(const char *elemwise, const char *broadcast, NDArray &lhs,
                         const NDArray &rhs) {
-  detail::checkUsable(lhs, std::string("the left operand of ") + broadcast + " (in place)");
-  detail::checkUsable(rhs, std::string("the right operand of ") + broadcast + " (in place)");
+  if (lhs.empty() || rhs.empty())
+    detail::checkUsable(lhs.empty() ? lhs : rhs, std::string(lhs.empty() ? "the left" : "the right") +
+                                                     " operand of " + broadcast + " (in place)");
   binary(elemwise, broadcast, lhs, rhs, {lhs});
   return lhs;
 }
