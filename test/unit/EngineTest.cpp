@@ -544,6 +544,53 @@ TEST(EngineTest, OpsMayPushOps) {
   }
 }
 
+TEST(EngineTest, InlineIfReadyRunsOnTheCallerOnlyWhenNothingIsPending) {
+  Watchdog w("InlineIfReady");
+  Engine engine(threaded(2));
+  VarHandle v = engine.newVariable();
+  std::thread::id caller = std::this_thread::get_id(), ranOn;
+  // Ready: runs before push returns, on this thread.
+  bool ran = false;
+  engine.push(
+      [&](const RunContext &) {
+        ran = true;
+        ranOn = std::this_thread::get_id();
+      },
+      {}, {v}, Device::cpu(), 0, {}, /*inlineIfReady=*/true);
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(ranOn, caller);
+  // Behind a pending write: it must not run inline (that would break the
+  // order); a worker runs it after the write.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<int> order;
+  engine.push(
+      [&](const RunContext &) {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return release; });
+        order.push_back(1);
+      },
+      {}, {v});
+  engine.push(
+      [&](const RunContext &) {
+        std::lock_guard<std::mutex> lock(mu);
+        order.push_back(2);
+        ranOn = std::this_thread::get_id();
+      },
+      {v}, {}, Device::cpu(), 0, {}, /*inlineIfReady=*/true);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_TRUE(order.empty()); // push returned without running it
+    release = true;
+  }
+  cv.notify_all();
+  engine.waitForAll();
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_NE(ranOn, caller);
+  engine.deleteVariable(v);
+}
+
 //===-- Errors ------------------------------------------------------------===//
 
 class EngineErrorTest : public ::testing::TestWithParam<bool> {
