@@ -305,11 +305,15 @@ void waitAll();
 void seed(uint64_t seed);
 
 /// The eager kernel cache: a key is (op, attributes, input shapes, dtype,
-/// device, training mode); a miss compiles a one-op function.
+/// device, training mode); a miss compiles a one-op function. Small and
+/// medium ops are first compiled quickly (plain loops); a medium one that
+/// is reused is recompiled with the full pipeline in the background and
+/// replaces its first kernel (docs/ndarray.md, "Tiers").
 struct CacheStats {
   int64_t hits = 0, misses = 0;
   int64_t entries = 0;
-  double compileSeconds = 0; ///< spent compiling the misses
+  double compileSeconds = 0; ///< spent compiling the misses (on the callers' threads)
+  int64_t upgrades = 0;      ///< background recompilations finished
 };
 CacheStats cacheStats();
 /// Forgets every cached kernel and zeroes the counters (tests, benchmarks).

@@ -19,7 +19,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <chrono>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 using namespace kiln;
@@ -141,6 +143,27 @@ TEST(NDArray, KernelCacheHitsOnRepeatedShapes) {
   EXPECT_EQ(s.entries, 1);
   EXPECT_GT(s.compileSeconds, 0.0);
   EXPECT_EQ(a.toVector()[0], 32.0f);
+}
+
+TEST(NDArray, ReusedMediumOpsAreRecompiledWithTheFullPipeline) {
+  // 16x64 · 64x64: too big to run inline, small enough for the quick tier
+  // first; reused, it is recompiled in the background and replaces the
+  // first kernel, with the same results.
+  nd::clearCache();
+  NDArray x = nd::uniform(-1, 1, {16, 64}, 1), w = nd::uniform(-1, 1, {64, 64}, 2);
+  Floats quick = nd::FullyConnected(x, w, NDArray(), 64).toVector();
+  nd::FullyConnected(x, w, NDArray(), 64).waitToRead(); // reused: upgrade
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (nd::cacheStats().upgrades < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(nd::cacheStats().upgrades, 1);
+  Floats full = nd::FullyConnected(x, w, NDArray(), 64).toVector();
+  expectClose(Tensor({16, 64}, full), Tensor({16, 64}, quick), "full vs quick tier", 1e-5, 1e-5);
+  // Tiny ops stay on their first kernel.
+  for (int i = 0; i < 5; ++i)
+    (x + 1.0f).waitToRead();
+  EXPECT_EQ(nd::cacheStats().upgrades, 1);
+  EXPECT_EQ(nd::cacheStats().misses, 2);
 }
 
 TEST(NDArray, SaveAndLoadMXNetLists) {
