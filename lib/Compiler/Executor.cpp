@@ -126,6 +126,11 @@ struct Executor::Impl {
   void compileInference();
   void compileTraining();
   void runTraining(const std::map<std::string, Tensor> &headGrads);
+  /// The training function's extra arguments for step `stepNumber`: head
+  /// gradients (given, else ones) and the RNG counter.
+  void setExtraArgs(int64_t stepNumber, const std::map<std::string, Tensor> &headGrads);
+  /// Copies the training results' new aux values into the aux arguments.
+  void storeAuxUpdates(const std::vector<Tensor> &results);
   size_t indexOf(const std::string &name, const char *what) const;
 };
 
@@ -251,13 +256,12 @@ void Executor::Impl::installGradientHook() {
   });
 }
 
-void Executor::Impl::runTraining(const std::map<std::string, Tensor> &headGrads) {
-  // The training function takes the model's arguments (read in place)
-  // followed by its own extra ones (trainArgs beyond args.size()).
+void Executor::Impl::setExtraArgs(int64_t stepNumber,
+                                  const std::map<std::string, Tensor> &headGrads) {
   for (size_t j = 0; j < headGradOutputs.size(); ++j) {
     size_t argNo = args.size() + j;
     if ((int)argNo == rngCounterArg) {
-      trainArgs[argNo].values[0] = static_cast<float>(step);
+      trainArgs[argNo].values[0] = static_cast<float>(stepNumber);
       continue;
     }
     const std::string &head = outputNames[headGradOutputs[j]];
@@ -273,6 +277,22 @@ void Executor::Impl::runTraining(const std::map<std::string, Tensor> &headGrads)
       t.values = given->second.values;
     }
   }
+}
+
+void Executor::Impl::storeAuxUpdates(const std::vector<Tensor> &results) {
+  // MXNet updates the moving statistics in forward.
+  for (size_t a = 0; a < auxNames.size(); ++a)
+    if (auxResult[a] != ~size_t(0)) {
+      Tensor &dst = args[argIndex.at(auxNames[a])];
+      const Tensor &src = results[auxResult[a]];
+      std::copy(src.values.begin(), src.values.end(), dst.values.begin());
+    }
+}
+
+void Executor::Impl::runTraining(const std::map<std::string, Tensor> &headGrads) {
+  // The training function takes the model's arguments (read in place)
+  // followed by its own extra ones (trainArgs beyond args.size()).
+  setExtraArgs(step, headGrads);
   if (options.engine == ExecutorOptions::Engine::Compiled) {
     std::vector<const void *> buffers;
     for (size_t i = 0; i < trainArgs.size(); ++i)
@@ -285,13 +305,7 @@ void Executor::Impl::runTraining(const std::map<std::string, Tensor> &headGrads)
   }
   lastWasTraining = true;
   outputsAsArrays = false;
-  // MXNet updates the moving statistics in forward.
-  for (size_t a = 0; a < auxNames.size(); ++a)
-    if (auxResult[a] != ~size_t(0)) {
-      Tensor &dst = args[indexOf(auxNames[a], "aux state")];
-      const Tensor &src = (*lastResults)[auxResult[a]];
-      std::copy(src.values.begin(), src.values.end(), dst.values.begin());
-    }
+  storeAuxUpdates(*lastResults);
 }
 
 Executor::Executor(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -498,26 +512,13 @@ std::vector<NDArray> Executor::forward(const std::map<std::string, NDArray> &inp
   Impl *self = impl.get();
   detail::engine().push(
       [self, call, jit, isTrain, step](const rt::RunContext &) {
-        if (isTrain) {
-          // Extra arguments: ones for every head gradient, the RNG counter.
-          for (size_t j = 0; j < self->headGradOutputs.size(); ++j) {
-            Tensor &t = self->trainArgs[self->args.size() + j];
-            if ((int)(self->args.size() + j) == self->rngCounterArg)
-              t.values[0] = static_cast<float>(step);
-            else
-              std::fill(t.values.begin(), t.values.end(), 1.0f);
-          }
-        }
+        if (isTrain)
+          self->setExtraArgs(step, {}); // ones for every head gradient
         jit->runOnThisThread(call->args.data(), call->results.data());
         if (isTrain) {
           self->lastResults = &jit->resultTensors();
           self->lastWasTraining = true;
-          for (size_t a = 0; a < self->auxNames.size(); ++a)
-            if (self->auxResult[a] != ~size_t(0)) {
-              const Tensor &src = (*self->lastResults)[self->auxResult[a]];
-              Tensor &dst = self->args[self->argIndex.at(self->auxNames[a])];
-              std::copy(src.values.begin(), src.values.end(), dst.values.begin());
-            }
+          self->storeAuxUpdates(*self->lastResults);
         }
       },
       std::move(reads), std::move(writes), rt::Device::cpu(), 0,
