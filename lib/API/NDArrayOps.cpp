@@ -137,20 +137,9 @@ NDArray SoftmaxActivation(const NDArray &data, const std::string &mode) {
 }
 NDArray identity(const NDArray &data) { return one("_copy", {data}); }
 
-#define BINARY(Op)                                                                                 \
+#define KILN_BINARY_OP(Op)                                                                         \
   NDArray Op(const NDArray &lhs, const NDArray &rhs) { return one(#Op, {lhs, rhs}); }
-BINARY(elemwise_add)
-BINARY(elemwise_sub)
-BINARY(elemwise_mul)
-BINARY(elemwise_div)
-BINARY(broadcast_add)
-BINARY(broadcast_sub)
-BINARY(broadcast_mul)
-BINARY(broadcast_div)
-BINARY(broadcast_maximum)
-BINARY(broadcast_minimum)
-BINARY(broadcast_power)
-#undef BINARY
+#include "API/BinaryOps.def"
 
 NDArray add_n(const std::vector<NDArray> &inputs) {
   return one("add_n", inputs, {{"num_args", std::to_string(inputs.size())}});

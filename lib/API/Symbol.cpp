@@ -645,22 +645,11 @@ Symbol identity(const std::string &name, const Symbol &data) {
   return Symbol::create("identity", name, {data});
 }
 
-#define BINARY(Op)                                                             \
+#define KILN_BINARY_OP(Op)                                                     \
   Symbol Op(const std::string &name, const Symbol &lhs, const Symbol &rhs) {   \
     return Symbol::create(#Op, name, {lhs, rhs});                              \
   }
-BINARY(elemwise_add)
-BINARY(elemwise_sub)
-BINARY(elemwise_mul)
-BINARY(elemwise_div)
-BINARY(broadcast_add)
-BINARY(broadcast_sub)
-BINARY(broadcast_mul)
-BINARY(broadcast_div)
-BINARY(broadcast_maximum)
-BINARY(broadcast_minimum)
-BINARY(broadcast_power)
-#undef BINARY
+#include "API/BinaryOps.def"
 
 Symbol add_n(const std::string &name, const std::vector<Symbol> &inputs) {
   return Symbol::create("add_n", name, inputs);
