@@ -15,6 +15,8 @@ llvm_config.with_system_environment(["HOME", "TMPDIR"])
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%testdata", config.kiln_testdata_dir))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+# libkiln.so (lib/CAPI): what bindings from other languages load.
+config.substitutions.append(("%libkiln", os.path.join(config.kiln_obj_root, "lib", "libkiln.so")))
 if os.path.isdir(os.path.join(config.kiln_testdata_dir, "mxnet-format-samples")):
     config.available_features.add("mxnet-samples")
 

@@ -132,6 +132,29 @@ TEST(NDArray, LongChainsRunInProgramOrder) {
     EXPECT_EQ(snapshots[s].toVector()[0], 50.0f * (s + 1));
 }
 
+TEST(NDArray, ManyThreadsCallEagerOpsAtOnce) {
+  // Each thread computes on its own arrays (compiling some kernels for the
+  // first time concurrently) and adds into one shared array; the engine
+  // orders the shared writes, so the total is exact.
+  NDArray shared = nd::zeros({64});
+  std::vector<std::thread> threads;
+  std::vector<float> results(4);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      NDArray mine = nd::full({8, 8}, float(t));
+      for (int i = 0; i < 100; ++i) {
+        mine = nd::Activation(mine * 1.0f + 1.0f, "relu"); // +1 each time
+        shared += nd::ones({64});
+      }
+      results[t] = nd::sum(mine).item();
+    });
+  for (auto &th : threads)
+    th.join();
+  for (int t = 0; t < 4; ++t)
+    EXPECT_EQ(results[t], 64.0f * (t + 100)) << "thread " << t;
+  EXPECT_EQ(shared.toVector(), Floats(64, 400.0f));
+}
+
 TEST(NDArray, KernelCacheHitsOnRepeatedShapes) {
   nd::clearCache();
   NDArray a = nd::ones({3, 3});
