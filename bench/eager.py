@@ -134,9 +134,7 @@ def main():
 
     h.finish_machine(m, torch_py)
     hdr = ["case", "thr", "Kiln", "PyTorch eager", "Kiln/ref", "target", "met?"]
-    md = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
-    md += ["| " + " | ".join(l) + " |" for l in lines]
-    tbl = "\n".join(md)
+    tbl = h.markdown_table(hdr, lines)
     print()
     h.print_machine(m, "eager (kiln-eager-bench)")
     print("Rounds: %d paired (order alternating); cells are medians over rounds of each "

@@ -431,6 +431,13 @@ def machine():
     }
 
 
+def markdown_table(header, rows):
+    """A Markdown table: the header row, the rule, one row per list of cells."""
+    md = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    md += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(md)
+
+
 def fmt(x, p=2):
     if x is None:
         return "-"
@@ -479,9 +486,7 @@ def table(rows, comp_rows, compiled):
                           "-", "-", "-", "-", "-", "report only", "-"])
         if not c["kinds"]:
             lines.append([c["case"], "-", "-", "failed", "-", "-", "-", "-", "-", "report only", "-"])
-    md = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
-    md += ["| " + " | ".join(l) + " |" for l in lines]
-    return "\n".join(md)
+    return markdown_table(hdr, lines)
 
 
 def main():

@@ -187,9 +187,7 @@ def table(rows):
                                                                mib(r.get("ref_import_rss_kb"))),
                       "-" if rss_ratio is None else h.fmt(rss_ratio, 2),
                       "<= %.1f time, <= %.1f RSS" % (STEP_TARGET, RSS_TARGET), met])
-    md = ["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr)]
-    md += ["| " + " | ".join(l) + " |" for l in lines]
-    return "\n".join(md)
+    return h.markdown_table(hdr, lines)
 
 
 def main():

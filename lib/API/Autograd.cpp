@@ -466,12 +466,7 @@ void NDArray::backward(const NDArray &headGrad, bool retainGraph) const {
 NDArray NDArray::detach() const {
   if (!impl)
     return NDArray();
-  auto d = std::make_shared<detail::NDArrayImpl>();
-  d->chunk = impl->chunk;
-  d->offset = impl->offset;
-  d->shape = impl->shape;
-  d->elements = impl->elements;
-  return NDArray(d);
+  return NDArray(detail::viewOf(impl->chunk, impl->offset, impl->shape));
 }
 
 } // namespace kiln

@@ -67,9 +67,8 @@ struct EagerKernel {
   std::vector<ArgSource> args;
   std::vector<ResultDest> results;
   std::vector<std::vector<int64_t>> outputShapes;
-  /// Bytes of each result (for the write-back scratch).
+  /// Elements of each result (for the write-back scratch).
   std::vector<int64_t> resultElements;
-  bool hasInputUpdates = false;
   /// An output may share memory with an input of the same shape: every
   /// output element depends only on the same element of that input.
   bool elementwise = false;
@@ -394,7 +393,6 @@ KernelCache::compile(const std::string &op, const nd::AttrMap &attrs,
     // Training mode's updated aux states, named after their argument.
     std::string name = resultName(main, r);
     kernel->results.push_back({ResultDest::InputUpdate, (uint32_t)std::stoul(name.substr(2))});
-    kernel->hasInputUpdates = true;
   }
   kernel->elementwise = isElementwiseOp(op);
 

@@ -65,15 +65,13 @@ std::shared_ptr<Chunk> Chunk::allocate(int64_t elements) {
   return c;
 }
 
-std::shared_ptr<Chunk> Chunk::borrow(float *data, int64_t elements, rt::VarHandle var,
-                                     std::shared_ptr<void> owner) {
+std::shared_ptr<Chunk> Chunk::borrow(float *data, int64_t elements, rt::VarHandle var) {
   auto c = std::make_shared<Chunk>();
   c->bytes = elements * (int64_t)sizeof(float);
   c->data = data;
   c->var = var;
   c->ownsVar = false;
   c->external = true;
-  c->owner = std::move(owner);
   return c;
 }
 
@@ -96,6 +94,16 @@ std::shared_ptr<NDArrayImpl> newArray(const std::vector<int64_t> &shape) {
       throw Error("NDArray shape " + formatShape(shape) + " has a negative dimension");
   impl->chunk = Chunk::allocate(impl->elements);
   return impl;
+}
+
+std::shared_ptr<NDArrayImpl> viewOf(std::shared_ptr<Chunk> chunk, int64_t offset,
+                                    const std::vector<int64_t> &shape) {
+  auto view = std::make_shared<NDArrayImpl>();
+  view->chunk = std::move(chunk);
+  view->offset = offset;
+  view->shape = shape;
+  view->elements = Tensor::numElements(shape);
+  return view;
 }
 
 } // namespace detail
@@ -271,12 +279,7 @@ static std::vector<int64_t> resolveShape(const std::vector<int64_t> &from,
 static NDArray makeView(const NDArray &src, const std::vector<int64_t> &shape, int64_t offset,
                         const std::string &op, const nd::AttrMap &attrs) {
   const auto &s = src.implPtr();
-  auto view = std::make_shared<NDArrayImpl>();
-  view->chunk = s->chunk;
-  view->offset = s->offset + offset;
-  view->shape = shape;
-  view->elements = Tensor::numElements(shape);
-  NDArray result(view);
+  NDArray result(detail::viewOf(s->chunk, s->offset + offset, shape));
   if (autograd::isRecording() && (s->producer || s->gradReq != GradReq::Null))
     detail::recordOp(op, attrs, {src}, {result}, autograd::isTraining());
   return result;

@@ -26,22 +26,20 @@ namespace kiln::detail {
 
 struct Chunk {
   /// Pooled memory of `bytes` bytes (StoragePool::host()), or memory owned
-  /// elsewhere (`external`: an Executor's argument, kept alive by `owner`).
+  /// elsewhere (`external`: an Executor's argument or gradient).
   float *data = nullptr;
   int64_t bytes = 0;
   rt::VarHandle var = nullptr;
   bool ownsVar = true;
   bool external = false;
-  std::shared_ptr<void> owner;
   /// Bumped by every in-place write, so autograd can tell that a value it
   /// recorded was overwritten before backward().
   std::atomic<uint64_t> version{0};
 
   /// New pooled storage for `elements` floats with a fresh variable.
   static std::shared_ptr<Chunk> allocate(int64_t elements);
-  /// Memory someone else owns, ordered by `var` (not deleted here).
-  static std::shared_ptr<Chunk> borrow(float *data, int64_t elements, rt::VarHandle var,
-                                       std::shared_ptr<void> owner);
+  /// Memory someone else owns, ordered by `var` (neither is freed here).
+  static std::shared_ptr<Chunk> borrow(float *data, int64_t elements, rt::VarHandle var);
   ~Chunk();
 };
 
@@ -68,6 +66,10 @@ struct NDArrayImpl {
 
 /// A new impl with fresh storage of `shape`.
 std::shared_ptr<NDArrayImpl> newArray(const std::vector<int64_t> &shape);
+/// A view of `chunk` with `shape`, starting `offset` elements in (no
+/// autograd state).
+std::shared_ptr<NDArrayImpl> viewOf(std::shared_ptr<Chunk> chunk, int64_t offset,
+                                    const std::vector<int64_t> &shape);
 
 /// One input of a recorded op: another recorded value, or a leaf array as
 /// it was when the op ran (its chunk version then).

@@ -114,6 +114,11 @@ struct Executor::Impl {
     }
     detail::engine().deleteVariable(stateVar);
   }
+  /// An NDArray over the executor's own tensor `t`, ordered by stateVar.
+  NDArray viewOf(Tensor &t) {
+    return NDArray(detail::viewOf(detail::Chunk::borrow(t.values.data(), t.size(), stateVar), 0,
+                                  t.shape));
+  }
   /// Waits for pushed NDArray calls (the Tensor API reads memory they write).
   void sync() {
     if (!asyncPending)
@@ -537,12 +542,7 @@ void Executor::setGradientHook(std::function<void(size_t)> hook) {
 }
 
 NDArray Executor::argArray(const std::string &name) {
-  Tensor &t = impl->args[impl->indexOf(name, "argument")];
-  auto view = std::make_shared<detail::NDArrayImpl>();
-  view->shape = t.shape;
-  view->elements = t.size();
-  view->chunk = detail::Chunk::borrow(t.values.data(), view->elements, impl->stateVar, nullptr);
-  return NDArray(view);
+  return impl->viewOf(impl->args[impl->indexOf(name, "argument")]);
 }
 
 NDArray Executor::gradArray(const std::string &paramName) {
@@ -556,12 +556,8 @@ NDArray Executor::gradArray(const std::string &paramName) {
     impl->sync();
     impl->compileTraining();
   }
-  Tensor &t = impl->training.jit->resultTensors()[impl->gradResult[it - impl->paramNames.begin()]];
-  auto view = std::make_shared<detail::NDArrayImpl>();
-  view->shape = t.shape;
-  view->elements = t.size();
-  view->chunk = detail::Chunk::borrow(t.values.data(), view->elements, impl->stateVar, nullptr);
-  return NDArray(view);
+  return impl->viewOf(
+      impl->training.jit->resultTensors()[impl->gradResult[it - impl->paramNames.begin()]]);
 }
 
 std::map<std::string, Tensor> Executor::paramValues() const {
