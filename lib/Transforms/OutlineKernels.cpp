@@ -105,23 +105,31 @@ FailureOr<func::CallOp> kiln::outlineKernelGroup(func::FuncOp parent, ArrayRef<O
   // In-place permissions in kernel-argument terms. A result may overwrite
   // kernel input `a` when the path from `a` to it runs through ops that each
   // allow their result to overwrite the operand on the path
-  // (InPlaceOpInterface), and no other op of the group reads `a`: then every
-  // element of `a` is read, at the output's index, before that index is
-  // written. For one op this is exactly the op's own hint.
+  // (InPlaceOpInterface), no other op of the group reads `a`, and `a` is read
+  // by the group's first op. Then every element of `a` is read, at the
+  // output's index, before that index is written. The last condition matters
+  // because bufferization may compute any op of the group in the result's
+  // buffer (destination passing: a convolution accumulates into the buffer
+  // its epilogue finally writes), and it cannot see that `a` aliases that
+  // buffer: in `relu(elemwise_add(skip, bn(conv(x))))` the convolution would
+  // overwrite `skip` before the add reads it. For one op this is exactly the
+  // op's own hint.
   SmallVector<int64_t> inPlace(outputs.size(), -1);
   for (unsigned i = 0; i < outputs.size(); ++i) {
     Value v = outputs[i];
+    Operation *reader = nullptr;
     while (inGroup.contains(v.getDefiningOp())) {
-      auto iface = dyn_cast<graph::InPlaceOpInterface>(v.getDefiningOp());
+      reader = v.getDefiningOp();
+      auto iface = dyn_cast<graph::InPlaceOpInterface>(reader);
       std::optional<unsigned> k =
           iface ? iface.getInPlaceOperand(cast<OpResult>(v).getResultNumber()) : std::nullopt;
       if (!k) {
         v = Value();
         break;
       }
-      v = v.getDefiningOp()->getOperand(*k);
+      v = reader->getOperand(*k);
     }
-    if (!v)
+    if (!v || reader != ops.front())
       continue;
     unsigned readers = llvm::count_if(ops, [&](Operation *op) {
       return llvm::is_contained(op->getOperands(), v);
