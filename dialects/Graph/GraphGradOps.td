@@ -12,10 +12,6 @@
 #ifndef KILN_GRAPH_GRAD_OPS
 #define KILN_GRAPH_GRAD_OPS
 
-def Graph_RegressionKind : Graph_Enum<"RegressionKind", "regression loss head", [
-  I32EnumAttrCase<"linear", 0>, I32EnumAttrCase<"logistic", 1>, I32EnumAttrCase<"mae", 2>]>;
-def Graph_RegressionKindAttr : Graph_EnumAttr<Graph_RegressionKind, "regression_kind">;
-
 //===----------------------------------------------------------------------===//
 // Linear algebra and slicing (also plain MXNet operators)
 //===----------------------------------------------------------------------===//
@@ -38,6 +34,10 @@ def Graph_DotOp : Graph_Op<"dot"> {
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "dot";
+  let mxnetAttrs = [MXDef<"transpose_a", "Bool", "False">, MXDef<"transpose_b", "Bool", "False">];
+  let mxnetKeys = [MXKey<"forward_stype", "MustBeNone">];
+  let mxnetInputs = ["lhs", "rhs"];
 }
 
 def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
@@ -54,6 +54,8 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
     ```
   }];
   let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin, I64Attr:$end);
+  let mxnetName = "slice_axis";
+  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXReq<"end", "Int">];
   let results = (outs Graph_Tensor:$output);
 }
 
@@ -76,37 +78,8 @@ def Graph_ZerosOp : Graph_Op<"zeros"> {
   }];
   let arguments = (ins DenseI64ArrayAttr:$shape);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
-
-def Graph_LogOp : Graph_Op<"log",
-    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
-  let summary = "MXNet log: the natural logarithm, elementwise";
-  let description = [{
-    log(x) elementwise (−inf at 0, NaN below). Autodiff uses it for the
-    exponent gradient of broadcast_power: ∂(aᵇ)/∂b = aᵇ·log(a).
-
-    Example:
-    ```mlir
-    %y = graph.log %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$data);
-  let results = (outs Graph_Tensor:$output);
-}
-
-// Comparisons give 1 where the relation holds and 0 elsewhere (MXNet's
-// float-valued comparison operators). Autodiff uses them as the masks of the
-// maximum/minimum and max/min-reduction gradients; their own gradient is 0.
-def Graph_BroadcastEqualOp
-    : Graph_BroadcastBinaryOp<"broadcast_equal", "(lhs == rhs ? 1 : 0)">;
-def Graph_BroadcastGreaterEqualOp
-    : Graph_BroadcastBinaryOp<"broadcast_greater_equal", "(lhs >= rhs ? 1 : 0)">;
-def Graph_BroadcastLesserEqualOp
-    : Graph_BroadcastBinaryOp<"broadcast_lesser_equal", "(lhs <= rhs ? 1 : 0)">;
-def Graph_GreaterEqualScalarOp
-    : Graph_ScalarOp<"greater_equal_scalar", "(x >= scalar ? 1 : 0)">;
-def Graph_LesserEqualScalarOp
-    : Graph_ScalarOp<"lesser_equal_scalar", "(x <= scalar ? 1 : 0)">;
 
 //===----------------------------------------------------------------------===//
 // Training-mode forward ops
@@ -135,6 +108,7 @@ def Graph_BatchNormTrainOp : Graph_Op<"batch_norm_train"> {
                    DefaultValuedAttr<BoolAttr, "true">:$fix_gamma,
                    DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs Graph_Tensor:$output, Graph_Tensor:$mean, Graph_Tensor:$var);
+  let customVerifier = 1;
 }
 
 def Graph_DropoutMaskOp : Graph_Op<"dropout_mask"> {
@@ -180,6 +154,7 @@ def Graph_DropoutMaskOp : Graph_Op<"dropout_mask"> {
                    DenseI64ArrayAttr:$shape,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 def Graph_RandomUniformOp : Graph_Op<"random_uniform"> {
@@ -203,6 +178,7 @@ def Graph_RandomUniformOp : Graph_Op<"random_uniform"> {
                    DefaultValuedAttr<I64Attr, "0">:$seed,
                    DenseI64ArrayAttr:$shape);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -233,11 +209,12 @@ def Graph_ConvolutionWeightGradOp : Graph_Op<"convolution_weight_grad"> {
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pad,
                    DefaultValuedAttr<I64Attr, "1">:$num_group);
   let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
+  let opDecl = [{
     ::llvm::SmallVector<int64_t> getStrides();
     ::llvm::SmallVector<int64_t> getDilations();
     ::llvm::SmallVector<int64_t> getPads();
   }];
+  let customVerifier = 1;
 }
 
 def Graph_PoolingGradOp : Graph_Op<"pooling_grad"> {
@@ -280,14 +257,16 @@ def Graph_PoolingGradOp : Graph_Op<"pooling_grad"> {
                    DefaultValuedAttr<I64Attr, "2">:$p_value,
                    DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
   let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
+  let opDecl = [{
     ::llvm::SmallVector<int64_t> getStrides();
     ::llvm::SmallVector<int64_t> getPads();
   }];
+  let customVerifier = 1;
 }
 
 def Graph_ActivationGradOp : Graph_Op<"activation_grad",
-    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+    [SameOperandsAndResultShape, Graph_ElementwiseTrait,
+     DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "Gradient of Activation: out_grad · f′";
   let description = [{
     `saved` is the forward op's output for relu, sigmoid and tanh (f′ is a
@@ -304,6 +283,7 @@ def Graph_ActivationGradOp : Graph_Op<"activation_grad",
   let arguments = (ins Graph_Tensor:$out_grad, Graph_Tensor:$saved,
                    Graph_ActTypeAttr:$act_type);
   let results = (outs Graph_Tensor:$output);
+  let inPlaceOperand = 0;
 }
 
 def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad"> {
@@ -335,6 +315,7 @@ def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad"> {
                    DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs Graph_Tensor:$data_grad, Graph_Tensor:$gamma_grad,
                       Graph_Tensor:$beta_grad);
+  let customVerifier = 1;
 }
 
 def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
@@ -375,6 +356,8 @@ def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
                    DefaultValuedAttr<Graph_NormalizationAttr, "Normalization::null">:$normalization,
                    DefaultValuedAttr<F32Attr, "0.0f">:$smooth_alpha);
   let results = (outs Graph_Tensor:$data_grad);
+  let customVerifier = 1;
+  let inPlaceOperand = 0;
 }
 
 def Graph_RegressionOutputGradOp : Graph_Op<"regression_output_grad",
@@ -398,6 +381,7 @@ def Graph_RegressionOutputGradOp : Graph_Op<"regression_output_grad",
                    Graph_RegressionKindAttr:$kind,
                    DefaultValuedAttr<F32Attr, "1.0f">:$grad_scale);
   let results = (outs Graph_Tensor:$data_grad);
+  let inPlaceOperand = 0;
 }
 
 def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [SameOperandsAndResultShape]> {
@@ -418,6 +402,7 @@ def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [SameOperandsAndResultShape]>
                    OptionalAttr<F64Attr>:$temperature,
                    DefaultValuedAttr<BoolAttr, "false">:$log);
   let results = (outs Graph_Tensor:$output_grad);
+  let customVerifier = 1;
 }
 
 def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
@@ -451,6 +436,8 @@ def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
                    DefaultValuedAttr<F32Attr, "0.125f">:$lower_bound,
                    DefaultValuedAttr<F32Attr, "0.334f">:$upper_bound);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
+  let inPlaceOperand = 0;
 }
 
 def Graph_LRNGradOp : Graph_Op<"lrn_grad"> {
@@ -477,6 +464,7 @@ def Graph_LRNGradOp : Graph_Op<"lrn_grad"> {
                    DefaultValuedAttr<F32Attr, "0.75f">:$beta,
                    DefaultValuedAttr<F32Attr, "2.0f">:$knorm);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad"> {
@@ -498,6 +486,7 @@ def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad"> {
   let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$out_grad,
                    I64Attr:$input_dim, I64Attr:$output_dim);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 #endif // KILN_GRAPH_GRAD_OPS

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Graph/GraphOps.h"
+#include "Graph/GraphOpsImpl.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -100,98 +100,6 @@ int64_t product(ArrayRef<int64_t> dims) {
   for (int64_t d : dims)
     p *= d;
   return p;
-}
-
-/// Ops whose operands and result all share one shape: any known operand
-/// determines the others (MXNet's ElemwiseShape).
-LogicalResult inferSameShape(Operation *op, ShapeInferenceState &state,
-                             ArrayRef<StringRef> names) {
-  Rule r(op, state);
-  std::optional<Shape> shape;
-  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
-    if (r.known(i)) {
-      shape = *state.operands[i];
-      break;
-    }
-  // Fixed operands have one name each; a variadic list is "inputs #i".
-  auto nameOf = [&](unsigned i) -> std::string {
-    if (names.size() == op->getNumOperands())
-      return names[i].str();
-    return (names[0] + " #" + llvm::Twine(i)).str();
-  };
-  if (!shape) {
-    (void)r.need(0, nameOf(0));
-    return failure();
-  }
-  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
-    if (failed(r.assign(i, nameOf(i), *shape)))
-      return failure();
-  return r.result(*shape);
-}
-
-LogicalResult inferUnary(Operation *op, ShapeInferenceState &state) {
-  return inferSameShape(op, state, {"data"});
-}
-
-LogicalResult inferBroadcast(Operation *op, ShapeInferenceState &state) {
-  Rule r(op, state);
-  auto lhs = r.need(0, "lhs");
-  if (failed(lhs))
-    return failure();
-  auto rhs = r.need(1, "rhs");
-  if (failed(rhs))
-    return failure();
-  size_t rank = std::max(lhs->size(), rhs->size());
-  Shape out(rank, 1);
-  size_t bl = rank - lhs->size(), br = rank - rhs->size();
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t l = i >= bl ? (*lhs)[i - bl] : 1;
-    int64_t rr = i >= br ? (*rhs)[i - br] : 1;
-    if (l != rr && l != 1 && rr != 1)
-      return r.error() << "operands could not be broadcast together with shapes "
-                       << formatShape(*lhs) << " and " << formatShape(*rhs);
-    out[i] = l == 1 ? rr : l;
-  }
-  return r.result(out);
-}
-
-/// MXNet's ReduceAxesShapeImpl.
-template <typename ReduceOp>
-LogicalResult inferReduce(ReduceOp op, ShapeInferenceState &state) {
-  Rule r(op, state);
-  auto data = r.need(0, "data");
-  if (failed(data))
-    return failure();
-  int64_t rank = data->size();
-  std::optional<ArrayRef<int64_t>> axisAttr = op.getAxis();
-  // MXNet treats an absent or empty axis as "reduce everything", even with
-  // exclude, and a full reduction without keepdims yields shape (1).
-  if (!axisAttr || axisAttr->empty())
-    return r.result(op.getKeepdims() ? Shape(rank, 1) : Shape{1});
-  SmallVector<int64_t> axes;
-  for (int64_t a : *axisAttr) {
-    auto n = r.axis(a, rank);
-    if (failed(n))
-      return failure();
-    axes.push_back(*n);
-  }
-  llvm::sort(axes);
-  for (size_t i = 1; i < axes.size(); ++i)
-    if (axes[i] == axes[i - 1])
-      return r.error() << "reduction axes contain axis " << axes[i] << " twice";
-  auto listed = [&](int64_t i) { return llvm::is_contained(axes, i); };
-  Shape out;
-  bool keep = op.getKeepdims(), exclude = op.getExclude();
-  for (int64_t i = 0; i < rank; ++i) {
-    bool reduced = exclude ? !listed(i) : listed(i);
-    if (!reduced)
-      out.push_back((*data)[i]);
-    else if (keep)
-      out.push_back(1);
-  }
-  if (out.empty())
-    out.push_back(1);
-  return r.result(out);
 }
 
 /// Checks that `data` has `kernelRank` spatial dimensions after N and C.
@@ -307,6 +215,95 @@ FailureOr<Shape> reshapeShape(Rule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t
 }
 
 } // namespace
+
+/// Ops whose operands and result all share one shape: any known operand
+/// determines the others (MXNet's ElemwiseShape).
+LogicalResult kiln::graph::inferSameShape(Operation *op, ShapeInferenceState &state,
+                                          ArrayRef<StringRef> names) {
+  Rule r(op, state);
+  std::optional<Shape> shape;
+  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
+    if (r.known(i)) {
+      shape = *state.operands[i];
+      break;
+    }
+  // Fixed operands have one name each; a variadic list is "inputs #i".
+  auto nameOf = [&](unsigned i) -> std::string {
+    if (names.size() == op->getNumOperands())
+      return names[i].str();
+    return (names[0] + " #" + llvm::Twine(i)).str();
+  };
+  if (!shape) {
+    (void)r.need(0, nameOf(0));
+    return failure();
+  }
+  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
+    if (failed(r.assign(i, nameOf(i), *shape)))
+      return failure();
+  return r.result(*shape);
+}
+
+
+LogicalResult kiln::graph::inferBroadcast(Operation *op, ShapeInferenceState &state) {
+  Rule r(op, state);
+  auto lhs = r.need(0, "lhs");
+  if (failed(lhs))
+    return failure();
+  auto rhs = r.need(1, "rhs");
+  if (failed(rhs))
+    return failure();
+  size_t rank = std::max(lhs->size(), rhs->size());
+  Shape out(rank, 1);
+  size_t bl = rank - lhs->size(), br = rank - rhs->size();
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t l = i >= bl ? (*lhs)[i - bl] : 1;
+    int64_t rr = i >= br ? (*rhs)[i - br] : 1;
+    if (l != rr && l != 1 && rr != 1)
+      return r.error() << "operands could not be broadcast together with shapes "
+                       << formatShape(*lhs) << " and " << formatShape(*rhs);
+    out[i] = l == 1 ? rr : l;
+  }
+  return r.result(out);
+}
+
+LogicalResult kiln::graph::inferReduce(Operation *op, ShapeInferenceState &state,
+                                       std::optional<ArrayRef<int64_t>> axisAttr, bool keepdims,
+                                       bool exclude) {
+  Rule r(op, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  int64_t rank = data->size();
+  // MXNet treats an absent or empty axis as "reduce everything", even with
+  // exclude, and a full reduction without keepdims yields shape (1).
+  if (!axisAttr || axisAttr->empty())
+    return r.result(keepdims ? Shape(rank, 1) : Shape{1});
+  SmallVector<int64_t> axes;
+  for (int64_t a : *axisAttr) {
+    auto n = r.axis(a, rank);
+    if (failed(n))
+      return failure();
+    axes.push_back(*n);
+  }
+  llvm::sort(axes);
+  for (size_t i = 1; i < axes.size(); ++i)
+    if (axes[i] == axes[i - 1])
+      return r.error() << "reduction axes contain axis " << axes[i] << " twice";
+  auto listed = [&](int64_t i) { return llvm::is_contained(axes, i); };
+  Shape out;
+  bool keep = keepdims;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = exclude ? !listed(i) : listed(i);
+    if (!reduced)
+      out.push_back((*data)[i]);
+    else if (keep)
+      out.push_back(1);
+  }
+  if (out.empty())
+    out.push_back(1);
+  return r.result(out);
+}
+
 
 //===----------------------------------------------------------------------===//
 // Neural-network layers
@@ -440,10 +437,6 @@ LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
   if (failed(out))
     return failure();
   return r.result(*out);
-}
-
-LogicalResult ActivationOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
 }
 
 LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
@@ -580,7 +573,7 @@ LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
 /// MXNet's RegressionOpShape: the label defaults to the data shape, except
 /// that an (N, 1) output takes an (N) label; a known label must agree on N and
 /// on the element count.
-static LogicalResult inferRegression(Operation *op, ShapeInferenceState &state) {
+LogicalResult kiln::graph::inferRegression(Operation *op, ShapeInferenceState &state) {
   Rule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
@@ -604,32 +597,16 @@ static LogicalResult inferRegression(Operation *op, ShapeInferenceState &state) 
   return r.result(d);
 }
 
-LogicalResult LinearRegressionOutputOp::inferShapes(ShapeInferenceState &state) {
-  return inferRegression(*this, state);
-}
-LogicalResult LogisticRegressionOutputOp::inferShapes(ShapeInferenceState &state) {
-  return inferRegression(*this, state);
-}
-LogicalResult MAERegressionOutputOp::inferShapes(ShapeInferenceState &state) {
-  return inferRegression(*this, state);
-}
 
-template <typename SoftmaxLikeOp>
-static LogicalResult inferSoftmaxLike(SoftmaxLikeOp op, ShapeInferenceState &state) {
+LogicalResult kiln::graph::inferSoftmaxLike(Operation *op, ShapeInferenceState &state,
+                                            int64_t axis) {
   Rule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
-  if (failed(r.axis(op.getAxis(), data->size())))
+  if (failed(r.axis(axis, data->size())))
     return failure();
   return r.result(*data);
-}
-
-LogicalResult SoftmaxOp::inferShapes(ShapeInferenceState &state) {
-  return inferSoftmaxLike(*this, state);
-}
-LogicalResult LogSoftmaxOp::inferShapes(ShapeInferenceState &state) {
-  return inferSoftmaxLike(*this, state);
 }
 
 LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &state) {
@@ -752,15 +729,6 @@ LogicalResult SplitOp::inferShapes(ShapeInferenceState &state) {
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
 
-#define KILN_SAME_SHAPE_BINARY(OP)                                                     \
-  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
-    return inferSameShape(*this, state, {"lhs", "rhs"});                               \
-  }
-KILN_SAME_SHAPE_BINARY(ElemwiseAddOp)
-KILN_SAME_SHAPE_BINARY(ElemwiseSubOp)
-KILN_SAME_SHAPE_BINARY(ElemwiseMulOp)
-KILN_SAME_SHAPE_BINARY(ElemwiseDivOp)
-#undef KILN_SAME_SHAPE_BINARY
 
 LogicalResult AddNOp::inferShapes(ShapeInferenceState &state) {
   if (getNumOperands() == 0)
@@ -768,34 +736,6 @@ LogicalResult AddNOp::inferShapes(ShapeInferenceState &state) {
   return inferSameShape(*this, state, {"inputs"});
 }
 
-#define KILN_UNARY(OP)                                                                 \
-  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
-    return inferUnary(*this, state);                                                   \
-  }
-KILN_UNARY(PlusScalarOp)
-KILN_UNARY(MinusScalarOp)
-KILN_UNARY(RMinusScalarOp)
-KILN_UNARY(MulScalarOp)
-KILN_UNARY(DivScalarOp)
-KILN_UNARY(RDivScalarOp)
-KILN_UNARY(PowerScalarOp)
-KILN_UNARY(RPowerScalarOp)
-KILN_UNARY(MaximumScalarOp)
-KILN_UNARY(MinimumScalarOp)
-#undef KILN_UNARY
-
-#define KILN_BROADCAST(OP)                                                             \
-  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
-    return inferBroadcast(*this, state);                                               \
-  }
-KILN_BROADCAST(BroadcastAddOp)
-KILN_BROADCAST(BroadcastSubOp)
-KILN_BROADCAST(BroadcastMulOp)
-KILN_BROADCAST(BroadcastDivOp)
-KILN_BROADCAST(BroadcastMaximumOp)
-KILN_BROADCAST(BroadcastMinimumOp)
-KILN_BROADCAST(BroadcastPowerOp)
-#undef KILN_BROADCAST
 
 LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
   Rule r(*this, state);
@@ -823,18 +763,6 @@ LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
   return r.result(out);
 }
 
-LogicalResult SumOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
-LogicalResult MeanOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
-LogicalResult MaxOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
-LogicalResult MinOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
 
 //===----------------------------------------------------------------------===//
 // Training and gradient ops (GraphGradOps.td)
@@ -998,25 +926,6 @@ LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
 LogicalResult ZerosOp::inferShapes(ShapeInferenceState &state) {
   Rule r(*this, state);
   return r.result(getShape());
-}
-
-LogicalResult LogOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
-}
-LogicalResult BroadcastEqualOp::inferShapes(ShapeInferenceState &state) {
-  return inferBroadcast(*this, state);
-}
-LogicalResult BroadcastGreaterEqualOp::inferShapes(ShapeInferenceState &state) {
-  return inferBroadcast(*this, state);
-}
-LogicalResult BroadcastLesserEqualOp::inferShapes(ShapeInferenceState &state) {
-  return inferBroadcast(*this, state);
-}
-LogicalResult GreaterEqualScalarOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
-}
-LogicalResult LesserEqualScalarOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
 }
 
 /// The random ops: a one-element counter, and the result of the static

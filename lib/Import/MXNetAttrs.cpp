@@ -136,6 +136,35 @@ std::vector<int64_t> parseTuple(const std::string &value,
 
 bool isNone(const std::string &value) { return lower(trim(value)) == "none"; }
 
+std::vector<double> parseFloatTuple(const std::string &value, const std::string &context) {
+  std::string t = trim(value);
+  std::vector<double> result;
+  if (t.empty())
+    fail(context, "a tuple of numbers such as (0.5, 1)", value);
+  if (t.front() != '(' && t.front() != '[') {
+    result.push_back(parseFloat(t, context));
+    return result;
+  }
+  char close = t.front() == '(' ? ')' : ']';
+  if (t.back() != close)
+    fail(context, "a tuple of numbers such as (0.5, 1)", value);
+  std::string body = t.substr(1, t.size() - 2);
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t comma = body.find(',', start);
+    std::string token = trim(body.substr(start, comma == std::string::npos ? std::string::npos
+                                                                            : comma - start));
+    if (!token.empty())
+      result.push_back(parseFloat(token, context));
+    else if (comma != std::string::npos || result.empty())
+      fail(context, "a tuple of numbers such as (0.5, 1)", value);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return result;
+}
+
 std::string formatBool(bool value) { return value ? "True" : "False"; }
 
 std::string formatTuple(const std::vector<int64_t> &values) {

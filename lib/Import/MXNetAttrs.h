@@ -25,6 +25,9 @@ double parseFloat(const std::string &value, const std::string &context);
 std::vector<int64_t> parseTuple(const std::string &value, const std::string &context);
 /// True for "None" (any case), MXNet's unset optional.
 bool isNone(const std::string &value);
+/// A tuple of numbers, "(0.5, 1, 2)" or "[0.5]" or a bare "0.5" (MXNet's
+/// float tuples: MultiBoxPrior sizes, ratios...).
+std::vector<double> parseFloatTuple(const std::string &value, const std::string &context);
 
 /// "True" / "False", as MXNet's Python writes them.
 std::string formatBool(bool value);

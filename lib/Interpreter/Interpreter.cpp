@@ -181,7 +181,7 @@ void softmax3D(const std::vector<double> &x, std::vector<double> &y,
     }
 }
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+using g::fn::sigmoid;
 
 /// The taps of a convolution window: for one position `o` on the window
 /// side (spatial multi-index), the flat spatial index, in a plane of size
@@ -410,20 +410,27 @@ Result Interpreter::run(const std::vector<Array> &args) {
 }
 
 void Interpreter::exec(Operation *op) {
-  auto scalar = [&](auto sop, std::function<double(double, double)> f) {
-    double s = toDouble(sop.getScalar());
-    return unary(sop, sop.getData(), [&](double x) { return f(x, s); });
-  };
   using R = ReduceKind;
   auto reduceOp = [&](auto rop, R kind) {
     return reduce(rop, rop.getData(), rop.getAxis(), rop.getExclude(), kind);
   };
-  auto bin = [&](auto bop, std::function<double(double, double)> f) {
-    return broadcastBinary(bop, bop.getLhs(), bop.getRhs(), f);
-  };
-  auto ew = [&](auto eop, std::function<double(double, double)> f) {
-    return elemwise(eop, eop.getLhs(), eop.getRhs(), f);
-  };
+
+  // Elementwise ops defined by a formula (GraphElementwise.td).
+  Array formulaResult;
+  if (g::visitFormulaOp(op, [&](auto o) {
+        using OpT = decltype(o);
+        if constexpr (g::FormulaOperands<OpT>::value == 1)
+          formulaResult = unary(o, o->getOperand(0), [&](double x) { return o.apply(x); });
+        else if constexpr (OpT::template hasTrait<g::GraphBroadcastElementwise>())
+          formulaResult = broadcastBinary(o, o.getLhs(), o.getRhs(),
+                                          [&](double a, double b) { return o.apply(a, b); });
+        else
+          formulaResult = elemwise(o, o.getLhs(), o.getRhs(),
+                                   [&](double a, double b) { return o.apply(a, b); });
+      })) {
+    values[op->getResult(0)] = std::move(formulaResult);
+    return;
+  }
 
   // Split is the one op with several results; it stores them itself.
   if (auto s = dyn_cast<g::SplitOp>(op))
@@ -471,70 +478,7 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::ReshapeOp o) { return copyData(o, o.getData()); })
           .Case([&](g::TransposeOp o) { return transpose(o); })
           .Case([&](g::ConcatOp o) { return concat(o); })
-          .Case([&](g::ElemwiseAddOp o) {
-            return ew(o, [](double a, double b) { return a + b; });
-          })
-          .Case([&](g::ElemwiseSubOp o) {
-            return ew(o, [](double a, double b) { return a - b; });
-          })
-          .Case([&](g::ElemwiseMulOp o) {
-            return ew(o, [](double a, double b) { return a * b; });
-          })
-          .Case([&](g::ElemwiseDivOp o) {
-            return ew(o, [](double a, double b) { return a / b; });
-          })
           .Case([&](g::AddNOp o) { return addN(o); })
-          .Case([&](g::PlusScalarOp o) {
-            return scalar(o, [](double x, double s) { return x + s; });
-          })
-          .Case([&](g::MinusScalarOp o) {
-            return scalar(o, [](double x, double s) { return x - s; });
-          })
-          .Case([&](g::RMinusScalarOp o) {
-            return scalar(o, [](double x, double s) { return s - x; });
-          })
-          .Case([&](g::MulScalarOp o) {
-            return scalar(o, [](double x, double s) { return x * s; });
-          })
-          .Case([&](g::DivScalarOp o) {
-            return scalar(o, [](double x, double s) { return x / s; });
-          })
-          .Case([&](g::RDivScalarOp o) {
-            return scalar(o, [](double x, double s) { return s / x; });
-          })
-          .Case([&](g::PowerScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::pow(x, s); });
-          })
-          .Case([&](g::RPowerScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::pow(s, x); });
-          })
-          .Case([&](g::MaximumScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::max(x, s); });
-          })
-          .Case([&](g::MinimumScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::min(x, s); });
-          })
-          .Case([&](g::BroadcastAddOp o) {
-            return bin(o, [](double a, double b) { return a + b; });
-          })
-          .Case([&](g::BroadcastSubOp o) {
-            return bin(o, [](double a, double b) { return a - b; });
-          })
-          .Case([&](g::BroadcastMulOp o) {
-            return bin(o, [](double a, double b) { return a * b; });
-          })
-          .Case([&](g::BroadcastDivOp o) {
-            return bin(o, [](double a, double b) { return a / b; });
-          })
-          .Case([&](g::BroadcastMaximumOp o) {
-            return bin(o, [](double a, double b) { return std::max(a, b); });
-          })
-          .Case([&](g::BroadcastMinimumOp o) {
-            return bin(o, [](double a, double b) { return std::min(a, b); });
-          })
-          .Case([&](g::BroadcastPowerOp o) {
-            return bin(o, [](double a, double b) { return std::pow(a, b); });
-          })
           .Case([&](g::BroadcastToOp o) { return broadcastTo(o); })
           .Case([&](g::SumOp o) { return reduceOp(o, R::Sum); })
           .Case([&](g::MeanOp o) { return reduceOp(o, R::Mean); })
@@ -549,24 +493,6 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::RegressionOutputGradOp o) { return regressionOutputGrad(o); })
           .Case([&](g::SoftmaxGradOp o) { return softmaxGrad(o); })
           .Case([&](g::ZerosOp o) { return zeros(o); })
-          .Case([&](g::LogOp o) {
-            return unary(o, o.getData(), [](double x) { return std::log(x); });
-          })
-          .Case([&](g::BroadcastEqualOp o) {
-            return bin(o, [](double a, double b) { return a == b ? 1.0 : 0.0; });
-          })
-          .Case([&](g::BroadcastGreaterEqualOp o) {
-            return bin(o, [](double a, double b) { return a >= b ? 1.0 : 0.0; });
-          })
-          .Case([&](g::BroadcastLesserEqualOp o) {
-            return bin(o, [](double a, double b) { return a <= b ? 1.0 : 0.0; });
-          })
-          .Case([&](g::GreaterEqualScalarOp o) {
-            return scalar(o, [](double x, double s) { return x >= s ? 1.0 : 0.0; });
-          })
-          .Case([&](g::LesserEqualScalarOp o) {
-            return scalar(o, [](double x, double s) { return x <= s ? 1.0 : 0.0; });
-          })
           .Case([&](g::DropoutMaskOp o) { return dropoutMask(o); })
           .Case([&](g::RandomUniformOp o) { return randomUniform(o); })
           .Case([&](g::LeakyReLUGradOp o) { return leakyReluGrad(o); })
@@ -922,10 +848,10 @@ Array Interpreter::activation(g::ActivationOp op) {
   std::function<double(double)> f;
   switch (op.getActType()) {
   case g::ActType::relu:
-    f = [](double x) { return x > 0 ? x : 0.0; };
+    f = g::fn::relu;
     break;
   case g::ActType::sigmoid:
-    f = sigmoid;
+    f = g::fn::sigmoid;
     break;
   case g::ActType::tanh:
     f = [](double x) { return std::tanh(x); };
@@ -937,7 +863,7 @@ Array Interpreter::activation(g::ActivationOp op) {
     };
     break;
   case g::ActType::softsign:
-    f = [](double x) { return x / (1 + std::fabs(x)); };
+    f = g::fn::softsign;
     break;
   }
   return unary(op, op.getData(), f);

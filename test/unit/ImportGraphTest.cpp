@@ -413,12 +413,13 @@ TEST_F(ImportTest, TableDefaultsMatchDialectDefaults) {
   auto t = mlir::UnrankedTensorType::get(b.getF32Type());
   mlir::OwningOpRef<mlir::ModuleOp> m = mlir::ModuleOp::create(loc);
   b.setInsertionPointToEnd(m->getBody());
-  for (const importer::OpSpec &spec : importer::allOpSpecs()) {
+  for (const graph::MXNetOpDef *def : graph::mxnetOps()) {
+    const graph::MXNetOpDef &spec = *def;
     SCOPED_TRACE(spec.mxName);
     mlir::OperationState st(loc, spec.irName);
     st.addTypes(t);
     mlir::Operation *op = b.create(st);
-    for (const importer::AttrSpec &a : spec.attrs) {
+    for (const graph::MXAttrSpec &a : spec.attrs) {
       mlir::Attribute d = importer::defaultAttr(&ctx, a);
       mlir::Attribute filled = op->getAttr(a.name);
       if (d)
@@ -435,10 +436,10 @@ TEST_F(ImportTest, TableDefaultsMatchDialectDefaults) {
 TEST_F(ImportTest, SpecDefaultsAreMXNets) {
   // SPEC §2.3's porting traps, checked against the table directly.
   auto find = [](const char *op, const char *attr) -> std::string {
-    const importer::OpSpec *s = importer::lookupByMXName(op);
+    const graph::MXNetOpDef *s = importer::lookupByMXName(op);
     if (!s)
       return "<no op>";
-    for (const importer::AttrSpec &a : s->attrs)
+    for (const graph::MXAttrSpec &a : s->attrs)
       if (std::string(a.name) == attr)
         return a.mxDefault ? a.mxDefault : "<required>";
     return "<no attr>";
@@ -455,10 +456,9 @@ TEST_F(ImportTest, SpecDefaultsAreMXNets) {
   EXPECT_EQ(find("Pooling", "pool_type"), "max");
   EXPECT_EQ(find("Pooling", "pooling_convention"), "valid");
   EXPECT_EQ(find("SoftmaxOutput", "ignore_label"), "-1");
-  EXPECT_EQ(importer::lookupByMXName("Deconvolution")->bias,
-            importer::BiasRule::NoBiasDefaultTrue);
-  EXPECT_EQ(importer::lookupByMXName("Convolution")->bias,
-            importer::BiasRule::NoBiasDefaultFalse);
+  EXPECT_EQ(importer::lookupByMXName("Deconvolution")->inputRule,
+            graph::MXInputRule::BiasOffByDefault);
+  EXPECT_EQ(importer::lookupByMXName("Convolution")->inputRule, graph::MXInputRule::Bias);
 }
 
 //===-- Arguments and results --------------------------------------------===//
