@@ -784,7 +784,9 @@ def index_ops():
           oh((2, 2), Ints(0, 3), {"depth": 3, "dtype": "int32"})]
     emb = lambda si, gen, n, d, **kw: Case("Embedding", [("data", si, gen)],
                                            {"input_dim": n, "output_dim": d}, node="embed", **kw)
-    c += [emb((4,), Ints(0, 5), 5, 3), emb((2, 3), Fixed([[0, 2, 2], [4, 0, 2]], True), 5, 2),
+    c += [emb((6,), Fixed([-1, 0, 2, 3, 5, 1.5], True), 3, 2, backward=False,
+              note="indices out of range are clipped; 1.5 is row 1"),
+          emb((4,), Ints(0, 5), 5, 3), emb((2, 3), Fixed([[0, 2, 2], [4, 0, 2]], True), 5, 2),
           emb((2, 2, 2), Ints(0, 3), 3, 4), emb((1, 5), Ints(0, 10), 10, 1)]
     return c
 
@@ -839,7 +841,9 @@ def reductions():
         specs = [((2, 3, 4), {}), ((2, 3, 4), {"axis": 1}), ((2, 3, 4), {"axis": -1}),
                  ((2, 3, 4), {"axis": (0, 2)}), ((2, 3, 4), {"axis": 1, "keepdims": True}),
                  ((2, 3, 4), {"axis": 1, "exclude": True}), ((5,), {"axis": 0}),
-                 ((1, 2, 1, 3, 2), {"axis": (1, 3)}), ((3, 1), {"keepdims": True})] + list(extra)
+                 ((1, 2, 1, 3, 2), {"axis": (1, 3)}), ((3, 1), {"keepdims": True}),
+                 ((2, 3), {"axis": ()}), ((2, 3), {"axis": (), "exclude": True}),
+                 ((2, 3, 2), {"axis": (0, 2), "keepdims": True, "exclude": True})] + list(extra)
         return [Case(op, [("data", s, gen)], a, backward=backward) for s, a in specs]
 
     c += red("sum")
@@ -933,6 +937,16 @@ def nn_layers():
           pool((1, 1, 5, 6), {"kernel": (2, 2), "stride": (2, 2), "pool_type": "avg",
                               "pooling_convention": "full"}),
           pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (1, 1), "pool_type": "sum"}),
+          # 'full' windows that start inside the input and reach past the padding.
+          pool((1, 1, 6, 6), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pooling_convention": "full"}),
+          pool((1, 1, 6, 6), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pooling_convention": "full", "pool_type": "avg"}),
+          pool((1, 1, 6, 6), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pooling_convention": "full", "pool_type": "avg",
+                              "count_include_pad": False}),
+          pool((1, 2, 5, 5), {"kernel": (2, 2), "stride": (2, 2), "pad": (1, 1),
+                              "pool_type": "sum"}),
           pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (2, 2), "pool_type": "lp",
                               "p_value": 1}, nonzero()),
           pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (2, 2), "pool_type": "lp",
@@ -986,6 +1000,15 @@ def softmax_ops():
           so((3, 4), (3, 4), Fn(lambda rng, s: rng.dirichlet(np.ones(s[1]), size=s[0])),
              note="probability labels"),
           so((3, 4), (3,), Ints(0, 4), {"smooth_alpha": 0.1}),
+          so((4, 3), (4,), Fixed([1, 0, 1, 2], True), {"use_ignore": True, "ignore_label": 1}),
+          so((2, 3, 2, 2), (2, 2, 2), Fixed([[[0, 2], [1, 2]], [[2, 2], [0, 1]]], True),
+             {"multi_output": True, "use_ignore": True, "ignore_label": 2,
+              "normalization": "valid"}),
+          so((2, 3, 4), (2, 3), Ints(0, 4), {"preserve_shape": True, "normalization": "batch",
+                                             "grad_scale": 0.5}),
+          so((3, 4), (3,), Ints(0, 4), {"out_grad": True},
+             note="out_grad=True: MXNet 1.9.1 multiplies its built-in gradient by the "
+                  "softmax output, not by the head gradient"),
           so((3, 4), (3,), Ints(0, 4), alias="Softmax")]
     for op in ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]:
         c += [Case(op, [("data", (3, 2), U(-2, 2))], node="reg",
@@ -997,7 +1020,8 @@ def softmax_ops():
     for op in ["softmax", "log_softmax"]:
         sm = lambda s, attrs=None, **kw: Case(op, [("data", s, U(-2, 2))], attrs, **kw)
         c += [sm((2, 5)), sm((3, 4), {"axis": 0}), sm((2, 3, 4), {"axis": 1}),
-              sm((2, 3), {"temperature": 2.0}), sm((6,)), sm((1, 2, 1, 3, 2), {"axis": -2})]
+              sm((2, 3), {"temperature": 2.0}), sm((6,)), sm((1, 2, 1, 3, 2), {"axis": -2}),
+              sm((3, 2), {"axis": 0, "temperature": 0.5})]
     # Only softmax has MXNet 1.9.1's `length` input.
     c += [Case("softmax", [("data", (3, 4), U(-2, 2)), ("length", (3,), Fixed([1, 4, 2], True))],
                {"axis": -1, "use_length": True}, dtypes={"length": "int32"}),
