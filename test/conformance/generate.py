@@ -1,0 +1,1280 @@
+#!/usr/bin/env python3
+"""Writes Kiln's operator conformance cases (test/conformance/cases/) with MXNet 1.9.1.
+
+Every case is one MXNet Symbol holding one operator node (a variable for each
+of its inputs), built with mx.sym.<op> and serialized by MXNet itself, plus
+random float32-representable inputs, and MXNet's float64 results: the
+outputs, the gradient of every differentiable input for a random head
+gradient, and the updated auxiliary states of training mode. The C++ test
+(ConformanceTest.cpp) replays each case on Kiln's interpreter, compiled engine
+and eager NDArray API without MXNet. docs/conformance.md describes the format.
+
+Run through scripts/conformance-generate.sh (it makes the venv). The output is
+deterministic: every case draws from its own generator, seeded by a hash of
+the operator and the case name, so re-running rewrites identical files and
+adding a case leaves the others alone.
+
+Each case is also run in float32 by MXNet: when float32 and float64 disagree
+beyond the case's tolerance the inputs sit too near a discontinuity (or the
+tolerance is too tight) and generation fails, so every case is one that a
+correct float32 implementation passes.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import zlib
+
+os.environ.setdefault("MXNET_SUBGRAPH_BACKEND", "NONE")  # no graph rewrites
+os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")  # errors where they happen
+
+import numpy as np  # noqa: E402
+import mxnet as mx  # noqa: E402
+
+MXNET_VERSION = "1.9.1"
+DEFAULT_RTOL, DEFAULT_ATOL = 1e-4, 1e-5
+
+# ---------------------------------------------------------------------------
+# Value generators. Each returns float64 values that float32 represents
+# exactly; `discrete` ones (indices, labels) are never differentiated.
+
+
+def f32(x):
+    return np.asarray(x, dtype=np.float32).astype(np.float64)
+
+
+class Gen:
+    discrete = False
+
+    def __call__(self, rng, shape):
+        return f32(self.draw(rng, tuple(shape)))
+
+
+class U(Gen):
+    """Uniform in [lo, hi)."""
+
+    def __init__(self, lo=-1.0, hi=1.0):
+        self.lo, self.hi = lo, hi
+
+    def draw(self, rng, shape):
+        return rng.uniform(self.lo, self.hi, size=shape)
+
+
+class Away(Gen):
+    """Uniform in [lo, hi), at least `margin` from every point of `points`."""
+
+    def __init__(self, lo, hi, points, margin=0.05):
+        self.lo, self.hi, self.points, self.margin = lo, hi, list(points), margin
+
+    def draw(self, rng, shape):
+        x = rng.uniform(self.lo, self.hi, size=shape)
+        for _ in range(1000):
+            bad = np.zeros(shape, dtype=bool)
+            for p in self.points:
+                bad |= np.abs(x - p) < self.margin
+            if not bad.any():
+                return x
+            x[bad] = rng.uniform(self.lo, self.hi, size=int(bad.sum()))
+        raise RuntimeError("Away: no values found")
+
+
+def nonzero(lo=-1.0, hi=1.0, margin=0.1):
+    return Away(lo, hi, [0.0], margin)
+
+
+class Frac(Gen):
+    """Integers in [lo, hi) plus a fraction in [0.1, 0.4] or [0.6, 0.9]: away
+    from integers and halves (floor, ceil, round, casts to integers)."""
+
+    def __init__(self, lo=-3, hi=3):
+        self.lo, self.hi = lo, hi
+
+    def draw(self, rng, shape):
+        k = rng.randint(self.lo, self.hi, size=shape)
+        f = rng.uniform(0.1, 0.4, size=shape) + 0.5 * rng.randint(0, 2, size=shape)
+        return k + f
+
+
+class Distinct(Gen):
+    """Distinct values in [lo, hi), at least (hi - lo) / (2 n) apart: no ties
+    for max, argmax, sort, max pooling."""
+
+    def __init__(self, lo=-1.0, hi=1.0):
+        self.lo, self.hi = lo, hi
+
+    def draw(self, rng, shape):
+        n = int(np.prod(shape)) if shape else 1
+        step = (self.hi - self.lo) / max(n, 1)
+        grid = self.lo + step * (np.arange(n) + 0.25 + 0.5 * rng.uniform(size=n))
+        return rng.permutation(grid).reshape(shape)
+
+
+class Choice(Gen):
+    """Values drawn from a list (logical inputs with exact zeros, comparisons
+    with exact ties: float32 and float64 agree on them)."""
+
+    def __init__(self, values, discrete=False):
+        self.values, self.discrete = list(values), discrete
+
+    def draw(self, rng, shape):
+        return rng.choice(self.values, size=shape)
+
+
+class Ints(Gen):
+    """Integers in [lo, hi), as float: indices and class labels."""
+
+    discrete = True
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def draw(self, rng, shape):
+        return rng.randint(self.lo, self.hi, size=shape).astype(np.float64)
+
+
+class Fixed(Gen):
+    """Given values (detection boxes, lengths)."""
+
+    def __init__(self, values, discrete=False):
+        self.values, self.discrete = np.asarray(values, dtype=np.float64), discrete
+
+    def draw(self, rng, shape):
+        assert self.values.shape == shape, (self.values.shape, shape)
+        return self.values
+
+
+class Fn(Gen):
+    def __init__(self, fn, discrete=False):
+        self.fn, self.discrete = fn, discrete
+
+    def draw(self, rng, shape):
+        return self.fn(rng, shape)
+
+
+# ---------------------------------------------------------------------------
+# Cases.
+
+
+class Case:
+    """One symbol, one operator node.
+
+    op: mx.sym name (or "contrib.X", "_internal.X"). inputs: (name, shape[,
+    gen]) passed as keyword arguments (variables named by their slot); pos:
+    the same, passed positionally (variadic ops). Implicit inputs (weights,
+    labels, aux states) are made by MXNet; `gens` maps a name or its suffix
+    after the node name to a generator, `shapes` gives shapes inference
+    cannot find. `ok(values)` rejects a draw (resampled)."""
+
+    def __init__(self, op, inputs=(), attrs=None, pos=None, gens=None, shapes=None,
+                 train=None, backward=True, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, note=None,
+                 node=None, alias=None, nograd=(), head=None, ok=None, labels=(),
+                 interp_rtol=None, interp_atol=None, select=None, dtypes=None):
+        self.op, self.attrs = op, dict(attrs or {})
+        self.inputs = [tuple(i) for i in inputs]
+        self.pos = None if pos is None else [tuple(i) for i in pos]
+        self.gens, self.shapes = dict(gens or {}), dict(shapes or {})
+        self.backward = backward
+        # MXNet differentiates only after a training forward.
+        self.train = backward if train is None else train
+        assert self.train or not self.backward
+        self.rtol, self.atol, self.note = rtol, atol, note
+        self.node, self.alias = node, alias
+        self.nograd, self.labels = set(nograd), set(labels)
+        self.head, self.ok = head or U(), ok
+        self.interp_rtol, self.interp_atol = interp_rtol, interp_atol
+        # Heads to keep, when an operator's other visible outputs are
+        # unspecified (rrelu's mask at inference).
+        self.select = select
+        # Inputs MXNet requires in an integer type (softmax's length).
+        self.dtypes = dict(dtypes or {})
+
+
+def resolve(op):
+    """mx.sym.<op>; "contrib.X" and "_internal.X" name submodules, and
+    underscored names not in mx.sym live in mx.sym._internal."""
+    obj = mx.sym
+    if "." not in op and not hasattr(obj, op):
+        obj = mx.sym._internal
+    for part in op.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def node_name(case):
+    if case.node:
+        return case.node
+    base = case.op.split(".")[-1].lstrip("_").lower()
+    return base or "op"
+
+
+def build(case):
+    """The symbol, and the explicit variables' (name -> (shape, gen))."""
+    fn = resolve(case.op)
+    explicit = {}
+    kwargs = {}
+    for item in case.inputs:
+        name, shape = item[0], item[1]
+        explicit[name] = (shape, item[2] if len(item) > 2 else None)
+        kwargs[name] = mx.sym.Variable(name)
+    args = []
+    for item in case.pos or []:
+        name, shape = item[0], item[1]
+        explicit[name] = (shape, item[2] if len(item) > 2 else None)
+        args.append(mx.sym.Variable(name))
+    sym = fn(*args, **kwargs, **case.attrs, name=node_name(case))
+    if case.select is not None:
+        sym = mx.sym.Group([sym[i] for i in case.select]) if len(case.select) > 1 else \
+            sym[case.select[0]]
+    return sym, explicit
+
+
+def find_gen(case, name, explicit, node):
+    if name in explicit and explicit[name][1] is not None:
+        return explicit[name][1]
+    if name in case.gens:
+        return case.gens[name]
+    suffix = name[len(node) + 1:] if name.startswith(node + "_") else None
+    if suffix is not None and suffix in case.gens:
+        return case.gens[suffix]
+    if suffix == "moving_var":
+        return U(0.5, 1.5)
+    if suffix == "moving_mean":
+        return U(-0.5, 0.5)
+    if suffix == "label":
+        raise ValueError("case needs a generator for %s" % name)
+    return U()
+
+
+def run_mxnet(sym, values, grad_names, train, backward, head_grads, dtype, dtypes):
+    """Binds `sym` with every array in `dtype` (or its entry in `dtypes`),
+    runs forward (and backward); returns (outputs, grads by name, aux by name)
+    as float64 numpy arrays."""
+    ctx = mx.cpu()
+    args = {n: mx.nd.array(values[n], ctx=ctx, dtype=dtypes.get(n, dtype))
+            for n in sym.list_arguments()}
+    aux = {n: mx.nd.array(values[n], ctx=ctx, dtype=dtype)
+           for n in sym.list_auxiliary_states()}
+    grads = {n: mx.nd.zeros(args[n].shape, ctx=ctx, dtype=dtype) for n in grad_names}
+    req = {n: ("write" if n in grads else "null") for n in args}
+    exe = sym.bind(ctx, args, args_grad=grads, grad_req=req, aux_states=aux)
+    outs = exe.forward(is_train=train)
+    out_np = [o.asnumpy().astype(np.float64) for o in outs]
+    grad_np = {}
+    if backward:
+        exe.backward([mx.nd.array(h, ctx=ctx, dtype=o.dtype) for h, o in zip(head_grads, outs)])
+        grad_np = {n: grads[n].asnumpy().astype(np.float64) for n in grad_names}
+    aux_np = {n: a.asnumpy().astype(np.float64) for n, a in exe.aux_dict.items()}
+    mx.nd.waitall()
+    return out_np, grad_np, aux_np
+
+
+def close(a, b, rtol, atol):
+    if a.shape != b.shape:
+        return False
+    both_nan = np.isnan(a) & np.isnan(b)
+    same_inf = np.isinf(a) & (a == b)
+    with np.errstate(invalid="ignore"):
+        ok = both_nan | same_inf | (np.abs(a - b) <= atol + rtol * np.abs(b))
+    return bool(ok.all())
+
+
+class Writer:
+    """Collects the cases of one operator file."""
+
+    def __init__(self, operator):
+        self.operator = operator
+        self.cases = []
+        self.arrays = []
+        self.offset = 0
+
+    def add_array(self, a):
+        a = np.ascontiguousarray(a, dtype="<f8")
+        off = self.offset
+        self.arrays.append(a.reshape(-1))
+        self.offset += a.size
+        return off
+
+
+def make_case(case, label, seed):
+    sym, explicit = build(case)
+    node = node_name(case)
+    if case.alias:
+        # The same node under another registered spelling of the operator,
+        # as other MXNet versions and tools write it; MXNet reads it back.
+        j = json.loads(sym.tojson())
+        ops = [n for n in j["nodes"] if n["op"] != "null"]
+        assert len(ops) == 1
+        ops[0]["op"] = case.alias
+        sym = mx.sym.load_json(json.dumps(j))
+    arg_names = sym.list_arguments()
+    aux_names = sym.list_auxiliary_states()
+    known = {n: s for n, (s, _) in explicit.items()}
+    known.update(case.shapes)
+    arg_shapes, out_shapes, aux_shapes = sym.infer_shape(**known)
+    if arg_shapes is None:
+        raise RuntimeError("%s: shapes not inferred" % label)
+    shapes = dict(zip(arg_names, arg_shapes))
+    shapes.update(zip(aux_names, aux_shapes))
+
+    rng = np.random.RandomState(seed)
+    gens = {n: find_gen(case, n, explicit, node) for n in arg_names + aux_names}
+    for attempt in range(10000):
+        values = {n: gens[n](rng, shapes[n]) for n in arg_names + aux_names}
+        if case.ok is None or case.ok(values):
+            break
+    else:
+        raise RuntimeError("%s: no acceptable inputs" % label)
+
+    def kind(n):
+        if n in aux_names:
+            return "aux"
+        if n in case.labels or n.endswith("_label") or n == "label":
+            return "label"
+        return "input" if n in explicit else "param"
+
+    grad_names = []
+    if case.backward:
+        grad_names = [n for n in arg_names
+                      if kind(n) in ("input", "param") and not gens[n].discrete
+                      and n not in case.nograd]
+    head_grads = [case.head(rng, s) for s in out_shapes]
+
+    dtype = "float64"
+    try:
+        outs, grads, aux = run_mxnet(sym, values, grad_names, case.train, case.backward,
+                                     head_grads, "float64", case.dtypes)
+    except mx.base.MXNetError as e:
+        if "float64" not in str(e) and "double" not in str(e).lower() and \
+                "type" not in str(e).lower():
+            raise
+        # Some operators (Proposal, ...) exist only for float32 in MXNet.
+        dtype = "float32"
+        outs, grads, aux = run_mxnet(sym, values, grad_names, case.train, case.backward,
+                                     head_grads, "float32", case.dtypes)
+    if dtype == "float64":
+        o32, g32, a32 = run_mxnet(sym, values, grad_names, case.train, case.backward,
+                                  head_grads, "float32", case.dtypes)
+        what = [("output %d" % i, a, b) for i, (a, b) in enumerate(zip(o32, outs))]
+        what += [("grad " + n, g32[n], grads[n]) for n in grads]
+        what += [("aux " + n, a32[n], aux[n]) for n in aux] if case.train else []
+        for name, a, b in what:
+            if not close(a, b, case.rtol, case.atol):
+                d = np.abs(a - b)
+                raise RuntimeError(
+                    "%s: MXNet float32 and float64 differ on %s beyond rtol %g atol %g "
+                    "(max |diff| %g): inputs too near a discontinuity?\nf32 %s\nf64 %s" %
+                    (label, name, case.rtol, case.atol, np.nanmax(d), a.ravel()[:8],
+                     b.ravel()[:8]))
+    for o in outs:
+        if not case.note and not np.isfinite(o).all():
+            raise RuntimeError("%s: non-finite output without a note" % label)
+    return sym, arg_names, aux_names, shapes, values, kind, outs, head_grads, grads, aux, dtype
+
+
+def emit(writer, case, label, seed):
+    (sym, arg_names, aux_names, shapes, values, kind, outs, head_grads, grads, aux,
+     dtype) = make_case(case, label, seed)
+    w = writer
+    entry = {"name": label, "symbol": json.loads(sym.tojson()), "train": bool(case.train),
+             "backward": bool(case.backward)}
+    entry["inputs"] = [{"name": n, "kind": kind(n), "shape": list(shapes[n]),
+                        "offset": w.add_array(values[n])} for n in arg_names + aux_names]
+    entry["outputs"] = [{"shape": list(o.shape), "offset": w.add_array(o)} for o in outs]
+    if case.backward:
+        entry["head_grads"] = [{"shape": list(h.shape), "offset": w.add_array(h)}
+                               for h in head_grads]
+        entry["grads"] = [{"name": n, "shape": list(grads[n].shape),
+                           "offset": w.add_array(grads[n])} for n in grads]
+    if case.train and aux_names:
+        entry["aux"] = [{"name": n, "shape": list(aux[n].shape), "offset": w.add_array(aux[n])}
+                        for n in aux_names]
+    entry["rtol"], entry["atol"] = case.rtol, case.atol
+    if dtype != "float64":
+        entry["mxnet_dtype"] = dtype
+    if case.interp_rtol is not None:
+        entry["interp_rtol"] = case.interp_rtol
+    if case.interp_atol is not None:
+        entry["interp_atol"] = case.interp_atol
+    if case.note:
+        entry["note"] = case.note
+    w.cases.append(entry)
+
+
+def file_name(op):
+    return re.sub(r"[^A-Za-z0-9_]", "_", op)
+
+
+def canonical_op(case):
+    sym, _ = build(case)
+    ops = [n["op"] for n in json.loads(sym.tojson())["nodes"] if n["op"] != "null"]
+    assert len(ops) == 1, ops
+    return ops[0]
+
+
+# ---------------------------------------------------------------------------
+# The catalogue. Shapes are small (typically <= 100 elements); ranks 1..5,
+# size-1 dimensions, odd sizes, negative axes where the operator allows them.
+
+# Elementwise shapes: rank 1..5 with size-1 dimensions and odd sizes.
+ELEMWISE_SHAPES = [(5,), (2, 3), (1, 4, 1), (2, 1, 3, 2), (1, 2, 1, 2, 3)]
+# NumPy-broadcasting pairs, including different ranks.
+BROADCAST_PAIRS = [((2, 3), (2, 3)), ((2, 3), (1, 3)), ((2, 1), (1, 3)), ((3,), (2, 3)),
+                   ((2, 1, 3), (1, 4, 1)), ((1, 2, 1, 3, 1), (2, 1, 2, 1, 2))]
+# Exact ties on purpose: comparisons of equal float32 values are exact in
+# float64 too.
+TIE_GRID = [-1.0, -0.5, 0.0, 0.5, 1.0]
+LOGIC_GRID = [0.0, 0.0, 1.0, -2.0, 0.5]
+
+
+def unary(op, gen=None, shapes=ELEMWISE_SHAPES, backward=True, attrs=None, **kw):
+    gen = gen or U()
+    return [Case(op, [("data", s, gen)], attrs, backward=backward, **kw) for s in shapes]
+
+
+def unary_ops():
+    c = []
+    c += unary("sigmoid", U(-3, 3))
+    c += unary("tanh", U(-2, 2))
+    c += unary("relu", nonzero())
+    c += unary("exp", U(-2, 2))
+    c += unary("log", U(0.1, 3))
+    c += [Case("log", [("data", (4,), Fixed([0.0, -1.0, 1.0, 2.0]))], backward=False,
+               note="log of 0 and of a negative number: -inf and nan")]
+    c += unary("log1p", U(-0.5, 3))
+    c += unary("expm1", U(-2, 2))
+    c += unary("sqrt", U(0.1, 3))
+    c += [Case("sqrt", [("data", (3,), Fixed([0.0, -1.0, 4.0]))], backward=False,
+               note="sqrt of a negative number is nan")]
+    c += unary("rsqrt", U(0.1, 3))
+    c += unary("square", U(-2, 2))
+    c += unary("abs", nonzero())
+    c += unary("sign", nonzero())
+    c += [Case("sign", [("data", (3,), Fixed([0.0, -2.0, 3.0]))], backward=False)]
+    c += unary("negative")
+    c += unary("reciprocal", nonzero(-2, 2, 0.2))
+    c += unary("floor", Frac())
+    c += unary("ceil", Frac())
+    c += unary("round", Frac())
+    c += unary("erf", U(-2, 2))
+    c += unary("sin", U(-3, 3))
+    c += unary("cos", U(-3, 3))
+    c += unary("logical_not", Choice(LOGIC_GRID), shapes=ELEMWISE_SHAPES[:3])
+    c += unary("softsign", U(-3, 3))
+    c += unary("hard_sigmoid", Away(-4, 4, [-2.5, 2.5]))
+    c += [Case("hard_sigmoid", [("data", (2, 3), Away(-2, 2, [-4 / 3.0, 2]))],
+               {"alpha": 0.3, "beta": 0.4})]
+    clip = lambda lo, hi, s: Case("clip", [("data", s, Away(-1.5, 1.5, [lo, hi]))],
+                                  {"a_min": lo, "a_max": hi})
+    c += [clip(-0.5, 0.5, (2, 3)), clip(0.0, 1.0, (5,)), clip(-1.0, 0.25, (1, 3, 2)),
+          clip(-2.0, -1.0, (2, 1, 2, 3)), clip(0.5, 0.7, (1, 2, 1, 2, 3))]
+    c += unary("_copy", shapes=ELEMWISE_SHAPES[:3])
+    c += [Case("_copy", [("data", (2, 3))], alias="identity")]
+    c += unary("BlockGrad", shapes=ELEMWISE_SHAPES[:3])
+    c += [Case("BlockGrad", [("data", (2, 3))], alias="stop_gradient")]
+    c += unary("zeros_like", shapes=ELEMWISE_SHAPES[:2], backward=False)
+    c += unary("zeros_like", shapes=[(1, 3, 1)])
+    c += unary("ones_like", shapes=ELEMWISE_SHAPES[:2], backward=False)
+    c += unary("ones_like", shapes=[(1, 3, 1)])
+    c += [Case("MakeLoss", [("data", (2, 3))]),
+          Case("MakeLoss", [("data", (3, 2))], {"grad_scale": 0.5}),
+          Case("MakeLoss", [("data", (4, 2))], {"normalization": "batch"}),
+          Case("MakeLoss", [("data", (2, 5), Away(-1, 1, [0.1]))],
+               {"normalization": "valid", "valid_thresh": 0.1})]
+    return c
+
+
+def activations():
+    c = []
+    for act in ["relu", "sigmoid", "tanh", "softrelu", "softsign"]:
+        gen = nonzero() if act == "relu" else U(-3, 3)
+        c += [Case("Activation", [("data", s, gen)], {"act_type": act})
+              for s in [(2, 3), (1, 2, 1, 3)]]
+    lr = lambda act, s, attrs=None, **kw: Case(
+        "LeakyReLU", [("data", s, nonzero(-2, 2))], dict(attrs or {}, act_type=act), node="lr",
+        **kw)
+    c += [lr("leaky", (2, 3)), lr("leaky", (1, 3, 2, 2), {"slope": 0.1}),
+          Case("LeakyReLU", [("data", (2, 3), nonzero(-2, 2))], node="lr"),
+          lr("elu", (2, 3)), lr("elu", (1, 2, 3), {"slope": 1.0}),
+          lr("selu", (2, 3)), lr("selu", (1, 2, 3, 1)),
+          lr("gelu", (2, 3)), lr("gelu", (1, 2, 3, 1)),
+          Case("LeakyReLU", [("data", (2, 3, 2), nonzero(-2, 2))], {"act_type": "prelu"},
+               node="lr", gens={"gamma": U(0.05, 0.5)}),
+          Case("LeakyReLU", [("data", (2, 4), nonzero(-2, 2))], {"act_type": "prelu"},
+               node="lr", gens={"gamma": U(0.05, 0.5)}),
+          # At inference rrelu's slope is (lower_bound + upper_bound) / 2; its
+          # second visible output (the mask) is left unwritten by MXNet.
+          lr("rrelu", (2, 3), backward=False, select=[0]),
+          lr("rrelu", (2, 3), {"lower_bound": 0.2, "upper_bound": 0.5}, backward=False,
+             select=[0])]
+    return c
+
+
+def binary_same(op, gen_l=None, gen_r=None, shapes=ELEMWISE_SHAPES[:4], backward=True,
+                ok=None, **kw):
+    gen_l, gen_r = gen_l or U(), gen_r or U()
+    return [Case(op, [("lhs", s, gen_l), ("rhs", s, gen_r)], backward=backward, ok=ok, **kw)
+            for s in shapes]
+
+
+def frac_ok(a, b, margin=0.05):
+    q = np.asarray(a) / np.asarray(b)
+    f = q - np.floor(q)
+    return bool(((f > margin) & (f < 1 - margin)).all())
+
+
+def apart_ok(a, b, margin=0.05):
+    return bool((np.abs(np.asarray(a) - np.asarray(b)) > margin).all())
+
+
+def hypot_ok(a, b):
+    return bool((np.hypot(a, b) > 0.1).all())
+
+
+def binary_family(base):
+    """(gen_l, gen_r, ok, differentiable) for an arithmetic or logical base."""
+    pair = lambda f: (lambda v: f(v["lhs"], v["rhs"]))
+    return {
+        "add": (U(), U(), None, True),
+        "sub": (U(), U(), None, True),
+        "mul": (U(), U(), None, True),
+        "div": (U(), nonzero(-2, 2, 0.2), None, True),
+        "mod": (U(-3, 3), nonzero(-1.5, 1.5, 0.4), pair(frac_ok), True),
+        "power": (U(0.2, 2), U(-2, 2), None, True),
+        "hypot": (U(-2, 2), U(-2, 2), pair(hypot_ok), True),
+        "maximum": (U(), U(), pair(apart_ok), True),
+        "minimum": (U(), U(), pair(apart_ok), True),
+        "equal": (Choice(TIE_GRID), Choice(TIE_GRID), None, False),
+        "not_equal": (Choice(TIE_GRID), Choice(TIE_GRID), None, False),
+        "greater": (Choice(TIE_GRID), Choice(TIE_GRID), None, False),
+        "greater_equal": (Choice(TIE_GRID), Choice(TIE_GRID), None, False),
+        "lesser": (Choice(TIE_GRID), Choice(TIE_GRID), None, False),
+        "lesser_equal": (Choice(TIE_GRID), Choice(TIE_GRID), None, False),
+        "logical_and": (Choice(LOGIC_GRID), Choice(LOGIC_GRID), None, False),
+        "logical_or": (Choice(LOGIC_GRID), Choice(LOGIC_GRID), None, False),
+        "logical_xor": (Choice(LOGIC_GRID), Choice(LOGIC_GRID), None, False),
+    }[base]
+
+
+def broadcast_ok(ok):
+    if ok is None:
+        return None
+    return lambda v: ok({"lhs": np.broadcast_arrays(v["lhs"], v["rhs"])[0],
+                         "rhs": np.broadcast_arrays(v["lhs"], v["rhs"])[1]})
+
+
+def binary_ops():
+    c = []
+    for base in ["add", "sub", "mul", "div"]:
+        gl, gr, ok, diff = binary_family(base)
+        c += binary_same("elemwise_" + base, gl, gr, ok=ok)
+    # The legacy spellings of elemwise_* (MXNet registers them as aliases).
+    for alias, op in [("_plus", "elemwise_add"), ("_Plus", "elemwise_add"),
+                      ("_add", "elemwise_add"), ("_minus", "elemwise_sub"),
+                      ("_sub", "elemwise_sub"), ("_mul", "elemwise_mul"),
+                      ("_div", "elemwise_div")]:
+        gl, gr, ok, diff = binary_family(op.split("_")[1])
+        c += [Case(op, [("lhs", (2, 3), gl), ("rhs", (2, 3), gr)], alias=alias)]
+    for base in ["mod", "power", "hypot", "maximum", "minimum", "equal", "not_equal", "greater",
+                 "greater_equal", "lesser", "lesser_equal", "logical_and", "logical_or",
+                 "logical_xor"]:
+        gl, gr, ok, diff = binary_family(base)
+        op = "_internal._" + base
+        cases = binary_same(op, gl, gr, ok=ok, backward=diff)
+        if not diff:  # the zero gradient once
+            cases += binary_same(op, gl, gr, shapes=[(1, 3)], backward=True)
+        c += cases
+    for base in ["add", "sub", "mul", "div", "maximum", "minimum", "power", "mod", "hypot",
+                 "equal", "not_equal", "greater", "greater_equal", "lesser", "lesser_equal",
+                 "logical_and", "logical_or", "logical_xor"]:
+        gl, gr, ok, diff = binary_family(base)
+        op = "broadcast_" + base
+        for i, (sl, sr) in enumerate(BROADCAST_PAIRS):
+            c += [Case(op, [("lhs", sl, gl), ("rhs", sr, gr)], ok=broadcast_ok(ok),
+                       backward=diff or i == 1)]
+    c += [Case("broadcast_add", [("lhs", (2, 3)), ("rhs", (1, 3))], alias="broadcast_plus"),
+          Case("broadcast_sub", [("lhs", (2, 3)), ("rhs", (1, 3))], alias="broadcast_minus")]
+    return c
+
+
+def scalar_ops():
+    c = []
+
+    def sc(op, scalars, gen=None, backward=True, ok=None, shapes=((2, 3), (5,), (1, 2, 3))):
+        out = []
+        for i, s in enumerate(scalars):
+            shape = shapes[i % len(shapes)]
+            check = None if ok is None else (lambda v, s=s: ok(v["data"], s))
+            out.append(Case("_internal." + op, [("data", shape, gen or U(-2, 2))],
+                            {"scalar": s}, backward=backward, ok=check))
+        return out
+
+    c += sc("_plus_scalar", [2.5, -1.5, 0.3])
+    c += sc("_minus_scalar", [2.5, -0.7])
+    c += sc("_rminus_scalar", [2.5, -0.7])
+    c += sc("_mul_scalar", [2.5, -0.3, 0.0])
+    c += sc("_div_scalar", [2.5, -0.3])
+    c += sc("_rdiv_scalar", [2.5, -0.3], nonzero(-2, 2, 0.2))
+    c += sc("_power_scalar", [2.0, 3.0, 0.5, -1.5], U(0.2, 2))
+    c += sc("_power_scalar", [2.0, 3.0], U(-2, 2), shapes=((2, 2),))
+    c += sc("_rpower_scalar", [2.0, 0.5, 3.7])
+    c += sc("_maximum_scalar", [0.25, -0.5], U(-2, 2), ok=apart_ok)
+    c += sc("_minimum_scalar", [0.25, -0.5], U(-2, 2), ok=apart_ok)
+    c += sc("_mod_scalar", [0.7, -1.3, 2.0], U(-3, 3), ok=frac_ok)
+    c += sc("_rmod_scalar", [2.5, -1.3], nonzero(-2, 2, 0.3),
+            ok=lambda x, s: frac_ok(s, x))
+    c += sc("_hypot_scalar", [1.5, -0.5])
+    for op in ["_equal_scalar", "_not_equal_scalar", "_greater_scalar", "_greater_equal_scalar",
+               "_lesser_scalar", "_lesser_equal_scalar"]:
+        c += sc(op, [0.5, -1.0, 0.0], Choice(TIE_GRID), backward=False)
+        c += sc(op, [0.5], Choice(TIE_GRID), shapes=((1, 3),))
+    for op in ["_logical_and_scalar", "_logical_or_scalar", "_logical_xor_scalar"]:
+        c += sc(op, [0.0, 1.0, -2.5], Choice(LOGIC_GRID), backward=False)
+        c += sc(op, [1.0], Choice(LOGIC_GRID), shapes=((1, 3),))
+    c += [Case("_internal._plus_scalar", [("data", (2, 3))], {"scalar": 1.5},
+               alias="_PlusScalar"),
+          Case("_internal._minus_scalar", [("data", (2, 3))], {"scalar": 1.5},
+               alias="_MinusScalar"),
+          Case("_internal._mul_scalar", [("data", (2, 3))], {"scalar": 1.5},
+               alias="_MulScalar"),
+          Case("_internal._div_scalar", [("data", (2, 3))], {"scalar": 1.5},
+               alias="_DivScalar"),
+          Case("_internal._rminus_scalar", [("data", (2, 3))], {"scalar": 1.5},
+               alias="_RMinusScalar"),
+          Case("_internal._rdiv_scalar", [("data", (2, 3), nonzero(-2, 2, 0.2))],
+               {"scalar": 1.5}, alias="_RDivScalar")]
+    return c
+
+
+def misc_elemwise():
+    c = []
+    cond = Choice([0.0, 1.0, -1.0, 0.5])
+    c += [Case("where", [("condition", s, cond), ("x", s), ("y", s)], nograd={"condition"})
+          for s in [(5,), (2, 3), (1, 2, 3, 2)]]
+    c += [Case("where", [("condition", (3,), cond), ("x", (3, 2)), ("y", (3, 2))],
+               nograd={"condition"}, note="a 1-D condition selects rows")]
+    cast = lambda dtype, gen, s=(2, 3), backward=False, alias=None: Case(
+        "Cast", [("data", s, gen)], {"dtype": dtype}, backward=backward, alias=alias)
+    c += [cast("float32", U(-3, 3), backward=True),
+          cast("float64", U(-3, 3), (5,), backward=True),
+          cast("float16", U(-3, 3), (2, 4), backward=True),
+          cast("int32", Frac(-5, 5)), cast("int64", Frac(-5, 5), (1, 4)),
+          cast("int8", Frac(-100, 100), (2, 2)), cast("uint8", Frac(0, 250), (7,)),
+          cast("float32", U(-3, 3), alias="cast")]
+    return c
+
+
+def shape_ops():
+    c = []
+    c += [Case("Flatten", [("data", s)]) for s in [(2, 3, 4), (5,), (2, 1, 3, 1, 2), (3, 2)]]
+    c += [Case("Flatten", [("data", (2, 3, 2))], alias="flatten")]
+    rs = lambda s, shape, reverse=None, alias=None: Case(
+        "Reshape", [("data", s)],
+        dict({"shape": shape}, **({} if reverse is None else {"reverse": reverse})), alias=alias)
+    c += [rs((2, 3, 4), (4, -1)), rs((2, 3, 4), (0, -1)), rs((2, 3, 4), (-2,)),
+          rs((2, 3, 4), (-3, -1)), rs((2, 3, 4), (-4, 1, 2, -2)), rs((2, 3, 4), (0, -4, -1, 3, 0)),
+          rs((2, 3, 4), (-1, 0), True), rs((6,), (2, 1, 3)), rs((1, 2, 1, 3, 1), (3, 2)),
+          rs((2, 3), (3, 2), alias="reshape")]
+    tr = lambda s, axes=None: Case("transpose", [("data", s)],
+                                  {} if axes is None else {"axes": axes})
+    c += [tr((2, 3)), tr((2, 3, 4)), tr((2, 3, 4), (1, 0, 2)), tr((1, 2, 3, 2), (0, 2, 3, 1)),
+          tr((2, 1, 3, 2, 2), (4, 2, 0, 3, 1)), tr((5,))]
+    c += [Case("expand_dims", [("data", s)], {"axis": a})
+          for s, a in [((2, 3), 0), ((2, 3), 2), ((2, 3), -1), ((5,), -2), ((2, 1, 3, 2), 4)]]
+    sq = lambda s, axis=None: Case("squeeze", [("data", s)],
+                                   {} if axis is None else {"axis": axis})
+    c += [sq((1, 3, 1, 2)), sq((1, 3, 1, 2), 0), sq((2, 1, 3, 1), (1, 3)), sq((2, 3, 1), -1),
+          sq((1, 1, 5))]
+    sw = lambda s, d1, d2, alias=None: Case("SwapAxis", [("data", s)], {"dim1": d1, "dim2": d2},
+                                           alias=alias)
+    c += [sw((2, 3), 0, 1), sw((2, 3, 4), 0, 2), sw((2, 3, 4), 1, 1), sw((1, 2, 3, 2, 2), 1, 4),
+          Case("SwapAxis", [("data", (2, 3, 2))]), sw((2, 3, 4), 2, 1, alias="swapaxes")]
+    rv = lambda s, axis, alias=None: Case("reverse", [("data", s)], {"axis": axis}, alias=alias)
+    # MXNet 1.9.1's reverse rejects negative axes.
+    c += [rv((5,), 0), rv((2, 3), 1), rv((2, 3, 4), (0, 2)), rv((2, 3, 4), 2),
+          rv((1, 2, 3, 2), (1, 2, 3)), rv((2, 3), 0, alias="flip")]
+    c += [Case("tile", [("data", s)], {"reps": r})
+          for s, r in [((2, 3), (2, 1)), ((3,), (2,)), ((2, 3), (2, 1, 2)), ((2, 1, 3), (1, 2)),
+                       ((1, 2, 1, 2), (2, 1, 3, 1))]]
+    rp = lambda s, n, axis=None: Case("repeat", [("data", s)],
+                                      dict({"repeats": n}, **({} if axis is None else
+                                                              {"axis": axis})))
+    c += [rp((2, 3), 2), rp((2, 3), 2, 0), rp((2, 3), 3, -1), rp((5,), 2, 0), rp((1, 2, 2), 2, 1)]
+    bt = lambda s, shape: Case("broadcast_to", [("data", s)], {"shape": shape})
+    c += [bt((1, 3), (2, 3)), bt((2, 1), (2, 4)), bt((1, 3, 1), (2, 0, 2)), bt((3,), (3,)),
+          bt((1, 2, 1, 1), (2, 2, 3, 2)), bt((1, 1, 1, 2, 1), (2, 1, 3, 2, 2))]
+    bl = lambda sl, sr, attrs=None: Case("broadcast_like", [("lhs", sl), ("rhs", sr)], attrs,
+                                         nograd={"rhs"})
+    c += [bl((1, 3), (2, 3)), bl((2, 1, 1), (2, 3, 4)), bl((1, 3), (3, 2, 4),
+                                                           {"lhs_axes": (0,), "rhs_axes": (2,)}),
+          bl((2, 1, 1), (4, 5, 3), {"lhs_axes": (1, 2), "rhs_axes": (0, 1)})]
+    rl = lambda sl, sr, attrs=None: Case("reshape_like", [("lhs", sl), ("rhs", sr)], attrs,
+                                         nograd={"rhs"})
+    c += [rl((6,), (2, 3)), rl((2, 3, 4), (6, 4)), rl((2, 3, 4), (3, 2, 2, 2)),
+          rl((2, 6), (5, 3, 2), {"lhs_begin": 1, "rhs_begin": 1}),
+          rl((30, 4), (2, 5, 6), {"lhs_begin": 0, "lhs_end": 1, "rhs_begin": 1})]
+    sl = lambda s, begin, end, step=None: Case(
+        "slice", [("data", s)],
+        dict({"begin": begin, "end": end}, **({} if step is None else {"step": step})))
+    c += [sl((5,), (1,), (4,)), sl((3, 4), (0, 1), (2, 3)), sl((3, 4), (None, 1), (None, None)),
+          sl((3, 4, 5), (-2, 0, 1), (None, -1, 5)), sl((4, 5), (0, None), (4, None), (2, 2)),
+          sl((4, 5), (3, 4), (None, 0), (-1, -2)), sl((2, 3, 2, 2, 3), (1, 0), (2, 2))]
+    sk = lambda s, s2, axes=None: Case("slice_like", [("data", s), ("shape_like", s2)],
+                                       {} if axes is None else {"axes": axes},
+                                       nograd={"shape_like"})
+    c += [sk((3, 4), (2, 3)), sk((3, 4, 5), (2, 1, 5)), sk((3, 4), (2, 2), (0,)),
+          sk((3, 4, 5), (1, 2, 3), (-1, 1))]
+    sa = lambda s, axis, b, e: Case("slice_axis", [("data", s)], {"axis": axis, "begin": b,
+                                                                  "end": e})
+    c += [sa((4, 3), 0, 1, 3), sa((2, 5), 1, 0, 5), sa((2, 5), -1, -3, -1),
+          sa((2, 3, 4), 2, 1, None), sa((3, 4), -2, -2, None), sa((6,), 0, 2, 5),
+          sa((1, 2, 3, 2, 2), 3, 0, 1)]
+    c += [Case("Concat", pos=[("arg0", (2, 3)), ("arg1", (2, 2))], attrs={"num_args": 2}),
+          Case("Concat", pos=[("arg0", (2, 3)), ("arg1", (1, 3)), ("arg2", (3, 3))],
+               attrs={"num_args": 3, "dim": 0}),
+          Case("Concat", pos=[("arg0", (5,)), ("arg1", (2,))], attrs={"num_args": 2, "dim": 0}),
+          Case("Concat", pos=[("arg0", (2, 3, 2)), ("arg1", (2, 3, 1))],
+               attrs={"num_args": 2, "dim": -1}),
+          Case("Concat", pos=[("arg0", (1, 2, 2, 1, 2)), ("arg1", (1, 2, 2, 2, 2))],
+               attrs={"num_args": 2, "dim": 3}),
+          Case("Concat", pos=[("arg0", (2, 3))], attrs={"num_args": 1}),
+          Case("Concat", pos=[("arg0", (2, 1)), ("arg1", (2, 2))], attrs={"num_args": 2},
+               alias="concat")]
+    c += [Case("stack", pos=[("arg0", (2, 3)), ("arg1", (2, 3))], attrs={"num_args": 2}),
+          Case("stack", pos=[("arg0", (2, 3)), ("arg1", (2, 3)), ("arg2", (2, 3))],
+               attrs={"num_args": 3, "axis": 1}),
+          Case("stack", pos=[("arg0", (3,)), ("arg1", (3,))], attrs={"num_args": 2, "axis": -1}),
+          Case("stack", pos=[("arg0", (2, 1, 2))], attrs={"num_args": 1, "axis": 3})]
+    sc = lambda s, n, attrs=None, alias=None: Case(
+        "SliceChannel", [("data", s)], dict({"num_outputs": n}, **(attrs or {})),
+        node="split", alias=alias)
+    c += [sc((2, 4), 2), sc((2, 3, 4), 3), sc((6, 2), 3, {"axis": 0}),
+          sc((2, 3, 2), 2, {"axis": -1}), sc((2, 3, 4), 3, {"squeeze_axis": True}),
+          sc((3, 1, 2, 2, 1), 3, {"axis": 0, "squeeze_axis": 1}),
+          sc((2, 4), 2, alias="split")]
+    return c
+
+
+def index_ops():
+    c = []
+    tk = lambda sa, si, gen, attrs=None, note=None: Case("take", [("a", sa), ("indices", si, gen)],
+                                                         attrs, note=note)
+    c += [tk((5, 3), (4,), Ints(0, 5)), tk((5, 3), (2, 2), Ints(0, 5)),
+          tk((4, 3), (2, 3), Ints(0, 3), {"axis": 1}), tk((2, 3, 4), (5,), Ints(0, 4), {"axis": -1}),
+          tk((4, 2), (6,), Fixed([-1, 0, 3, 4, 7, 2], True), {"mode": "clip"},
+             note="out-of-range indices are clipped"),
+          tk((4, 2), (6,), Fixed([-1, 0, 3, 4, 7, -6], True), {"mode": "wrap"},
+             note="out-of-range indices wrap around"),
+          tk((5,), (3,), Ints(0, 5))]
+    pk = lambda sd, si, gen, attrs=None: Case("pick", [("data", sd), ("index", si, gen)], attrs)
+    c += [pk((3, 4), (3,), Ints(0, 4)), pk((3, 4), (4,), Ints(0, 3), {"axis": 0}),
+          pk((2, 3, 4), (2, 4), Ints(0, 3), {"axis": 1}),
+          pk((3, 4), (3, 1), Ints(0, 4), {"axis": -1, "keepdims": True}),
+          pk((3, 4), (3,), Fixed([-1, 5, 2], True), {"mode": "clip"}),
+          pk((3, 4), (3,), Fixed([-1, 5, 2], True), {"mode": "wrap"})]
+    gn = lambda sd, si, vals: Case("gather_nd", [("data", sd), ("indices", si, Fixed(vals, True))])
+    c += [gn((3, 4), (2, 3), [[0, 2, 2], [1, 3, 1]]),
+          gn((3, 4, 2), (1, 4), [[2, 0, 1, 2]]),
+          gn((3, 4, 2), (2, 2, 2), [[[0, 1], [2, 2]], [[3, 0], [1, 1]]]),
+          gn((5,), (1, 3), [[4, 0, 4]])]
+    oh = lambda si, gen, attrs: Case("one_hot", [("indices", si, gen)], attrs, backward=False)
+    c += [oh((4,), Ints(0, 5), {"depth": 5}), oh((2, 3), Ints(0, 4), {"depth": 4}),
+          oh((3,), Fixed([1, -1, 7], True), {"depth": 4, "on_value": 2.5, "off_value": -1}),
+          oh((2, 2), Ints(0, 3), {"depth": 3, "dtype": "int32"})]
+    emb = lambda si, gen, n, d, **kw: Case("Embedding", [("data", si, gen)],
+                                           {"input_dim": n, "output_dim": d}, node="embed", **kw)
+    c += [emb((6,), Fixed([-1, 0, 2, 3, 5, 1.5], True), 3, 2, backward=False,
+              note="indices out of range are clipped; 1.5 is row 1"),
+          emb((4,), Ints(0, 5), 5, 3), emb((2, 3), Fixed([[0, 2, 2], [4, 0, 2]], True), 5, 2),
+          emb((2, 2, 2), Ints(0, 3), 3, 4), emb((1, 5), Ints(0, 10), 10, 1)]
+    return c
+
+
+def creation_ops():
+    c = []
+    c += [Case("arange", attrs=a, backward=False, node="arange")
+          for a in [{"start": 0, "stop": 5}, {"start": 1.5, "stop": 4, "step": 0.5},
+                    {"start": 5, "stop": -1, "step": -1.5}, {"start": 0, "stop": 3, "repeat": 2},
+                    {"start": 2, "stop": None}]]
+    c += [Case("zeros", attrs={"shape": s}, backward=False, node="zeros")
+          for s in [(2, 3), (4,), (1, 2, 1, 3)]]
+    c += [Case("ones", attrs={"shape": s}, backward=False, node="ones")
+          for s in [(2, 3), (5,), (2, 1, 2, 1, 2)]]
+    c += [Case("full", attrs={"shape": s, "val": v}, backward=False, node="full")
+          for s, v in [((2, 3), 2.5), ((4,), -1.25), ((1, 3, 2), 0.0)]]
+    c += [Case("shape_array", [("data", s)], backward=False) for s in [(2, 3), (5,), (1, 2, 3, 4)]]
+    c += [Case("size_array", [("data", s)], backward=False) for s in [(2, 3), (5,), (1, 2, 3, 4)]]
+    return c
+
+
+def image_shape_ops():
+    c = []
+    pad = lambda s, mode, pw, **kw: Case("Pad", [("data", s)],
+                                         dict({"mode": mode, "pad_width": pw}, **kw))
+    c += [pad((1, 2, 3, 3), "constant", (0, 0, 0, 0, 1, 1, 1, 1)),
+          pad((2, 1, 2, 3), "constant", (0, 0, 0, 0, 2, 0, 0, 1), constant_value=1.5),
+          pad((1, 2, 3, 3), "edge", (0, 0, 0, 0, 1, 2, 2, 1)),
+          pad((1, 2, 3, 4), "reflect", (0, 0, 0, 0, 2, 1, 1, 3)),
+          pad((1, 1, 2, 3, 3), "constant", (0, 0, 0, 0, 1, 0, 0, 1, 1, 1)),
+          pad((1, 1, 2, 2, 3), "edge", (0, 0, 0, 0, 1, 1, 0, 1, 1, 0)),
+          pad((1, 1, 3, 3, 3), "reflect", (0, 0, 0, 0, 1, 1, 2, 0, 1, 2))]
+    c += [Case("Crop", pos=[("arg0", (1, 2, 5, 5))], attrs={"num_args": 1, "h_w": (3, 2)}),
+          Case("Crop", pos=[("arg0", (1, 2, 5, 6))],
+               attrs={"num_args": 1, "h_w": (3, 2), "offset": (1, 2)}),
+          Case("Crop", pos=[("arg0", (2, 1, 5, 6))],
+               attrs={"num_args": 1, "h_w": (2, 3), "center_crop": True}),
+          Case("Crop", pos=[("arg0", (1, 2, 5, 5)), ("arg1", (1, 1, 3, 4))],
+               attrs={"num_args": 2, "offset": (1, 1)}, nograd={"arg1"})]
+    c += [Case("space_to_depth", [("data", s)], {"block_size": b})
+          for s, b in [((1, 2, 4, 4), 2), ((2, 1, 2, 6), 2), ((1, 1, 3, 3), 3)]]
+    c += [Case("depth_to_space", [("data", s)], {"block_size": b})
+          for s, b in [((1, 8, 2, 2), 2), ((2, 4, 1, 3), 2), ((1, 9, 1, 1), 3)]]
+    return c
+
+
+def reductions():
+    c = []
+
+    def red(op, gen=None, backward=True, extra=()):
+        gen = gen or U()
+        specs = [((2, 3, 4), {}), ((2, 3, 4), {"axis": 1}), ((2, 3, 4), {"axis": -1}),
+                 ((2, 3, 4), {"axis": (0, 2)}), ((2, 3, 4), {"axis": 1, "keepdims": True}),
+                 ((2, 3, 4), {"axis": 1, "exclude": True}), ((5,), {"axis": 0}),
+                 ((1, 2, 1, 3, 2), {"axis": (1, 3)}), ((3, 1), {"keepdims": True}),
+                 ((2, 3), {"axis": ()}), ((2, 3), {"axis": (), "exclude": True}),
+                 ((2, 3, 2), {"axis": (0, 2), "keepdims": True, "exclude": True})] + list(extra)
+        return [Case(op, [("data", s, gen)], a, backward=backward) for s, a in specs]
+
+    c += red("sum")
+    c += red("mean")
+    c += red("max", Distinct(-2, 2))
+    c += red("min", Distinct(-2, 2))
+    c += red("prod", Fn(lambda rng, s: rng.choice([-1, 1], size=s) * rng.uniform(0.5, 1.5, s)))
+    nan_gen = Fn(lambda rng, s: np.where(rng.uniform(size=s) < 0.3, np.nan,
+                                         rng.uniform(-1, 1, s)))
+    c += red("nansum", extra=[((2, 3, 4), {"axis": 1})])[:5]
+    c += [Case("nansum", [("data", s, nan_gen)], a, note="NaN inputs count as 0")
+          for s, a in [((2, 3), {}), ((2, 3, 4), {"axis": 1}), ((3, 4), {"axis": -1,
+                                                                         "keepdims": True})]]
+    nm = lambda s, attrs, gen=None: Case("norm", [("data", s, gen or U())], attrs)
+    c += [nm((2, 3), {}), nm((2, 3, 4), {"axis": 1}), nm((2, 3, 4), {"ord": 1, "axis": -1},
+                                                         nonzero()),
+          nm((2, 3, 4), {"axis": (0, 2), "keepdims": True}), nm((5,), {"ord": 1}, nonzero()),
+          nm((3, 4), {"ord": 2, "axis": 0})]
+    for op in ["argmax", "argmin"]:
+        c += [Case(op, [("data", s, Distinct())], a, backward=False)
+              for s, a in [((3, 4), {"axis": 1}), ((3, 4), {"axis": 0}), ((2, 3, 4), {"axis": -1}),
+                           ((2, 3, 4), {"axis": 1, "keepdims": True}), ((3, 4), {}),
+                           ((6,), {"axis": 0})]]
+    tp = lambda s, attrs, backward=False: Case("topk", [("data", s, Distinct())], attrs,
+                                               backward=backward)
+    c += [tp((3, 5), {"k": 2}, True), tp((3, 5), {"k": 2, "ret_typ": "value", "is_ascend": True},
+                                         True),
+          tp((4, 3), {"k": 3, "axis": 0, "ret_typ": "value"}, True),
+          tp((2, 3, 4), {"k": 2, "axis": 1, "ret_typ": "indices"}),
+          tp((2, 5), {"k": 2, "ret_typ": "mask"}), tp((2, 5), {"k": 3, "ret_typ": "both"}),
+          tp((6,), {"k": 1, "ret_typ": "value"}, True), tp((3, 4), {"k": 2, "axis": None})]
+    st = lambda op, s, attrs, backward: Case(op, [("data", s, Distinct())], attrs,
+                                             backward=backward)
+    # sort's gradient is broken in MXNet 1.9.1 (its _backward_topk node gets
+    # axis=''), so sort is checked forward only.
+    c += [st("sort", (3, 5), {}, False), st("sort", (3, 5), {"is_ascend": False}, False),
+          st("sort", (4, 3), {"axis": 0}, False), st("sort", (2, 3, 4), {"axis": None}, False),
+          st("sort", (7,), {}, False)]
+    c += [st("argsort", (3, 5), {}, False), st("argsort", (3, 5), {"is_ascend": False}, False),
+          st("argsort", (4, 3), {"axis": 0}, False), st("argsort", (2, 3, 4), {"axis": None},
+                                                         False)]
+    return c
+
+
+def nn_layers():
+    c = []
+    fc = lambda s, n, attrs=None: Case("FullyConnected", [("data", s)],
+                                       dict({"num_hidden": n}, **(attrs or {})), node="fc")
+    c += [fc((2, 5), 3), fc((3, 4), 2, {"no_bias": True}), fc((2, 3, 2), 4),
+          fc((2, 3, 4), 3, {"flatten": False}), fc((1, 2, 2, 3), 2, {"flatten": False,
+                                                                    "no_bias": True}),
+          fc((1, 7), 1)]
+    conv = lambda s, k, n, attrs=None, **kw: Case(
+        "Convolution", [("data", s)], dict({"kernel": k, "num_filter": n}, **(attrs or {})),
+        node="conv", **kw)
+    c += [conv((2, 3, 7), (3,), 2),
+          conv((1, 2, 5, 5), (3, 3), 3, {"pad": (1, 1)}),
+          conv((1, 2, 6, 5), (3, 3), 2, {"stride": (2, 2), "pad": (1, 1)}),
+          conv((1, 2, 7, 7), (3, 3), 2, {"dilate": (2, 2)}),
+          conv((1, 4, 4, 4), (3, 3), 4, {"num_group": 2, "pad": (1, 1)}),
+          conv((1, 3, 5, 5), (3, 3), 3, {"num_group": 3, "no_bias": True}),
+          conv((2, 3, 4, 5), (1, 1), 2),
+          conv((1, 2, 6, 5), (2, 3), 2, {"stride": (2, 1), "pad": (0, 1)}),
+          conv((1, 2, 4, 4, 4), (2, 2, 2), 2, {"stride": (2, 1, 1)}),
+          conv((2, 2, 9), (3,), 2, {"stride": (2,), "dilate": (2,), "pad": (2,)})]
+    dc = lambda s, k, n, attrs=None: Case(
+        "Deconvolution", [("data", s)], dict({"kernel": k, "num_filter": n}, **(attrs or {})),
+        node="deconv")
+    c += [dc((1, 2, 3, 3), (3, 3), 2),
+          dc((1, 2, 3, 3), (3, 3), 3, {"stride": (2, 2), "pad": (1, 1), "adj": (1, 1)}),
+          dc((1, 2, 3, 4), (3, 3), 2, {"stride": (2, 2), "no_bias": False}),
+          dc((1, 4, 3, 3), (2, 2), 4, {"num_group": 2, "stride": (2, 2)}),
+          dc((1, 2, 3, 3), (3, 3), 2, {"stride": (2, 2), "pad": (1, 1),
+                                       "target_shape": (6, 6)}),
+          dc((2, 3, 5), (3,), 2, {"stride": (2,), "pad": (1,)}),
+          dc((1, 2, 3, 3), (2, 2), 2, {"dilate": (2, 2), "no_bias": False})]
+    # MXNet 1.9.1 has no 3-D Deconvolution on the CPU.
+
+    def pool(s, attrs, gen=None, **kw):
+        gen = gen or (Distinct(-2, 2) if attrs.get("pool_type", "max") == "max" else U())
+        return Case("Pooling", [("data", s, gen)], attrs, node="pool", **kw)
+
+    c += [pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (2, 2)}),
+          pool((1, 2, 5, 5), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1)}),
+          pool((1, 1, 5, 6), {"kernel": (2, 2), "stride": (2, 2), "pooling_convention": "full"}),
+          pool((1, 2, 5, 5), {"kernel": (3, 3), "stride": (2, 2), "pool_type": "avg"}),
+          pool((1, 2, 5, 5), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pool_type": "avg"}),
+          pool((1, 2, 5, 5), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pool_type": "avg", "count_include_pad": False}),
+          pool((1, 1, 5, 6), {"kernel": (2, 2), "stride": (2, 2), "pool_type": "avg",
+                              "pooling_convention": "full"}),
+          pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (1, 1), "pool_type": "sum"}),
+          # 'full' windows that start inside the input and reach past the padding.
+          pool((1, 1, 6, 6), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pooling_convention": "full"}),
+          pool((1, 1, 6, 6), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pooling_convention": "full", "pool_type": "avg"}),
+          pool((1, 1, 6, 6), {"kernel": (3, 3), "stride": (2, 2), "pad": (1, 1),
+                              "pooling_convention": "full", "pool_type": "avg",
+                              "count_include_pad": False}),
+          pool((1, 2, 5, 5), {"kernel": (2, 2), "stride": (2, 2), "pad": (1, 1),
+                              "pool_type": "sum"}),
+          pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (2, 2), "pool_type": "lp",
+                              "p_value": 1}, nonzero()),
+          pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (2, 2), "pool_type": "lp",
+                              "p_value": 2}, nonzero()),
+          pool((1, 2, 4, 4), {"kernel": (2, 2), "stride": (2, 2), "pool_type": "lp",
+                              "p_value": 3}, U(0.1, 1)),
+          pool((2, 3, 3, 4), {"kernel": (1, 1), "global_pool": True}),
+          pool((2, 3, 3, 4), {"kernel": (1, 1), "global_pool": True, "pool_type": "avg"}),
+          pool((2, 2, 7), {"kernel": (3,), "stride": (2,)}),
+          pool((1, 1, 4, 4, 4), {"kernel": (2, 2, 2), "stride": (2, 2, 2), "pool_type": "avg"}),
+          pool((1, 1, 3, 4, 4), {"kernel": (2, 2, 2), "stride": (1, 2, 2)})]
+    c += [Case("LRN", [("data", s)], a, node="lrn")
+          for s, a in [((1, 5, 2, 2), {"nsize": 3}), ((2, 4, 2, 1), {"nsize": 5}),
+                       ((1, 6, 2, 2), {"nsize": 3, "alpha": 0.01, "beta": 0.5, "knorm": 1})]]
+    bn = lambda s, attrs=None, train=True, backward=True, **kw: Case(
+        "BatchNorm", [("data", s)], attrs, node="bn", train=train, backward=backward,
+        gens={"gamma": U(0.5, 1.5), "beta": U(-0.5, 0.5)}, **kw)
+    c += [bn((2, 3, 2, 2)), bn((2, 3, 2, 2), {"fix_gamma": False}),
+          bn((4, 3), {"fix_gamma": False, "momentum": 0.8, "eps": 1e-5}),
+          bn((2, 3, 2, 2), {"use_global_stats": True, "fix_gamma": False}),
+          bn((2, 3, 2, 2), {"fix_gamma": False}, train=False, backward=False),
+          bn((2, 3, 4), {"axis": -1, "fix_gamma": False}),
+          bn((2, 2, 3, 2), {"axis": 2, "fix_gamma": False}),
+          bn((3, 2, 2, 2, 2), {"fix_gamma": False}),
+          bn((3, 2, 4), {"fix_gamma": False}, train=True, backward=False)]
+    dp = lambda s, attrs, train, backward, **kw: Case("Dropout", [("data", s)], attrs, node="drop",
+                                                      train=train, backward=backward, **kw)
+    c += [dp((2, 3), {"p": 0.5}, False, False), dp((2, 3), {"p": 0.0}, True, True),
+          dp((2, 3, 2), {"p": 0.0, "mode": "always"}, True, True),
+          dp((2, 3, 2), {"p": 0.3, "axes": (1,)}, False, False)]
+    return c
+
+
+def softmax_ops():
+    c = []
+    so = lambda s, sl, gen, attrs=None, **kw: Case(
+        "SoftmaxOutput", [("data", s)], attrs, node="softmax", gens={"label": gen},
+        shapes={"softmax_label": sl}, **kw)
+    c += [so((3, 4), (3,), Ints(0, 4)),
+          so((3, 4), (3,), Ints(0, 4), {"grad_scale": 2.0, "normalization": "batch"}),
+          so((4, 3), (4,), Fixed([0, 2, -1, 1], True),
+             {"use_ignore": True, "ignore_label": -1, "normalization": "valid"}),
+          so((2, 3, 2, 2), (2, 2, 2), Ints(0, 3), {"multi_output": True}),
+          so((2, 3, 2, 2), (2, 2, 2), Ints(0, 3), {"multi_output": True,
+                                                   "normalization": "valid"}),
+          so((2, 3, 4), (2, 3), Ints(0, 4), {"preserve_shape": True}),
+          so((2, 3, 2), (2, 3), Ints(0, 6),
+             note="rank-3 data without multi_output: MXNet requires the label shape "
+                  "data.shape[:-1] but uses only its first N values, as the classes of the N "
+                  "rows of the flattened (N, C*L) softmax"),
+          so((3, 4), (3, 4), Fn(lambda rng, s: rng.dirichlet(np.ones(s[1]), size=s[0])),
+             note="probability labels"),
+          so((3, 4), (3,), Ints(0, 4), {"smooth_alpha": 0.1}),
+          so((4, 3), (4,), Fixed([1, 0, 1, 2], True), {"use_ignore": True, "ignore_label": 1}),
+          so((2, 3, 2, 2), (2, 2, 2), Fixed([[[0, 2], [1, 2]], [[2, 2], [0, 1]]], True),
+             {"multi_output": True, "use_ignore": True, "ignore_label": 2,
+              "normalization": "valid"}),
+          so((2, 3, 4), (2, 3), Ints(0, 4), {"preserve_shape": True, "normalization": "batch",
+                                             "grad_scale": 0.5}),
+          so((3, 4), (3,), Ints(0, 4), {"out_grad": True},
+             note="out_grad=True: MXNet 1.9.1 multiplies its built-in gradient by the "
+                  "softmax output, not by the head gradient"),
+          so((3, 4), (3,), Ints(0, 4), alias="Softmax")]
+    for op in ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]:
+        c += [Case(op, [("data", (3, 2), U(-2, 2))], node="reg",
+                   gens={"label": U(-1, 1) if op != "LogisticRegressionOutput" else U(0, 1)},
+                   ok=(lambda v: apart_ok(v["data"], v["reg_label"]))),
+              Case(op, [("data", (4, 1), U(-2, 2))], {"grad_scale": 0.5}, node="reg",
+                   gens={"label": U(0, 1)}, shapes={"reg_label": (4,)},
+                   ok=(lambda v: apart_ok(v["data"].ravel(), v["reg_label"])))]
+    for op in ["softmax", "log_softmax"]:
+        sm = lambda s, attrs=None, **kw: Case(op, [("data", s, U(-2, 2))], attrs, **kw)
+        c += [sm((2, 5)), sm((3, 4), {"axis": 0}), sm((2, 3, 4), {"axis": 1}),
+              sm((2, 3), {"temperature": 2.0}), sm((6,)), sm((1, 2, 1, 3, 2), {"axis": -2}),
+              sm((3, 2), {"axis": 0, "temperature": 0.5})]
+    # Only softmax has MXNet 1.9.1's `length` input.
+    c += [Case("softmax", [("data", (3, 4), U(-2, 2)), ("length", (3,), Fixed([1, 4, 2], True))],
+               {"axis": -1, "use_length": True}, dtypes={"length": "int32"}),
+          Case("softmax", [("data", (2, 3, 2), U(-2, 2)),
+                           ("length", (2, 2), Fixed([[1, 3], [2, 2]], True))],
+               {"axis": 1, "use_length": True}, dtypes={"length": "int32"})]
+    c += [Case("SoftmaxActivation", [("data", s, U(-2, 2))], a)
+          for s, a in [((2, 5), {}), ((3, 4), {"mode": "instance"}),
+                       ((2, 3, 2, 2), {"mode": "channel"}), ((2, 3, 4), {"mode": "channel"})]]
+    return c
+
+
+def linalg_ops():
+    c = []
+    dot = lambda sl, sr, attrs=None: Case("dot", [("lhs", sl), ("rhs", sr)], attrs)
+    c += [dot((2, 3), (3, 4)), dot((3, 2), (3, 4), {"transpose_a": True}),
+          dot((2, 3), (4, 3), {"transpose_b": True}),
+          dot((3, 2), (4, 3), {"transpose_a": True, "transpose_b": True}),
+          dot((5,), (5,)), dot((2, 3, 4), (4, 5)), dot((4,), (4, 3)), dot((2, 3), (3,))]
+    bd = lambda sl, sr, attrs=None: Case("batch_dot", [("lhs", sl), ("rhs", sr)], attrs)
+    c += [bd((2, 3, 4), (2, 4, 5)), bd((2, 4, 3), (2, 4, 5), {"transpose_a": True}),
+          bd((2, 3, 4), (2, 5, 4), {"transpose_b": True}),
+          bd((3, 4, 2), (3, 5, 4), {"transpose_a": True, "transpose_b": True}),
+          bd((1, 1, 3), (1, 3, 1))]
+    c += [Case("add_n", pos=[("arg0", (2, 3)), ("arg1", (2, 3))]),
+          Case("add_n", pos=[("arg0", (5,)), ("arg1", (5,)), ("arg2", (5,))]),
+          Case("add_n", pos=[("arg0", (1, 2, 3, 1))]),
+          Case("add_n", pos=[("arg0", (2, 2)), ("arg1", (2, 2))], alias="ElementWiseSum")]
+    return c
+
+
+def norm_layers():
+    c = []
+    affine = {"gamma": U(0.5, 1.5), "beta": U(-0.5, 0.5)}
+    ln = lambda s, attrs=None: Case("LayerNorm", [("data", s)], attrs, node="ln", gens=affine)
+    c += [ln((2, 5)), ln((2, 3, 4)), ln((2, 3, 4), {"axis": 1}), ln((3, 4), {"axis": 0,
+                                                                            "eps": 1e-3}),
+          ln((1, 2, 1, 3, 2), {"axis": -2})]
+    inn = lambda s, attrs=None: Case("InstanceNorm", [("data", s)], attrs, node="inorm",
+                                     gens=affine)
+    c += [inn((2, 3, 4)), inn((2, 3, 2, 2)), inn((1, 2, 3, 2, 2), {"eps": 1e-2})]
+    gn = lambda s, g, attrs=None: Case("GroupNorm", [("data", s)],
+                                       dict({"num_groups": g}, **(attrs or {})), node="gn",
+                                       gens=affine)
+    c += [gn((2, 4, 3), 2), gn((2, 4, 2, 2), 1), gn((1, 6, 2, 2), 3, {"eps": 1e-3}),
+          gn((2, 4, 3), 4)]
+    l2 = lambda s, attrs=None: Case("L2Normalization", [("data", s)], attrs, node="l2")
+    c += [l2((2, 5)), l2((2, 3, 4)), l2((2, 3, 2, 2), {"mode": "channel"}),
+          l2((2, 3, 2, 2), {"mode": "spatial"}), l2((2, 3, 4), {"mode": "channel",
+                                                                "eps": 1e-4})]
+    return c
+
+
+def resize_ops():
+    c = []
+    c += [Case("UpSampling", pos=[("arg0", s)], attrs=dict({"sample_type": "nearest",
+                                                              "num_args": 1}, **a), node="up")
+          for s, a in [((1, 2, 2, 3), {"scale": 2}), ((2, 1, 3, 2), {"scale": 3})]]
+    c += [Case("UpSampling", pos=[("arg0", (1, 2, 2, 2)), ("arg1", (1, 1, 4, 4))],
+               attrs={"sample_type": "nearest", "num_args": 2, "scale": 2,
+                      "multi_input_mode": "concat"}, node="up"),
+          Case("UpSampling", pos=[("arg0", (1, 2, 2, 2)), ("arg1", (1, 2, 4, 4))],
+               attrs={"sample_type": "nearest", "num_args": 2, "scale": 2,
+                      "multi_input_mode": "sum"}, node="up")]
+    c += [Case("UpSampling", [("data", s)], {"sample_type": "bilinear", "scale": 2,
+                                             "num_filter": s[1], "num_args": 2}, node="up")
+          for s in [(1, 2, 3, 3), (2, 1, 2, 3)]]
+    br = lambda s, attrs: Case("contrib.BilinearResize2D", [("data", s)], attrs, node="resize")
+    c += [br((1, 2, 3, 4), {"height": 5, "width": 7}),
+          br((1, 1, 4, 4), {"height": 2, "width": 3}),
+          br((2, 1, 3, 3), {"scale_height": 2.0, "scale_width": 1.5}),
+          br((1, 2, 3, 4), {"height": 6, "width": 5, "align_corners": False}),
+          br((1, 1, 5, 5), {"height": 3, "width": 3, "mode": "odd_scale", "scale_height": 0.5,
+                            "scale_width": 0.5})]
+    ap = lambda s, out: Case("contrib.AdaptiveAvgPooling2D", [("data", s)],
+                             {} if out is None else {"output_size": out}, node="apool")
+    c += [ap((1, 2, 4, 4), None), ap((1, 2, 5, 7), (2, 3)), ap((2, 1, 4, 6), 2),
+          ap((1, 1, 3, 3), (3, 3)), ap((1, 1, 2, 3), (4, 5))]
+    return c
+
+
+def rnn_ops():
+    c = []
+
+    def rnn(mode, layers=1, bidir=False, state_outputs=False, T=3, N=2, I=3, H=2, train=True):
+        inputs = [("data", (T, N, I))]
+        attrs = {"state_size": H, "num_layers": layers, "mode": mode,
+                 "bidirectional": bidir, "state_outputs": state_outputs}
+        return Case("RNN", inputs, attrs, node="rnn", train=train, backward=train,
+                    gens={"parameters": U(-0.5, 0.5), "state": U(-0.5, 0.5),
+                          "state_cell": U(-0.5, 0.5)})
+
+    c += [rnn("lstm"), rnn("lstm", 2, state_outputs=True), rnn("lstm", 1, True),
+          rnn("gru"), rnn("gru", 2, True, True), rnn("rnn_tanh"), rnn("rnn_tanh", 2, True),
+          rnn("rnn_relu"), rnn("rnn_relu", 1, True, True), rnn("lstm", train=False),
+          rnn("gru", N=1, T=5, I=2, H=3)]
+    return c
+
+
+def box(rng, n, lo=0.0, hi=1.0, min_size=0.1):
+    x1 = rng.uniform(lo, hi - min_size, n)
+    y1 = rng.uniform(lo, hi - min_size, n)
+    x2 = np.minimum(x1 + rng.uniform(min_size, (hi - lo) / 2, n), hi)
+    y2 = np.minimum(y1 + rng.uniform(min_size, (hi - lo) / 2, n), hi)
+    return np.stack([x1, y1, x2, y2], axis=-1)
+
+
+def detection_ops():
+    c = []
+
+    def nms_data(n, batch=None):
+        def draw(rng, shape):
+            rows = int(np.prod(shape[:-1]))
+            cls = rng.randint(0, 2, rows)
+            score = rng.permutation(np.linspace(0.05, 0.95, rows))
+            b = box(rng, rows)
+            return np.concatenate([cls[:, None], score[:, None], b], axis=1).reshape(shape)
+        return Fn(draw)
+
+    nms = lambda s, attrs, **kw: Case("contrib.box_nms", [("data", s, nms_data(s[-2]))], attrs,
+                                      backward=False, node="nms", **kw)
+    c += [nms((6, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1, "id_index": 0}),
+          nms((6, 6), {"overlap_thresh": 0.3, "coord_start": 2, "score_index": 1}),
+          nms((2, 5, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1,
+                          "id_index": 0, "topk": 3}),
+          nms((6, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1,
+                       "valid_thresh": 0.3, "force_suppress": True}),
+          nms((6, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1,
+                       "in_format": "corner", "out_format": "center"})]
+    boxes = lambda n: Fn(lambda rng, s: box(rng, int(np.prod(s[:-1]))).reshape(s))
+    c += [Case("contrib.box_iou", [("lhs", (4, 4), boxes(4)), ("rhs", (3, 4), boxes(3))],
+               backward=False, node="iou"),
+          Case("contrib.box_iou", [("lhs", (2, 3, 4), boxes(6)), ("rhs", (5, 4), boxes(5))],
+               backward=False, node="iou"),
+          Case("contrib.box_iou", [("lhs", (3, 4), Fn(lambda r, s: np.c_[r.uniform(0.3, .7, (3, 2)),
+                                                                        r.uniform(.1, .3, (3, 2))])),
+                                   ("rhs", (2, 4), Fn(lambda r, s: np.c_[r.uniform(.3, .7, (2, 2)),
+                                                                        r.uniform(.1, .3, (2, 2))]))],
+               {"format": "center"}, backward=False, node="iou")]
+    mp = lambda s, attrs: Case("contrib.MultiBoxPrior", [("data", s)], attrs, backward=False,
+                               node="prior")
+    c += [mp((1, 2, 2, 3), {"sizes": (0.5,)}),
+          mp((1, 2, 3, 3), {"sizes": (0.5, 0.25), "ratios": (1, 2, 0.5)}),
+          mp((1, 1, 2, 2), {"sizes": (0.3,), "clip": True, "steps": (0.4, 0.4),
+                            "offsets": (0.25, 0.75)})]
+
+    def mbd(n, classes, anchors, attrs):
+        def probs(rng, s):
+            p = rng.uniform(0.05, 1, s)
+            return p / p.sum(axis=1, keepdims=True)
+        anchor = Fn(lambda rng, s: box(rng, s[1], 0.0, 1.0, 0.2).reshape(s))
+        return Case("contrib.MultiBoxDetection",
+                    [("cls_prob", (n, classes + 1, anchors), Fn(probs)),
+                     ("loc_pred", (n, anchors * 4), U(-0.5, 0.5)),
+                     ("anchor", (1, anchors, 4), anchor)], attrs, backward=False, node="det")
+    c += [mbd(1, 2, 5, {}), mbd(2, 3, 4, {"nms_threshold": 0.3, "threshold": 0.1}),
+          mbd(1, 2, 6, {"force_suppress": True, "clip": False,
+                        "variances": (0.1, 0.1, 0.2, 0.2)})]
+
+    def rois(n, batch, h, w):
+        def draw(rng, s):
+            b = box(rng, n, 0.0, 1.0, 0.2) * np.array([w - 1, h - 1, w - 1, h - 1])
+            return np.c_[rng.randint(0, batch, n), b]
+        return Fn(draw, discrete=True)
+
+    rp = lambda s, n, attrs: Case("ROIPooling", [("data", s, Distinct(-2, 2)),
+                                                 ("rois", (n, 5), rois(n, s[0], s[2] / attrs.get(
+                                                     "spatial_scale", 1), s[3] / attrs.get(
+                                                     "spatial_scale", 1)))],
+                                  attrs, node="roipool")
+    c += [rp((1, 2, 6, 6), 2, {"pooled_size": (2, 2), "spatial_scale": 1.0}),
+          rp((2, 1, 8, 8), 3, {"pooled_size": (3, 2), "spatial_scale": 0.5})]
+    ra = lambda s, n, attrs: Case("contrib.ROIAlign", [("data", s),
+                                                       ("rois", (n, 5), rois(n, s[0], s[2] /
+                                                                             attrs["spatial_scale"],
+                                                                             s[3] /
+                                                                             attrs["spatial_scale"]))],
+                                  attrs, node="roialign")
+    c += [ra((1, 2, 6, 6), 2, {"pooled_size": (2, 2), "spatial_scale": 1.0}),
+          ra((2, 1, 8, 8), 3, {"pooled_size": (3, 2), "spatial_scale": 0.5, "sample_ratio": 2}),
+          ra((1, 2, 5, 5), 2, {"pooled_size": (2, 2), "spatial_scale": 1.0, "aligned": True})]
+
+    def proposal(n, a_scales, a_ratios, h, w, attrs):
+        A = len(a_scales) * len(a_ratios)
+
+        def cls(rng, s):
+            fg = rng.permutation(np.linspace(0.05, 0.95, n * A * h * w)).reshape(n, A, h, w)
+            return np.concatenate([1 - fg, fg], axis=1)
+        attrs = dict({"scales": a_scales, "ratios": a_ratios, "feature_stride": 4,
+                      "rpn_pre_nms_top_n": 20, "rpn_post_nms_top_n": 5, "rpn_min_size": 1},
+                     **attrs)
+        return Case("contrib.Proposal",
+                    [("cls_prob", (n, 2 * A, h, w), Fn(cls)),
+                     ("bbox_pred", (n, 4 * A, h, w), U(-0.2, 0.2)),
+                     ("im_info", (n, 3), Fixed([[h * 4, w * 4, 1.0]] * n))],
+                    attrs, backward=False, node="proposal")
+    c += [proposal(1, (2,), (1,), 3, 4, {}),
+          proposal(1, (2, 4), (0.5, 1, 2), 3, 3, {"threshold": 0.5, "output_score": True})]
+    return c
+
+
+def all_cases():
+    return (unary_ops() + activations() + binary_ops() + scalar_ops() + misc_elemwise() +
+            shape_ops() + index_ops() + creation_ops() + image_shape_ops() + reductions() +
+            nn_layers() + softmax_ops() + linalg_ops() + norm_layers() + resize_ops() +
+            rnn_ops() + detection_ops())
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=os.path.join(here, "cases"))
+    parser.add_argument("--only", nargs="*", help="operators (file names) to regenerate")
+    opts = parser.parse_args()
+    assert mx.__version__ == MXNET_VERSION, "needs MXNet %s, found %s" % (MXNET_VERSION,
+                                                                      mx.__version__)
+    groups = {}
+    for case in all_cases():
+        try:
+            groups.setdefault(canonical_op(case), []).append(case)
+        except Exception as e:
+            sys.exit("cannot build %s %s: %s" % (case.op, case.attrs, e))
+    os.makedirs(opts.out, exist_ok=True)
+    if not opts.only:
+        for f in os.listdir(opts.out):
+            if f.endswith(".json") or f.endswith(".f64"):
+                os.remove(os.path.join(opts.out, f))
+    total = 0
+    failures = []
+    for op in sorted(groups):
+        fname = file_name(op)
+        if opts.only and fname not in opts.only and op not in opts.only:
+            continue
+        w = Writer(op)
+        for i, case in enumerate(groups[op]):
+            label = "%s-%d" % (op, i)
+            try:
+                emit(w, case, label, zlib.crc32(label.encode()))
+            except Exception as e:  # report every bad case, then fail
+                failures.append("%s: %s" % (label, str(e).strip()[:2000]))
+        doc = {"operator": op, "mxnet": MXNET_VERSION, "cases": w.cases}
+        with open(os.path.join(opts.out, fname + ".json"), "w") as f:
+            f.write(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+        with open(os.path.join(opts.out, fname + ".f64"), "wb") as f:
+            if w.arrays:
+                f.write(np.concatenate(w.arrays).astype("<f8").tobytes())
+        total += len(w.cases)
+        print("%-32s %3d cases" % (op, len(w.cases)))
+    print("%d operators, %d cases" % (len(groups), total))
+    if failures:
+        print("\n%d cases failed:\n%s" % (len(failures), "\n\n".join(failures)))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
