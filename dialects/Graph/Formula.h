@@ -158,6 +158,7 @@ GExpr gt(double a, const GExpr &b);
 GExpr ge(double a, const GExpr &b);
 GExpr lt(double a, const GExpr &b);
 GExpr le(double a, const GExpr &b);
+GExpr cast(const GExpr &x, DType dtype);
 
 } // namespace gexpr
 

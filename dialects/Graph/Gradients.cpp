@@ -735,5 +735,10 @@ GExpr gt(double a, const GExpr &b) { return lt(b, a); }
 GExpr ge(double a, const GExpr &b) { return le(b, a); }
 GExpr lt(double a, const GExpr &b) { return gt(b, a); }
 GExpr le(double a, const GExpr &b) { return ge(b, a); }
+GExpr cast(const GExpr &x, DType dtype) {
+  if (dtype == DType::float32 || dtype == DType::float64)
+    return x;
+  return {x.g, x.g->make<CastOp>(x.value, dtype), x.shape};
+}
 
 } // namespace kiln::graph::gexpr

@@ -6,7 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Graph/GraphDetectionOps.h"
+#include "Graph/GraphNNOps.h"
 #include "Graph/GraphOps.h"
+#include "Graph/GraphRNNOps.h"
+#include "Graph/GraphReduceOps.h"
+#include "Graph/GraphShapeOps.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -33,6 +38,26 @@ void GraphDialect::initialize() {
 #define GET_OP_LIST
 #include "Graph/GraphOps.cpp.inc"
       >();
+  addOperations<
+#define GET_OP_LIST
+#include "Graph/GraphShapeOps.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "Graph/GraphReduceOps.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "Graph/GraphNNOps.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "Graph/GraphRNNOps.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "Graph/GraphDetectionOps.cpp.inc"
+      >();
 }
 
 //===----------------------------------------------------------------------===//
@@ -42,7 +67,8 @@ void GraphDialect::initialize() {
 namespace {
 
 template <typename... Ops> void appendDefs(std::vector<const MXNetOpDef *> &defs) {
-  for (const MXNetOpDef *def : {Ops::getMXNetDef()...})
+  const MXNetOpDef *all[] = {nullptr, Ops::getMXNetDef()...};
+  for (const MXNetOpDef *def : all)
     if (def)
       defs.push_back(def);
 }
@@ -55,6 +81,26 @@ struct Registry {
     appendDefs<
 #define GET_OP_LIST
 #include "Graph/GraphOps.cpp.inc"
+        >(ops);
+    appendDefs<
+#define GET_OP_LIST
+#include "Graph/GraphShapeOps.cpp.inc"
+        >(ops);
+    appendDefs<
+#define GET_OP_LIST
+#include "Graph/GraphReduceOps.cpp.inc"
+        >(ops);
+    appendDefs<
+#define GET_OP_LIST
+#include "Graph/GraphNNOps.cpp.inc"
+        >(ops);
+    appendDefs<
+#define GET_OP_LIST
+#include "Graph/GraphRNNOps.cpp.inc"
+        >(ops);
+    appendDefs<
+#define GET_OP_LIST
+#include "Graph/GraphDetectionOps.cpp.inc"
         >(ops);
     std::sort(ops.begin(), ops.end(), [](const MXNetOpDef *a, const MXNetOpDef *b) {
       return llvm::StringRef(a->mxName) < llvm::StringRef(b->mxName);

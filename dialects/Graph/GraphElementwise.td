@@ -469,7 +469,7 @@ def Graph_ClipOp
   }];
 }
 
-def Graph_CastOp : Graph_UnaryMathOp<"cast", "cast(x, getDtype())", "dy"> {
+def Graph_CastOp : Graph_UnaryMathOp<"cast", "cast(x, getDtype())", "cast(dy, getDtype())"> {
   let summary = "MXNet Cast: values converted to `dtype` (stored as float)";
   let description = [{
     Kiln computes in float32: Cast keeps the storage type and rounds each
@@ -477,8 +477,8 @@ def Graph_CastOp : Graph_UnaryMathOp<"cast", "cast(x, getDtype())", "dy"> {
     would: float16/bfloat16 round to nearest even (overflow to ±inf),
     integer types truncate toward zero and wrap modulo 2^bits (as C's
     conversion on x86 does for MXNet's kernels), bool gives x ≠ 0, float32
-    and float64 keep the value. The gradient passes unchanged, as MXNet casts
-    it back.
+    and float64 keep the value. The gradient is the head gradient as a
+    `dtype` array would hold it (rounded the same way), cast back, as in MXNet.
 
     Example:
     ```mlir

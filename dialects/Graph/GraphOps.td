@@ -422,7 +422,10 @@ class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
   let customVerifier = 1;
   let shapeRule = "inferSoftmaxLike(*this, state, getAxis())";
 }
-def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)">;
+def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)"> {
+  let mxnetInputs = ["data", "length"];
+  let mxnetInputRule = "SoftmaxLength";
+}
 def Graph_LogSoftmaxOp : Graph_SoftmaxLikeOp<"log_softmax", "log_softmax", "x − log Σ exp(x)">;
 
 def Graph_SoftmaxActivationOp : Graph_Op<"softmax_activation", [SameOperandsAndResultShape]> {

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Interpreter/Interpreter.h"
+#include "Interpreter/InterpreterImpl.h"
 
 #include "Graph/GraphOps.h"
 #include "kiln/Error.h"
@@ -31,10 +32,6 @@ using namespace mlir;
 namespace g = kiln::graph;
 
 namespace kiln::ref {
-namespace {
-
-using Shape = std::vector<int64_t>;
-using Index = llvm::SmallVector<int64_t, 6>;
 
 //===----------------------------------------------------------------------===//
 // Shapes and indices
@@ -53,22 +50,6 @@ std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + (shape.size() == 1 ? ",)" : ")");
-}
-
-/// Calls fn(index, flat) for every multi-index of `shape` in row-major order,
-/// so `flat` is the index's position in a row-major buffer.
-template <typename Fn>
-void forEachIndex(llvm::ArrayRef<int64_t> shape, Fn &&fn) {
-  int64_t n = numElements(shape);
-  Index idx(shape.size(), 0);
-  for (int64_t flat = 0; flat < n; ++flat) {
-    fn(static_cast<const Index &>(idx), flat);
-    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-      if (++idx[d] < shape[d])
-        break;
-      idx[d] = 0;
-    }
-  }
 }
 
 int64_t flatIndex(llvm::ArrayRef<int64_t> idx, llvm::ArrayRef<int64_t> shape) {
@@ -129,7 +110,7 @@ std::string describe(Operation *op) {
   return s;
 }
 
-[[noreturn]] void fail(Operation *op, const std::string &msg) {
+void fail(Operation *op, const std::string &msg) {
   throw Error(describe(op) + ": " + msg);
 }
 
@@ -147,6 +128,10 @@ int64_t normalizeAxis(Operation *op, int64_t axis, int64_t rank) {
                  std::to_string(rank));
   return axis < 0 ? axis + rank : axis;
 }
+
+
+namespace {
+
 
 /// An empty stride/dilate/pad attribute means MXNet's default in every
 /// spatial dimension; otherwise it must have one entry per kernel dimension.
@@ -241,12 +226,27 @@ void batchStats(const Array &x, int64_t outer, int64_t c, int64_t inner,
 // The interpreter
 //===----------------------------------------------------------------------===//
 
-class Interpreter {
+/// The op families outside Interpreter.cpp (InterpreterImpl.h), asked in
+/// turn for an op the core does not run.
+const FamilyInterpreter kFamilies[] = {interpretShapeOp, interpretReduceOp, interpretNNOp,
+                                       interpretRNNOp, interpretDetectionOp};
+
+class Interpreter : public OpEnv {
 public:
   Interpreter(func::FuncOp fn, const Options &opts)
       : fn(fn), opts(opts), rng(opts.seed) {}
 
   Result run(const std::vector<Array> &args);
+
+  // OpEnv, for the families' kernels.
+  const Array &get(Operation *op, Value v) override;
+  Array makeResult(Operation *op, unsigned i = 0) override;
+  void setResult(Operation *op, unsigned i, Array value) override {
+    values[op->getResult(i)] = std::move(value);
+  }
+  const Options &options() const override { return opts; }
+  double uniform() override { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+  void recordAuxUpdate(Value arg, Array value) override;
 
 private:
   func::FuncOp fn;
@@ -255,17 +255,13 @@ private:
   Result result;
   llvm::DenseMap<Value, Array> values;
 
-  /// Uniform in [0, 1), built from raw engine bits: std::uniform_real_-
-  /// distribution is implementation-defined, and runs must be reproducible
-  /// across standard libraries.
-  double uniform() { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+  // uniform() is built from raw engine bits: std::uniform_real_distribution
+  // is implementation-defined, and runs must be reproducible across standard
+  // libraries.
 
   void checkArguments(const std::vector<Array> &args);
-  const Array &get(Operation *op, Value v);
   Shape resultShape(Operation *op, unsigned i = 0);
-  Array makeResult(Operation *op, unsigned i = 0);
   void exec(Operation *op);
-  void recordAuxUpdate(Value arg, Array value);
 
   // Layers.
   Array fullyConnected(g::FullyConnectedOp op);
@@ -431,6 +427,9 @@ void Interpreter::exec(Operation *op) {
     values[op->getResult(0)] = std::move(formulaResult);
     return;
   }
+  for (FamilyInterpreter family : kFamilies)
+    if (family(*this, op))
+      return;
 
   // Split is the one op with several results; it stores them itself.
   if (auto s = dyn_cast<g::SplitOp>(op))

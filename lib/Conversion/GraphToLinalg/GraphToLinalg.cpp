@@ -517,8 +517,10 @@ Results lowerOp(Ctx &cx, Operation *op) {
       .Case([&](g::MaxOp o) { return reduce(o, 2); })
       .Case([&](g::MinOp o) { return reduce(o, 3); })
       .Default([&](Operation *o) -> Results {
-        if (std::optional<Results> r = lowerGradOp(cx, o))
-          return *r;
+        for (auto family : {lowerGradOp, lowerShapeOp, lowerReduceOp, lowerNNOp, lowerRNNOp,
+                            lowerDetectionOp})
+          if (std::optional<Results> r = family(cx, o))
+            return *r;
         return o->emitOpError("has no lowering to linalg"), failure();
       });
 }

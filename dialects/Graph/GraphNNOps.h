@@ -1,0 +1,17 @@
+//===- GraphNNOps.h - Graph dialect: neural-network layers -*- C++ -*-===//
+//
+// The ops of GraphNNOps.td. Only the sources of this family include this
+// header: the rest of Kiln reaches the ops through the op registry and the
+// family's entry points (interpreter, lowering).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_GRAPH_GRAPHNNOPS_H
+#define KILN_GRAPH_GRAPHNNOPS_H
+
+#include "Graph/GraphOps.h"
+
+#define GET_OP_CLASSES
+#include "Graph/GraphNNOps.h.inc"
+
+#endif // KILN_GRAPH_GRAPHNNOPS_H
