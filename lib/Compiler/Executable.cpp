@@ -219,12 +219,16 @@ CompiledModel kiln::buildExecutable(ModuleOp module, const ExecutableOptions &op
   auto func = module.lookupSymbol<func::FuncOp>(options.entry);
   if (!func || func.isExternal())
     throw Error("executable: the module has no function @" + options.entry + " with a body");
-  bool outlined = llvm::none_of(func.getBody().front(), [](Operation &op) {
+  bool hasGraphOps = llvm::any_of(func.getBody().front(), [](Operation &op) {
     return op.getDialect() && op.getDialect()->getNamespace() == "graph";
   });
-  if (!outlined && options.fuse)
+  if (hasGraphOps && options.fuse)
     (void)fuseGraph(func);
-  if (!outlined && failed(outlineKernels(module, options.entry)))
+  // Also when nothing is left to outline: a function that returns an
+  // argument (a training-mode Dropout with p = 0 is the identity) still
+  // needs a kernel that writes its result (outlining adds a graph.identity).
+  // Outlining an outlined function changes nothing.
+  if (failed(outlineKernels(module, options.entry)))
     diags.fail("executable @" + options.entry + ": outlining kernels failed");
   CompiledModel m;
   m.plan = buildExecutablePlan(module, options);
