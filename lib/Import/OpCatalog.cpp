@@ -93,4 +93,10 @@ std::string canonicalOpName(const std::string &opName) {
   return def ? def->mxName : opName;
 }
 
+std::string unknownOperatorMessage(const std::string &opName) {
+  return "unknown operator '" + opName + "' (Kiln supports " +
+         std::to_string(graph::mxnetOps().size()) +
+         " MXNet operators; docs/operators.md lists them with their aliases)";
+}
+
 } // namespace kiln::mx

@@ -43,6 +43,11 @@ const OpInfo *lookupOp(const std::string &opName);
 /// Returns the input unchanged when it is already canonical or unknown.
 std::string canonicalOpName(const std::string &opName);
 
+/// The message for an operator Kiln does not know: "unknown operator 'X'
+/// (Kiln supports N MXNet operators; docs/operators.md lists them with their
+/// aliases)".
+std::string unknownOperatorMessage(const std::string &opName);
+
 } // namespace kiln::mx
 
 #endif // KILN_IMPORT_OPCATALOG_H

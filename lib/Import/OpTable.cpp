@@ -29,12 +29,6 @@ bool hasBiasInput(const MXNetOpDef &def) {
 
 bool isVariadic(const MXNetOpDef &def) { return def.inputRule == MXInputRule::Variadic; }
 
-std::string unknownOperatorMessage(const std::string &name) {
-  return "unknown operator '" + name + "' (Kiln supports " +
-         std::to_string(graph::mxnetOps().size()) +
-         " MXNet operators; docs/operators.md lists them with their aliases)";
-}
-
 namespace {
 
 [[noreturn]] void unsupported(const std::string &value, const std::string &context,

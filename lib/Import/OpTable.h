@@ -37,9 +37,6 @@ bool hasBiasInput(const MXNetOpDef &def);
 /// Whether the op takes `num_args` inputs (Concat, add_n).
 bool isVariadic(const MXNetOpDef &def);
 
-/// "unknown operator 'X' (Kiln supports N MXNet operators; ...)".
-std::string unknownOperatorMessage(const std::string &name);
-
 /// Converts an MXNet attribute string to the IR attribute. Throws kiln::Error
 /// naming `context` on a malformed value.
 mlir::Attribute parseAttr(mlir::MLIRContext *ctx, const MXAttrSpec &spec,

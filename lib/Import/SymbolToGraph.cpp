@@ -201,7 +201,7 @@ void Importer::prepare(int64_t id) {
   const mx::OpInfo *info = mx::lookupOp(node.op);
   p.spec = lookupByMXName(node.op);
   if (!p.spec || !info)
-    fail(id, unknownOperatorMessage(node.op));
+    fail(id, mx::unknownOperatorMessage(node.op));
 
   std::map<std::string, std::string> attrs = node.attrs;
   if (p.spec->legacyReshape) {
