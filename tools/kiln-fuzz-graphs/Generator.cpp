@@ -109,9 +109,15 @@ public:
   /// positions: contractions with K in the hundreds or thousands, which the
   /// CPU backend blocks and packs (narrow ones run as a single block).
   bool wide = false;
-  int64_t maxElements() const { return wide ? 8 * opts.maxElements : opts.maxElements; }
+  /// Large graphs have big spatial extents: elementwise kernels and
+  /// windows the CPU backend vectorizes and splits into parallel chunks
+  /// (from 64 Ki elements).
+  bool large = false;
+  int64_t maxElements() const {
+    return large ? 40 * opts.maxElements : wide ? 8 * opts.maxElements : opts.maxElements;
+  }
   /// Multiply-adds one operator may cost the float64 reference.
-  int64_t maxWork() const { return wide ? 20000000 : 400000; }
+  int64_t maxWork() const { return wide || large ? 20000000 : 400000; }
   bool fits(const Shape &s) const {
     int64_t n = numElements(s);
     return n >= 1 && n <= maxElements();
@@ -559,8 +565,13 @@ bool buildDropout(Builder &b, const Value &x) {
   double p = b.oneOf({0.0, 0.25, 0.5, 0.5});
   if (p != 0.5 || b.chance(0.5))
     a["p"] = str(p);
-  if (b.opts.allowAlwaysDropout && b.chance(0.3))
+  if (b.chance(0.25)) {
+    // Random at inference too, which the CPU lowering rejects by design:
+    // such graphs run in the training modes only.
     a["mode"] = "always";
+    if (p > 0)
+      b.g.inferenceAllowed = false;
+  }
   if (x.shape.size() >= 2 && b.chance(0.25)) {
     Shape axes;
     for (size_t i = 0; i < x.shape.size(); ++i)
@@ -1358,10 +1369,12 @@ const std::vector<OpEntry> &opTable() {
 
 #undef KILN_FUZZ_WITH_OP
 
-/// A data shape: rank 1 to 5, small dimensions with 1s and odd sizes.
+/// A data shape: rank 1 to 5, small dimensions with 1s and odd sizes (many
+/// channels in wide graphs, long spatial axes in large ones).
 Shape randomDataShape(Builder &b) {
-  int64_t rank = b.wide ? b.oneOf<int64_t>({2, 3, 4, 4, 4, 5})
-                        : b.oneOf<int64_t>({1, 2, 2, 2, 3, 3, 4, 4, 4, 4, 5});
+  int64_t rank = b.wide    ? b.oneOf<int64_t>({2, 3, 4, 4, 4, 5})
+                 : b.large ? b.oneOf<int64_t>({1, 2, 3, 4, 4})
+                           : b.oneOf<int64_t>({1, 2, 2, 2, 3, 3, 4, 4, 4, 4, 5});
   Shape s{b.oneOf<int64_t>({1, 2, 2, 3, 4})};
   if (rank >= 2)
     s.push_back(b.oneOf<int64_t>({1, 2, 3, 3, 4, 5, 6, 8}));
@@ -1371,6 +1384,11 @@ Shape randomDataShape(Builder &b) {
     s[1] = b.oneOf<int64_t>({16, 32, 64, 96, 128});
     for (int64_t i = 2; i < rank; ++i)
       s[i] = b.oneOf<int64_t>({1, 2, 3, 4, 5});
+  }
+  if (b.large) {
+    s.back() = b.between(8, 300);
+    for (int64_t i = 2; i + 1 < rank; ++i)
+      s[i] = b.between(8, 40);
   }
   while (numElements(s) > b.maxElements() / 4)
     for (size_t i = s.size(); i-- > 1;)
@@ -1382,8 +1400,9 @@ Shape randomDataShape(Builder &b) {
 
 FuzzGraph generateGraph(uint64_t seed, const GeneratorOptions &options) {
   Builder b(Random::mix(seed, 0x6772617068), options);
-  b.g.inferenceAllowed = !options.allowAlwaysDropout;
-  b.wide = b.chance(options.wideProbability);
+  double size = b.rng.uniform();
+  b.wide = size < options.wideProbability;
+  b.large = !b.wide && size < options.wideProbability + options.largeProbability;
   bool dataAsInput = b.chance(0.5);
   int64_t numData = b.chance(0.25) ? 2 : 1;
   for (int64_t i = 0; i < numData; ++i)

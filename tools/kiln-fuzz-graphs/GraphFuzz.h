@@ -68,8 +68,9 @@ struct FuzzGraph {
   /// computed with MXNet's rules; checked against Kiln's shape inference.
   /// Empty after minimization edits the graph.
   std::map<std::string, std::vector<Shape>> expectedShapes;
-  /// Dropout mode=always appears only in graphs meant for training runs
-  /// (the CPU lowering rejects it at inference, by design).
+  /// False when a Dropout has mode=always (and p > 0): random at inference,
+  /// which the CPU lowering rejects by design, so the graph runs in the
+  /// training modes only.
   bool inferenceAllowed = true;
 
   /// Data inputs and their shapes (from the `__shape__` hints).
@@ -81,13 +82,16 @@ struct FuzzGraph {
 struct GeneratorOptions {
   /// Operators per graph: uniform in [1, maxOps] (helper chains count).
   int maxOps = 12;
-  /// Upper bound on the elements of any tensor (8× in wide graphs).
+  /// Upper bound on the elements of any tensor (more in wide and large
+  /// graphs).
   int64_t maxElements = 3000;
   /// The share of wide graphs: 16 to 128 channels or hidden units, few
   /// spatial positions (contractions the CPU backend blocks and packs).
   double wideProbability = 0.3;
-  /// Allow Dropout mode=always (only for graphs run in training mode).
-  bool allowAlwaysDropout = false;
+  /// The share of large graphs: spatial axes of 8 to 300 elements, up to
+  /// 40× the tensor size (elementwise and window kernels the CPU backend
+  /// vectorizes and splits into parallel chunks).
+  double largeProbability = 0.1;
 };
 
 FuzzGraph generateGraph(uint64_t seed, const GeneratorOptions &options = {});

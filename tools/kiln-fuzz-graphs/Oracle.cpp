@@ -15,6 +15,7 @@
 
 #include "GraphFuzz.h"
 
+#include "Compiler/Diagnostics.h"
 #include "Compiler/JitModel.h"
 #include "Graph/GraphOps.h"
 #include "Import/Import.h"
@@ -26,7 +27,6 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -138,25 +138,6 @@ Shape shapeOf(mlir::Type t) {
     return Shape(r.getShape().begin(), r.getShape().end());
   return {};
 }
-
-/// Collects MLIR diagnostics into one message (they name the node).
-class DiagnosticCapture {
-public:
-  explicit DiagnosticCapture(mlir::MLIRContext &ctx)
-      : handler(&ctx, [this](mlir::Diagnostic &d) {
-          if (!text.empty())
-            text += "; ";
-          llvm::raw_string_ostream os(text);
-          if (auto name = llvm::dyn_cast<mlir::NameLoc>(d.getLocation()))
-            os << "node '" << name.getName().getValue() << "': ";
-          os << d.str();
-          return mlir::success();
-        }) {}
-  std::string text;
-
-private:
-  mlir::ScopedDiagnosticHandler handler;
-};
 
 std::string resultLabel(mlir::func::FuncOp f, unsigned i, unsigned &head) {
   mlir::DictionaryAttr attrs = f.getResultAttrDict(i);
@@ -300,8 +281,8 @@ Outcome evaluate(const FuzzGraph &graph, Mode mode, uint64_t valueSeed,
     argNames.push_back(a.name);
   }
 
-  {
-    DiagnosticCapture diagnostics(ctx);
+  try {
+    DiagnosticCollector diagnostics(&ctx);
     mlir::LogicalResult ok = mlir::success();
     if (mode == Mode::Training) {
       ok = applyTrainingMode(main);
@@ -314,11 +295,12 @@ Outcome evaluate(const FuzzGraph &graph, Mode mode, uint64_t valueSeed,
           options.wrt.push_back(a.name);
       ok = differentiate(main, options);
     }
-    if (mlir::failed(ok)) {
-      outcome.kind = Outcome::TransformError;
-      outcome.message = std::string(modeName(mode)) + " rewrite failed: " + diagnostics.text;
-      return outcome;
-    }
+    if (mlir::failed(ok))
+      diagnostics.fail(std::string("the ") + modeName(mode) + " rewrite failed");
+  } catch (const std::exception &e) {
+    outcome.kind = Outcome::TransformError;
+    outcome.message = e.what();
+    return outcome;
   }
   // The arguments the rewrites append: the RNG counter (0, as kiln-run) and
   // one gradient per head that is not a loss head.

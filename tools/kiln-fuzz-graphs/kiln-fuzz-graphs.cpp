@@ -20,6 +20,7 @@
 
 #include "Compiler/Driver.h"
 #include "Import/MXNetAttrs.h"
+#include "Target/CPU/JIT.h"
 #include "kiln/Error.h"
 #include "kiln/Random.h"
 
@@ -126,6 +127,12 @@ FuzzGraph graphFromFile(const std::string &path) {
     return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
   };
   for (mx::Node &n : g.graph.nodes) {
+    if (n.op == "Dropout") {
+      auto mode = n.attrs.find("mode"), p = n.attrs.find("p");
+      if (mode != n.attrs.end() && mode->second == "always" &&
+          (p == n.attrs.end() || mx::parseFloat(p->second, n.name) > 0))
+        g.inferenceAllowed = false;
+    }
     if (!n.isVariable())
       continue;
     VarInfo info;
@@ -145,6 +152,19 @@ FuzzGraph graphFromFile(const std::string &path) {
     g.vars[n.name] = info;
   }
   return g;
+}
+
+/// The command line that regenerates the graphs being checked.
+std::string rerunCommand() {
+  std::string cmd = "kiln-fuzz-graphs";
+  if (!graphFile.empty()) {
+    cmd += " --graph " + graphFile;
+    for (const std::string &spec : inputShapeArgs)
+      cmd += " --input-shape " + spec;
+  }
+  if (maxOpsArg != 12)
+    cmd += " --max-ops " + std::to_string(maxOpsArg);
+  return cmd;
 }
 
 /// The value seeds that confirm a disagreement.
@@ -173,7 +193,6 @@ int runTool() {
     return 0;
   }
   std::vector<Mode> modes = parseModes();
-  bool withInference = std::find(modes.begin(), modes.end(), Mode::Inference) != modes.end();
   uint64_t count = countArg ? uint64_t(countArg) : secondsArg > 0 ? UINT64_MAX : 100;
   std::fprintf(stderr, "kiln-fuzz-graphs: importable operators without a generator entry: %s\n",
                join(uncoveredOperators()).c_str());
@@ -184,7 +203,6 @@ int runTool() {
 
   GeneratorOptions options;
   options.maxOps = maxOpsArg;
-  options.allowAlwaysDropout = !withInference;
   Stats stats;
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
@@ -194,6 +212,9 @@ int runTool() {
     if (secondsArg > 0 && elapsed() >= secondsArg)
       break;
     uint64_t seed = seedArg + i;
+    // The JIT keeps every compiled module for reuse; each graph's kernels
+    // are new, so keeping them would only grow the process.
+    cpu::CPUJit::clearCache();
     FuzzGraph graph = graphFile.empty() ? generateGraph(seed, options) : graphFromFile(graphFile);
     ++stats.graphs;
     stats.ops += graph.numOps();
@@ -208,10 +229,10 @@ int runTool() {
       if (mode == Mode::Inference && !graph.inferenceAllowed)
         continue;
       std::snprintf(crashLine, sizeof crashLine,
-                    "kiln-fuzz-graphs: crashed on seed %llu mode %s (rerun: kiln-fuzz-graphs "
-                    "--seed %llu --count 1 --mode %s)\n",
-                    (unsigned long long)seed, modeName(mode), (unsigned long long)seed,
-                    modeName(mode));
+                    "kiln-fuzz-graphs: crashed on seed %llu mode %s (rerun: %s --seed %llu "
+                    "--count 1 --mode %s)\n",
+                    (unsigned long long)seed, modeName(mode), rerunCommand().c_str(),
+                    (unsigned long long)seed, modeName(mode));
       ++stats.runs[mode];
       Outcome outcome = evaluate(graph, mode, seed);
       if (outcome.kind == Outcome::Disagree) {
@@ -241,7 +262,7 @@ int runTool() {
                   outcome.message.c_str());
       for (const Mismatch &m : outcome.mismatches)
         std::printf("  %s\n", m.describe().c_str());
-      std::printf("  rerun: kiln-fuzz-graphs --seed %llu --count 1 --mode %s -v\n",
+      std::printf("  rerun: %s --seed %llu --count 1 --mode %s -v\n", rerunCommand().c_str(),
                   (unsigned long long)seed, modeName(mode));
       std::fflush(stdout);
       if (minimizeInto.empty())
@@ -262,7 +283,7 @@ int runTool() {
       });
       Outcome after = evaluate(small, mode, seed);
       std::string dir = minimizeInto + "/seed-" + std::to_string(seed) + "-" + modeName(mode);
-      std::string summary = "kiln-fuzz-graphs --seed " + std::to_string(seed) +
+      std::string summary = rerunCommand() + " --seed " + std::to_string(seed) +
                             " --count 1 --mode " + modeName(mode) + "\n" + "found: " +
                             kindName(kind) + ": " + outcome.message + "\nminimized (" +
                             std::to_string(small.numOps()) + " ops): " + kindName(after.kind) +
