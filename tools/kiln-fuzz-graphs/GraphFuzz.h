@@ -189,10 +189,13 @@ FuzzGraph minimize(const FuzzGraph &graph,
 
 /// Writes DIR/model-symbol.json, DIR/model-0000.params (every parameter and
 /// aux state), DIR/<input>.npy per data input, DIR/head-<name>.npy per head
-/// gradient, DIR/replay.sh (kiln-run on both engines, then a comparison) and
-/// DIR/README.txt (`summary`).
+/// gradient, DIR/replay.sh (kiln-run on both engines, then a comparison),
+/// DIR/run.json (mode, input and head-gradient files, for tools) and
+/// DIR/README.txt (`summary`). `args`: the arrays of evaluate() with this
+/// graph, mode and seed, when the caller has them.
 void writeReproduction(const std::string &dir, const FuzzGraph &graph, Mode mode,
-                       uint64_t valueSeed, const std::string &summary);
+                       uint64_t valueSeed, const std::string &summary,
+                       const ArgValues *args = nullptr);
 
 } // namespace kiln::fuzz
 

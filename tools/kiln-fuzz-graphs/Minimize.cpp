@@ -338,9 +338,12 @@ FuzzGraph minimize(const FuzzGraph &graph,
 }
 
 void writeReproduction(const std::string &dir, const FuzzGraph &graph, Mode mode,
-                       uint64_t valueSeed, const std::string &summary) {
+                       uint64_t valueSeed, const std::string &summary, const ArgValues *known) {
   ArgValues args;
-  evaluate(graph, mode, valueSeed, {}, &args);
+  if (known)
+    args = *known;
+  else
+    evaluate(graph, mode, valueSeed, {}, &args);
   mlir::MLIRContext ctx;
   LoadedModel model = loadModel(ctx, graph.graph, "fuzz-graph", "", graph.inputShapes());
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
@@ -349,6 +352,11 @@ void writeReproduction(const std::string &dir, const FuzzGraph &graph, Mode mode
   writeFileAtomically(dir + "/model-symbol.json", graph.toJSON());
   NDArrayList params;
   std::string runArgs = "model-symbol.json --params model-0000.params";
+  // run.json: the same for tools (scripts/fuzz-graphs-mxnet.py).
+  std::string inputsJSON, headGradsJSON;
+  auto jsonEntry = [](std::string &list, const std::string &key, const std::string &value) {
+    list += (list.empty() ? "" : ", ") + ("\"" + key + "\": \"" + value + "\"");
+  };
   std::set<std::string> modelArgs;
   for (const ModelArg &a : model.args) {
     modelArgs.insert(a.name);
@@ -358,6 +366,7 @@ void writeReproduction(const std::string &dir, const FuzzGraph &graph, Mode mode
     if (a.kind == ModelArg::Input) {
       writeNpy(dir + "/" + a.name + ".npy", value->second);
       runArgs += " --input " + a.name + "=" + a.name + ".npy";
+      jsonEntry(inputsJSON, a.name, a.name + ".npy");
     } else {
       params.names.push_back((a.kind == ModelArg::Param ? "arg:" : "aux:") + a.name);
       params.arrays.push_back(value->second);
@@ -375,6 +384,7 @@ void writeReproduction(const std::string &dir, const FuzzGraph &graph, Mode mode
       std::string head = name.substr(0, name.size() - 5);
       writeNpy(dir + "/head-" + head + ".npy", value);
       runArgs += " --head-grad " + head + "=head-" + head + ".npy";
+      jsonEntry(headGradsJSON, head, "head-" + head + ".npy");
     }
   }
 
@@ -395,6 +405,9 @@ void writeReproduction(const std::string &dir, const FuzzGraph &graph, Mode mode
   llvm::sys::fs::setPermissions(dir + "/replay.sh", llvm::sys::fs::all_read |
                                                         llvm::sys::fs::all_exe |
                                                         llvm::sys::fs::owner_write);
+  writeFileAtomically(dir + "/run.json", std::string("{\"mode\": \"") + modeName(mode) +
+                                            "\", \"inputs\": {" + inputsJSON +
+                                            "}, \"head_grads\": {" + headGradsJSON + "}}\n");
   writeFileAtomically(dir + "/README.txt",
                       summary + "\n\nReplay: sh replay.sh (kiln-run " + runArgs +
                           ", compiled and --engine=reference, then compare-npy-dirs.py).\n");

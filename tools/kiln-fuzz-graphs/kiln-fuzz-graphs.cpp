@@ -56,6 +56,11 @@ static cl::opt<int> maxOpsArg("max-ops", cl::desc("Operators per graph at most (
 static cl::opt<std::string> minimizeInto(
     "minimize-into", cl::desc("Minimize each finding and write a kiln-run reproduction here"),
     cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<std::string> dumpInto(
+    "dump-into",
+    cl::desc("Write every run that agrees as a kiln-run reproduction here (inputs for "
+             "scripts/fuzz-graphs-mxnet.py, which checks them against MXNet)"),
+    cl::value_desc("DIR"), cl::cat(category));
 static cl::opt<bool> printGraphs("print-graphs", cl::desc("Print each graph's symbol JSON"),
                                  cl::cat(category));
 static cl::opt<bool> verbose("v", cl::desc("One line per graph and mode"), cl::cat(category));
@@ -234,7 +239,8 @@ int runTool() {
                     (unsigned long long)seed, modeName(mode), rerunCommand().c_str(),
                     (unsigned long long)seed, modeName(mode));
       ++stats.runs[mode];
-      Outcome outcome = evaluate(graph, mode, seed);
+      ArgValues args;
+      Outcome outcome = evaluate(graph, mode, seed, {}, dumpInto.empty() ? nullptr : &args);
       if (outcome.kind == Outcome::Disagree) {
         int confirmations = 0;
         for (int k = 1; k <= 4; ++k)
@@ -254,6 +260,12 @@ int runTool() {
         std::printf("seed %llu %s: %zu ops, %s%s%s\n", (unsigned long long)seed,
                     modeName(mode), graph.numOps(), kindName(outcome.kind),
                     outcome.message.empty() ? "" : ": ", outcome.message.c_str());
+      if (outcome.kind == Outcome::Agree && !dumpInto.empty())
+        writeReproduction(dumpInto + "/seed-" + std::to_string(seed) + "-" + modeName(mode),
+                          graph, mode, seed,
+                          rerunCommand() + " --seed " + std::to_string(seed) +
+                              " --count 1 --mode " + modeName(mode) + "\nagrees",
+                          &args);
       if (!outcome.isFinding())
         continue;
       ++stats.findings;
