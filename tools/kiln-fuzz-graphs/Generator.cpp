@@ -549,7 +549,11 @@ bool buildBatchNorm(Builder &b, const Value &x) {
 bool buildLRN(Builder &b, const Value &x) {
   if (x.shape.size() != 4)
     return false;
-  std::map<std::string, std::string> a{{"nsize", str(b.oneOf<int64_t>({1, 3, 5}))}};
+  // MXNet wants the window no wider than the channels.
+  int64_t nsize = b.oneOf<int64_t>({1, 3, 5});
+  if (nsize > x.shape[1])
+    return false;
+  std::map<std::string, std::string> a{{"nsize", str(nsize)}};
   if (b.chance(0.5))
     a["alpha"] = str(b.oneOf({0.001, 0.1, 1.0}));
   if (b.chance(0.5))
@@ -623,9 +627,14 @@ bool buildSoftmaxOutput(Builder &b, const Value &x) {
     classes = 0;
     info.role = VarRole::Probability;
     hinted = true;
-  } else {
+  } else if (rank == 2) {
+    // Class ids of (N, C) data. (For higher ranks MXNet's shape inference
+    // wants data.shape[:-1] as the label shape while its kernel reads N
+    // labels: no label is valid for both.)
     label = {x.shape[0]};
-    classes = numElements(x.shape) / x.shape[0];
+    classes = x.shape[1];
+  } else {
+    return false;
   }
   info.range = classes;
   if (b.chance(0.3))

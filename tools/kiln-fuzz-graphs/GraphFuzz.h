@@ -159,9 +159,12 @@ const char *kindName(Outcome::Kind kind);
 /// sensitivity is how far the reference element moves when every operator's
 /// result is multiplied by 1 + noiseDelta·u (u uniform in [-1, 1)): the
 /// conditioning of that element in the intermediate values, which float32
-/// rounding perturbs by ~6e-8 per operation. Well-conditioned results get
-/// CompiledVsInterpreter's tolerance; a gradient that cancels to ~0 or a
-/// relu input within rounding of 0 gets what its conditioning needs.
+/// rounding perturbs by ~6e-8 per operation (the largest change of three
+/// draws; a result where some element jumps by 1% of its scale is
+/// discontinuous there, and all its elements get its largest change).
+/// Well-conditioned results get CompiledVsInterpreter's tolerance; a
+/// gradient that cancels to ~0, a relu input within rounding of 0 or a tie
+/// of a max/min reduction gets what its conditioning needs.
 struct Tolerance {
   double rtol = 1e-4;
   double atol = 1e-5;

@@ -151,14 +151,17 @@ std::string resultLabel(mlir::func::FuncOp f, unsigned i, unsigned &head) {
 }
 
 /// How far each reference result moves when the value of every operator
-/// is perturbed by relative noise of up to `delta` (the reference run on a
-/// copy of the function where each op result r becomes r · (1 + delta·u),
-/// u uniform in [-1, 1) per element; the larger change of two draws). The
-/// compiled engine rounds every intermediate value to float32; where the
-/// result is ill-conditioned in those values (a gradient that cancels to
-/// about 0, a relu input within rounding of 0) the two engines legitimately
-/// differ by about this much. Values that feed an equality test (the masks
-/// of max/min gradients compare a reduction with its input) stay exact.
+/// is perturbed by relative noise of the size of its float32 rounding (the
+/// reference run on a copy of the function where each op result r becomes
+/// r · (1 + δ·u), u uniform in [-1, 1) per element; the largest change of
+/// three draws). δ is `delta`, or 2⁻²⁴·K for an op that accumulates K terms
+/// per result element (K = its largest operand's size over its smallest
+/// result's): a float32 sum of K terms is off by up to K·2⁻²⁴ of the sum of
+/// their magnitudes. Where a result is ill-conditioned in the intermediate
+/// values (a gradient that cancels to about 0, a relu input within rounding
+/// of 0) the two engines legitimately differ by about this much. Values
+/// that feed an equality test (the masks of max/min gradients compare a
+/// reduction with its input) stay exact.
 std::vector<std::vector<double>> roundingSensitivity(mlir::ModuleOp module,
                                                      const std::vector<Tensor> &args,
                                                      const ref::Result &exact,
@@ -179,7 +182,20 @@ std::vector<std::vector<double>> roundingSensitivity(mlir::ModuleOp module,
   for (mlir::Operation &op : f.getBody().front().without_terminator())
     ops.push_back(&op);
   std::vector<Shape> noiseShapes;
-  for (mlir::Operation *op : ops)
+  std::vector<double> noiseSizes;
+  auto elements = [](mlir::Type t) -> double {
+    auto r = mlir::dyn_cast<mlir::RankedTensorType>(t);
+    return r && r.hasStaticShape() ? double(r.getNumElements()) : 0.0;
+  };
+  for (mlir::Operation *op : ops) {
+    double largestOperand = 0, smallestResult = INFINITY;
+    for (mlir::Type t : op->getOperandTypes())
+      largestOperand = std::max(largestOperand, elements(t));
+    for (mlir::Type t : op->getResultTypes())
+      if (elements(t) > 0)
+        smallestResult = std::min(smallestResult, elements(t));
+    double terms = std::max(1.0, largestOperand / smallestResult);
+    double opDelta = std::max(delta, 0x1p-24 * terms);
     for (mlir::Value r : op->getResults()) {
       auto type = mlir::dyn_cast<mlir::RankedTensorType>(r.getType());
       if (keep.count(r) || !type || !type.hasStaticShape() || r.use_empty())
@@ -192,17 +208,20 @@ std::vector<std::vector<double>> roundingSensitivity(mlir::ModuleOp module,
       auto noisy = graph::ElemwiseMulOp::create(b, op->getLoc(), type, r, f.getArgument(index));
       r.replaceAllUsesExcept(noisy.getResult(), noisy);
       noiseShapes.push_back(shapeOf(type));
+      noiseSizes.push_back(opDelta);
     }
+  }
   std::vector<std::vector<double>> sensitivity(exact.outputs.size());
   for (size_t i = 0; i < exact.outputs.size(); ++i)
     sensitivity[i].assign(exact.outputs[i].data.size(), 0.0);
-  for (int draw = 0; draw < 2; ++draw) {
+  for (int draw = 0; draw < 3; ++draw) {
     std::vector<ref::Array> noisyArgs = ref::fromTensors(args);
     Random rng(Random::mix(seed, 77 + draw));
-    for (const Shape &shape : noiseShapes) {
+    for (size_t k = 0; k < noiseShapes.size(); ++k) {
+      const Shape &shape = noiseShapes[k];
       ref::Array a{shape, std::vector<double>(size_t(Tensor::numElements(shape)))};
       for (double &v : a.data)
-        v = 1 + delta * rng.uniform(-1, 1);
+        v = 1 + noiseSizes[k] * rng.uniform(-1, 1);
       noisyArgs.push_back(std::move(a));
     }
     ref::Result noisy = ref::run(f, noisyArgs);
@@ -211,6 +230,21 @@ std::vector<std::vector<double>> roundingSensitivity(mlir::ModuleOp module,
         double d = std::fabs(noisy.outputs[i].data[j] - exact.outputs[i].data[j]);
         sensitivity[i][j] = std::max(sensitivity[i][j], std::isnan(d) ? INFINITY : d);
       }
+  }
+  // A result that jumps somewhere (an element moving by 1% of the result's
+  // scale under noise a million times smaller) is discontinuous at these
+  // values: a tie of a max/min reduction between values that are equal in
+  // exact arithmetic, a relu input at 0. Which elements jump depends on the
+  // draw, so every element of such a result gets the largest change.
+  for (size_t i = 0; i < exact.outputs.size(); ++i) {
+    double scale = 0, jump = 0;
+    for (double v : exact.outputs[i].data)
+      if (std::isfinite(v))
+        scale = std::max(scale, std::fabs(v));
+    for (double d : sensitivity[i])
+      jump = std::max(jump, d);
+    if (jump > 1e-2 * std::max(1.0, scale))
+      std::fill(sensitivity[i].begin(), sensitivity[i].end(), jump);
   }
   return sensitivity;
 }
