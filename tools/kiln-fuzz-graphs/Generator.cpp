@@ -675,6 +675,9 @@ bool buildSoftmaxLike(Builder &b, const Value &x, const char *op) {
 }
 
 bool buildSoftmaxActivation(Builder &b, const Value &x) {
+  // MXNet's backward indexes axis 1 of the data (rank 2 at least).
+  if (x.shape.size() < 2)
+    return false;
   std::map<std::string, std::string> a;
   // MXNet's channel mode wants (N, C, d1, ...), rank 3 at least.
   if (x.shape.size() >= 3 && b.chance(0.5))
