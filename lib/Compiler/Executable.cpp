@@ -219,16 +219,20 @@ CompiledModel kiln::buildExecutable(ModuleOp module, const ExecutableOptions &op
   auto func = module.lookupSymbol<func::FuncOp>(options.entry);
   if (!func || func.isExternal())
     throw Error("executable: the module has no function @" + options.entry + " with a body");
-  bool hasGraphOps = llvm::any_of(func.getBody().front(), [](Operation &op) {
-    return op.getDialect() && op.getDialect()->getNamespace() == "graph";
-  });
-  if (hasGraphOps && options.fuse)
+  // Outlined: no graph ops left and kernel calls in their place. A function
+  // with neither returns only its arguments (an identity network, a
+  // training-mode Dropout(p = 0) of an input): outlining still has to give
+  // each output a kernel that copies it into the output buffer.
+  Block &body = func.getBody().front();
+  bool outlined = llvm::none_of(body,
+                                [](Operation &op) {
+                                  return op.getDialect() &&
+                                         op.getDialect()->getNamespace() == "graph";
+                                }) &&
+                  llvm::any_of(body, [](Operation &op) { return isa<func::CallOp>(op); });
+  if (!outlined && options.fuse)
     (void)fuseGraph(func);
-  // Also when nothing is left to outline: a function that returns an
-  // argument (a training-mode Dropout with p = 0 is the identity) still
-  // needs a kernel that writes its result (outlining adds a graph.identity).
-  // Outlining an outlined function changes nothing.
-  if (failed(outlineKernels(module, options.entry)))
+  if (!outlined && failed(outlineKernels(module, options.entry)))
     diags.fail("executable @" + options.entry + ": outlining kernels failed");
   CompiledModel m;
   m.plan = buildExecutablePlan(module, options);
