@@ -161,7 +161,7 @@ LogicalResult BoxNMSOp::inferShapes(ShapeInferenceState &state) {
   DetectionRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data) ||
-      failed(checkNMSLayout(r, *data, getCoordStart(), getScoreIndex(), getIdIndex())))
+      failed(checkNMSLayout(r, *data, (int64_t)getCoordStart(), (int64_t)getScoreIndex(), (int64_t)getIdIndex())))
     return failure();
   return r.result(*data);
 }
@@ -187,7 +187,7 @@ LogicalResult BoxNMSGradOp::inferShapes(ShapeInferenceState &state) {
   DetectionRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data) ||
-      failed(checkNMSLayout(r, *data, getCoordStart(), getScoreIndex(), getIdIndex())) ||
+      failed(checkNMSLayout(r, *data, (int64_t)getCoordStart(), (int64_t)getScoreIndex(), (int64_t)getIdIndex())) ||
       failed(r.assign(1, "out_grad", *data)))
     return failure();
   return r.result(*data);
@@ -435,11 +435,11 @@ LogicalResult ProposalOp::verify() {
   for (double r : getRatios())
     if (!(r > 0))
       return emitOpError() << "ratios must be positive, got " << r;
-  if (getFeatureStride() <= 0)
-    return emitOpError() << "feature_stride must be positive, got " << getFeatureStride();
-  if (getRpnPostNmsTopN() <= 0)
+  if ((int64_t)getFeatureStride() <= 0)
+    return emitOpError() << "feature_stride must be positive, got " << (int64_t)getFeatureStride();
+  if ((int64_t)getRpnPostNmsTopN() <= 0)
     return emitOpError() << "rpn_post_nms_top_n must be positive, got "
-                         << getRpnPostNmsTopN();
+                         << (int64_t)getRpnPostNmsTopN();
   return verifyShapes(*this);
 }
 
@@ -460,7 +460,7 @@ LogicalResult ProposalOp::inferShapes(ShapeInferenceState &state) {
   if (failed(r.assign(1, "bbox_pred", {c[0], 2 * c[1], c[2], c[3]})) ||
       failed(r.assign(2, "im_info", {c[0], 3})))
     return failure();
-  int64_t n = getRpnPostNmsTopN();
+  int64_t n = (int64_t)getRpnPostNmsTopN();
   if (failed(r.result({n, 5})))
     return failure();
   if (getOutputScore())
@@ -471,7 +471,7 @@ LogicalResult ProposalOp::inferShapes(ShapeInferenceState &state) {
 std::vector<float> ProposalOp::computeBaseAnchors() {
   // MXNet's GenerateAnchors over the base box [0, 0, stride-1, stride-1], in
   // float32 (its floor()s make the sizes depend on the rounding).
-  float stride = (float)getFeatureStride();
+  float stride = (float)(int64_t)getFeatureStride();
   float baseW = stride - 1.0f + 1.0f, baseH = stride - 1.0f + 1.0f;
   float ctrX = 0.5f * (baseW - 1.0f), ctrY = 0.5f * (baseH - 1.0f);
   float size = baseW * baseH;

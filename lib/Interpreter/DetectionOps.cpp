@@ -64,11 +64,11 @@ struct NMSParams {
 template <typename OpT> NMSParams nmsParams(OpT op) {
   return {(double)op.getOverlapThresh().convertToFloat(),
           (double)op.getValidThresh().convertToFloat(),
-          op.getTopk(),
-          op.getCoordStart(),
-          op.getScoreIndex(),
-          op.getIdIndex(),
-          op.getBackgroundId(),
+          (int64_t)op.getTopk(),
+          (int64_t)op.getCoordStart(),
+          (int64_t)op.getScoreIndex(),
+          (int64_t)op.getIdIndex(),
+          (int64_t)op.getBackgroundId(),
           op.getForceSuppress(),
           op.getInFormat() == "center",
           op.getOutFormat() == "center"};
@@ -217,8 +217,8 @@ Array multiBoxDetection(OpEnv &env, g::MultiBoxDetectionOp op) {
       return compact[a * 6 + 1] > compact[b * 6 + 1];
     });
     int64_t keep = valid;
-    if (op.getNmsTopk() > 0 && op.getNmsTopk() < keep) {
-      keep = op.getNmsTopk();
+    if ((int64_t)op.getNmsTopk() > 0 && (int64_t)op.getNmsTopk() < keep) {
+      keep = (int64_t)op.getNmsTopk();
       for (int64_t i = keep; i < valid; ++i)
         o[i * 6] = -1;
     }
@@ -332,7 +332,7 @@ ROIAlignGeometry roiAlignGeometry(OpT op, const double *r) {
   }
   g.binH = roiH / (double)ph;
   g.binW = roiW / (double)pw;
-  int64_t ratio = op.getSampleRatio();
+  int64_t ratio = (int64_t)op.getSampleRatio();
   g.gridH = ratio > 0 ? ratio : (int64_t)std::ceil(roiH / (double)ph);
   g.gridW = ratio > 0 ? ratio : (int64_t)std::ceil(roiW / (double)pw);
   return g;
@@ -413,11 +413,11 @@ void proposal(OpEnv &env, g::ProposalOp op) {
   const Array &info = env.get(op, op.getImInfo());
   int64_t anchorsPer = cls.shape[1] / 2, height = cls.shape[2], width = cls.shape[3];
   int64_t count = anchorsPer * height * width;
-  int64_t preTop = op.getRpnPreNmsTopN() > 0 ? op.getRpnPreNmsTopN() : count;
+  int64_t preTop = (int64_t)op.getRpnPreNmsTopN() > 0 ? (int64_t)op.getRpnPreNmsTopN() : count;
   preTop = std::min(preTop, count);
-  int64_t postParam = op.getRpnPostNmsTopN();
+  int64_t postParam = (int64_t)op.getRpnPostNmsTopN();
   int64_t postTop = std::min(postParam, preTop);
-  float stride = (float)op.getFeatureStride();
+  float stride = (float)(int64_t)op.getFeatureStride();
   float imH = (float)info.data[0], imW = (float)info.data[1], imScale = (float)info.data[2];
   std::vector<float> base = op.computeBaseAnchors();
 
@@ -456,7 +456,7 @@ void proposal(OpEnv &env, g::ProposalOp op) {
         if (h >= realH || w >= realW)
           p[4] = -1.0f;
       }
-  float minSize = (float)op.getRpnMinSize() * imScale;
+  float minSize = (float)(int64_t)op.getRpnMinSize() * imScale;
   for (int64_t i = 0; i < count; ++i) {
     float *p = &props[i * 5];
     if (p[2] - p[0] + 1.0f < minSize || p[3] - p[1] + 1.0f < minSize) {
