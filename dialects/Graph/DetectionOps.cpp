@@ -219,6 +219,35 @@ LogicalResult BoxIoUOp::inferShapes(ShapeInferenceState &state) {
 }
 
 //===----------------------------------------------------------------------===//
+// box_decode
+//===----------------------------------------------------------------------===//
+
+LogicalResult BoxDecodeOp::verify() {
+  if (failed(checkBoxFormat(*this, "format", getFormat())))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult BoxDecodeOp::inferShapes(ShapeInferenceState &state) {
+  DetectionRule r(*this, state);
+  auto data = r.need(0, "data");
+  auto anchors = r.need(1, "anchors");
+  if (failed(data) || failed(anchors))
+    return failure();
+  if (data->size() != 3 || data->back() != 4)
+    return r.error() << "expects data (B, N, 4), got " << formatShape(*data);
+  if (anchors->size() < 3 || anchors->back() != 4)
+    return r.error() << "expects anchors (1, N, 4), got " << formatShape(*anchors);
+  // MXNet reads anchors as (1, N, 4), whatever their leading dimensions.
+  int64_t rows = 1;
+  for (int64_t d : ArrayRef<int64_t>(*anchors).drop_back())
+    rows *= d;
+  if (rows < (*data)[1])
+    return r.error() << "anchors hold " << rows << " boxes but data has " << (*data)[1];
+  return r.result(*data);
+}
+
+//===----------------------------------------------------------------------===//
 // MultiBoxPrior
 //===----------------------------------------------------------------------===//
 

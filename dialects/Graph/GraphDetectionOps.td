@@ -1,7 +1,7 @@
 //===- GraphDetectionOps.td - Graph dialect: detection heads -*- tablegen -*-===//
 //
-// Detection heads as GluonCV exports them: box_nms, box_iou, MultiBoxPrior,
-// MultiBoxDetection, ROIPooling, ROIAlign, Proposal.
+// Detection heads as GluonCV exports them: box_nms, box_iou, box_decode,
+// MultiBoxPrior, MultiBoxDetection, ROIPooling, ROIAlign, Proposal.
 // An op family of its own (GraphBase.td): its ops are declared in
 // Graph/GraphDetectionOps.h, defined in dialects/Graph/DetectionOps.cpp, run by
 // lib/Interpreter/DetectionOps.cpp and lowered by
@@ -150,6 +150,38 @@ def Graph_BoxIoUOp : Graph_ZeroGradDetectionOp<"box_iou"> {
 //===----------------------------------------------------------------------===//
 // SSD
 //===----------------------------------------------------------------------===//
+
+def Graph_BoxDecodeOp : Graph_ZeroGradDetectionOp<"box_decode"> {
+  let summary = "MXNet _contrib_box_decode: box regression offsets to corner boxes";
+  let description = [{
+    `data` is `(B, N, 4)` offsets, `anchors` `(1, N, 4)` boxes in `format`
+    (MXNet's default: center `[x, y, w, h]`; corner `[x1, y1, x2, y2]`);
+    MXNet reads the first N rows of `anchors` whatever its leading shape.
+    Each result row is the corner box centred at
+    (dx·std0·w + x, dy·std1·h + y) with size (w·exp(dw·std2),
+    h·exp(dh·std3)); with `clip > 0`, dw·std2 and dh·std3 are first capped
+    at `clip`. MXNet's backward writes zeros.
+
+    Example:
+    ```mlir
+    %b = graph.box_decode %offsets, %anchors {format = "corner"}
+        : (tensor<1x5x4xf32>, tensor<1x5x4xf32>) -> tensor<1x5x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$anchors,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$std0,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$std1,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$std2,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$std3,
+                   DefaultValuedAttr<F32Attr, "-1.0f">:$clip,
+                   DefaultValuedAttr<StrAttr, "\"center\"">:$format);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_contrib_box_decode";
+  let mxnetAttrs = [MXDef<"std0", "F32", "1">, MXDef<"std1", "F32", "1">,
+                    MXDef<"std2", "F32", "1">, MXDef<"std3", "F32", "1">,
+                    MXDef<"clip", "F32", "-1">, MXDef<"format", "String", "center">];
+  let mxnetInputs = ["data", "anchors"];
+}
 
 def Graph_MultiBoxPriorOp : Graph_ZeroGradDetectionOp<"multibox_prior"> {
   let summary = "MXNet _contrib_MultiBoxPrior: SSD anchor boxes of a feature map";

@@ -550,6 +550,35 @@ bool interpretDetectionOp(OpEnv &env, Operation *op) {
         env.setResult(o, 0, std::move(out));
         return true;
       })
+      .Case([&](g::BoxDecodeOp o) {
+        const Array &x = env.get(o, o.getData());
+        const Array &anchors = env.get(o, o.getAnchors());
+        Array out = env.makeResult(o);
+        int64_t num = x.shape[1];
+        double std[4] = {o.getStd0().convertToFloat(), o.getStd1().convertToFloat(),
+                         o.getStd2().convertToFloat(), o.getStd3().convertToFloat()};
+        double clip = o.getClip().convertToFloat();
+        bool corner = o.getFormat() == "corner";
+        for (int64_t i = 0; i < x.size() / 4; ++i) {
+          const double *a = &anchors.data[(i % num) * 4], *d = &x.data[i * 4];
+          double ax = a[0], ay = a[1], aw = a[2], ah = a[3];
+          if (corner) {
+            aw -= ax, ah -= ay;
+            ax += aw * 0.5, ay += ah * 0.5;
+          }
+          double ox = d[0] * std[0] * aw + ax, oy = d[1] * std[1] * ah + ay;
+          double dw = d[2] * std[2], dh = d[3] * std[3];
+          if (clip > 0) {
+            dw = dw < clip ? dw : clip;
+            dh = dh < clip ? dh : clip;
+          }
+          double ow = std::exp(dw) * aw * 0.5, oh = std::exp(dh) * ah * 0.5;
+          double *o4 = &out.data[i * 4];
+          o4[0] = ox - ow, o4[1] = oy - oh, o4[2] = ox + ow, o4[3] = oy + oh;
+        }
+        env.setResult(o, 0, std::move(out));
+        return true;
+      })
       .Case([&](g::MultiBoxPriorOp o) {
         const Array &x = env.get(o, o.getData());
         std::vector<float> anchors = o.computeAnchors(x.shape[2], x.shape[3]);

@@ -279,6 +279,69 @@ Results lowerBoxIoU(Ctx &cx, g::BoxIoUOp op) {
 }
 
 //===----------------------------------------------------------------------===//
+// box_decode: one linalg.generic over (B, N)
+//===----------------------------------------------------------------------===//
+
+Results lowerBoxDecode(Ctx &cx, g::BoxDecodeOp op) {
+  Shape ds = shapeOf(op.getData());
+  int64_t batches = ds[0], num = ds[1];
+  auto columns = [&](Value m, int64_t rows) {
+    SmallVector<Value> cols;
+    for (int64_t c = 0; c < 4; ++c)
+      cols.push_back(cx.reshape(cx.slice(m, {0, c}, {rows, 1}), {rows}));
+    return cols;
+  };
+  Value data = cx.reshape(op.getData(), {batches * num, 4});
+  Shape as = shapeOf(op.getAnchors());
+  int64_t anchorRows = product(as) / 4;
+  Value anchors = cx.reshape(op.getAnchors(), {anchorRows, 4});
+  if (anchorRows != num)
+    anchors = cx.slice(anchors, {0, 0}, {num, 4});
+  SmallVector<Value> ins;
+  for (Value c : columns(data, batches * num))
+    ins.push_back(cx.reshape(c, {batches, num}));
+  ins.append(columns(anchors, num));
+  SmallVector<AffineMap> maps(4, cx.id(2));
+  maps.append(4, cx.map(2, {cx.d(1)}));
+  double std[4] = {op.getStd0().convertToFloat(), op.getStd1().convertToFloat(),
+                   op.getStd2().convertToFloat(), op.getStd3().convertToFloat()};
+  double clip = op.getClip().convertToFloat();
+  bool corner = op.getFormat() == "corner";
+  SmallVector<Value> inits(4, cx.empty({batches, num}));
+  SmallVector<AffineMap> outMaps(4, cx.id(2));
+  SmallVector<Value> outs = cx.genericN(
+      ins, maps, inits, outMaps, {Iter::parallel, Iter::parallel},
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        KernelBuilder k{nb, nl, cx.et};
+        Value ax = a[4], ay = a[5], aw = a[6], ah = a[7];
+        if (corner) {
+          aw = k.sub(aw, ax), ah = k.sub(ah, ay);
+          ax = k.add(ax, k.mul(aw, k.f(0.5))), ay = k.add(ay, k.mul(ah, k.f(0.5)));
+        }
+        Value ox = k.add(k.mul(k.mul(a[0], k.f(std[0])), aw), ax);
+        Value oy = k.add(k.mul(k.mul(a[1], k.f(std[1])), ah), ay);
+        Value dw = k.mul(a[2], k.f(std[2])), dh = k.mul(a[3], k.f(std[3]));
+        if (clip > 0) {
+          dw = k.sel(k.lt(dw, k.f(clip)), dw, k.f(clip));
+          dh = k.sel(k.lt(dh, k.f(clip)), dh, k.f(clip));
+        }
+        Value ow = k.mul(k.mul(k.exp(dw), aw), k.f(0.5));
+        Value oh = k.mul(k.mul(k.exp(dh), ah), k.f(0.5));
+        return SmallVector<Value>{k.sub(ox, ow), k.sub(oy, oh), k.add(ox, ow), k.add(oy, oh)};
+      });
+  // Interleave the four columns back into rows.
+  Value out = cx.empty({batches, num, 4});
+  for (int64_t c = 0; c < 4; ++c)
+    out = tensor::InsertSliceOp::create(
+        cx.b, cx.loc, cx.reshape(outs[c], {batches, num, 1}), out,
+        ArrayRef<OpFoldResult>{cx.b.getIndexAttr(0), cx.b.getIndexAttr(0), cx.b.getIndexAttr(c)},
+        ArrayRef<OpFoldResult>{cx.b.getIndexAttr(batches), cx.b.getIndexAttr(num),
+                               cx.b.getIndexAttr(1)},
+        ArrayRef<OpFoldResult>{cx.b.getIndexAttr(1), cx.b.getIndexAttr(1), cx.b.getIndexAttr(1)});
+  return one(out);
+}
+
+//===----------------------------------------------------------------------===//
 // MultiBoxPrior: a constant
 //===----------------------------------------------------------------------===//
 
@@ -910,6 +973,7 @@ std::optional<Results> lowerDetectionOp(Ctx &cx, Operation *op) {
       .Case([&](g::BoxNMSOp o) { return lowerBoxNMS(cx, o); })
       .Case([&](g::BoxNMSGradOp o) { return lowerBoxNMSGrad(cx, o); })
       .Case([&](g::BoxIoUOp o) { return lowerBoxIoU(cx, o); })
+      .Case([&](g::BoxDecodeOp o) { return lowerBoxDecode(cx, o); })
       .Case([&](g::MultiBoxPriorOp o) { return lowerMultiBoxPrior(cx, o); })
       .Case([&](g::MultiBoxDetectionOp o) { return lowerMultiBoxDetection(cx, o); })
       .Case([&](g::ROIPoolingOp o) { return lowerROIPooling(cx, o); })
