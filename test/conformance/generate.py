@@ -1236,6 +1236,10 @@ def detection_ops():
                    rng.randint(0, 2, 5), box(rng, 5)]))],
                {"overlap_thresh": 0.45, "coord_start": 3, "score_index": 0, "id_index": 2,
                 "topk": 2}, backward=False, node="nms")]
+    # box_nms's gradient: each kept row's head gradient back to its input row.
+    c += [Case("contrib.box_nms", [("data", (2, 5, 6), nms_data(5))],
+               {"overlap_thresh": 0.3, "coord_start": 2, "score_index": 1, "id_index": 0,
+                "topk": 4, "out_format": "center"}, node="nms")]
     c += [Case("contrib.box_iou", [("lhs", (2, 4), boxes(2)), ("rhs", (2, 3, 4), boxes(6))],
                backward=False, node="iou")]
     c += [mp((1, 3, 2, 4), {"sizes": (0.4, 0.2), "ratios": (1, 3)}),
