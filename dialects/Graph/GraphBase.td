@@ -190,6 +190,10 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
   bit mxnetLegacyReshape = 0;
   // Whether MXNet defines a gradient (docs/operators.md).
   bit mxnetHasGradient = 1;
+  // A Bool attribute that, when true, makes MXNet show one more output
+  // (NumVisibleOutputs: Proposal's `output_score`); the op then has one more
+  // result than it has with the attribute false.
+  string mxnetExtraResultIf = "";
 
   //--- Shared implementations (empty: written by hand in C++). -----------//
   // The op defines verify() itself (attribute checks, then verifyShapes).
@@ -223,7 +227,9 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
           "    ::kiln::graph::MXInputRule::" # mxnetInputRule # ", " #
           !cast<string>(mxnetNumAux) # ", " # !if(mxnetSplitResults, "true", "false") # ", " #
           !if(mxnetLegacyReshape, "true", "false") # ", " #
-          !if(mxnetHasGradient, "true", "false") # "};\n  return &def;\n}\n") #
+          !if(mxnetHasGradient, "true", "false") # ", " #
+          !if(!empty(mxnetExtraResultIf), "nullptr", "\"" # mxnetExtraResultIf # "\"") #
+          "};\n  return &def;\n}\n") #
       !if(customVerifier, "",
           "::llvm::LogicalResult $cppClass::verify() { return verifyShapes(*this); }\n") #
       !if(!lt(inPlaceOperand, 0), "",

@@ -93,6 +93,9 @@ struct MXNetOpDef {
   bool legacyReshape = false;
   /// Whether MXNet defines a gradient for the op.
   bool hasGradient = true;
+  /// A Bool attribute that adds one visible output when true (Proposal's
+  /// `output_score`); nullptr when the output count does not depend on one.
+  const char *extraResultIf = nullptr;
 
   const MXAttrSpec *findAttr(llvm::StringRef name) const;
 };

@@ -2,7 +2,9 @@
 
 #include "Import/MXNetGraph.h"
 
+#include "Graph/MXNetOpDef.h"
 #include "Import/MXNetAttrs.h"
+#include "Import/OpCatalog.h"
 #include "kiln/Error.h"
 
 #include "runtime/io/File.h"
@@ -33,6 +35,13 @@ int64_t numOutputs(const Node &node) {
   if (node.op == "BatchNorm") {
     const std::string *v = attr("output_mean_var");
     return v && parseBool(*v, context + "'output_mean_var'") ? 3 : 1;
+  }
+  // Ops whose second output is visible only with a flag (Proposal's
+  // output_score; their ODS names it in mxnetExtraResultIf).
+  if (const OpInfo *info = lookupOp(canonicalOpName(node.op));
+      info && info->def && info->def->extraResultIf) {
+    const std::string *v = attr(info->def->extraResultIf);
+    return v && parseBool(*v, context + "'" + info->def->extraResultIf + "'") ? 2 : 1;
   }
   return 1;
 }

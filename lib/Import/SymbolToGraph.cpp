@@ -294,6 +294,9 @@ void Importer::prepare(int64_t id) {
     p.numResults = cast<IntegerAttr>(a).getInt();
     if (p.numResults < 1)
       fail(id, "attribute 'num_outputs' must be positive, not " + std::to_string(p.numResults));
+  } else if (p.spec->extraResultIf) {
+    auto flag = dyn_cast_or_null<BoolAttr>(p.attrs.get(p.spec->extraResultIf));
+    p.numResults = flag && flag.getValue() ? 2 : 1;
   }
 
   for (const mx::NodeEntry &e : node.inputs) {

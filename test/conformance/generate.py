@@ -1238,6 +1238,53 @@ def detection_ops():
                     attrs, backward=False, node="proposal")
     c += [proposal(1, (2,), (1,), 3, 4, {}),
           proposal(1, (2, 4), (0.5, 1, 2), 3, 3, {"threshold": 0.5, "output_score": True})]
+
+    # More cases, appended (case names are positional).
+    c += [nms((2, 2, 4, 6), {"overlap_thresh": 0.4, "coord_start": 2, "score_index": 1,
+                             "id_index": 0, "background_id": 1}),
+          nms((6, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1, "topk": 0}),
+          nms((6, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1,
+                       "valid_thresh": 0.99}),
+          nms((7, 6), {"overlap_thresh": 0.2, "coord_start": 2, "score_index": 1,
+                       "id_index": 0, "force_suppress": True, "in_format": "center",
+                       "out_format": "corner"}),
+          Case("contrib.box_nms",
+               [("data", (5, 7), Fn(lambda rng, s: np.c_[
+                   rng.permutation(np.linspace(0.1, 0.9, 5)), rng.uniform(-1, 1, 5),
+                   rng.randint(0, 2, 5), box(rng, 5)]))],
+               {"overlap_thresh": 0.45, "coord_start": 3, "score_index": 0, "id_index": 2,
+                "topk": 2}, backward=False, node="nms")]
+    # box_nms's gradient: each kept row's head gradient back to its input row.
+    c += [Case("contrib.box_nms", [("data", (2, 5, 6), nms_data(5))],
+               {"overlap_thresh": 0.3, "coord_start": 2, "score_index": 1, "id_index": 0,
+                "topk": 4, "out_format": "center"}, node="nms")]
+    c += [Case("contrib.box_iou", [("lhs", (2, 4), boxes(2)), ("rhs", (2, 3, 4), boxes(6))],
+               backward=False, node="iou")]
+    c += [mp((1, 3, 2, 4), {"sizes": (0.4, 0.2), "ratios": (1, 3)}),
+          mp((2, 1, 3, 2), {"sizes": (0.9,), "ratios": (2, 0.5), "clip": True})]
+    c += [mbd(1, 3, 6, {"nms_topk": 3, "nms_threshold": 0.4}),
+          mbd(2, 2, 5, {"threshold": 0.45, "background_id": 1}),
+          mbd(1, 2, 5, {"nms_threshold": 0.0})]
+    c += [rp((1, 1, 5, 5), 2, {"pooled_size": (4, 3), "spatial_scale": 1.0})]
+    c += [ra((1, 8, 4, 4), 2, {"pooled_size": (2, 2), "spatial_scale": 1.0,
+                               "position_sensitive": True}),
+          ra((1, 1, 6, 6), 2, {"pooled_size": (3, 3), "spatial_scale": 0.5, "sample_ratio": 1,
+                               "aligned": True})]
+    c += [proposal(1, (2,), (0.5, 2), 3, 3, {"iou_loss": True, "output_score": True}),
+          proposal(1, (2, 3), (1,), 2, 3, {"rpn_pre_nms_top_n": 3, "rpn_post_nms_top_n": 4,
+                                            "threshold": 0.3, "output_score": True})]
+
+    def decode(b, n, attrs):
+        anchor_gen = (Fn(lambda rng, s: np.c_[rng.uniform(0.3, .7, (n, 2)),
+                                              rng.uniform(.1, .3, (n, 2))].reshape(s))
+                      if attrs.get("format", "center") == "center" else
+                      Fn(lambda rng, s: box(rng, n).reshape(s)))
+        return Case("contrib.box_decode", [("data", (b, n, 4), U(-0.5, 0.5)),
+                                           ("anchors", (1, n, 4), anchor_gen)],
+                    attrs, backward=False, node="decode")
+    c += [decode(1, 5, {}), decode(2, 3, {"format": "corner", "std0": 0.1, "std1": 0.1,
+                                         "std2": 0.2, "std3": 0.2}),
+          decode(1, 4, {"clip": 0.05, "std2": 0.5, "std3": 0.5})]
     return c
 
 
