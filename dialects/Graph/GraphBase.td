@@ -137,6 +137,11 @@ class MXAttr<string name, string kind, string dflt = "", bit optional = 0,
 class MXReq<string name, string kind> : MXAttr<name, kind>;
 class MXDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt>;
 class MXOpt<string name, string kind> : MXAttr<name, kind, "", 1>;
+// MXNet's default is `dflt`, and None is a value of its own (topk's and
+// sort's `int or None` axis, default -1, None = the flattened array): the IR
+// attribute is an OptionalAttr whose absence means None, and the importer
+// writes `dflt` explicitly when a file leaves the key out.
+class MXOptDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt, 1>;
 // An enum attribute of the graph dialect (Graph_Enum `enumName`).
 class MXEnum<string name, string enumName, string dflt = "">
     : MXAttr<name, "Enum", dflt, 0,
