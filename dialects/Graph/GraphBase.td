@@ -105,6 +105,11 @@ def Graph_DType : Graph_Enum<"DType", "MXNet dtype", [
   I32EnumAttrCase<"int64", 6>, I32EnumAttrCase<"boolean", 7, "bool">, I32EnumAttrCase<"bfloat16", 12>]>;
 def Graph_DTypeAttr : Graph_EnumAttr<Graph_DType, "dtype">;
 
+def Graph_TopKRetTyp : Graph_Enum<"TopKRetTyp", "topk ret_typ", [
+  I32EnumAttrCase<"value", 0>, I32EnumAttrCase<"indices", 1>, I32EnumAttrCase<"mask", 2>,
+  I32EnumAttrCase<"both", 3>]>;
+def Graph_TopKRetTypAttr : Graph_EnumAttr<Graph_TopKRetTyp, "topk_ret_typ">;
+
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
 //===----------------------------------------------------------------------===//
