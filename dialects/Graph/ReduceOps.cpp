@@ -151,7 +151,8 @@ LogicalResult inferReduceGrad(Operation *op, ShapeInferenceState &state) {
   auto data = need(op, state, 0, "data");
   if (failed(data))
     return failure();
-  for (auto [idx, name] : llvm::enumerate(ArrayRef<StringRef>{"out_grad", "output"})) {
+  static const StringRef names[] = {"out_grad", "output"};
+  for (auto [idx, name] : llvm::enumerate(names)) {
     const std::optional<Shape> &s = state.operands[idx + 1];
     if (!s)
       continue;
@@ -195,7 +196,8 @@ LogicalResult inferTopKGrad(TopKGradOp op, ShapeInferenceState &state) {
   if (k < 0 || k > n || *known != value)
     return op.emitOpError() << "operands of shape " << formatShape(*known)
                             << " are not the topk values of data of shape " << formatShape(data);
-  for (auto [idx, name] : llvm::enumerate(ArrayRef<StringRef>{"out_grad", "indices"})) {
+  static const StringRef names[] = {"out_grad", "indices"};
+  for (auto [idx, name] : llvm::enumerate(names)) {
     if (state.operands[idx] && *state.operands[idx] != value)
       return op.emitOpError() << "operand '" << name << "' has shape "
                               << formatShape(*state.operands[idx])

@@ -172,8 +172,9 @@ Value sortsBefore(B &b, L l, Value a, Value c, bool ascending) {
 
 /// One pass of the bottom-up merge sort: within each row of n (flat arrays
 /// `vals`, `pos`), the runs [lo, lo + width) and [lo + width, lo + 2·width)
-/// merged into one. The loop carries the cursors i (left run) and j (right
-/// run), reset at the start of each run pair.
+/// merged into one. A loop over the rows holds a loop over the row's
+/// outputs, which carries the cursors i (left run) and j (right run), reset
+/// at the start of each run pair (width is a power of two: no division).
 std::pair<Value, Value> mergePass(Ctx &cx, Value vals, Value pos, int64_t n, int64_t width,
                                   bool ascending) {
   B &b = cx.b;
@@ -181,49 +182,53 @@ std::pair<Value, Value> mergePass(Ctx &cx, Value vals, Value pos, int64_t n, int
   int64_t total = shapeOf(vals)[0];
   Value outV = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{total}, cx.et);
   Value outP = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{total}, b.getI64Type());
-  Value zero = index(b, loc, 0);
-  auto loop = scf::ForOp::create(
-      b, loc, zero, index(b, loc, total), index(b, loc, 1), ValueRange{zero, zero, outV, outP},
-      [&](B &nb, L nl, Value t, ValueRange it) {
-        auto add = [&](Value x, Value y) -> Value { return arith::AddIOp::create(nb, nl, x, y); };
-        auto minu = [&](Value x, Value y) -> Value { return arith::MinUIOp::create(nb, nl, x, y); };
-        auto sel = [&](Value c, Value x, Value y) -> Value {
-          return arith::SelectOp::create(nb, nl, c, x, y);
-        };
-        auto ult = [&](Value x, Value y) -> Value {
-          return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult, x, y);
-        };
-        Value nC = index(nb, nl, n), oneC = index(nb, nl, 1);
-        Value kk = arith::RemUIOp::create(nb, nl, t, nC);
-        Value base = arith::SubIOp::create(nb, nl, t, kk);
-        Value lo = arith::SubIOp::create(
-            nb, nl, kk, arith::RemUIOp::create(nb, nl, kk, index(nb, nl, 2 * width)));
-        Value mid = minu(add(lo, index(nb, nl, width)), nC);
-        Value hi = minu(add(lo, index(nb, nl, 2 * width)), nC);
-        Value start = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, kk, lo);
-        Value i = sel(start, lo, it[0]);
-        Value j = sel(start, mid, it[1]);
-        Value leftDone = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::uge, i, mid);
-        Value rightOk = ult(j, hi);
-        Value last = index(nb, nl, n - 1);
-        Value ci = add(base, minu(i, last)), cj = add(base, minu(j, last));
-        Value a = tensor::ExtractOp::create(nb, nl, vals, ValueRange{ci});
-        Value c = tensor::ExtractOp::create(nb, nl, vals, ValueRange{cj});
-        // Stable: the right run's element goes first only when it sorts
-        // strictly before the left one's (or the left run is done).
-        Value takeRight = arith::AndIOp::create(
-            nb, nl, rightOk,
-            arith::OrIOp::create(nb, nl, leftDone, sortsBefore(nb, nl, c, a, ascending)));
-        Value src = sel(takeRight, cj, ci);
-        Value v = sel(takeRight, c, a);
-        Value p = tensor::ExtractOp::create(nb, nl, pos, ValueRange{src});
-        Value nv = tensor::InsertOp::create(nb, nl, v, it[2], ValueRange{t});
-        Value np = tensor::InsertOp::create(nb, nl, p, it[3], ValueRange{t});
-        Value i2 = sel(takeRight, i, add(i, oneC));
-        Value j2 = sel(takeRight, add(j, oneC), j);
-        scf::YieldOp::create(nb, nl, ValueRange{i2, j2, nv, np});
+  Value zero = index(b, loc, 0), oneC = index(b, loc, 1), nC = index(b, loc, n);
+  auto rows = scf::ForOp::create(
+      b, loc, zero, index(b, loc, total), nC, ValueRange{outV, outP},
+      [&](B &rb, L rl, Value base, ValueRange rowIt) {
+        auto inner = scf::ForOp::create(
+            rb, rl, zero, nC, oneC, ValueRange{zero, zero, rowIt[0], rowIt[1]},
+            [&](B &nb, L nl, Value kk, ValueRange it) {
+              auto add = [&](Value x, Value y) -> Value {
+                return arith::AddIOp::create(nb, nl, x, y);
+              };
+              auto minu = [&](Value x, Value y) -> Value {
+                return arith::MinUIOp::create(nb, nl, x, y);
+              };
+              auto sel = [&](Value c, Value x, Value y) -> Value {
+                return arith::SelectOp::create(nb, nl, c, x, y);
+              };
+              Value lo = arith::AndIOp::create(nb, nl, kk, index(nb, nl, ~(2 * width - 1)));
+              Value mid = minu(add(lo, index(nb, nl, width)), nC);
+              Value hi = minu(add(lo, index(nb, nl, 2 * width)), nC);
+              Value start = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, kk, lo);
+              Value i = sel(start, lo, it[0]);
+              Value j = sel(start, mid, it[1]);
+              Value leftDone = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::uge, i, mid);
+              Value rightOk = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ult, j, hi);
+              Value last = index(nb, nl, n - 1);
+              Value ci = add(base, minu(i, last)), cj = add(base, minu(j, last));
+              Value a = tensor::ExtractOp::create(nb, nl, vals, ValueRange{ci});
+              Value c = tensor::ExtractOp::create(nb, nl, vals, ValueRange{cj});
+              // Stable: the right run's element goes first only when it
+              // sorts strictly before the left one's (or the left run is
+              // done).
+              Value takeRight = arith::AndIOp::create(
+                  nb, nl, rightOk,
+                  arith::OrIOp::create(nb, nl, leftDone, sortsBefore(nb, nl, c, a, ascending)));
+              Value src = sel(takeRight, cj, ci);
+              Value v = sel(takeRight, c, a);
+              Value p = tensor::ExtractOp::create(nb, nl, pos, ValueRange{src});
+              Value t = add(base, kk);
+              Value nv = tensor::InsertOp::create(nb, nl, v, it[2], ValueRange{t});
+              Value np = tensor::InsertOp::create(nb, nl, p, it[3], ValueRange{t});
+              Value i2 = sel(takeRight, i, add(i, oneC));
+              Value j2 = sel(takeRight, add(j, oneC), j);
+              scf::YieldOp::create(nb, nl, ValueRange{i2, j2, nv, np});
+            });
+        scf::YieldOp::create(rb, rl, ValueRange{inner.getResult(2), inner.getResult(3)});
       });
-  return {loop.getResult(2), loop.getResult(3)};
+  return {rows.getResult(0), rows.getResult(1)};
 }
 
 /// Sorts each row of n of the flat `vals`: the sorted values and their
