@@ -450,7 +450,23 @@ TEST(LoweringReduce, SortArgsortTopK) {
           r);
     check(afterPrep({3, 4, 5}, prep, "topk", "k = 7 : i64, ret_typ = #graph.topk_ret_typ<value>"),
           r);
+    // k past the selection path's limit: the merge sort's first k.
+    check(afterPrep({3, 40}, prep, "topk",
+                    "axis = 1 : i64, k = 12 : i64, ret_typ = #graph.topk_ret_typ<both>", 2),
+          r);
+    check(afterPrep({30, 3}, prep, "topk",
+                    "axis = 0 : i64, k = 9 : i64, ret_typ = #graph.topk_ret_typ<mask>"),
+          r);
+    check(afterPrep({2, 9}, prep, "topk",
+                    "axis = 1 : i64, k = 1 : i64, ret_typ = #graph.topk_ret_typ<both>", 2),
+          r);
   }
+  // Ties spread over the top k (several groups of equal values), on both
+  // topk paths (selection for k <= 8, merge sort beyond).
+  for (const char *attrs : {"axis = -1 : i64, k = 6 : i64", "axis = -1 : i64, k = 20 : i64",
+                            "axis = -1 : i64, k = 6 : i64, is_ascend = true",
+                            "axis = 0 : i64, k = 8 : i64"})
+    check(afterPrep({64, 64}, "floor", "topk", attrs), {Range{-20, 20}});
   // Index dtypes: uint8 wraps past 255, float16 rounds past 2048.
   check(single({{2, 300}}, "argsort", "axis = -1 : i64, dtype = #graph.dtype<uint8>"));
   check(single({{1, 2100}}, "argsort", "axis = -1 : i64, dtype = #graph.dtype<float16>"));

@@ -12,7 +12,9 @@
 // carrying the two run cursors. It is stable (a right-run element goes first
 // only when it sorts strictly before the left one), so the result is exactly
 // the interpreter's std::stable_sort. Cost: O(rows · n · log n) comparisons
-// and two arrays of rows · n values and int64 positions per pass.
+// and two arrays of rows · n values and int64 positions per pass. topk with
+// k ≤ 8 instead makes one pass per row keeping the best k in loop-carried
+// scalars (a stable insertion, O(rows · n · k)).
 //
 //===----------------------------------------------------------------------===//
 
@@ -249,6 +251,80 @@ std::pair<Value, Value> sortRows(Ctx &cx, Value vals, int64_t n, bool ascending)
   return {vals, pos};
 }
 
+/// topk with a small k (kSelectMax at most): one pass over each row keeping
+/// the best k so far in sorted order, as scalar loop-carried values (no
+/// memory traffic per element). The new element x enters at the first slot
+/// q that is empty or holds an element x sorts strictly before, and slots q
+/// onwards shift down by one: branch-free, slot q becomes x, its
+/// predecessor or itself as x enters at or before q. Entering after every
+/// equal element keeps the insertion stable, so the slots end as the first
+/// k of the stable sort. O(n·k) per row. Returns the [rows · k] values and
+/// positions.
+constexpr int64_t kSelectMax = 8;
+std::pair<Value, Value> selectTopK(Ctx &cx, Value vals, int64_t n, int64_t k, bool ascending) {
+  B &b = cx.b;
+  L loc = cx.loc;
+  int64_t rows = shapeOf(vals)[0] / n;
+  Value outV = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows * k}, cx.et);
+  Value outP = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows * k}, b.getI64Type());
+  Value zero = index(b, loc, 0), oneC = index(b, loc, 1);
+  auto rowLoop = scf::ForOp::create(
+      b, loc, zero, index(b, loc, rows), oneC, ValueRange{outV, outP},
+      [&](B &rb, L rl, Value row, ValueRange rowIt) {
+        // Slots: k values, k positions, k "filled" flags.
+        SmallVector<Value> init;
+        for (int64_t q = 0; q < k; ++q)
+          init.push_back(cx.k(rb, rl, 0.0));
+        for (int64_t q = 0; q < k; ++q)
+          init.push_back(arith::ConstantIntOp::create(rb, rl, rb.getI64Type(), 0));
+        for (int64_t q = 0; q < k; ++q)
+          init.push_back(arith::ConstantIntOp::create(rb, rl, rb.getI1Type(), 0));
+        Value base = arith::MulIOp::create(rb, rl, row, index(rb, rl, n));
+        auto scan = scf::ForOp::create(
+            rb, rl, zero, index(rb, rl, n), oneC, init,
+            [&](B &nb, L nl, Value j, ValueRange slots) {
+              auto sel = [&](Value c, Value x, Value y) -> Value {
+                return arith::SelectOp::create(nb, nl, c, x, y);
+              };
+              Value xv = tensor::ExtractOp::create(
+                  nb, nl, vals, ValueRange{arith::AddIOp::create(nb, nl, base, j)});
+              Value xp = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), j);
+              Value trueC = arith::ConstantIntOp::create(nb, nl, nb.getI1Type(), 1);
+              SmallVector<Value> v(k), p(k), f(k);
+              Value prevIn; // whether x entered before slot q
+              for (int64_t q = 0; q < k; ++q) {
+                Value sv = slots[q], sp = slots[k + q], sf = slots[2 * k + q];
+                Value empty = arith::XOrIOp::create(nb, nl, sf, trueC);
+                Value in = arith::OrIOp::create(nb, nl, empty,
+                                                sortsBefore(nb, nl, xv, sv, ascending));
+                Value enterV = xv, enterP = xp, enterF = trueC;
+                if (q > 0) {
+                  enterV = sel(prevIn, slots[q - 1], xv);
+                  enterP = sel(prevIn, slots[k + q - 1], xp);
+                  enterF = sel(prevIn, slots[2 * k + q - 1], trueC);
+                }
+                v[q] = sel(in, enterV, sv);
+                p[q] = sel(in, enterP, sp);
+                f[q] = sel(in, enterF, sf);
+                prevIn = in;
+              }
+              SmallVector<Value> next(v);
+              next.append(p);
+              next.append(f);
+              scf::YieldOp::create(nb, nl, next);
+            });
+        Value ov = rowIt[0], op = rowIt[1];
+        Value outBase = arith::MulIOp::create(rb, rl, row, index(rb, rl, k));
+        for (int64_t q = 0; q < k; ++q) {
+          Value at = arith::AddIOp::create(rb, rl, outBase, index(rb, rl, q));
+          ov = tensor::InsertOp::create(rb, rl, scan.getResult(q), ov, ValueRange{at});
+          op = tensor::InsertOp::create(rb, rl, scan.getResult(k + q), op, ValueRange{at});
+        }
+        scf::YieldOp::create(rb, rl, ValueRange{ov, op});
+      });
+  return {rowLoop.getResult(0), rowLoop.getResult(1)};
+}
+
 /// The first k of every row of n of a flat array.
 Value firstK(Ctx &cx, Value flat, int64_t rows, int64_t n, int64_t k) {
   if (k == n)
@@ -264,7 +340,13 @@ Results lowerSorting(Ctx &cx, Operation *op, Value x, std::optional<int64_t> axi
   Rows r(xs, axis);
   if (k <= 0)
     k = r.n;
-  auto [vals, pos] = sortRows(cx, toRows(cx, x, r, r.n), r.n, ascending);
+  // Small k: one selection pass (O(n·k)); otherwise the whole merge sort
+  // (O(n log n)), of which the first k of each row are kept.
+  Value rowsFlat = toRows(cx, x, r, r.n);
+  bool select = k <= kSelectMax && k < r.n;
+  auto [vals, pos] = select ? selectTopK(cx, rowsFlat, r.n, k, ascending)
+                            : sortRows(cx, rowsFlat, r.n, ascending);
+  int64_t kept = select ? k : r.n; // elements per row in vals/pos
   B &b = cx.b;
   L loc = cx.loc;
   if (retTyp == g::TopKRetTyp::mask) {
@@ -275,10 +357,12 @@ Results lowerSorting(Ctx &cx, Operation *op, Value x, std::optional<int64_t> axi
         b, loc, index(b, loc, 0), index(b, loc, r.count() * k), index(b, loc, 1),
         ValueRange{mask}, [&](B &nb, L nl, Value t, ValueRange it) {
           Value row = arith::DivUIOp::create(nb, nl, t, kC);
-          Value base = arith::MulIOp::create(nb, nl, row, index(nb, nl, r.n));
-          Value p = arith::AddIOp::create(nb, nl, base, arith::RemUIOp::create(nb, nl, t, kC));
+          Value p = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, row, index(nb, nl, kept)),
+              arith::RemUIOp::create(nb, nl, t, kC));
           Value col = arith::IndexCastOp::create(
               nb, nl, nb.getIndexType(), tensor::ExtractOp::create(nb, nl, pos, ValueRange{p}));
+          Value base = arith::MulIOp::create(nb, nl, row, index(nb, nl, r.n));
           Value at = arith::AddIOp::create(nb, nl, base, col);
           Value oneV = cx.k(nb, nl, 1.0);
           scf::YieldOp::create(nb, nl,
@@ -286,8 +370,8 @@ Results lowerSorting(Ctx &cx, Operation *op, Value x, std::optional<int64_t> axi
         });
     return one(fromRows(cx, loop.getResult(0), r, r.n, xs));
   }
-  Value v = firstK(cx, vals, r.count(), r.n, k);
-  Value p = firstK(cx, pos, r.count(), r.n, k);
+  Value v = firstK(cx, vals, r.count(), kept, k);
+  Value p = firstK(cx, pos, r.count(), kept, k);
   // Positions as the element type, converted as MXNet casts them to dtype.
   Value idx = cx.generic(shapeOf(p), ValueRange{p}, {cx.id(1)}, {Iter::parallel},
                          [&](B &nb, L nl, ValueRange a) -> Value {
