@@ -105,6 +105,11 @@ def Graph_DType : Graph_Enum<"DType", "MXNet dtype", [
   I32EnumAttrCase<"int64", 6>, I32EnumAttrCase<"boolean", 7, "bool">, I32EnumAttrCase<"bfloat16", 12>]>;
 def Graph_DTypeAttr : Graph_EnumAttr<Graph_DType, "dtype">;
 
+def Graph_TopKRetTyp : Graph_Enum<"TopKRetTyp", "topk ret_typ", [
+  I32EnumAttrCase<"value", 0>, I32EnumAttrCase<"indices", 1>, I32EnumAttrCase<"mask", 2>,
+  I32EnumAttrCase<"both", 3>]>;
+def Graph_TopKRetTypAttr : Graph_EnumAttr<Graph_TopKRetTyp, "topk_ret_typ">;
+
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
 //===----------------------------------------------------------------------===//
@@ -137,6 +142,11 @@ class MXAttr<string name, string kind, string dflt = "", bit optional = 0,
 class MXReq<string name, string kind> : MXAttr<name, kind>;
 class MXDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt>;
 class MXOpt<string name, string kind> : MXAttr<name, kind, "", 1>;
+// MXNet's default is `dflt`, and None is a value of its own (topk's and
+// sort's `int or None` axis, default -1, None = the flattened array): the IR
+// attribute is an OptionalAttr whose absence means None, and the importer
+// writes `dflt` explicitly when a file leaves the key out.
+class MXOptDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt, 1>;
 // An enum attribute of the graph dialect (Graph_Enum `enumName`).
 class MXEnum<string name, string enumName, string dflt = "">
     : MXAttr<name, "Enum", dflt, 0,
@@ -246,6 +256,41 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
           "  (void)builder; (void)resultGrads;\n"
           "  return " # gradientRule # ";\n}\n") #
       familyDef # opDef;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions over an axis set (sum, mean, max, min in GraphOps.td; prod,
+// nansum, nanprod in GraphReduceOps.td)
+//===----------------------------------------------------------------------===//
+
+class Graph_ReduceOp<string mnemonic, string what>
+    : Graph_Op<mnemonic> {
+  let summary = "MXNet " # mnemonic # ": " # what # " over `axis`";
+  let description = [{
+    Reduces over the listed axes (all axes when `axis` is absent, MXNet's
+    None), or over every other axis with `exclude`. `keepdims` keeps reduced
+    axes as size 1.
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %x {axis = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   OptionalAttr<DenseI64ArrayAttr>:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$keepdims,
+                   DefaultValuedAttr<BoolAttr, "false">:$exclude);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = mnemonic;
+  let mxnetAttrs = [MXOpt<"axis", "Tuple">, MXDef<"keepdims", "Bool", "False">,
+                    MXDef<"exclude", "Bool", "False">];
+  let shapeRule = "inferReduce(*this, state, getAxis(), getKeepdims(), getExclude())";
+  let familyDecl = [{
+    /// The reduced axes, normalized to [0, rank) and sorted, for an input of `rank`.
+    ::llvm::SmallVector<int64_t> getReducedAxes(int64_t rank) {
+      return ::kiln::graph::reducedAxes(getAxis(), getExclude(), rank);
+    }
+  }];
 }
 
 #endif // KILN_GRAPH_BASE

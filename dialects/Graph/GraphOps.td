@@ -613,35 +613,6 @@ def Graph_BroadcastToOp : Graph_Op<"broadcast_to"> {
   let customVerifier = 1;
 }
 
-class Graph_ReduceOp<string mnemonic, string what>
-    : Graph_Op<mnemonic> {
-  let summary = "MXNet " # mnemonic # ": " # what # " over `axis`";
-  let description = [{
-    Reduces over the listed axes (all axes when `axis` is absent, MXNet's
-    None), or over every other axis with `exclude`. `keepdims` keeps reduced
-    axes as size 1.
-
-    Example:
-    ```mlir
-    %y = graph.}] # mnemonic # [{ %x {axis = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$data,
-                   OptionalAttr<DenseI64ArrayAttr>:$axis,
-                   DefaultValuedAttr<BoolAttr, "false">:$keepdims,
-                   DefaultValuedAttr<BoolAttr, "false">:$exclude);
-  let results = (outs Graph_Tensor:$output);
-  let mxnetName = mnemonic;
-  let mxnetAttrs = [MXOpt<"axis", "Tuple">, MXDef<"keepdims", "Bool", "False">,
-                    MXDef<"exclude", "Bool", "False">];
-  let shapeRule = "inferReduce(*this, state, getAxis(), getKeepdims(), getExclude())";
-  let familyDecl = [{
-    /// The reduced axes, normalized to [0, rank) and sorted, for an input of `rank`.
-    ::llvm::SmallVector<int64_t> getReducedAxes(int64_t rank) {
-      return ::kiln::graph::reducedAxes(getAxis(), getExclude(), rank);
-    }
-  }];
-}
 def Graph_SumOp : Graph_ReduceOp<"sum", "the sum"> { let mxnetAliases = ["sum_axis"]; }
 def Graph_MeanOp : Graph_ReduceOp<"mean", "the mean">;
 def Graph_MaxOp : Graph_ReduceOp<"max", "the maximum"> { let mxnetAliases = ["max_axis"]; }

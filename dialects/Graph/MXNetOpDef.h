@@ -51,6 +51,10 @@ struct MXAttrSpec {
   /// required (IR attribute without default) or optional (`optional`).
   const char *mxDefault = nullptr;
   /// OptionalAttr in the IR: MXNet's "None" (or absence) leaves it unset.
+  /// With an `mxDefault` as well (MXOptDef), None is a value distinct from
+  /// the default: the IR attribute's absence means None, so the importer
+  /// sets the default explicitly when a file leaves the key out, and the
+  /// exporter writes "None" for an absent attribute.
   bool optional = false;
   const MXEnumCodec *enumCodec = nullptr;
 };

@@ -122,8 +122,12 @@ mx::Graph exportGraph(func::FuncOp f) {
     }
     for (const MXAttrSpec &a : spec->attrs) {
       Attribute attr = op.getAttr(a.name);
-      if (!attr)
+      if (!attr) {
+        // MXOptDef: an absent attribute is None, which is not the default.
+        if (a.optional && a.mxDefault)
+          node.attrs[a.name] = "None";
         continue;
+      }
       if (Attribute d = defaultAttr(ctx, a); d && d == attr)
         continue;
       node.attrs[a.name] = formatAttr(a, attr);

@@ -36,6 +36,12 @@ int64_t numOutputs(const Node &node) {
     const std::string *v = attr("output_mean_var");
     return v && parseBool(*v, context + "'output_mean_var'") ? 3 : 1;
   }
+  // topk has a second output, the indices, with ret_typ = both (with
+  // value, MXNet computes them too but does not show them).
+  if (node.op == "topk") {
+    const std::string *r = attr("ret_typ");
+    return r && *r == "both" ? 2 : 1;
+  }
   // Ops whose second output is visible only with a flag (Proposal's
   // output_score; their ODS names it in mxnetExtraResultIf).
   if (const OpInfo *info = lookupOp(canonicalOpName(node.op));

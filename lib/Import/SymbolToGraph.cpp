@@ -245,7 +245,9 @@ void Importer::prepare(int64_t id) {
         continue; // MXNet's unset optional: the default applies
       }
       Attribute attr = parseAttr(&ctx, *aspec, value, context);
-      if (Attribute d = defaultAttr(&ctx, *aspec); d && d == attr)
+      // An optional attribute with a default (MXOptDef) keeps its default
+      // explicitly: its absence means None.
+      if (Attribute d = defaultAttr(&ctx, *aspec); d && d == attr && !aspec->optional)
         continue;
       p.attrs.set(aspec->name, attr);
       continue;
@@ -271,9 +273,12 @@ void Importer::prepare(int64_t id) {
       continue;
     fail(id, "unknown attribute '" + key + "' for operator " + p.spec->mxName);
   }
-  for (const MXAttrSpec &a : p.spec->attrs)
+  for (const MXAttrSpec &a : p.spec->attrs) {
     if (!a.mxDefault && !a.optional && !seen.count(a.name))
       fail(id, "missing required attribute '" + std::string(a.name) + "'");
+    if (a.mxDefault && a.optional && !seen.count(a.name))
+      p.attrs.set(a.name, defaultAttr(&ctx, a));
+  }
 
   try {
     p.inputNames = info->inputNames(node.attrs);
@@ -294,9 +299,9 @@ void Importer::prepare(int64_t id) {
     p.numResults = cast<IntegerAttr>(a).getInt();
     if (p.numResults < 1)
       fail(id, "attribute 'num_outputs' must be positive, not " + std::to_string(p.numResults));
-  } else if (p.spec->extraResultIf) {
-    auto flag = dyn_cast_or_null<BoolAttr>(p.attrs.get(p.spec->extraResultIf));
-    p.numResults = flag && flag.getValue() ? 2 : 1;
+  } else {
+    // Outputs that other attributes make visible (topk's ret_typ = both).
+    p.numResults = mx::numOutputs(node);
   }
 
   for (const mx::NodeEntry &e : node.inputs) {

@@ -1333,9 +1333,14 @@ Array Interpreter::reduce(Operation *op, Value data,
         o = o * x.shape[d] + i[d];
     double v = x.data[flat];
     double &acc = out.data[o];
-    acc = kind == ReduceKind::Max   ? std::max(acc, v)
-          : kind == ReduceKind::Min ? std::min(acc, v)
-                                    : acc + v;
+    // MXNet's max/min propagate NaN (like arith.maximumf on the compiled
+    // path); std::max/std::min would silently drop it.
+    if (kind == ReduceKind::Max)
+      acc = (std::isnan(v) || v > acc) ? v : acc;
+    else if (kind == ReduceKind::Min)
+      acc = (std::isnan(v) || v < acc) ? v : acc;
+    else
+      acc += v;
   });
   if (kind == ReduceKind::Mean)
     for (double &v : out.data)

@@ -903,6 +903,139 @@ def reductions():
     c += [st("argsort", (3, 5), {}, False), st("argsort", (3, 5), {"is_ascend": False}, False),
           st("argsort", (4, 3), {"axis": 0}, False), st("argsort", (2, 3, 4), {"axis": None},
                                                          False)]
+    c += more_reductions()
+    return c
+
+
+def more_reductions():
+    """Edge cases of the reductions and sorting ops (appended after the first
+    cases of each operator, which keep their names)."""
+    c = []
+    # Exact ties on purpose (equal in float32 and float64).
+    ties = Choice([-1.0, -0.5, 0.5, 1.0])
+    nan_at = lambda p: Fn(lambda rng, s: np.where(rng.uniform(size=s) < p, np.nan,
+                                                  rng.uniform(-1, 1, s)))
+    signed = Fn(lambda rng, s: rng.choice([-1, 1], size=s) * rng.uniform(0.5, 1.5, s))
+
+    def with_zero_row(rng, s):
+        x = rng.uniform(-1, 1, s)
+        x[0] = 0
+        return x
+
+    # max/min: every axis form with exclude, gradient to every tied maximum,
+    # NaN propagating (MXNet's reducer keeps a NaN once it has one).
+    for op in ["max", "min"]:
+        c += [Case(op, [("data", (2, 3, 4), Distinct(-2, 2))], {"axis": (-1, -3), "exclude": True}),
+              Case(op, [("data", (2, 3, 4), Distinct(-2, 2))],
+                   {"axis": (0, 1), "exclude": True, "keepdims": True}),
+              Case(op, [("data", (2, 3, 4), Distinct(-2, 2))], {"axis": (0, 1, 2)}),
+              Case(op, [("data", (3, 4), ties)], {"axis": 1},
+                   note="ties: every element equal to the extreme gets the gradient"),
+              Case(op, [("data", (3, 4), ties)], {}, note="ties over the whole array"),
+              Case(op, [("data", (3, 4), Fixed([[1.0, np.nan, 3.0, 0.5],
+                                                 [0.25, -0.5, 0.75, 1.0],
+                                                 [np.nan, 2.0, -1.0, 0.0]]))],
+                   {"axis": 1}, backward=False, note="NaN inputs: a row with a NaN reduces to NaN"),
+              Case(op, [("data", (4,), Fixed([0.5, np.nan, 2.0, -1.0]))], {}, backward=False,
+                   note="NaN after the first element still wins")]
+    c += [Case("max", [("data", (2, 3), Distinct(-2, 2))], {"axis": 1}, alias="max_axis"),
+          Case("min", [("data", (2, 3), Distinct(-2, 2))], {"axis": 0}, alias="min_axis")]
+
+    # prod: a zero gives MXNet's y/x gradient (NaN at the zero, 0 elsewhere).
+    c += [Case("prod", [("data", (2, 3), Fixed([[0.5, 0.0, 2.0], [1.5, -1.0, 0.75]]))],
+               {"axis": 1}, note="a zero factor: gradient y/x is 0/0 = NaN there, as in MXNet"),
+          Case("prod", [("data", (2, 3, 2), signed)], {"axis": (0, 2), "exclude": True})]
+    # nansum: NaN everywhere in a row, exclude, keepdims.
+    c += [Case("nansum", [("data", (2, 3), Fixed([[np.nan, np.nan, np.nan], [1.0, np.nan, 0.5]]))],
+               {"axis": 1}, note="an all-NaN row sums to 0"),
+          Case("nansum", [("data", (2, 3, 4), nan_at(0.3))], {"axis": 1, "exclude": True},
+               note="NaN inputs count as 0"),
+          Case("nansum", [("data", (2, 3), nan_at(0.3))], {"axis": (0, 1), "exclude": True},
+               note="nothing reduced: NaN still becomes 0")]
+    # nanprod: NaN counts as 1.
+    c += [Case("nanprod", [("data", s, signed)], a)
+          for s, a in [((2, 3, 4), {}), ((2, 3, 4), {"axis": 1}), ((2, 3, 4), {"axis": -1}),
+                       ((2, 3, 4), {"axis": (0, 2), "keepdims": True}),
+                       ((2, 3, 4), {"axis": 1, "exclude": True}), ((5,), {"axis": 0})]]
+    nan_signed = Fn(lambda rng, s: np.where(rng.uniform(size=s) < 0.3, np.nan,
+                                            rng.choice([-1, 1], size=s) *
+                                            rng.uniform(0.5, 1.5, s)))
+    c += [Case("nanprod", [("data", s, nan_signed)], a, note="NaN inputs count as 1")
+          for s, a in [((2, 3), {}), ((2, 3, 4), {"axis": 1}), ((3, 4), {"axis": -1,
+                                                                         "keepdims": True})]]
+    c += [Case("nanprod", [("data", (2, 2), Fixed([[np.nan, np.nan], [2.0, np.nan]]))],
+               {"axis": 1}, note="an all-NaN row multiplies to 1")]
+    # norm: the gradient of the 2-norm at 0 (NaN, MXNet's x/y), the 1-norm's
+    # sign, every axis form, out_dtype, magnitudes whose squares overflow.
+    nm = lambda s, attrs, gen=None, **kw: Case("norm", [("data", s, gen or U())], attrs, **kw)
+    c += [nm((3, 4), {"axis": 1}, Fn(with_zero_row),
+             note="the first row is 0: its 2-norm gradient is 0/0 = NaN, as in MXNet"),
+          nm((3, 4), {"ord": 1, "axis": 1}, Fn(with_zero_row),
+             note="1-norm gradient sign(x): 0 at 0"),
+          nm((2, 3, 4), {"ord": 1, "axis": (0, 1), "keepdims": True}, nonzero()),
+          nm((2, 3, 4), {"axis": (-1, 0)}),
+          nm((2, 3), {"axis": ()}), nm((2, 3), {"out_dtype": "float32", "axis": 0}),
+          nm((4,), {"axis": 0, "keepdims": True}),
+          nm((2, 3), {"axis": 1}, Fn(lambda rng, s: rng.uniform(-1, 1, s) * 1e20), backward=False,
+             rtol=1e-4, note="squares overflow float32: MXNet scales by the largest |x|"),
+          nm((2, 3), {"axis": 1}, Fn(lambda rng, s: rng.uniform(-1, 1, s) * 1e-25),
+             backward=False, atol=0, note="squares underflow float32")]
+    # argmax/argmin: ties give the first occurrence; a NaN is sticky (the first
+    # NaN); every axis form.
+    for op in ["argmax", "argmin"]:
+        c += [Case(op, [("data", s, g)], a, backward=False, note=n)
+              for s, a, g, n in [
+                  ((3, 6), {"axis": 1}, ties, "ties: the first occurrence"),
+                  ((4, 3), {"axis": 0}, ties, "ties: the first occurrence"),
+                  ((3, 4), {}, ties, "ties in the flattened array"),
+                  ((3, 4), {"axis": 1}, Fixed([[1.0, np.nan, 3.0, np.nan],
+                                               [np.nan, 0.5, 2.0, -1.0],
+                                               [0.25, -0.5, 0.75, 1.0]]),
+                   "a NaN wins: the index of the first NaN"),
+                  ((2, 3, 4), {"keepdims": True}, Distinct(), None),
+                  ((2, 3, 4), {"axis": -2, "keepdims": True}, Distinct(), None),
+                  ((5,), {"axis": 0, "keepdims": True}, Distinct(), None)]]
+    # topk: ties in rows MXNet sorts fully (8k > n, n <= 16: its insertion sort,
+    # stable like Kiln's); partial sorts (8k <= n) of distinct values; k <= 0;
+    # index dtypes (uint8 wraps, float16 rounds); mask and values of the
+    # flattened array; gradients of `both` and of all values.
+    tp = lambda s, attrs, gen=None, backward=False, **kw: Case(
+        "topk", [("data", s, gen or Distinct())], attrs, backward=backward, **kw)
+    increasing = Fn(lambda rng, s: np.sort(Distinct().draw(rng, s), axis=None).reshape(s))
+    c += [tp((3, 6), {"k": 3, "ret_typ": "both"}, ties, note="ties keep their index order"),
+          tp((3, 6), {"k": 2, "ret_typ": "both", "is_ascend": True}, ties,
+             note="ties keep their index order"),
+          tp((5, 3), {"k": 2, "axis": 0, "ret_typ": "indices"}, ties,
+             note="ties keep their index order"),
+          tp((2, 20), {"k": 2, "ret_typ": "both"}),
+          tp((2, 20), {"k": 2, "ret_typ": "both", "is_ascend": True}),
+          tp((3, 4), {"k": 0, "ret_typ": "value"}, backward=True),
+          tp((3, 4), {"k": -1, "ret_typ": "indices", "is_ascend": True}),
+          tp((4, 3), {"k": 2, "axis": 0, "ret_typ": "both"}, backward=True),
+          tp((2, 3, 4), {"k": 3, "axis": None, "ret_typ": "value"}, backward=True),
+          tp((2, 3, 4), {"k": 5, "axis": None, "ret_typ": "mask"}),
+          tp((2, 3, 4), {"k": 2, "axis": 1, "ret_typ": "mask", "is_ascend": True}),
+          tp((2, 3), {"k": 2, "ret_typ": "indices", "dtype": "int32"}),
+          tp((1, 300), {"k": 4, "ret_typ": "indices", "dtype": "uint8"}, increasing,
+             note="uint8 indices wrap modulo 256"),
+          tp((1, 2100), {"k": 6, "ret_typ": "indices", "dtype": "float16"}, increasing,
+             note="float16 indices round to even above 2048"),
+          Case("topk", [("data", (2, 5), Distinct())], {"k": 2}, backward=False, alias="_npx_topk")]
+    # sort/argsort: ties in rows of <= 16 (MXNet's insertion sort, stable).
+    st = lambda op, s, attrs, gen=None, **kw: Case(op, [("data", s, gen or Distinct())], attrs,
+                                                  backward=False, **kw)
+    for op in ["sort", "argsort"]:
+        c += [st(op, (3, 6), {}, ties, note="ties keep their index order"),
+              st(op, (3, 6), {"is_ascend": False}, ties, note="ties keep their index order"),
+              st(op, (4, 3), {"axis": 0, "is_ascend": False}, ties,
+                 note="ties keep their index order"),
+              st(op, (16,), {}, ties, note="ties keep their index order"),
+              st(op, (2, 3, 4), {"axis": 1}),
+              Case(op, [("data", (2, 5), Distinct())], {}, backward=False, alias="_npi_" + op)]
+    c += [st("argsort", (2, 3), {"dtype": "int64"}),
+          st("argsort", (1, 300), {"is_ascend": False}, increasing,
+             note="descending: the first indices are large"),
+          st("argsort", (1, 300), {"dtype": "uint8"}, note="uint8 indices wrap modulo 256")]
     return c
 
 

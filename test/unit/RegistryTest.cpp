@@ -194,7 +194,7 @@ TEST(RegistryTest, AttributesAreMXNetsWithMXNetsDefaults) {
         EXPECT_TRUE(a.optional || a.mxDefault) << "MXNet's default is None: " << p->second.type;
         continue;
       }
-      if (a.optional)
+      if (a.optional && !a.mxDefault)
         continue;
       if (auto r = kRequiredInKiln.find(def->mxName);
           !a.mxDefault && r != kRequiredInKiln.end() && r->second.count(a.name))
