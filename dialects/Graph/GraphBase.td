@@ -105,6 +105,20 @@ def Graph_DType : Graph_Enum<"DType", "MXNet dtype", [
   I32EnumAttrCase<"int64", 6>, I32EnumAttrCase<"boolean", 7, "bool">, I32EnumAttrCase<"bfloat16", 12>]>;
 def Graph_DTypeAttr : Graph_EnumAttr<Graph_DType, "dtype">;
 
+// take's mode (MXNet's take_::kRaise, kWrap, kClip).
+def Graph_TakeMode : Graph_Enum<"TakeMode", "take mode", [
+  I32EnumAttrCase<"clip", 0>, I32EnumAttrCase<"wrap", 1>, I32EnumAttrCase<"raise", 2>]>;
+def Graph_TakeModeAttr : Graph_EnumAttr<Graph_TakeMode, "take_mode">;
+
+// pick's mode (no raise in MXNet).
+def Graph_PickMode : Graph_Enum<"PickMode", "pick mode", [
+  I32EnumAttrCase<"clip", 0>, I32EnumAttrCase<"wrap", 1>]>;
+def Graph_PickModeAttr : Graph_EnumAttr<Graph_PickMode, "pick_mode">;
+
+def Graph_PadMode : Graph_Enum<"PadMode", "Pad mode", [
+  I32EnumAttrCase<"constant", 0>, I32EnumAttrCase<"edge", 1>, I32EnumAttrCase<"reflect", 2>]>;
+def Graph_PadModeAttr : Graph_EnumAttr<Graph_PadMode, "pad_mode">;
+
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
 //===----------------------------------------------------------------------===//
