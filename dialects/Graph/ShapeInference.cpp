@@ -737,15 +737,15 @@ LogicalResult SliceAxisOp::inferShapes(ShapeInferenceState &state) {
   if (failed(axis))
     return failure();
   int64_t dim = (*data)[*axis];
-  int64_t begin = (int64_t)getBegin(), end = (int64_t)getEnd();
-  if (begin < 0)
-    begin += dim;
-  if (end < 0)
-    end += dim;
-  if (begin < 0 || end > dim || begin >= end)
-    return r.error() << "slice [" << (int64_t)getBegin() << ", " << (int64_t)getEnd()
-                     << ") is empty or out of range for axis " << *axis << " of size "
-                     << dim;
+  auto [begin, end] = getRange(dim);
+  if (begin < 0 || end > dim || begin >= end) {
+    InFlightDiagnostic d = r.error() << "slice [" << (int64_t)getBegin() << ", ";
+    if (getEnd())
+      d << (int64_t)*getEnd();
+    else
+      d << "None";
+    return d << ") is empty or out of range for axis " << *axis << " of size " << dim;
+  }
   Shape out = *data;
   out[*axis] = end - begin;
   return r.result(out);
