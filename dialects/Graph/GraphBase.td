@@ -141,16 +141,20 @@ def Graph_BroadcastElementwiseTrait : NativeOpTrait<"GraphBroadcastElementwise">
 
 // One MXNet attribute: its name, how its string is parsed (MXAttrKind), and
 // MXNet's default as MXNet writes it ("" = required, unless `optional`:
-// MXNet's None, which leaves an OptionalAttr unset).
+// MXNet's None, which leaves an OptionalAttr unset; `keyRequired`: MXNet
+// requires the key even so, None being one of its values).
 class MXAttr<string name, string kind, string dflt = "", bit optional = 0,
-             string codec = "nullptr"> {
+             string codec = "nullptr", bit keyRequired = 0> {
   string cpp = "{\"" # name # "\", ::kiln::graph::MXAttrKind::" # kind # ", " #
                !if(!empty(dflt), "nullptr", "\"" # dflt # "\"") # ", " #
-               !if(optional, "true", "false") # ", " # codec # "}";
+               !if(optional, "true", "false") # ", " # codec # ", " #
+               !if(keyRequired, "true", "false") # "}";
 }
 class MXReq<string name, string kind> : MXAttr<name, kind>;
 class MXDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt>;
 class MXOpt<string name, string kind> : MXAttr<name, kind, "", 1>;
+// MXNet's "X or None, required": the key must be written, None allowed.
+class MXReqOrNone<string name, string kind> : MXAttr<name, kind, "", 1, "nullptr", 1>;
 // An enum attribute of the graph dialect (Graph_Enum `enumName`).
 class MXEnum<string name, string enumName, string dflt = "">
     : MXAttr<name, "Enum", dflt, 0,

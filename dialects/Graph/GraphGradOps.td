@@ -45,9 +45,9 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
   let description = [{
     Negative `axis`, `begin` and `end` count from the back, as in MXNet; an
     absent `end` (MXNet's None) is the end of the axis. After normalization
-    0 ≤ begin < end ≤ dim. MXNet requires the key `end` to be written (None
-    is a value); Kiln reads a missing `end` as None. Autodiff uses the op for
-    the gradient of Concat.
+    0 ≤ begin < end ≤ dim. As in MXNet, a node must write the key `end`
+    (None being one of its values). Autodiff uses the op for the gradient
+    of Concat.
 
     Example:
     ```mlir
@@ -58,7 +58,7 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
   let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin,
                    OptionalAttr<I64Attr>:$end);
   let mxnetName = "slice_axis";
-  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXOpt<"end", "Int">];
+  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXReqOrNone<"end", "Int">];
   let results = (outs Graph_Tensor:$output);
   let opDecl = [{
     /// [begin, end) along an axis of size `dim`, negative values and an

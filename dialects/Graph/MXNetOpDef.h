@@ -58,6 +58,10 @@ struct MXAttrSpec {
   /// OptionalAttr in the IR: MXNet's "None" (or absence) leaves it unset.
   bool optional = false;
   const MXEnumCodec *enumCodec = nullptr;
+  /// An optional attribute whose key MXNet requires all the same, None
+  /// being one of its values ("int or None, required": slice_axis's end):
+  /// the importer rejects a node without the key, the exporter writes None.
+  bool keyRequired = false;
 };
 
 /// Checks on the value of an accepted-but-dropped MXNet key (the importer

@@ -122,8 +122,12 @@ mx::Graph exportGraph(func::FuncOp f) {
     }
     for (const MXAttrSpec &a : spec->attrs) {
       Attribute attr = op.getAttr(a.name);
-      if (!attr)
+      if (!attr) {
+        // MXNet requires the key even when its value is None.
+        if (a.keyRequired)
+          node.attrs[a.name] = "None";
         continue;
+      }
       if (Attribute d = defaultAttr(ctx, a); d && d == attr)
         continue;
       node.attrs[a.name] = formatAttr(a, attr);
