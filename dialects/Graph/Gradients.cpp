@@ -388,7 +388,8 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> result
     int64_t n = shapeOf(in)[dim];
     operandGrads[i] = getNumOperands() == 1
                           ? resultGrads[0]
-                          : g.make<SliceAxisOp>(resultGrads[0], dim, offset, offset + n);
+                          : g.make<SliceAxisOp>(resultGrads[0], dim, offset,
+                                                builder.getI64IntegerAttr(offset + n));
     offset += n;
   }
   return success();
@@ -524,8 +525,7 @@ LogicalResult SliceAxisOp::buildGradient(OpBuilder &builder, ArrayRef<Value> res
   int64_t rank = xs.size();
   int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + rank : (int64_t)getAxis();
   int64_t dim = xs[axis];
-  int64_t begin = (int64_t)getBegin() < 0 ? (int64_t)getBegin() + dim : (int64_t)getBegin();
-  int64_t end = (int64_t)getEnd() < 0 ? (int64_t)getEnd() + dim : (int64_t)getEnd();
+  auto [begin, end] = getRange(dim);
   // Zeros around the slice's gradient.
   SmallVector<Value> parts;
   SmallVector<int64_t> pad(xs);

@@ -109,6 +109,19 @@ def Graph_TopKRetTyp : Graph_Enum<"TopKRetTyp", "topk ret_typ", [
   I32EnumAttrCase<"value", 0>, I32EnumAttrCase<"indices", 1>, I32EnumAttrCase<"mask", 2>,
   I32EnumAttrCase<"both", 3>]>;
 def Graph_TopKRetTypAttr : Graph_EnumAttr<Graph_TopKRetTyp, "topk_ret_typ">;
+// take's mode (MXNet's take_::kRaise, kWrap, kClip).
+def Graph_TakeMode : Graph_Enum<"TakeMode", "take mode", [
+  I32EnumAttrCase<"clip", 0>, I32EnumAttrCase<"wrap", 1>, I32EnumAttrCase<"raise", 2>]>;
+def Graph_TakeModeAttr : Graph_EnumAttr<Graph_TakeMode, "take_mode">;
+
+// pick's mode (no raise in MXNet).
+def Graph_PickMode : Graph_Enum<"PickMode", "pick mode", [
+  I32EnumAttrCase<"clip", 0>, I32EnumAttrCase<"wrap", 1>]>;
+def Graph_PickModeAttr : Graph_EnumAttr<Graph_PickMode, "pick_mode">;
+
+def Graph_PadMode : Graph_Enum<"PadMode", "Pad mode", [
+  I32EnumAttrCase<"constant", 0>, I32EnumAttrCase<"edge", 1>, I32EnumAttrCase<"reflect", 2>]>;
+def Graph_PadModeAttr : Graph_EnumAttr<Graph_PadMode, "pad_mode">;
 
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
@@ -132,12 +145,14 @@ def Graph_BroadcastElementwiseTrait : NativeOpTrait<"GraphBroadcastElementwise">
 
 // One MXNet attribute: its name, how its string is parsed (MXAttrKind), and
 // MXNet's default as MXNet writes it ("" = required, unless `optional`:
-// MXNet's None, which leaves an OptionalAttr unset).
+// MXNet's None, which leaves an OptionalAttr unset; `keyRequired`: MXNet
+// requires the key even so, None being one of its values).
 class MXAttr<string name, string kind, string dflt = "", bit optional = 0,
-             string codec = "nullptr"> {
+             string codec = "nullptr", bit keyRequired = 0> {
   string cpp = "{\"" # name # "\", ::kiln::graph::MXAttrKind::" # kind # ", " #
                !if(!empty(dflt), "nullptr", "\"" # dflt # "\"") # ", " #
-               !if(optional, "true", "false") # ", " # codec # "}";
+               !if(optional, "true", "false") # ", " # codec # ", " #
+               !if(keyRequired, "true", "false") # "}";
 }
 class MXReq<string name, string kind> : MXAttr<name, kind>;
 class MXDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt>;
@@ -147,6 +162,8 @@ class MXOpt<string name, string kind> : MXAttr<name, kind, "", 1>;
 // attribute is an OptionalAttr whose absence means None, and the importer
 // writes `dflt` explicitly when a file leaves the key out.
 class MXOptDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt, 1>;
+// MXNet's "X or None, required": the key must be written, None allowed.
+class MXReqOrNone<string name, string kind> : MXAttr<name, kind, "", 1, "nullptr", 1>;
 // An enum attribute of the graph dialect (Graph_Enum `enumName`).
 class MXEnum<string name, string enumName, string dflt = "">
     : MXAttr<name, "Enum", dflt, 0,

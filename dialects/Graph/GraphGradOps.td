@@ -43,9 +43,11 @@ def Graph_DotOp : Graph_Op<"dot"> {
 def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
   let summary = "MXNet slice_axis: elements [begin, end) along `axis`";
   let description = [{
-    Negative `axis`, `begin` and `end` count from the back, as in MXNet;
-    after normalization 0 ≤ begin < end ≤ dim. Autodiff uses it for the
-    gradient of Concat.
+    Negative `axis`, `begin` and `end` count from the back, as in MXNet; an
+    absent `end` (MXNet's None) is the end of the axis. After normalization
+    0 ≤ begin < end ≤ dim. As in MXNet, a node must write the key `end`
+    (None being one of its values). Autodiff uses the op for the gradient
+    of Concat.
 
     Example:
     ```mlir
@@ -53,10 +55,21 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
         : (tensor<2x8xf32>) -> tensor<2x3xf32>
     ```
   }];
-  let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin, I64Attr:$end);
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin,
+                   OptionalAttr<I64Attr>:$end);
   let mxnetName = "slice_axis";
-  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXReq<"end", "Int">];
+  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXReqOrNone<"end", "Int">];
   let results = (outs Graph_Tensor:$output);
+  let opDecl = [{
+    /// [begin, end) along an axis of size `dim`, negative values and an
+    /// absent end resolved as MXNet does (not range-checked).
+    std::pair<int64_t, int64_t> getRange(int64_t dim) {
+      int64_t begin = static_cast<int64_t>(getBegin());
+      std::optional<uint64_t> end = getEnd();
+      int64_t e = end ? static_cast<int64_t>(*end) : dim;
+      return {begin < 0 ? begin + dim : begin, end && e < 0 ? e + dim : e};
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -66,18 +79,24 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
 def Graph_ZerosOp : Graph_Op<"zeros"> {
   let summary = "MXNet _zeros: a tensor of zeros of the static `shape`";
   let description = [{
-    No operands; the result has shape `shape` (entries ≥ 0) and the element
-    type its type names. Autodiff returns it as the gradient of a
-    differentiated argument nothing depends on, and pads slice_axis
-    gradients with it.
+    No operands; the result has shape `shape` (not empty, entries ≥ 0) and
+    the element type its type names. MXNet's `dtype` is accepted and
+    dropped: zero is the same value in every dtype. Autodiff returns the op
+    as the gradient of a differentiated argument nothing depends on, and
+    pads slice_axis gradients with it.
 
     Example:
     ```mlir
     %z = graph.zeros {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
     ```
   }];
-  let arguments = (ins DenseI64ArrayAttr:$shape);
+  let arguments = (ins DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shape);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_zeros";
+  let mxnetAttrs = [MXDef<"shape", "Tuple", "()">];
+  let mxnetKeys = [MXKey<"ctx">, MXKey<"dtype">];
+  let mxnetInputs = [];
+  let mxnetHasGradient = 0;
   let customVerifier = 1;
 }
 

@@ -416,6 +416,9 @@ LogicalResult SoftmaxGradOp::verify() {
 }
 
 LogicalResult ZerosOp::verify() {
+  // MXNet's legacy shape () is an unknown shape, not a scalar.
+  if (getShape().empty())
+    return emitOpError() << "shape must not be empty";
   for (int64_t d : getShape())
     if (d < 0)
       return emitOpError() << "shape entries must be non-negative, got " << d;

@@ -22,6 +22,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,8 +33,12 @@ namespace kiln::graph {
 /// Int (I64Attr), Bool (BoolAttr), F32/F64 (FloatAttr), Tuple
 /// (DenseI64ArrayAttr from "(3, 3)"), FloatTuple (DenseF64ArrayAttr from
 /// "(0.5, 1.0)"), Enum (a graph-dialect enum), String (StringAttr, kept as
-/// written).
-enum class MXAttrKind { Int, Bool, F32, F64, Tuple, FloatTuple, Enum, String };
+/// written), OptTuple (a tuple whose entries may be None, as slice's
+/// begin/end/step "(None, 1)": DenseI64ArrayAttr with kNoneIndex for None).
+enum class MXAttrKind { Int, Bool, F32, F64, Tuple, FloatTuple, Enum, String, OptTuple };
+
+/// A None entry of an OptTuple attribute.
+constexpr int64_t kNoneIndex = INT64_MIN;
 
 /// Converts between an MXNet enum string and the dialect's enum attribute.
 struct MXEnumCodec {
@@ -57,6 +62,10 @@ struct MXAttrSpec {
   /// exporter writes "None" for an absent attribute.
   bool optional = false;
   const MXEnumCodec *enumCodec = nullptr;
+  /// An optional attribute whose key MXNet requires all the same, None
+  /// being one of its values ("int or None, required": slice_axis's end):
+  /// the importer rejects a node without the key, the exporter writes None.
+  bool keyRequired = false;
 };
 
 /// Checks on the value of an accepted-but-dropped MXNet key (the importer

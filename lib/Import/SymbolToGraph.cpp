@@ -274,8 +274,9 @@ void Importer::prepare(int64_t id) {
     fail(id, "unknown attribute '" + key + "' for operator " + p.spec->mxName);
   }
   for (const MXAttrSpec &a : p.spec->attrs) {
-    if (!a.mxDefault && !a.optional && !seen.count(a.name))
-      fail(id, "missing required attribute '" + std::string(a.name) + "'");
+    if (((!a.mxDefault && !a.optional) || a.keyRequired) && !seen.count(a.name))
+      fail(id, "missing required attribute '" + std::string(a.name) + "'" +
+                   (a.keyRequired ? " (None is a value; MXNet requires the key)" : ""));
     if (a.mxDefault && a.optional && !seen.count(a.name))
       p.attrs.set(a.name, defaultAttr(&ctx, a));
   }

@@ -1389,16 +1389,12 @@ Array Interpreter::sliceAxis(g::SliceAxisOp op) {
   int64_t rank = x.shape.size();
   int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
   int64_t dim = x.shape[axis];
-  int64_t begin = static_cast<int64_t>(op.getBegin());
-  int64_t end = static_cast<int64_t>(op.getEnd());
-  if (begin < 0)
-    begin += dim;
-  if (end < 0)
-    end += dim;
+  auto [begin, end] = op.getRange(dim);
   if (begin < 0 || end > dim || begin >= end)
-    fail(op, "slice [" + std::to_string(op.getBegin()) + ", " +
-                 std::to_string(op.getEnd()) + ") is empty or out of range for axis " +
-                 std::to_string(axis) + " of " + shapeStr(x.shape));
+    fail(op, "slice [" + std::to_string(static_cast<int64_t>(op.getBegin())) + ", " +
+                 (op.getEnd() ? std::to_string(static_cast<int64_t>(*op.getEnd())) : "None") +
+                 ") is empty or out of range for axis " + std::to_string(axis) + " of " +
+                 shapeStr(x.shape));
   Shape want = x.shape;
   want[axis] = end - begin;
   Array out = makeResult(op);

@@ -704,6 +704,8 @@ def shape_ops():
                                    {} if axis is None else {"axis": axis})
     c += [sq((1, 3, 1, 2)), sq((1, 3, 1, 2), 0), sq((2, 1, 3, 1), (1, 3)), sq((2, 3, 1), -1),
           sq((1, 1, 5))]
+    # Squeezing an all-ones shape leaves (1,), not a scalar.
+    c += [sq((1, 1))]
     sw = lambda s, d1, d2, alias=None: Case("SwapAxis", [("data", s)], {"dim1": d1, "dim2": d2},
                                            alias=alias)
     c += [sw((2, 3), 0, 1), sw((2, 3, 4), 0, 2), sw((2, 3, 4), 1, 1), sw((1, 2, 3, 2, 2), 1, 4),
@@ -712,6 +714,8 @@ def shape_ops():
     # MXNet 1.9.1's reverse rejects negative axes.
     c += [rv((5,), 0), rv((2, 3), 1), rv((2, 3, 4), (0, 2)), rv((2, 3, 4), 2),
           rv((1, 2, 3, 2), (1, 2, 3)), rv((2, 3), 0, alias="flip")]
+    # An axis listed twice is reversed twice: the identity.
+    c += [rv((2, 3), (1, 1))]
     c += [Case("tile", [("data", s)], {"reps": r})
           for s, r in [((2, 3), (2, 1)), ((3,), (2,)), ((2, 3), (2, 1, 2)), ((2, 1, 3), (1, 2)),
                        ((1, 2, 1, 2), (2, 1, 3, 1))]]
@@ -727,17 +731,26 @@ def shape_ops():
     c += [bl((1, 3), (2, 3)), bl((2, 1, 1), (2, 3, 4)), bl((1, 3), (3, 2, 4),
                                                            {"lhs_axes": (0,), "rhs_axes": (2,)}),
           bl((2, 1, 1), (4, 5, 3), {"lhs_axes": (1, 2), "rhs_axes": (0, 1)})]
+    # lhs_axes without rhs_axes: MXNet ignores it and broadcasts to rhs's shape.
+    c += [bl((1, 3), (2, 3), {"lhs_axes": (0,)})]
     rl = lambda sl, sr, attrs=None: Case("reshape_like", [("lhs", sl), ("rhs", sr)], attrs,
                                          nograd={"rhs"})
     c += [rl((6,), (2, 3)), rl((2, 3, 4), (6, 4)), rl((2, 3, 4), (3, 2, 2, 2)),
           rl((2, 6), (5, 3, 2), {"lhs_begin": 1, "rhs_begin": 1}),
           rl((30, 4), (2, 5, 6), {"lhs_begin": 0, "lhs_end": 1, "rhs_begin": 1})]
+    c += [rl((2, 3, 4), (6, 4, 3, 5), {"lhs_begin": -2, "rhs_begin": 1, "rhs_end": -1})]
     sl = lambda s, begin, end, step=None: Case(
         "slice", [("data", s)],
         dict({"begin": begin, "end": end}, **({} if step is None else {"step": step})))
     c += [sl((5,), (1,), (4,)), sl((3, 4), (0, 1), (2, 3)), sl((3, 4), (None, 1), (None, None)),
           sl((3, 4, 5), (-2, 0, 1), (None, -1, 5)), sl((4, 5), (0, None), (4, None), (2, 2)),
           sl((4, 5), (3, 4), (None, 0), (-1, -2)), sl((2, 3, 2, 2, 3), (1, 0), (2, 2))]
+    # Out-of-range begin/end are clipped (a step given: MXNet's MKLDNN slice
+    # fails on these bounds with step 1); begin past the end with a negative
+    # step starts at the last element; the legacy spelling "crop".
+    c += [sl((3, 4), (-10, 1), (100, None), (1, 2)),
+          sl((3, 4), (None, 10), (None, -10), (-2, -1)),
+          Case("slice", [("data", (3, 4))], {"begin": (1, 0), "end": (3, 2)}, alias="crop")]
     sk = lambda s, s2, axes=None: Case("slice_like", [("data", s), ("shape_like", s2)],
                                        {} if axes is None else {"axes": axes},
                                        nograd={"shape_like"})
@@ -785,6 +798,8 @@ def index_ops():
           tk((4, 2), (6,), Fixed([-1, 0, 3, 4, 7, -6], True), {"mode": "wrap"},
              note="out-of-range indices wrap around"),
           tk((5,), (3,), Ints(0, 5))]
+    # mode raise with indices in range (MXNet raises for the others).
+    c += [tk((3, 4), (3,), Fixed([0, 2, 1.7], True), {"mode": "raise"})]
     pk = lambda sd, si, gen, attrs=None: Case("pick", [("data", sd), ("index", si, gen)], attrs)
     c += [pk((3, 4), (3,), Ints(0, 4)), pk((3, 4), (4,), Ints(0, 3), {"axis": 0}),
           pk((2, 3, 4), (2, 4), Ints(0, 3), {"axis": 1}),
@@ -796,10 +811,18 @@ def index_ops():
           gn((3, 4, 2), (1, 4), [[2, 0, 1, 2]]),
           gn((3, 4, 2), (2, 2, 2), [[[0, 1], [2, 2]], [[3, 0], [1, 1]]]),
           gn((5,), (1, 3), [[4, 0, 4]])]
+    # Negative indices count from the back (forward only: MXNet 1.9.1's
+    # backward writes a negative index's gradient outside the array).
+    c += [Case("gather_nd", [("data", (3, 4)),
+                             ("indices", (2, 3), Fixed([[-1, -3, 0], [-4, 3, -0.5]], True))],
+               backward=False)]
     oh = lambda si, gen, attrs: Case("one_hot", [("indices", si, gen)], attrs, backward=False)
     c += [oh((4,), Ints(0, 5), {"depth": 5}), oh((2, 3), Ints(0, 4), {"depth": 4}),
           oh((3,), Fixed([1, -1, 7], True), {"depth": 4, "on_value": 2.5, "off_value": -1}),
           oh((2, 2), Ints(0, 3), {"depth": 3, "dtype": "int32"})]
+    # Values rounded to float16; -0.5 truncates to index 0.
+    c += [oh((5,), Fixed([0, 2, -0.5, 2.9, 3], True),
+             {"depth": 3, "dtype": "float16", "on_value": 3.3, "off_value": -0.1})]
     emb = lambda si, gen, n, d, **kw: Case("Embedding", [("data", si, gen)],
                                            {"input_dim": n, "output_dim": d}, node="embed", **kw)
     c += [emb((6,), Fixed([-1, 0, 2, 3, 5, 1.5], True), 3, 2, backward=False,
@@ -815,12 +838,21 @@ def creation_ops():
           for a in [{"start": 0, "stop": 5}, {"start": 1.5, "stop": 4, "step": 0.5},
                     {"start": 5, "stop": -1, "step": -1.5}, {"start": 0, "stop": 3, "repeat": 2},
                     {"start": 2, "stop": None}]]
+    # Integer dtypes truncate start and step first; infer_range with a stop.
+    c += [Case("arange", attrs=a, backward=False, node="arange")
+          for a in [{"start": 0.5, "stop": 3, "step": 0.5, "dtype": "int32"},
+                    {"start": -2.7, "stop": 3, "step": 1.6, "dtype": "int32"},
+                    {"start": 0, "stop": 5, "step": 1.5, "dtype": "uint8"},
+                    {"start": 3, "stop": 1, "step": -0.25, "repeat": 3, "infer_range": True}]]
     c += [Case("zeros", attrs={"shape": s}, backward=False, node="zeros")
           for s in [(2, 3), (4,), (1, 2, 1, 3)]]
     c += [Case("ones", attrs={"shape": s}, backward=False, node="ones")
           for s in [(2, 3), (5,), (2, 1, 2, 1, 2)]]
     c += [Case("full", attrs={"shape": s, "val": v}, backward=False, node="full")
           for s, v in [((2, 3), 2.5), ((4,), -1.25), ((1, 3, 2), 0.0)]]
+    # The value as the dtype holds it (uint8 wraps -2 to 254).
+    c += [Case("full", attrs={"shape": s, "val": v, "dtype": t}, backward=False, node="full")
+          for s, v, t in [((2, 2), 2.7, "int32"), ((2,), -2.7, "uint8")]]
     c += [Case("shape_array", [("data", s)], backward=False) for s in [(2, 3), (5,), (1, 2, 3, 4)]]
     c += [Case("size_array", [("data", s)], backward=False) for s in [(2, 3), (5,), (1, 2, 3, 4)]]
     return c
@@ -844,6 +876,8 @@ def image_shape_ops():
                attrs={"num_args": 1, "h_w": (2, 3), "center_crop": True}),
           Case("Crop", pos=[("arg0", (1, 2, 5, 5)), ("arg1", (1, 1, 3, 4))],
                attrs={"num_args": 2, "offset": (1, 1)}, nograd={"arg1"})]
+    c += [Case("Crop", pos=[("arg0", (1, 2, 5, 6)), ("arg1", (1, 1, 2, 3))],
+               attrs={"num_args": 2, "center_crop": True}, nograd={"arg1"})]
     c += [Case("space_to_depth", [("data", s)], {"block_size": b})
           for s, b in [((1, 2, 4, 4), 2), ((2, 1, 2, 6), 2), ((1, 1, 3, 3), 3)]]
     c += [Case("depth_to_space", [("data", s)], {"block_size": b})
