@@ -45,11 +45,6 @@ int64_t numElements(ArrayRef<int64_t> shape) {
   return n;
 }
 
-/// The shared rule of the backward kernels: no second-order gradients.
-LogicalResult notDifferentiable(Operation *op) {
-  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
-}
-
 /// Spatial axes (2, 3, ...) plus the batch axis: what a bias gradient sums over.
 SmallVector<int64_t> biasAxes(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> axes = {0};
@@ -593,6 +588,10 @@ KILN_NOT_DIFFERENTIABLE(EmbeddingGradOp)
 //===----------------------------------------------------------------------===//
 // GradBuilder and the derivative formulas' graph values
 //===----------------------------------------------------------------------===//
+
+LogicalResult kiln::graph::notDifferentiable(Operation *op) {
+  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
+}
 
 ArrayRef<int64_t> kiln::graph::staticShape(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();

@@ -34,66 +34,7 @@ std::string kiln::graph::formatShape(llvm::ArrayRef<int64_t> shape) {
 
 namespace {
 
-/// Access to one op's inference state with MXNet's SHAPE_ASSIGN_CHECK
-/// semantics: an implied operand shape is either recorded (unknown operand) or
-/// checked against the known one.
-class Rule {
-public:
-  Rule(Operation *op, ShapeInferenceState &state) : op(op), state(state) {
-    // Callers may hand in a state sized for a different op; the rules index
-    // operands by position, so normalize it once here.
-    state.operands.resize(op->getNumOperands());
-    state.results.clear();
-  }
-
-  /// The shape of operand `idx`, or an error naming it when still unknown.
-  FailureOr<Shape> need(unsigned idx, StringRef name) {
-    if (idx < state.operands.size() && state.operands[idx])
-      return *state.operands[idx];
-    op->emitOpError() << "cannot infer the shape of operand '" << name << "'";
-    return failure();
-  }
-
-  bool known(unsigned idx) const {
-    return idx < state.operands.size() && state.operands[idx].has_value();
-  }
-
-  /// Records the implied shape of operand `idx` or checks it against the
-  /// known one.
-  LogicalResult assign(unsigned idx, StringRef name, ArrayRef<int64_t> shape) {
-    auto &slot = state.operands[idx];
-    if (!slot) {
-      slot = Shape(shape.begin(), shape.end());
-      return success();
-    }
-    if (ArrayRef<int64_t>(*slot) == shape)
-      return success();
-    return op->emitOpError() << "operand '" << name << "' has shape "
-                             << formatShape(*slot) << " but the shape rule gives "
-                             << formatShape(shape);
-  }
-
-  LogicalResult result(ArrayRef<int64_t> shape) {
-    state.results.emplace_back(shape.begin(), shape.end());
-    return success();
-  }
-
-  InFlightDiagnostic error() { return op->emitOpError(); }
-
-  /// Normalizes a possibly negative axis against `rank`, MXNet's CheckAxis.
-  FailureOr<int64_t> axis(int64_t a, int64_t rank, StringRef what = "axis") {
-    int64_t n = a < 0 ? a + rank : a;
-    if (n < 0 || n >= rank) {
-      error() << what << " " << a << " out of range for rank-" << rank << " input";
-      return failure();
-    }
-    return n;
-  }
-
-private:
-  Operation *op;
-  ShapeInferenceState &state;
-};
+using Rule = ShapeRule;
 
 int64_t product(ArrayRef<int64_t> dims) {
   int64_t p = 1;
