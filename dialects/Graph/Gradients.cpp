@@ -259,14 +259,12 @@ LogicalResult SoftmaxOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>
                                              SmallVectorImpl<Value> &operandGrads) {
   init(*this, operandGrads);
   GradBuilder g(builder, *this);
-  // A loss head: its built-in gradient ignores the head gradient, except
-  // with MXNet's out_grad = true, which multiplies the two.
+  // A loss head: its built-in gradient ignores the head gradient. With
+  // out_grad = true MXNet 1.9.1 multiplies it by "the output gradient",
+  // which its backward node wires to the softmax output itself.
   Value dx = g.makeLike<SoftmaxOutputGradOp>({getOutput(), getLabel()}, *this);
-  if (getOutGrad()) {
-    if (!resultGrads[0])
-      return success();
-    dx = g.mul(dx, resultGrads[0]);
-  }
+  if (getOutGrad())
+    dx = g.mul(dx, getOutput());
   operandGrads[0] = dx;
   return success();
 }

@@ -330,16 +330,19 @@ def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
     - Class labels: p is viewed as rows of K classes like the forward
       (default: (N, size/N); `preserve_shape`: rows = all leading axes,
       K = last axis; `multi_output`: (N, K, S) with S the spatial size and
-      one label per (n, s)). Each label is cast to int (truncated) as k;
+      one label per (n, s)). Without `multi_output` the rows take the first
+      labels in row-major order (MXNet's label of shape data.shape[:-1]
+      holds more than the N rows of the default view; the others are not
+      read). Each label is cast to int (truncated) as k;
       the row's gradient is p − t with t = onehot(k) (a k outside [0, K)
       matches no class); with `smooth_alpha` = a > 0 (not with
       `multi_output`, which MXNet does not smooth) t is 1 − a at k and
       a/(K − 1) elsewhere. With `use_ignore`, rows whose int label equals
       int(ignore_label) are zero. Everything is then scaled by
-      grad_scale / cnt, cnt being 1 (`null`), the number of rows (`batch`:
-      N, or the product of the leading axes with `preserve_shape`), or the
-      count of labels whose int value differs from int(ignore_label),
-      at least 1 (`valid`, with or without `use_ignore`); with
+      grad_scale / cnt, cnt being 1 (`null`), the number of labels
+      (`batch`; with `multi_output` N), or the count of labels whose int
+      value differs from int(ignore_label), at least 1 (`valid`, with or
+      without `use_ignore`), all labels counted even those not read; with
       `multi_output` cnt is further multiplied by S unless `valid`.
 
     Example:

@@ -335,15 +335,24 @@ def Graph_EmbeddingOp : Graph_Op<"embedding"> {
 // Softmax family and loss heads
 //===----------------------------------------------------------------------===//
 
-def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output"> {
+def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output", [Graph_LossHeadTrait]> {
   let summary = "MXNet SoftmaxOutput (alias Softmax): softmax forward, cross-entropy gradient";
   let description = [{
     Forward: softmax over all non-batch dimensions flattened (shape
     `(N, size/N)`) by default; over axis 1 at every position with
     `multi_output`; over the last axis with `preserve_shape`. The result has
-    the shape of `data`. `label` is either class ids (data's shape without the
-    softmax axis) or probabilities (data's shape). The backward ignores head
-    gradients: (p − onehot(label)) · grad_scale / cnt (see SPEC §2.3).
+    the shape of `data`. `label` is either class ids or probabilities
+    (data's shape). Class ids have, as MXNet requires, data's shape without
+    the last axis (with `multi_output`: (N, spatial size), the spatial
+    shape (N, d2, ...) or (N, 1, d2, ...)); Kiln also accepts (N) for
+    data of rank 3 or more without `preserve_shape` (Kiln's former rule).
+    By default MXNet reads only the first N of
+    them, one per row of the flattened (N, size/N) softmax, but normalizes
+    by all of them (see graph.softmax_output_grad). The backward ignores
+    head gradients: (p − onehot(label)) · grad_scale / cnt (see SPEC §2.3).
+    With `out_grad` MXNet 1.9.1 multiplies that by the softmax output p
+    itself, not by the head gradient (its backward node reads the output
+    where the head gradient would be), and so does Kiln.
 
     Example:
     ```mlir
@@ -372,7 +381,8 @@ def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output"> {
 }
 
 class Graph_RegressionOutputOp<string mnemonic, string mxname, string fwd>
-    : Graph_Op<mnemonic, [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+    : Graph_Op<mnemonic, [Graph_LossHeadTrait,
+                          DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "MXNet " # mxname # ": " # fwd # " forward, built-in regression gradient";
   let description = [{
     A loss head. The forward result has the shape of `data`; `label` has the

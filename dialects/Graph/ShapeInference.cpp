@@ -458,14 +458,17 @@ LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &state) {
 // Softmax family and loss heads
 //===----------------------------------------------------------------------===//
 
-/// SoftmaxOutput's label rule (shared with softmax_output_grad): the label
-/// holds class ids or, with data's shape, probabilities.
+/// SoftmaxOutput's label rule (shared with softmax_output_grad), MXNet's
+/// SoftmaxOutputShape: the label holds class ids or, with data's shape,
+/// probabilities.
 static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
                                        ArrayRef<int64_t> d, bool multiOutput,
                                        bool preserveShape) {
   // Class-id label shapes, the first being the one inferred when the label is
-  // unknown. MXNet also accepts (N, spatial) and (N, 1, spatial...) with
-  // multi_output; all three hold the same ids in the same order.
+  // unknown. With multi_output MXNet accepts (N, spatial size),
+  // (N, spatial...) and (N, 1, spatial...), which hold the same ids in the
+  // same order. Otherwise it requires data.shape[:-1], of which only the
+  // first N values are read unless preserve_shape; Kiln also accepts (N).
   SmallVector<Shape, 3> classIds;
   if (multiOutput) {
     if (d.size() < 2)
@@ -476,15 +479,15 @@ static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
     Shape l1{d[0], product(d.drop_front(2))};
     Shape l3(d.begin(), d.end());
     l3[1] = 1;
-    classIds = {l2, l1, l3};
-  } else if (preserveShape) {
-    if (d.empty())
-      return r.error() << "expects an input of rank at least 1";
-    classIds.push_back(Shape(d.drop_back()));
+    classIds = {l1, l2, l3};
   } else {
     if (d.empty())
       return r.error() << "expects an input of rank at least 1";
-    classIds.push_back(Shape{d[0]});
+    // Rank-1 data: one class per element (MXNet's rule would give a scalar
+    // label, of which its kernel reads N values).
+    classIds.push_back(d.size() == 1 ? Shape{d[0]} : Shape(d.drop_back()));
+    if (!preserveShape && d.size() > 2)
+      classIds.push_back(Shape{d[0]});
   }
   if (!r.known(1)) {
     (void)r.assign(1, "label", classIds.front());

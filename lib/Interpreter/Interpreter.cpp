@@ -1685,7 +1685,9 @@ Array Interpreter::softmaxOutputGrad(g::SoftmaxOutputGradOp op) {
     outer = extent(p.shape, 0, rank - 1), n = p.shape[rank - 1], inner = 1;
   else
     outer = p.shape[0], n = extent(p.shape, 1, rank), inner = 1;
-  if (label.size() != outer * inner)
+  // MXNet reads the first outer·inner labels: without multi_output a label
+  // of shape data.shape[:-1] holds more than the N rows of the default view.
+  if (multi ? label.size() != outer * inner : label.size() < outer)
     fail(op, "label " + shapeStr(label.shape) + " does not hold one class per row of output " +
                  shapeStr(p.shape));
   // Labels are compared as MXNet does, after a cast to int.
@@ -1706,9 +1708,11 @@ Array Interpreter::softmaxOutputGrad(g::SoftmaxOutputGradOp op) {
   case g::Normalization::null:
     break;
   case g::Normalization::batch:
-    cnt = static_cast<double>(outer);
+    // MXNet divides by the label count (its first axis with multi_output).
+    cnt = static_cast<double>(multi ? outer : label.size());
     break;
   case g::Normalization::valid: {
+    // Every label counts, also those beyond the rows MXNet reads.
     int64_t valid = 0;
     for (double l : label.data)
       valid += static_cast<int>(l) != ignore;

@@ -420,7 +420,8 @@ Results lowerSoftmaxOutputGrad(Ctx &cx, g::SoftmaxOutputGradOp op) {
   case g::Normalization::null:
     break;
   case g::Normalization::batch:
-    cnt = static_cast<double>(outer);
+    // MXNet divides by the label count (its first axis with multi_output).
+    cnt = static_cast<double>(multi ? outer : product(shapeOf(label)));
     break;
   case g::Normalization::valid: {
     Shape ls = shapeOf(label);
@@ -447,7 +448,12 @@ Results lowerSoftmaxOutputGrad(Ctx &cx, g::SoftmaxOutputGradOp op) {
 
   Shape view{outer, classes, inner};
   Value p3 = cx.reshape(p, view);
-  Value l2 = cx.reshape(label, {outer, inner});
+  // Without multi_output MXNet reads the first `outer` labels (a label of
+  // shape data.shape[:-1] holds more).
+  Value l2 = label;
+  if (!multi && product(shapeOf(label)) != outer)
+    l2 = cx.slice(cx.reshape(label, {product(shapeOf(label))}), {0}, {outer});
+  l2 = cx.reshape(l2, {outer, inner});
   AffineMap pm = cx.id(3), lm = cx.map(3, {cx.d(0), cx.d(2)}), fm = cx.map(3, {});
   SmallVector<Iter> iters(3, Iter::parallel);
   Value g3 = cx.generic(view, ValueRange{p3, l2, factor}, {pm, lm, fm}, iters,
