@@ -487,23 +487,31 @@ LogicalResult DotOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGra
   if (!dc)
     return success();
   GradBuilder g(builder, *this);
-  Value a = getLhs(), b = getRhs();
   bool ta = getTransposeA(), tb = getTransposeB();
+  // On the matrices MXNet multiplies (N-D operands and vectors reshaped):
   // C = op(A)·op(B): ∂A = dC·op(B)ᵀ (transposed back when A was), ∂B
   // likewise; each case is one dot with the right flags.
+  ArrayRef<int64_t> as = shapeOf(getLhs()), bs = shapeOf(getRhs()), cs = shapeOf(getOutput());
+  Shape a2 = lhsMatrix(as, ta), b2 = rhsMatrix(bs, tb);
+  Shape c2{a2[ta ? 1 : 0], b2[tb ? 0 : 1]};
+  Value a = g.reshape(getLhs(), as, a2), b = g.reshape(getRhs(), bs, b2);
+  dc = g.reshape(dc, cs, c2);
+  Value da, db;
   if (!ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, true, false);
+    da = g.make<DotOp>(dc, b, false, true);
+    db = g.make<DotOp>(a, dc, true, false);
   } else if (ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(b, dc, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, false, false);
+    da = g.make<DotOp>(b, dc, false, true);
+    db = g.make<DotOp>(a, dc, false, false);
   } else if (!ta && tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, false);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, false);
+    da = g.make<DotOp>(dc, b, false, false);
+    db = g.make<DotOp>(dc, a, true, false);
   } else {
-    operandGrads[0] = g.make<DotOp>(b, dc, true, true);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, true);
+    da = g.make<DotOp>(b, dc, true, true);
+    db = g.make<DotOp>(dc, a, true, true);
   }
+  operandGrads[0] = g.reshape(da, a2, as);
+  operandGrads[1] = g.reshape(db, b2, bs);
   return success();
 }
 

@@ -17,23 +17,39 @@
 //===----------------------------------------------------------------------===//
 
 def Graph_DotOp : Graph_Op<"dot"> {
-  let summary = "MXNet dot on matrices: op(lhs) · op(rhs)";
+  let summary = "MXNet dot: op(lhs) · op(rhs), contracting lhs's last and rhs's first axis";
   let description = [{
-    Both operands are rank 2. `transpose_a` / `transpose_b` transpose the
-    operand before the product, so the result is `[M, N]` with
-    op(lhs) `[M, K]` and op(rhs) `[K, N]`. Autodiff uses it for the
-    FullyConnected gradients (dX = dY·W, dW = dYᵀ·X).
+    MXNet's dot of N-D arrays: without transposes it contracts the last axis
+    of `lhs` with the first axis of `rhs`, and the result's shape is lhs's
+    other axes followed by rhs's: (2, 3, 4) · (4, 5) → (2, 3, 5). Both
+    operands are matrices seen that way: lhs as [product of all but its last
+    axis, last axis], rhs as [first axis, product of the others]; with
+    `transpose_a` lhs is [first axis, product of the others], transposed
+    (its first axis is contracted and the result keeps its other axes),
+    and with `transpose_b` rhs is [product of all but its last axis, last
+    axis], transposed. A vector (rank 1) contributes no result axis: lhs is
+    a row and rhs a column, whatever the transposes; the dot of two
+    vectors, which MXNet does not let be transposed, has shape (1).
+    Autodiff uses it for the FullyConnected gradients (dX = dY·W,
+    dW = dYᵀ·X).
 
     Example:
     ```mlir
     %dw = graph.dot %dy, %x {transpose_a = true}
         : (tensor<8x10xf32>, tensor<8x784xf32>) -> tensor<10x784xf32>
+    %y = graph.dot %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
     ```
   }];
   let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs,
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
   let results = (outs Graph_Tensor:$output);
+  let opDecl = [{
+    /// The matrices MXNet multiplies (before the transposes): lhs as
+    /// [a0, a1] and rhs as [b0, b1].
+    static ::kiln::graph::Shape lhsMatrix(::llvm::ArrayRef<int64_t> lhs, bool transposeA);
+    static ::kiln::graph::Shape rhsMatrix(::llvm::ArrayRef<int64_t> rhs, bool transposeB);
+  }];
   let mxnetName = "dot";
   let mxnetAttrs = [MXDef<"transpose_a", "Bool", "False">, MXDef<"transpose_b", "Bool", "False">];
   let mxnetKeys = [MXKey<"forward_stype", "MustBeNone">];

@@ -712,6 +712,27 @@ LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
 // Training and gradient ops (GraphGradOps.td)
 //===----------------------------------------------------------------------===//
 
+Shape DotOp::lhsMatrix(ArrayRef<int64_t> lhs, bool transposeA) {
+  if (lhs.size() <= 1) {
+    int64_t k = lhs.empty() ? 1 : lhs[0];
+    return transposeA ? Shape{k, 1} : Shape{1, k};
+  }
+  if (transposeA)
+    return {lhs[0], product(lhs.drop_front())};
+  return {product(lhs.drop_back()), lhs.back()};
+}
+
+Shape DotOp::rhsMatrix(ArrayRef<int64_t> rhs, bool transposeB) {
+  if (rhs.size() <= 1) {
+    int64_t k = rhs.empty() ? 1 : rhs[0];
+    return transposeB ? Shape{1, k} : Shape{k, 1};
+  }
+  if (transposeB)
+    return {product(rhs.drop_back()), rhs.back()};
+  return {rhs[0], product(rhs.drop_front())};
+}
+
+/// MXNet's DotShape.
 LogicalResult DotOp::inferShapes(ShapeInferenceState &state) {
   Rule r(*this, state);
   auto lhs = r.need(0, "lhs");
@@ -720,17 +741,25 @@ LogicalResult DotOp::inferShapes(ShapeInferenceState &state) {
   auto rhs = r.need(1, "rhs");
   if (failed(rhs))
     return failure();
-  if (lhs->size() != 2 || rhs->size() != 2)
-    return r.error() << "expects rank-2 operands, got " << formatShape(*lhs) << " and "
-                     << formatShape(*rhs);
-  int64_t m = getTransposeA() ? (*lhs)[1] : (*lhs)[0];
-  int64_t k = getTransposeA() ? (*lhs)[0] : (*lhs)[1];
-  int64_t k2 = getTransposeB() ? (*rhs)[1] : (*rhs)[0];
-  int64_t n = getTransposeB() ? (*rhs)[0] : (*rhs)[1];
+  bool ta = getTransposeA(), tb = getTransposeB();
+  if (lhs->empty() || rhs->empty())
+    return r.error() << "expects operands of rank at least 1, got " << formatShape(*lhs)
+                     << " and " << formatShape(*rhs);
+  if (lhs->size() == 1 && rhs->size() == 1 && (ta || tb))
+    return r.error() << "cannot transpose vectors";
+  Shape a = lhsMatrix(*lhs, ta), b = rhsMatrix(*rhs, tb);
+  int64_t k = ta ? a[0] : a[1], k2 = tb ? b[1] : b[0];
   if (k != k2)
     return r.error() << "contraction sizes differ: " << k << " (lhs " << formatShape(*lhs)
                      << ") and " << k2 << " (rhs " << formatShape(*rhs) << ")";
-  return r.result({m, n});
+  Shape out;
+  if (lhs->size() > 1)
+    out.append(ta ? lhs->begin() + 1 : lhs->begin(), ta ? lhs->end() : lhs->end() - 1);
+  if (rhs->size() > 1)
+    out.append(tb ? rhs->begin() : rhs->begin() + 1, tb ? rhs->end() - 1 : rhs->end());
+  if (out.empty())
+    out.push_back(1);
+  return r.result(out);
 }
 
 LogicalResult SliceAxisOp::inferShapes(ShapeInferenceState &state) {

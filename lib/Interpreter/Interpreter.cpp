@@ -1359,17 +1359,19 @@ void Interpreter::store(Operation *op, std::vector<Array> results) {
 Array Interpreter::dot(g::DotOp op) {
   const Array &a = get(op, op.getLhs());
   const Array &b = get(op, op.getRhs());
-  if (a.shape.size() != 2 || b.shape.size() != 2)
-    fail(op, "operands must be matrices, got " + shapeStr(a.shape) + " and " +
+  if (a.shape.empty() || b.shape.empty())
+    fail(op, "operands must have rank at least 1, got " + shapeStr(a.shape) + " and " +
                  shapeStr(b.shape));
+  // MXNet multiplies the operands seen as matrices (DotOp::lhsMatrix).
   bool ta = op.getTransposeA(), tb = op.getTransposeB();
-  int64_t m = a.shape[ta ? 1 : 0], k = a.shape[ta ? 0 : 1];
-  int64_t k2 = b.shape[tb ? 1 : 0], n = b.shape[tb ? 0 : 1];
+  g::Shape am = g::DotOp::lhsMatrix(a.shape, ta), bm = g::DotOp::rhsMatrix(b.shape, tb);
+  int64_t m = am[ta ? 1 : 0], k = am[ta ? 0 : 1];
+  int64_t k2 = bm[tb ? 1 : 0], n = bm[tb ? 0 : 1];
   Array out = makeResult(op);
-  if (k != k2 || out.shape != Shape{m, n})
+  if (k != k2 || out.size() != m * n)
     fail(op, "op(" + shapeStr(a.shape) + ") · op(" + shapeStr(b.shape) +
                  ") does not give result " + shapeStr(out.shape));
-  int64_t a1 = a.shape[1], b1 = b.shape[1];
+  int64_t a1 = am[1], b1 = bm[1];
   for (int64_t i = 0; i < m; ++i)
     for (int64_t l = 0; l < k; ++l) {
       double av = ta ? a.data[l * a1 + i] : a.data[i * a1 + l];

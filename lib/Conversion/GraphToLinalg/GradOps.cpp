@@ -50,17 +50,24 @@ SmallVector<bool> allBut(size_t rank, int64_t axis) {
 
 /// A matmul whose indexing maps read the transposed operands in place: the
 /// GEMM packing reads either layout, so no transpose is materialized.
+/// N-D operands are reshaped to the matrices MXNet multiplies
+/// (DotOp::lhsMatrix / rhsMatrix), the result back to its shape.
 Results lowerDot(Ctx &cx, g::DotOp op) {
-  Shape out = shapeOf(op.getOutput());
+  bool ta = op.getTransposeA(), tb = op.getTransposeB();
+  Shape a2 = g::DotOp::lhsMatrix(shapeOf(op.getLhs()), ta);
+  Shape b2 = g::DotOp::rhsMatrix(shapeOf(op.getRhs()), tb);
+  Shape out{a2[ta ? 1 : 0], b2[tb ? 0 : 1]};
   AffineExpr m = cx.d(0), n = cx.d(1), k = cx.d(2);
-  AffineMap am = op.getTransposeA() ? cx.map(3, {k, m}) : cx.map(3, {m, k});
-  AffineMap bm = op.getTransposeB() ? cx.map(3, {n, k}) : cx.map(3, {k, n});
+  AffineMap am = ta ? cx.map(3, {k, m}) : cx.map(3, {m, k});
+  AffineMap bm = tb ? cx.map(3, {n, k}) : cx.map(3, {k, n});
   auto maps = cx.b.getAffineMapArrayAttr({am, bm, cx.map(3, {m, n})});
   Value init = cx.filled(out, 0.0);
-  return one(linalg::MatmulOp::create(cx.b, cx.loc, TypeRange{init.getType()},
-                                      ValueRange{op.getLhs(), op.getRhs()}, ValueRange{init},
-                                      {cx.b.getNamedAttr("indexing_maps", maps)})
-                 .getResult(0));
+  Value y = linalg::MatmulOp::create(cx.b, cx.loc, TypeRange{init.getType()},
+                                     ValueRange{cx.reshape(op.getLhs(), a2),
+                                                cx.reshape(op.getRhs(), b2)},
+                                     ValueRange{init}, {cx.b.getNamedAttr("indexing_maps", maps)})
+                .getResult(0);
+  return one(cx.reshape(y, shapeOf(op.getOutput())));
 }
 
 Results lowerSliceAxis(Ctx &cx, g::SliceAxisOp op) {
