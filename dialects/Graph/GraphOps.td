@@ -410,8 +410,9 @@ def Graph_LogisticRegressionOutputOp
 def Graph_MAERegressionOutputOp
     : Graph_RegressionOutputOp<"mae_regression_output", "MAERegressionOutput", "identity">;
 
-class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
-    : Graph_Op<mnemonic, [SameOperandsAndResultShape]> {
+class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula,
+                          list<Trait> traits = [SameOperandsAndResultShape]>
+    : Graph_Op<mnemonic, traits> {
   let summary = "MXNet " # mxname # " along `axis` (default −1)";
   let description = [{
     Computes }] # formula # [{ along `axis`, dividing the input by
@@ -432,9 +433,33 @@ class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
   let customVerifier = 1;
   let shapeRule = "inferSoftmaxLike(*this, state, getAxis())";
 }
-def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)"> {
+def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)", []> {
+  let description = [{
+    Computes exp(x) / Σ exp(x) along `axis`, dividing the input by
+    `temperature` first when it is set.
+
+    With `use_length` the second operand `length` (data's shape without
+    `axis`; (1) for rank-1 data) masks every row: row i takes only its first
+    int(length[i]) elements (truncated, clipped to [0, size of axis]) into
+    the softmax, and the other elements are 0, as MXNet's kernel writes
+    them (a length of 0 gives a row of zeros). `length` gets no gradient.
+
+    Example:
+    ```mlir
+    %y = graph.softmax %x, %len {use_length = true}
+        : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Optional<Graph_Tensor>:$length,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   OptionalAttr<F64Attr>:$temperature,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_length);
+  let mxnetAttrs = [MXDef<"axis", "Int", "-1">, MXOpt<"temperature", "F64">,
+                    MXDef<"use_length", "Bool", "False">];
+  let mxnetKeys = [MXKey<"dtype", "Float32OrNone">];
   let mxnetInputs = ["data", "length"];
   let mxnetInputRule = "SoftmaxLength";
+  let shapeRule = "";
 }
 def Graph_LogSoftmaxOp : Graph_SoftmaxLikeOp<"log_softmax", "log_softmax", "x − log Σ exp(x)">;
 

@@ -553,6 +553,28 @@ LogicalResult kiln::graph::inferSoftmaxLike(Operation *op, ShapeInferenceState &
   return r.result(*data);
 }
 
+LogicalResult SoftmaxOp::inferShapes(ShapeInferenceState &state) {
+  if (failed(inferSoftmaxLike(*this, state, getAxis())))
+    return failure();
+  if (!getLength())
+    return success();
+  // MXNet's SoftmaxOpShape: one length per row along `axis`.
+  Shape d = state.results[0];
+  Rule r(*this, state);
+  auto axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += static_cast<int64_t>(d.size());
+  Shape len;
+  for (int64_t i = 0; i < (int64_t)d.size(); ++i)
+    if (i != axis)
+      len.push_back(d[i]);
+  if (len.empty())
+    len.push_back(1);
+  if (failed(r.assign(1, "length", len)))
+    return failure();
+  return r.result(d);
+}
+
 LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &state) {
   Rule r(*this, state);
   auto data = r.need(0, "data");

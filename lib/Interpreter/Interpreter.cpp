@@ -146,23 +146,34 @@ Shape expandAttr(Operation *op, const char *what, llvm::ArrayRef<int64_t> v,
 }
 
 /// Softmax or log-softmax over the middle axis of an (outer, n, inner) view.
+/// With `length` (one entry per (outer, inner) row, MXNet's use_length),
+/// row r takes only its first int(length[r]) elements, clipped to [0, n];
+/// the others are 0.
 void softmax3D(const std::vector<double> &x, std::vector<double> &y,
                int64_t outer, int64_t n, int64_t inner, double temperature,
-               bool log) {
+               bool log, const std::vector<double> *length = nullptr) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
+      int64_t len = n;
+      if (length) {
+        double l = (*length)[o * inner + i];
+        len = std::isnan(l) || l <= 0 ? 0 : l >= static_cast<double>(n) ? n
+                                                                         : static_cast<int64_t>(l);
+      }
       // Subtracting the max keeps exp() finite; the result is unchanged.
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < n; ++j)
+      for (int64_t j = 0; j < len; ++j)
         mx = std::max(mx, x[at(j)] / temperature);
       double sum = 0;
-      for (int64_t j = 0; j < n; ++j)
+      for (int64_t j = 0; j < len; ++j)
         sum += std::exp(x[at(j)] / temperature - mx);
-      for (int64_t j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < len; ++j) {
         double z = x[at(j)] / temperature - mx;
         y[at(j)] = log ? z - std::log(sum) : std::exp(z) / sum;
       }
+      for (int64_t j = len; j < n; ++j)
+        y[at(j)] = 0;
     }
 }
 
@@ -277,7 +288,7 @@ private:
   // Softmax family and loss heads.
   Array softmaxOutput(g::SoftmaxOutputOp op);
   Array softmaxAlong(Operation *op, Value data, int64_t axis,
-                     double temperature, bool log);
+                     double temperature, bool log, Value length = Value());
   Array softmaxActivation(g::SoftmaxActivationOp op);
   Array unary(Operation *op, Value data, const std::function<double(double)> &f);
   // Shape manipulation.
@@ -464,7 +475,7 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::SoftmaxOp o) {
             auto t = o.getTemperature();
             return softmaxAlong(o, o.getData(), static_cast<int64_t>(o.getAxis()),
-                                t ? toDouble(*t) : 1.0, /*log=*/false);
+                                t ? toDouble(*t) : 1.0, /*log=*/false, o.getLength());
           })
           .Case([&](g::LogSoftmaxOp o) {
             auto t = o.getTemperature();
@@ -1086,7 +1097,7 @@ Array Interpreter::softmaxOutput(g::SoftmaxOutputOp op) {
 }
 
 Array Interpreter::softmaxAlong(Operation *op, Value data, int64_t axis,
-                                double temperature, bool log) {
+                                double temperature, bool log, Value length) {
   const Array &x = get(op, data);
   Array out = makeResult(op);
   if (out.shape != x.shape)
@@ -1094,8 +1105,16 @@ Array Interpreter::softmaxAlong(Operation *op, Value data, int64_t axis,
                  shapeStr(x.shape));
   int64_t rank = x.shape.size();
   int64_t a = normalizeAxis(op, axis, rank);
-  softmax3D(x.data, out.data, extent(x.shape, 0, a), x.shape[a],
-            extent(x.shape, a + 1, rank), temperature, log);
+  int64_t outer = extent(x.shape, 0, a), inner = extent(x.shape, a + 1, rank);
+  const std::vector<double> *len = nullptr;
+  if (length) {
+    const Array &l = get(op, length);
+    if (l.size() != outer * inner)
+      fail(op, "length " + shapeStr(l.shape) + " does not hold one entry per row of " +
+                   shapeStr(x.shape) + " along axis " + std::to_string(a));
+    len = &l.data;
+  }
+  softmax3D(x.data, out.data, outer, x.shape[a], inner, temperature, log, len);
   return out;
 }
 
