@@ -434,8 +434,11 @@ def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
     - prelu: data > 0 ? 1 : gamma[c], c the index along axis 1 (0 for a 1-D
       input; a 1-element gamma is shared by every channel);
     - elu: data > 0 ? 1 : slope·exp(data);
-    - selu: λ·(data > 0 ? 1 : α·exp(data)), λ = 1.0507009873554804934193349852946,
-      α = 1.6732632423543772848170429916717 (the forward's constants);
+    - selu: λ·(data > 0 ? 1 : α + y), y = λα·(exp(data) − 1) the forward's
+      output, λ = 1.0507009873554804934193349852946,
+      α = 1.6732632423543772848170429916717 (the forward's constants). This
+      is MXNet 1.9.1's selu_grad (not the derivative λα·exp(data) = y + λα),
+      which Kiln matches;
     - gelu: Φ(x) + x·φ(x) with Φ(x) = (1 + erf(x/√2))/2, φ(x) = exp(−x²/2)/√(2π);
     - rrelu: the inference form, data > 0 ? 1 : (lower_bound + upper_bound)/2
       (training mode rewrites rrelu into elementwise ops with random slopes).

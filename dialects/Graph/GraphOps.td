@@ -201,6 +201,8 @@ def Graph_LeakyReLUOp : Graph_Op<"leaky_relu",
     second operand. `elu`: x > 0 ? x : slope·(eˣ − 1). `selu` uses the fixed
     SELU constants, `gelu` the erf form. `rrelu` draws a slope in
     [lower_bound, upper_bound] in training and uses their mean at inference.
+    The gradient is MXNet's: for selu that is λ·(α + y) at x ≤ 0 (y the
+    output), not the derivative (graph.leaky_relu_grad).
 
     Example:
     ```mlir

@@ -1877,7 +1877,9 @@ Array Interpreter::leakyReluGrad(g::LeakyReLUGradOp op) {
       d = v > 0 ? 1 : slope * std::exp(v);
       break;
     case g::LeakyActType::selu:
-      d = kSeluLambda * (v > 0 ? 1 : kSeluAlpha * std::exp(v));
+      // MXNet's selu_grad of the output y = λα(eˣ − 1): λ·(α + y), not the
+      // derivative λαeˣ.
+      d = kSeluLambda * (v > 0 ? 1 : kSeluAlpha + kSeluLambda * kSeluAlpha * std::expm1(v));
       break;
     case g::LeakyActType::gelu:
       // Φ(x) + x·φ(x); 0.398942... is 1/√(2π).

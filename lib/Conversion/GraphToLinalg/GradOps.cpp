@@ -571,8 +571,9 @@ Results lowerLeakyReLUGrad(Ctx &cx, g::LeakyReLUGradOp op) {
     case g::LeakyActType::selu: {
       const double alpha = 1.6732632423543772848170429916717;
       const double lambda = 1.0507009873554804934193349852946;
-      d = mulf(nb, nl, cx.k(nb, nl, lambda),
-               neg(mulf(nb, nl, cx.k(nb, nl, alpha), math::ExpOp::create(nb, nl, v))));
+      // MXNet's λ·(α + y), y = λα(eˣ − 1) the output (see leaky_relu_grad).
+      Value y = mulf(nb, nl, cx.k(nb, nl, lambda * alpha), math::ExpM1Op::create(nb, nl, v));
+      d = mulf(nb, nl, cx.k(nb, nl, lambda), neg(addf(nb, nl, cx.k(nb, nl, alpha), y)));
       break;
     }
     case g::LeakyActType::gelu: {
