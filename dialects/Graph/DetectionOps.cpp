@@ -21,7 +21,7 @@ using namespace kiln::graph;
 namespace {
 
 /// MXNet's SHAPE_ASSIGN_CHECK over one op's inference state (ShapeInference's
-/// Rule is private to that file).
+/// ShapeRule is private to that file).
 class DetectionRule {
 public:
   DetectionRule(Operation *op, ShapeInferenceState &state) : op(op), state(state) {

@@ -45,11 +45,6 @@ int64_t numElements(ArrayRef<int64_t> shape) {
   return n;
 }
 
-/// The shared rule of the backward kernels: no second-order gradients.
-LogicalResult notDifferentiable(Operation *op) {
-  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
-}
-
 /// Spatial axes (2, 3, ...) plus the batch axis: what a bias gradient sums over.
 SmallVector<int64_t> biasAxes(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> axes = {0};
@@ -264,14 +259,12 @@ LogicalResult SoftmaxOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>
                                              SmallVectorImpl<Value> &operandGrads) {
   init(*this, operandGrads);
   GradBuilder g(builder, *this);
-  // A loss head: its built-in gradient ignores the head gradient, except
-  // with MXNet's out_grad = true, which multiplies the two.
+  // A loss head: its built-in gradient ignores the head gradient. With
+  // out_grad = true MXNet 1.9.1 multiplies it by "the output gradient",
+  // which its backward node wires to the softmax output itself.
   Value dx = g.makeLike<SoftmaxOutputGradOp>({getOutput(), getLabel()}, *this);
-  if (getOutGrad()) {
-    if (!resultGrads[0])
-      return success();
-    dx = g.mul(dx, resultGrads[0]);
-  }
+  if (getOutGrad())
+    dx = g.mul(dx, getOutput());
   operandGrads[0] = dx;
   return success();
 }
@@ -495,23 +488,31 @@ LogicalResult DotOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGra
   if (!dc)
     return success();
   GradBuilder g(builder, *this);
-  Value a = getLhs(), b = getRhs();
   bool ta = getTransposeA(), tb = getTransposeB();
+  // On the matrices MXNet multiplies (N-D operands and vectors reshaped):
   // C = op(A)·op(B): ∂A = dC·op(B)ᵀ (transposed back when A was), ∂B
   // likewise; each case is one dot with the right flags.
+  ArrayRef<int64_t> as = shapeOf(getLhs()), bs = shapeOf(getRhs()), cs = shapeOf(getOutput());
+  Shape a2 = lhsMatrix(as, ta), b2 = rhsMatrix(bs, tb);
+  Shape c2{a2[ta ? 1 : 0], b2[tb ? 0 : 1]};
+  Value a = g.reshape(getLhs(), as, a2), b = g.reshape(getRhs(), bs, b2);
+  dc = g.reshape(dc, cs, c2);
+  Value da, db;
   if (!ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, true, false);
+    da = g.make<DotOp>(dc, b, false, true);
+    db = g.make<DotOp>(a, dc, true, false);
   } else if (ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(b, dc, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, false, false);
+    da = g.make<DotOp>(b, dc, false, true);
+    db = g.make<DotOp>(a, dc, false, false);
   } else if (!ta && tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, false);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, false);
+    da = g.make<DotOp>(dc, b, false, false);
+    db = g.make<DotOp>(dc, a, true, false);
   } else {
-    operandGrads[0] = g.make<DotOp>(b, dc, true, true);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, true);
+    da = g.make<DotOp>(b, dc, true, true);
+    db = g.make<DotOp>(dc, a, true, true);
   }
+  operandGrads[0] = g.reshape(da, a2, as);
+  operandGrads[1] = g.reshape(db, b2, bs);
   return success();
 }
 
@@ -593,6 +594,10 @@ KILN_NOT_DIFFERENTIABLE(EmbeddingGradOp)
 //===----------------------------------------------------------------------===//
 // GradBuilder and the derivative formulas' graph values
 //===----------------------------------------------------------------------===//
+
+LogicalResult kiln::graph::notDifferentiable(Operation *op) {
+  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
+}
 
 ArrayRef<int64_t> kiln::graph::staticShape(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();

@@ -123,6 +123,25 @@ def Graph_PadMode : Graph_Enum<"PadMode", "Pad mode", [
   I32EnumAttrCase<"constant", 0>, I32EnumAttrCase<"edge", 1>, I32EnumAttrCase<"reflect", 2>]>;
 def Graph_PadModeAttr : Graph_EnumAttr<Graph_PadMode, "pad_mode">;
 
+// Neural-network layers (GraphNNOps.td).
+def Graph_UpSamplingType : Graph_Enum<"UpSamplingType", "UpSampling sample_type", [
+  I32EnumAttrCase<"nearest", 0>, I32EnumAttrCase<"bilinear", 1>]>;
+def Graph_UpSamplingTypeAttr : Graph_EnumAttr<Graph_UpSamplingType, "sample_type">;
+
+def Graph_MultiInputMode : Graph_Enum<"MultiInputMode", "UpSampling multi_input_mode", [
+  I32EnumAttrCase<"concat", 0>, I32EnumAttrCase<"sum", 1>]>;
+def Graph_MultiInputModeAttr : Graph_EnumAttr<Graph_MultiInputMode, "multi_input_mode">;
+
+def Graph_ResizeMode : Graph_Enum<"ResizeMode", "BilinearResize2D mode", [
+  I32EnumAttrCase<"size", 0>, I32EnumAttrCase<"odd_scale", 1>, I32EnumAttrCase<"like", 2>,
+  I32EnumAttrCase<"to_even_down", 3>, I32EnumAttrCase<"to_even_up", 4>,
+  I32EnumAttrCase<"to_odd_down", 5>, I32EnumAttrCase<"to_odd_up", 6>]>;
+def Graph_ResizeModeAttr : Graph_EnumAttr<Graph_ResizeMode, "resize_mode">;
+
+def Graph_L2NormMode : Graph_Enum<"L2NormMode", "L2Normalization mode", [
+  I32EnumAttrCase<"instance", 0>, I32EnumAttrCase<"channel", 1>, I32EnumAttrCase<"spatial", 2>]>;
+def Graph_L2NormModeAttr : Graph_EnumAttr<Graph_L2NormMode, "l2norm_mode">;
+
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
 //===----------------------------------------------------------------------===//
@@ -136,6 +155,11 @@ def Graph_ElementwiseTrait : NativeOpTrait<"GraphElementwise"> {
 // NumPy-broadcasting binary ops: an operand is read at the result's index
 // when it has the result's shape.
 def Graph_BroadcastElementwiseTrait : NativeOpTrait<"GraphBroadcastElementwise"> {
+  let cppNamespace = "::kiln::graph";
+}
+// Loss heads: their backward is MXNet's built-in gradient, which ignores the
+// head gradient, so autodiff gives them none (kiln::isLossHead).
+def Graph_LossHeadTrait : NativeOpTrait<"GraphLossHead"> {
   let cppNamespace = "::kiln::graph";
 }
 

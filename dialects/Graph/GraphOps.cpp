@@ -246,7 +246,12 @@ static LogicalResult verifySoftmaxLike(SoftmaxLikeOp op) {
     return op.emitOpError() << "temperature must be nonzero";
   return verifyShapes(op);
 }
-LogicalResult SoftmaxOp::verify() { return verifySoftmaxLike(*this); }
+LogicalResult SoftmaxOp::verify() {
+  if (getUseLength() != bool(getLength()))
+    return emitOpError() << (getUseLength() ? "use_length needs the operand 'length'"
+                                            : "takes the operand 'length' only with use_length");
+  return verifySoftmaxLike(*this);
+}
 LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxLike(*this); }
 
 //===----------------------------------------------------------------------===//

@@ -22,10 +22,10 @@ namespace kiln::graph {
 
 /// Access to one op's inference state with MXNet's SHAPE_ASSIGN_CHECK
 /// semantics: an implied operand shape is either recorded (unknown operand) or
-/// checked against the known one. Every family's shape rules use it.
-class Rule {
+/// checked against the known one. The shape rules of every family use it.
+class ShapeRule {
 public:
-  Rule(mlir::Operation *op, ShapeInferenceState &state) : op(op), state(state) {
+  ShapeRule(mlir::Operation *op, ShapeInferenceState &state) : op(op), state(state) {
     // Callers may hand in a state sized for a different op; the rules index
     // operands by position, so normalize it once here.
     state.operands.resize(op->getNumOperands());
@@ -54,9 +54,8 @@ public:
     }
     if (llvm::ArrayRef<int64_t>(*slot) == shape)
       return mlir::success();
-    return op->emitOpError() << "operand '" << name << "' has shape "
-                             << formatShape(*slot) << " but the shape rule gives "
-                             << formatShape(shape);
+    return op->emitOpError() << "operand '" << name << "' has shape " << formatShape(*slot)
+                             << " but the shape rule gives " << formatShape(shape);
   }
 
   mlir::LogicalResult result(llvm::ArrayRef<int64_t> shape) {
@@ -155,6 +154,9 @@ public:
 
 /// The static shape of a ranked value.
 llvm::ArrayRef<int64_t> staticShape(mlir::Value v);
+
+/// The rule of the backward kernels: no second-order gradients.
+mlir::LogicalResult notDifferentiable(mlir::Operation *op);
 
 /// Operands of piecewise-constant ops (comparisons, floor, random numbers)
 /// get no gradient.

@@ -82,8 +82,20 @@ struct MXIgnoredKey {
 /// listed); Bias / BiasOffByDefault (the last input, "bias", exists unless
 /// no_bias, whose default is False / True); PreluGamma (the second input,
 /// "gamma", exists only for act_type prelu); Variadic ("arg0".."argN-1" for
-/// num_args); SoftmaxLength (a second input "length" with use_length).
-enum class MXInputRule { Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic, SoftmaxLength };
+/// num_args); SoftmaxLength (a second input "length" with use_length);
+/// UpSampling ("arg0".."argN-1" for num_args with sample_type nearest,
+/// `inputs` for bilinear); ResizeLike (the second input, "like", exists only
+/// for mode like).
+enum class MXInputRule {
+  Fixed,
+  Bias,
+  BiasOffByDefault,
+  PreluGamma,
+  Variadic,
+  SoftmaxLength,
+  UpSampling,
+  ResizeLike
+};
 
 struct MXNetOpDef {
   /// Canonical MXNet 1.x name, written by the exporter.

@@ -45,11 +45,6 @@ int64_t numElements(ArrayRef<int64_t> shape) {
   return n;
 }
 
-/// Backward ops have no gradient of their own.
-LogicalResult notDifferentiable(Operation *op) {
-  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
-}
-
 /// The index types topk and argsort's `dtype` may name (MXNet's list).
 LogicalResult checkIndexDType(Operation *op, DType dtype) {
   switch (dtype) {

@@ -120,11 +120,6 @@ LogicalResult checkCreationShape(Operation *op, ArrayRef<int64_t> shape) {
   return success();
 }
 
-/// Backward kernels: no second-order gradients.
-LogicalResult notDifferentiable(Operation *op) {
-  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
-}
-
 /// Ops whose result is the operand's data under another shape.
 LogicalResult viewGradient(Operation *op, OpBuilder &builder, ArrayRef<Value> resultGrads,
                            SmallVectorImpl<Value> &grads) {
@@ -162,7 +157,7 @@ LogicalResult checkPadWidth(Operation *op, ArrayRef<int64_t> pw) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ExpandDimsOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -176,7 +171,7 @@ LogicalResult ExpandDimsOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SqueezeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -208,7 +203,7 @@ LogicalResult SqueezeOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ReshapeLikeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto lhs = r.need(0, "lhs");
   if (failed(lhs))
     return failure();
@@ -251,7 +246,7 @@ LogicalResult ReshapeLikeOp::inferShapes(ShapeInferenceState &state) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult SwapAxisOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -294,7 +289,7 @@ SmallVector<bool> ReverseOp::getReversedAxes(int64_t rank) {
 }
 
 LogicalResult ReverseOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -331,7 +326,7 @@ static std::pair<Shape, Shape> tileOperands(ArrayRef<int64_t> data, ArrayRef<int
 }
 
 LogicalResult TileOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -377,7 +372,7 @@ LogicalResult RepeatOp::verify() {
 }
 
 LogicalResult RepeatOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -422,7 +417,7 @@ LogicalResult RepeatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> result
 }
 
 LogicalResult BroadcastLikeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto lhs = r.need(0, "lhs");
   if (failed(lhs))
     return failure();
@@ -483,7 +478,7 @@ LogicalResult StackOp::inferShapes(ShapeInferenceState &state) {
     return emitOpError() << "stack needs at least one input";
   if (failed(inferSameShape(*this, state, {"data"})))
     return failure();
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   Shape in = *state.operands[0];
   int64_t rank = in.size(), axis = static_cast<int64_t>(getAxis());
   if (axis < -rank - 1 || axis > rank)
@@ -518,7 +513,7 @@ LogicalResult StackOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultG
 }
 
 /// space_to_depth and depth_to_space: NCHW data and a positive block.
-static LogicalResult checkBlockData(Rule &r, ArrayRef<int64_t> data) {
+static LogicalResult checkBlockData(ShapeRule &r, ArrayRef<int64_t> data) {
   if (data.size() != 4)
     return r.error() << "expects NCHW data (rank 4), got rank " << data.size();
   return success();
@@ -531,7 +526,7 @@ LogicalResult SpaceToDepthOp::verify() {
 }
 
 LogicalResult SpaceToDepthOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data) || failed(checkBlockData(r, *data)))
     return failure();
@@ -559,7 +554,7 @@ LogicalResult DepthToSpaceOp::verify() {
 }
 
 LogicalResult DepthToSpaceOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data) || failed(checkBlockData(r, *data)))
     return failure();
@@ -598,7 +593,7 @@ LogicalResult SliceOp::verify() {
 }
 
 LogicalResult SliceOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -624,7 +619,7 @@ LogicalResult SliceOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultG
 }
 
 LogicalResult SliceLikeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -696,7 +691,7 @@ std::pair<int64_t, int64_t> CropOp::getCorner(ArrayRef<int64_t> data, ArrayRef<i
 }
 
 LogicalResult CropOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -745,7 +740,7 @@ LogicalResult PadOp::verify() {
 }
 
 /// The padded shape of `data` (`grow`) or the unpadded one of out_grad.
-static FailureOr<Shape> padShape(Rule &r, ArrayRef<int64_t> shape, ArrayRef<int64_t> pw,
+static FailureOr<Shape> padShape(ShapeRule &r, ArrayRef<int64_t> shape, ArrayRef<int64_t> pw,
                                  bool grow) {
   if (pw.size() != 2 * shape.size())
     return r.error() << "pad_width has " << pw.size() << " entries for rank-" << shape.size()
@@ -764,7 +759,7 @@ static FailureOr<Shape> padShape(Rule &r, ArrayRef<int64_t> shape, ArrayRef<int6
 }
 
 /// reflect needs every pad smaller than its axis (MXNet checks H and W).
-static LogicalResult checkReflect(Rule &r, PadMode mode, ArrayRef<int64_t> data,
+static LogicalResult checkReflect(ShapeRule &r, PadMode mode, ArrayRef<int64_t> data,
                                   ArrayRef<int64_t> pw) {
   if (mode != PadMode::reflect)
     return success();
@@ -776,7 +771,7 @@ static LogicalResult checkReflect(Rule &r, PadMode mode, ArrayRef<int64_t> data,
 }
 
 LogicalResult PadOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -813,7 +808,7 @@ LogicalResult PadOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGra
 //===----------------------------------------------------------------------===//
 
 LogicalResult TakeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto a = r.need(0, "a");
   if (failed(a))
     return failure();
@@ -857,7 +852,7 @@ static Shape pickShape(ArrayRef<int64_t> data, int64_t axis, bool keepdims) {
 }
 
 LogicalResult PickOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -889,7 +884,7 @@ LogicalResult PickOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGr
 }
 
 /// gather_nd's result shape for data and indices: MXNet's GatherNDShape.
-static FailureOr<Shape> gatherShape(Rule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> idx) {
+static FailureOr<Shape> gatherShape(ShapeRule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> idx) {
   if (idx.size() < 2)
     return r.error() << "indices must have rank at least 2, got " << formatShape(idx), failure();
   if (idx[0] > (int64_t)data.size())
@@ -902,7 +897,7 @@ static FailureOr<Shape> gatherShape(Rule &r, ArrayRef<int64_t> data, ArrayRef<in
 }
 
 LogicalResult GatherNDOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -933,7 +928,7 @@ LogicalResult OneHotOp::verify() {
 }
 
 LogicalResult OneHotOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto idx = r.need(0, "indices");
   if (failed(idx))
     return failure();
@@ -943,7 +938,7 @@ LogicalResult OneHotOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult WhereOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   std::optional<Shape> shape = r.known(1) ? state.operands[1] : state.operands[2];
   if (!shape) {
     (void)r.need(1, "x");
@@ -978,7 +973,7 @@ LogicalResult WhereOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultG
 //===----------------------------------------------------------------------===//
 
 LogicalResult ShapeArrayOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -986,7 +981,7 @@ LogicalResult ShapeArrayOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SizeArrayOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   if (failed(r.need(0, "data")))
     return failure();
   return r.result({1});
@@ -1009,7 +1004,7 @@ static std::pair<double, double> arangeBounds(ArangeOp op) {
 }
 
 LogicalResult ArangeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   if (getInferRange() && !getStop())
     return r.error() << "infer_range without stop takes the size from the consumer, which "
                         "Kiln's forward shape inference cannot do";
@@ -1056,7 +1051,7 @@ LogicalResult OnesOp::verify() {
 }
 
 LogicalResult OnesOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   return r.result(getShape());
 }
 
@@ -1067,7 +1062,7 @@ LogicalResult FullOp::verify() {
 }
 
 LogicalResult FullOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   return r.result(getShape());
 }
 
@@ -1076,7 +1071,7 @@ LogicalResult FullOp::inferShapes(ShapeInferenceState &state) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult SliceGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto dy = r.need(0, "out_grad");
   if (failed(dy))
     return failure();
@@ -1094,7 +1089,7 @@ LogicalResult SliceGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult TakeGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto idx = r.need(0, "indices");
   if (failed(idx))
     return failure();
@@ -1111,7 +1106,7 @@ LogicalResult TakeGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult PickGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   ArrayRef<int64_t> xs = getShape();
   int64_t axis = static_cast<int64_t>(getAxis());
   if (axis < 0 || axis >= (int64_t)xs.size())
@@ -1130,7 +1125,7 @@ LogicalResult PickGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult GatherNDGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto idx = r.need(0, "indices");
   if (failed(idx))
     return failure();
@@ -1147,7 +1142,7 @@ LogicalResult PadGradOp::verify() {
 }
 
 LogicalResult PadGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto dy = r.need(0, "out_grad");
   if (failed(dy))
     return failure();

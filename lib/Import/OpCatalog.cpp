@@ -64,7 +64,14 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
     if (!boolAttr(attrs, "use_length", false))
       names.resize(1);
     break;
-  // Concat and add_n list their inputs as arg0..arg{num_args-1}.
+  // Concat and add_n list their inputs as arg0..arg{num_args-1}; so does
+  // nearest UpSampling, while bilinear UpSampling takes data and weight.
+  case MXInputRule::UpSampling: {
+    auto it = attrs.find("sample_type");
+    if (it != attrs.end() && it->second == "bilinear")
+      break;
+    [[fallthrough]];
+  }
   case MXInputRule::Variadic: {
     auto it = attrs.find("num_args");
     if (it == attrs.end())
@@ -75,6 +82,13 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
     names.clear();
     for (int64_t i = 0; i < n; ++i)
       names.push_back("arg" + std::to_string(i));
+    break;
+  }
+  // BilinearResize2D reads a second input only in mode like.
+  case MXInputRule::ResizeLike: {
+    auto it = attrs.find("mode");
+    if (it == attrs.end() || it->second != "like")
+      names.resize(1);
     break;
   }
   }

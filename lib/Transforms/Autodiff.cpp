@@ -75,12 +75,7 @@ static bool hasStaticShape(Value v) {
   return t && t.hasStaticShape();
 }
 
-bool kiln::isLossHead(Operation *op) {
-  if (auto s = dyn_cast_or_null<g::SoftmaxOutputOp>(op))
-    return !s.getOutGrad();
-  return isa_and_nonnull<g::LinearRegressionOutputOp, g::LogisticRegressionOutputOp,
-                         g::MAERegressionOutputOp>(op);
-}
+bool kiln::isLossHead(Operation *op) { return op && op->hasTrait<g::GraphLossHead>(); }
 
 //===----------------------------------------------------------------------===//
 // Training mode

@@ -500,6 +500,13 @@ def unary_ops():
           Case("MakeLoss", [("data", (4, 2))], {"normalization": "batch"}),
           Case("MakeLoss", [("data", (2, 5), Away(-1, 1, [0.1]))],
                {"normalization": "valid", "valid_thresh": 0.1})]
+    c += [Case("MakeLoss", [("data", (2, 3, 4))], {"normalization": "batch"},
+               note="batch divides by the rows of MXNet's 2-D view (6), not by N"),
+          Case("MakeLoss", [("data", (5,))], {"normalization": "batch", "grad_scale": 2.0}),
+          Case("MakeLoss", [("data", (3, 4), Away(-1, 1, [0.0]))],
+               {"normalization": "valid", "grad_scale": 3.0}),
+          Case("MakeLoss", [("data", (2, 2), U(-1, -0.5))], {"normalization": "valid"},
+               note="no element above valid_thresh: the count is clamped to 1")]
     return c
 
 
@@ -829,6 +836,9 @@ def index_ops():
               note="indices out of range are clipped; 1.5 is row 1"),
           emb((4,), Ints(0, 5), 5, 3), emb((2, 3), Fixed([[0, 2, 2], [4, 0, 2]], True), 5, 2),
           emb((2, 2, 2), Ints(0, 3), 3, 4), emb((1, 5), Ints(0, 10), 10, 1)]
+    c += [emb((2, 3), Fixed([[-1, 0, 2], [7, 2, 2.5]], True), 5, 2,
+              note="gradient rows follow the forward's clipped, truncated indices"),
+          emb((4,), Fixed([3, 3, 3, 3], True), 4, 3)]
     return c
 
 
@@ -1080,7 +1090,7 @@ def nn_layers():
     c += [fc((2, 5), 3), fc((3, 4), 2, {"no_bias": True}), fc((2, 3, 2), 4),
           fc((2, 3, 4), 3, {"flatten": False}), fc((1, 2, 2, 3), 2, {"flatten": False,
                                                                     "no_bias": True}),
-          fc((1, 7), 1)]
+          fc((1, 7), 1), fc((2, 1, 3, 4), 3, {"flatten": False}), fc((5,), 2, {"flatten": False})]
     conv = lambda s, k, n, attrs=None, **kw: Case(
         "Convolution", [("data", s)], dict({"kernel": k, "num_filter": n}, **(attrs or {})),
         node="conv", **kw)
@@ -1105,6 +1115,15 @@ def nn_layers():
                                        "target_shape": (6, 6)}),
           dc((2, 3, 5), (3,), 2, {"stride": (2,), "pad": (1,)}),
           dc((1, 2, 3, 3), (2, 2), 2, {"dilate": (2, 2), "no_bias": False})]
+    c += [dc((1, 2, 3, 3), (3, 3), 2, {"stride": (2, 2), "target_shape": (7, 7)}),
+          # MXNet's MKLDNN backward fails on target_shape unless `pad` holds
+          # the padding target_shape implies (which the result does not read).
+          dc((1, 2, 4, 3), (3, 3), 2, {"stride": (2, 2), "pad": (1, 1), "target_shape": (7, 6)}),
+          dc((2, 2, 4), (3,), 3, {"stride": (3,), "pad": (1,), "target_shape": (11,)}),
+          dc((1, 2, 3, 3), (3, 3), 2, {"stride": (3, 3), "adj": (2, 1)}),
+          dc((1, 4, 2, 3), (3, 2), 6, {"stride": (2, 2), "num_group": 2, "pad": (1, 0),
+                                       "adj": (1, 1), "no_bias": False}),
+          dc((1, 2, 3, 4), (4, 4), 2, {"stride": (2, 2), "pad": (1, 1), "target_shape": (7, 9)})]
     # MXNet 1.9.1 has no 3-D Deconvolution on the CPU.
 
     def pool(s, attrs, gen=None, **kw):
@@ -1143,6 +1162,22 @@ def nn_layers():
           pool((2, 2, 7), {"kernel": (3,), "stride": (2,)}),
           pool((1, 1, 4, 4, 4), {"kernel": (2, 2, 2), "stride": (2, 2, 2), "pool_type": "avg"}),
           pool((1, 1, 3, 4, 4), {"kernel": (2, 2, 2), "stride": (1, 2, 2)})]
+    c += [pool((1, 2, 4, 5), {"kernel": (2, 2), "stride": (1, 2), "pad": (1, 1), "pool_type": "lp",
+                              "p_value": 2}, nonzero()),
+          pool((1, 1, 5, 5), {"kernel": (3, 3), "stride": (2, 2), "pool_type": "lp", "p_value": 2,
+                              "pooling_convention": "full"}, nonzero()),
+          pool((1, 2, 5, 4), {"kernel": (3, 2), "stride": (2, 2), "pad": (1, 0), "pool_type": "sum",
+                              "pooling_convention": "full"}),
+          pool((2, 2, 3, 3), {"kernel": (1, 1), "global_pool": True, "pool_type": "sum"}),
+          pool((1, 2, 3, 3), {"kernel": (1, 1), "global_pool": True, "pool_type": "lp",
+                              "p_value": 2}, nonzero()),
+          pool((1, 2, 7), {"kernel": (3,), "stride": (2,), "pad": (1,), "pool_type": "avg",
+                           "count_include_pad": False}),
+          pool((1, 1, 3, 3, 4), {"kernel": (2, 2, 2), "stride": (2, 2, 2), "pad": (1, 1, 1)}),
+          pool((1, 2, 3, 4), {"kernel": (3, 4), "stride": (1, 1), "pool_type": "avg"}),
+          pool((1, 1, 6, 5), {"kernel": (3, 2), "stride": (2, 3), "pad": (1, 1),
+                              "pooling_convention": "full", "pool_type": "sum"}),
+          pool((1, 1, 2, 2, 3), {"kernel": (1, 1, 1), "global_pool": True, "pool_type": "avg"})]
     c += [Case("LRN", [("data", s)], a, node="lrn")
           for s, a in [((1, 5, 2, 2), {"nsize": 3}), ((2, 4, 2, 1), {"nsize": 5}),
                        ((1, 6, 2, 2), {"nsize": 3, "alpha": 0.01, "beta": 0.5, "knorm": 1})]]
@@ -1195,6 +1230,16 @@ def softmax_ops():
              note="out_grad=True: MXNet 1.9.1 multiplies its built-in gradient by the "
                   "softmax output, not by the head gradient"),
           so((3, 4), (3,), Ints(0, 4), alias="Softmax")]
+    c += [so((2, 3, 2), (2, 3), Ints(0, 6), {"normalization": "batch"},
+             note="rank-3 data without multi_output: batch divides by the 6 labels, not N"),
+          so((2, 3, 2), (2, 3), Fixed([[1, 5, 0], [-1, 2, -1]], True),
+             {"normalization": "valid", "use_ignore": True, "ignore_label": -1},
+             note="valid counts every label, also those beyond the first N that are read"),
+          so((2, 3, 2, 2), (2, 2, 2), Ints(0, 3), {"multi_output": True, "out_grad": True}),
+          so((3, 4), (3, 4), Fn(lambda rng, s: rng.dirichlet(np.ones(s[1]), size=s[0])),
+             {"out_grad": True, "grad_scale": 0.5}),
+          so((2, 3, 4), (2, 3), Ints(0, 4), {"preserve_shape": True, "out_grad": True,
+                                             "normalization": "valid"})]
     for op in ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]:
         c += [Case(op, [("data", (3, 2), U(-2, 2))], node="reg",
                    gens={"label": U(-1, 1) if op != "LogisticRegressionOutput" else U(0, 1)},
@@ -1213,6 +1258,13 @@ def softmax_ops():
           Case("softmax", [("data", (2, 3, 2), U(-2, 2)),
                            ("length", (2, 2), Fixed([[1, 3], [2, 2]], True))],
                {"axis": 1, "use_length": True}, dtypes={"length": "int32"})]
+    c += [Case("softmax", [("data", (3, 4), U(-2, 2)), ("length", (3,), Fixed([0, 4, 3], True))],
+               {"use_length": True, "temperature": 2.0}, dtypes={"length": "int32"},
+               note="a length of 0 gives a row of zeros"),
+          Case("softmax", [("data", (4, 3), U(-2, 2)), ("length", (3,), Fixed([2, 1, 4], True))],
+               {"axis": 0, "use_length": True}, dtypes={"length": "int32"}),
+          Case("softmax", [("data", (5,), U(-2, 2)), ("length", (1,), Fixed([3], True))],
+               {"use_length": True}, dtypes={"length": "int32"})]
     c += [Case("SoftmaxActivation", [("data", s, U(-2, 2))], a)
           for s, a in [((2, 5), {}), ((3, 4), {"mode": "instance"}),
                        ((2, 3, 2, 2), {"mode": "channel"}), ((2, 3, 4), {"mode": "channel"})]]
@@ -1226,11 +1278,19 @@ def linalg_ops():
           dot((2, 3), (4, 3), {"transpose_b": True}),
           dot((3, 2), (4, 3), {"transpose_a": True, "transpose_b": True}),
           dot((5,), (5,)), dot((2, 3, 4), (4, 5)), dot((4,), (4, 3)), dot((2, 3), (3,))]
+    c += [dot((2, 3, 4), (4,)), dot((4, 2, 3), (4, 5), {"transpose_a": True}),
+          dot((3, 4), (2, 5, 4), {"transpose_b": True}), dot((4,), (4, 3), {"transpose_a": True}),
+          dot((2, 3), (3, 2, 2)), dot((2, 3), (2, 2, 3), {"transpose_a": True}),
+          dot((2, 3, 2), (5, 3, 2), {"transpose_a": True, "transpose_b": True}),
+          dot((3, 4), (4,), {"transpose_b": True})]
     bd = lambda sl, sr, attrs=None: Case("batch_dot", [("lhs", sl), ("rhs", sr)], attrs)
     c += [bd((2, 3, 4), (2, 4, 5)), bd((2, 4, 3), (2, 4, 5), {"transpose_a": True}),
           bd((2, 3, 4), (2, 5, 4), {"transpose_b": True}),
           bd((3, 4, 2), (3, 5, 4), {"transpose_a": True, "transpose_b": True}),
           bd((1, 1, 3), (1, 3, 1))]
+    c += [bd((2, 3, 2, 4), (2, 3, 4, 3)),
+          bd((2, 1, 4, 2), (2, 1, 3, 4), {"transpose_a": True, "transpose_b": True}),
+          bd((1, 2, 2, 3, 2), (1, 2, 2, 2, 4))]
     c += [Case("add_n", pos=[("arg0", (2, 3)), ("arg1", (2, 3))]),
           Case("add_n", pos=[("arg0", (5,)), ("arg1", (5,)), ("arg2", (5,))]),
           Case("add_n", pos=[("arg0", (1, 2, 3, 1))]),
@@ -1257,6 +1317,11 @@ def norm_layers():
     c += [l2((2, 5)), l2((2, 3, 4)), l2((2, 3, 2, 2), {"mode": "channel"}),
           l2((2, 3, 2, 2), {"mode": "spatial"}), l2((2, 3, 4), {"mode": "channel",
                                                                 "eps": 1e-4})]
+    c += [ln((4,)), ln((2, 1, 3), {"axis": 1}), ln((3, 2, 2), {"axis": -3, "eps": 1e-2})]
+    c += [inn((1, 1, 5)), inn((3, 2, 1, 3), {"eps": 1e-4})]
+    c += [gn((2, 6, 2), 3, {"eps": 1e-2}), gn((1, 4, 2, 1, 2), 2)]
+    c += [l2((3, 2, 2, 3), {"mode": "spatial", "eps": 1e-3}),
+          l2((1, 2, 3, 2, 2), {"mode": "channel"}), l2((2, 1, 3), {"mode": "instance"})]
     return c
 
 
@@ -1285,6 +1350,31 @@ def resize_ops():
                              {} if out is None else {"output_size": out}, node="apool")
     c += [ap((1, 2, 4, 4), None), ap((1, 2, 5, 7), (2, 3)), ap((2, 1, 4, 6), 2),
           ap((1, 1, 3, 3), (3, 3)), ap((1, 1, 2, 3), (4, 5))]
+    c += [ap((2, 3, 5, 5), 3), ap((1, 1, 7, 3), (2, 2)), ap((1, 2, 3, 8), (3, 3))]
+    c += [br((1, 2, 5, 4), {"height": 3, "width": 2, "align_corners": False}),
+          br((1, 1, 3, 5), {"mode": "to_even_down"}), br((1, 1, 3, 5), {"mode": "to_even_up"}),
+          br((1, 1, 4, 5), {"mode": "to_odd_down"}), br((1, 1, 4, 5), {"mode": "to_odd_up"}),
+          br((1, 1, 3, 4), {"mode": "odd_scale", "scale_height": 2.0, "scale_width": 1.5}),
+          br((2, 1, 3, 3), {"scale_height": 1.5, "scale_width": 2.5, "align_corners": False}),
+          br((1, 2, 3, 4), {"height": 1, "width": 1}),
+          br((1, 1, 3, 4), {"height": 3, "width": 4, "align_corners": False})]
+    c += [Case("contrib.BilinearResize2D", [("data", (1, 2, 3, 4)), ("like", (2, 3, 5, 2))],
+               {"mode": "like"}, node="resize"),
+          Case("contrib.BilinearResize2D", [("data", (2, 1, 4, 3)), ("like", (2, 1, 2, 6))],
+               {"mode": "like", "align_corners": False}, node="resize")]
+    c += [Case("UpSampling", pos=[("arg0", (1, 1, 2, 2)), ("arg1", (1, 2, 3, 3)),
+                                  ("arg2", (1, 1, 6, 6))],
+               attrs={"sample_type": "nearest", "num_args": 3, "scale": 3}, node="up"),
+          Case("UpSampling", pos=[("arg0", (2, 2, 1, 2)), ("arg1", (2, 2, 2, 4)),
+                                  ("arg2", (2, 2, 4, 8))],
+               attrs={"sample_type": "nearest", "num_args": 3, "scale": 4,
+                      "multi_input_mode": "sum"}, node="up"),
+          Case("UpSampling", [("data", (1, 2, 2, 3))], {"sample_type": "bilinear", "scale": 3,
+                                                        "num_filter": 2, "num_args": 2}, node="up"),
+          Case("UpSampling", [("data", (2, 3, 2, 2))], {"sample_type": "bilinear", "scale": 1,
+                                                        "num_filter": 3, "num_args": 1}, node="up"),
+          Case("UpSampling", [("data", (1, 1, 2, 2))], {"sample_type": "bilinear", "scale": 4,
+                                                        "num_filter": 1, "num_args": 2}, node="up")]
     return c
 
 

@@ -729,7 +729,7 @@ TEST_F(ImportTest, BadAttributeValuesNameNodeAndAttribute) {
       {"FullyConnected", {{"num_hidden", "10"}, {"flatten", "maybe"}}, {"flatten", "maybe"}},
       {"FullyConnected", {{"num_hidden", "10"}, {"bogus_key", "1"}}, {"bogus_key"}},
       {"Dropout", {{"mode", "sometimes"}}, {"mode", "sometimes"}},
-      {"softmax", {{"use_length", "True"}}, {"use_length"}},
+      {"log_softmax", {{"use_length", "True"}}, {"use_length"}},
       {"Embedding", {{"input_dim", "3"}, {"output_dim", "2"}, {"dtype", "float16"}}, {"dtype"}},
   };
   for (const Bad &c : cases) {
