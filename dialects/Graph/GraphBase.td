@@ -105,6 +105,12 @@ def Graph_DType : Graph_Enum<"DType", "MXNet dtype", [
   I32EnumAttrCase<"int64", 6>, I32EnumAttrCase<"boolean", 7, "bool">, I32EnumAttrCase<"bfloat16", 12>]>;
 def Graph_DTypeAttr : Graph_EnumAttr<Graph_DType, "dtype">;
 
+// MXNet RNN's `mode` (rnn_enum::RNNModeType, same values).
+def Graph_RNNMode : Graph_Enum<"RNNMode", "RNN mode", [
+  I32EnumAttrCase<"rnn_relu", 0>, I32EnumAttrCase<"rnn_tanh", 1>, I32EnumAttrCase<"lstm", 2>,
+  I32EnumAttrCase<"gru", 3>]>;
+def Graph_RNNModeAttr : Graph_EnumAttr<Graph_RNNMode, "rnn_mode">;
+
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
 //===----------------------------------------------------------------------===//
@@ -179,7 +185,7 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
   // MXNet's input names (ListArguments order; they name implicit variables
   // such as "fc1_weight"), and the rule that adjusts them to the attributes
   // (MXInputRule: Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic,
-  // SoftmaxLength).
+  // SoftmaxLength, RNN).
   list<string> mxnetInputs = ["data"];
   string mxnetInputRule = "Fixed";
   // How many trailing inputs are auxiliary states (BatchNorm: 2).

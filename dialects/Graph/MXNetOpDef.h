@@ -69,8 +69,10 @@ struct MXIgnoredKey {
 /// listed); Bias / BiasOffByDefault (the last input, "bias", exists unless
 /// no_bias, whose default is False / True); PreluGamma (the second input,
 /// "gamma", exists only for act_type prelu); Variadic ("arg0".."argN-1" for
-/// num_args); SoftmaxLength (a second input "length" with use_length).
-enum class MXInputRule { Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic, SoftmaxLength };
+/// num_args); SoftmaxLength (a second input "length" with use_length); RNN
+/// ("state_cell" only for mode lstm, "sequence_length" only with
+/// use_sequence_length).
+enum class MXInputRule { Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic, SoftmaxLength, RNN };
 
 struct MXNetOpDef {
   /// Canonical MXNet 1.x name, written by the exporter.

@@ -64,6 +64,20 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
     if (!boolAttr(attrs, "use_length", false))
       names.resize(1);
     break;
+  // RNN: data, parameters, state, then state_cell (lstm only) and
+  // sequence_length (use_sequence_length only), MXNet's ListRnnInputNames.
+  case MXInputRule::RNN: {
+    auto mode = attrs.find("mode");
+    bool lstm = mode != attrs.end() && mode->second == "lstm";
+    bool withLength = boolAttr(attrs, "use_sequence_length", false);
+    std::vector<std::string> rnn(names.begin(), names.begin() + 3);
+    if (lstm)
+      rnn.push_back(names[3]);
+    if (withLength)
+      rnn.push_back(names[4]);
+    names = rnn;
+    break;
+  }
   // Concat and add_n list their inputs as arg0..arg{num_args-1}.
   case MXInputRule::Variadic: {
     auto it = attrs.find("num_args");

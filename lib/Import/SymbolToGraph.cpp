@@ -294,6 +294,9 @@ void Importer::prepare(int64_t id) {
     p.numResults = cast<IntegerAttr>(a).getInt();
     if (p.numResults < 1)
       fail(id, "attribute 'num_outputs' must be positive, not " + std::to_string(p.numResults));
+  } else {
+    // Ops whose visible outputs depend on attributes (RNN's state_outputs).
+    p.numResults = mx::numOutputs(node);
   }
 
   for (const mx::NodeEntry &e : node.inputs) {
