@@ -14,6 +14,7 @@
 #include "Import/MXNetAttrs.h"
 #include "kiln/Error.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace kiln::mx {
@@ -68,7 +69,13 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
   // sequence_length (use_sequence_length only), MXNet's ListRnnInputNames.
   case MXInputRule::RNN: {
     auto mode = attrs.find("mode");
-    bool lstm = mode != attrs.end() && mode->second == "lstm";
+    if (mode == attrs.end())
+      throw Error("missing required attribute 'mode'");
+    static const char *modes[] = {"rnn_relu", "rnn_tanh", "lstm", "gru"};
+    if (std::find(std::begin(modes), std::end(modes), mode->second) == std::end(modes))
+      throw Error("attribute 'mode': unknown value '" + mode->second +
+                  "' (expected one of rnn_relu, rnn_tanh, lstm, gru)");
+    bool lstm = mode->second == "lstm";
     bool withLength = boolAttr(attrs, "use_sequence_length", false);
     std::vector<std::string> rnn(names.begin(), names.begin() + 3);
     if (lstm)
