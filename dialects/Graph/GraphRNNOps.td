@@ -24,7 +24,8 @@ defvar RNN_CommonAttrs = (ins I64Attr:$state_size, I64Attr:$num_layers,
                           OptionalAttr<I64Attr>:$projection_size,
                           DefaultValuedAttr<BoolAttr, "false">:$use_sequence_length);
 
-def Graph_RNNOp : Graph_Op<"rnn"> {
+def Graph_RNNOp : Graph_Op<"rnn",
+    [DeclareOpInterfaceMethods<Graph_TrainingModeOpInterface>]> {
   let summary = "MXNet RNN: fused multi-layer, optionally bidirectional rnn_relu, rnn_tanh, lstm or gru";
   let description = [{
     MXNet 1.9.1's `RNN` (src/operator/rnn-inl.h, rnn_impl.h). Operands, in
@@ -41,7 +42,10 @@ def Graph_RNNOp : Graph_Op<"rnn"> {
     - `state` `(L·D, N, R)`: the initial hidden state of each layer and
       direction (index l·D + d);
     - `state_cell` `(L·D, N, H)`: lstm only;
-    - `sequence_length` `(N)`: only with `use_sequence_length`.
+    - `sequence_length` `(N)`: only with `use_sequence_length`;
+    - `dropout_mask` `(L − 1, T, N, D·R)`: not MXNet's; training mode
+      (kiln-graph-training-mode) adds it when p > 0 and L > 1, a
+      graph.dropout_mask with rate p (one per element).
 
     Per layer and direction, at each time step (t from 0 up, or from T − 1
     down for the backward direction), with x the layer's input at t and h, c
@@ -59,14 +63,24 @@ def Graph_RNNOp : Graph_Op<"rnn"> {
     `state_outputs` the final states `(L·D, N, R)` and, for lstm, the final
     cells `(L·D, N, H)`.
 
-    `p` is MXNet's dropout between layers (not after the last one): the
-    identity at inference. In training with p > 0 and more than one layer
-    MXNet draws the masks from its std::mt19937 stream, which Kiln cannot
-    reproduce: the interpreter refuses such a run, and so does the gradient
-    rule. `projection_size` (lstm only, at most `state_size`) is supported
-    for the forward; MXNet 1.9.1 has no CPU gradient for it and neither has
-    Kiln. `lstm_state_clip_min`/`_max`/`_nan` are refused: MXNet 1.9.1 clips
-    only with cuDNN and its CPU operator refuses them.
+    `p` is MXNet's dropout between layers (on every layer's output but the
+    last's, the next layer's input; not on the final states): the identity
+    at inference. In training the output of layer l < L − 1 is multiplied by
+    `dropout_mask[l]` (0 or 1/(1 − p) per element, as MXNet's kernel); MXNet
+    draws its masks from its own std::mt19937 stream, Kiln from its
+    counter-based one, so the two agree in distribution only. Without the
+    mask operand (a function not in training mode) there is no dropout; the
+    interpreter refuses a training-mode run of such an op with p > 0 and
+    more than one layer.
+
+    `projection_size` (lstm only) is supported for the forward; MXNet 1.9.1
+    has no CPU gradient for it and neither has Kiln.
+    `lstm_state_clip_min`/`_max` are refused: MXNet 1.9.1 clips only with
+    cuDNN and its CPU operator refuses them (`lstm_state_clip_nan` alone is
+    ignored, as MXNet ignores it without a range).
+
+    rnn_relu in MXNet's float64 kernel rounds every state to float32 (its
+    relu helper returns a float); the interpreter does the same.
 
     `use_sequence_length` (cuDNN's padded layout; MXNet 1.9.1's CPU operator
     refuses it): batch element n runs ⌊sequence_length[n]⌋ steps (clamped to
@@ -108,6 +122,8 @@ def Graph_RNNOp : Graph_Op<"rnn"> {
     ::mlir::Value getStateCell();
     /// The sequence_length operand, or null.
     ::mlir::Value getSequenceLength();
+    /// The training-mode dropout masks, or null.
+    ::mlir::Value getDropoutMask();
     /// The final states (null without state_outputs) and cells (lstm).
     ::mlir::Value getStateOutput();
     ::mlir::Value getStateCellOutput();
@@ -119,16 +135,16 @@ def Graph_RNNGradOp : Graph_Op<"rnn_grad"> {
   let description = [{
     Operands: the forward's `data`, `parameters`, `state`, then `extra`: its
     `state_cell` (lstm), its `sequence_length` (with `use_sequence_length`),
-    the gradient of its `output`, of its final states and, for lstm, of its
-    final cells (zeros where the forward has no such result or nobody uses
-    it). The attributes are the forward's. Results: the gradients of `data`,
-    `parameters`, `state` and, for lstm, `state_cell`.
+    its `dropout_mask` (when it has one), the gradient of its `output`, of
+    its final states and, for lstm, of its final cells (zeros where the
+    forward has no such result or nobody uses it). The attributes are the
+    forward's. Results: the gradients of `data`, `parameters`, `state` and,
+    for lstm, `state_cell`.
 
     The kernel recomputes the forward, keeping every gate, then runs
     back-propagation through time layer by layer from the last, exactly the
-    derivative of graph.rnn's formulas (MXNet's RNNBackward computes the
-    same). Dropout between layers is the identity here (see graph.rnn's `p`);
-    a projection has no gradient.
+    derivative of graph.rnn's formulas, the dropout masks included (MXNet's
+    RNNBackward computes the same). A projection has no gradient.
 
     Example:
     ```mlir
@@ -147,6 +163,7 @@ def Graph_RNNGradOp : Graph_Op<"rnn_grad"> {
   let opDecl = [{
     ::mlir::Value getStateCell();
     ::mlir::Value getSequenceLength();
+    ::mlir::Value getDropoutMask();
     ::mlir::Value getOutputGrad();
     ::mlir::Value getStateOutputGrad();
     /// Null unless lstm.

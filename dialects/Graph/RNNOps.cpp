@@ -8,6 +8,8 @@
 #include "Graph/GraphRNNOps.h"
 #include "Graph/GraphOpsImpl.h"
 
+#include <type_traits>
+
 using namespace mlir;
 using namespace kiln::graph;
 
@@ -68,20 +70,27 @@ int64_t RNNLayout::paramSize() const {
 namespace {
 
 /// Where the optional operands of the RNN ops lie in `extra`: state_cell
-/// (lstm) first, then sequence_length, then (rnn_grad) the result
-/// gradients.
+/// (lstm) first, then sequence_length, then the training-mode dropout mask,
+/// then (rnn_grad) the result gradients. Whether the mask is there follows
+/// from the operand count.
 struct ExtraOperands {
   bool lstm, withLength;
+  bool mask = false;
   unsigned cell() const { return 0; }
   unsigned length() const { return lstm ? 1 : 0; }
-  unsigned firstGrad() const { return (lstm ? 1 : 0) + (withLength ? 1 : 0); }
-  unsigned forwardCount() const { return firstGrad(); }
+  /// MXNet's operands after the first three.
+  unsigned mxnetCount() const { return (lstm ? 1 : 0) + (withLength ? 1 : 0); }
+  unsigned maskIndex() const { return mxnetCount(); }
+  unsigned firstGrad() const { return mxnetCount() + (mask ? 1 : 0); }
   /// dy, dhy and (lstm) dcy.
   unsigned gradCount() const { return lstm ? 3 : 2; }
 };
 
 template <typename OpT> ExtraOperands extraOf(OpT op) {
-  return {op.getMode() == RNNMode::lstm, op.getUseSequenceLength()};
+  ExtraOperands e{op.getMode() == RNNMode::lstm, op.getUseSequenceLength()};
+  unsigned grads = std::is_same_v<OpT, RNNGradOp> ? e.gradCount() : 0;
+  e.mask = op.getExtra().size() == e.mxnetCount() + 1 + grads;
+  return e;
 }
 
 Value extraAt(OperandRange extra, unsigned i) {
@@ -98,6 +107,10 @@ Value RNNOp::getSequenceLength() {
   ExtraOperands e = extraOf(*this);
   return e.withLength ? extraAt(getExtra(), e.length()) : Value();
 }
+Value RNNOp::getDropoutMask() {
+  ExtraOperands e = extraOf(*this);
+  return e.mask ? extraAt(getExtra(), e.maskIndex()) : Value();
+}
 Value RNNOp::getStateOutput() { return getStates().empty() ? Value() : getStates()[0]; }
 Value RNNOp::getStateCellOutput() {
   return getStates().size() > 1 ? getStates()[1] : Value();
@@ -110,6 +123,10 @@ Value RNNGradOp::getStateCell() {
 Value RNNGradOp::getSequenceLength() {
   ExtraOperands e = extraOf(*this);
   return e.withLength ? extraAt(getExtra(), e.length()) : Value();
+}
+Value RNNGradOp::getDropoutMask() {
+  ExtraOperands e = extraOf(*this);
+  return e.mask ? extraAt(getExtra(), e.maskIndex()) : Value();
 }
 Value RNNGradOp::getOutputGrad() { return extraAt(getExtra(), extraOf(*this).firstGrad()); }
 Value RNNGradOp::getStateOutputGrad() {
@@ -151,6 +168,14 @@ template <typename OpT> LogicalResult verifyCommonAttrs(OpT op) {
   return success();
 }
 
+/// A dropout mask belongs to a dropout between layers.
+template <typename OpT> LogicalResult verifyMask(OpT op, const ExtraOperands &e) {
+  if (e.mask && (op.getP().isZero() || op.getNumLayers() < 2))
+    return op.emitOpError() << "has a dropout_mask operand but no dropout between layers "
+                               "(p = 0 or a single layer)";
+  return success();
+}
+
 } // namespace
 
 LogicalResult RNNOp::verify() {
@@ -161,14 +186,16 @@ LogicalResult RNNOp::verify() {
                             "(MXNet 1.9.1 clips LSTM states only with cuDNN on a GPU; its CPU "
                             "operator refuses them too)";
   ExtraOperands e = extraOf(*this);
-  if (getExtra().size() != e.forwardCount())
+  if (getExtra().size() != e.mxnetCount() && !e.mask)
     return emitOpError() << "mode " << modeName(getMode())
                          << (getUseSequenceLength() ? " with" : " without")
-                         << " use_sequence_length takes " << 3 + e.forwardCount()
+                         << " use_sequence_length takes " << 3 + e.mxnetCount()
                          << " operands (data, parameters, state"
                          << (e.lstm ? ", state_cell" : "")
-                         << (e.withLength ? ", sequence_length" : "") << "), got "
-                         << getNumOperands();
+                         << (e.withLength ? ", sequence_length" : "")
+                         << ") and a dropout_mask in training mode, got " << getNumOperands();
+  if (failed(verifyMask(*this, e)))
+    return failure();
   unsigned results = 1 + (getStateOutputs() ? (e.lstm ? 2 : 1) : 0);
   if (getNumResults() != results)
     return emitOpError() << "mode " << modeName(getMode())
@@ -182,12 +209,15 @@ LogicalResult RNNGradOp::verify() {
   if (failed(verifyCommonAttrs(*this)))
     return failure();
   ExtraOperands e = extraOf(*this);
-  unsigned want = e.forwardCount() + e.gradCount();
-  if (getExtra().size() != want)
+  unsigned want = e.mxnetCount() + e.gradCount();
+  if (getExtra().size() != want && !e.mask)
     return emitOpError() << "mode " << modeName(getMode())
                          << (getUseSequenceLength() ? " with" : " without")
-                         << " use_sequence_length takes " << 3 + want << " operands, got "
+                         << " use_sequence_length takes " << 3 + want
+                         << " operands and a dropout_mask in training mode, got "
                          << getNumOperands();
+  if (failed(verifyMask(*this, e)))
+    return failure();
   unsigned results = e.lstm ? 4 : 3;
   if (getNumResults() != results)
     return emitOpError() << "mode " << modeName(getMode()) << " has " << results
@@ -250,6 +280,9 @@ FailureOr<RNNLayout> inferRNNOperands(OpT op, ShapeInferenceState &state) {
     return failure();
   if (e.withLength && o->getNumOperands() > base + e.length() &&
       failed(assignOperand(o, state, base + e.length(), "sequence_length", {l.batch})))
+    return failure();
+  if (e.mask && failed(assignOperand(o, state, base + e.maskIndex(), "dropout_mask",
+                                     {l.layers - 1, l.seqLen, l.batch, l.dirs * l.recurrent()})))
     return failure();
   return l;
 }
@@ -352,6 +385,9 @@ LogicalResult RNNOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGra
     operands.push_back(c);
   if (Value len = getSequenceLength())
     operands.push_back(len);
+  // Without a mask (not in training mode) there is no dropout to undo.
+  if (Value mask = getDropoutMask())
+    operands.push_back(mask);
   operands.push_back(gradOr(0, getOutput()));
   operands.push_back(gradOr(1, getState()));
   if (lstm)
@@ -367,7 +403,31 @@ LogicalResult RNNOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGra
   operandGrads[2] = grad.getStateGrad();
   if (lstm)
     operandGrads[3] = grad.getStateCellGrad()[0];
-  // sequence_length holds integers: no gradient (MXNet gives none).
+  // sequence_length holds integers and the mask is constant: no gradient.
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Training mode
+//===----------------------------------------------------------------------===//
+
+// Dropout between layers: one mask element per element of every layer's
+// output but the last's, drawn like Dropout's (graph.dropout_mask).
+LogicalResult RNNOp::rewriteForTraining(OpBuilder &builder, function_ref<Value()> counter,
+                                        function_ref<uint64_t()> nextSeed) {
+  if (getP().isZero() || getNumLayers() < 2 || getDropoutMask())
+    return success();
+  auto out = dyn_cast<RankedTensorType>(getOutput().getType());
+  if (!out || !out.hasStaticShape())
+    return emitOpError() << "needs a static output shape in training mode (its dropout masks "
+                            "are drawn per element); run kiln-graph-infer-shapes first";
+  SmallVector<int64_t> shape{static_cast<int64_t>(getNumLayers()) - 1};
+  shape.append(out.getShape().begin(), out.getShape().end());
+  Value mask = DropoutMaskOp::create(
+      builder, getLoc(), RankedTensorType::get(shape, out.getElementType()), counter(),
+      getPAttr(), builder.getI64IntegerAttr(static_cast<int64_t>(nextSeed())),
+      builder.getDenseI64ArrayAttr(shape), builder.getDenseI64ArrayAttr({}));
+  getOperation()->insertOperands(getNumOperands(), mask);
   return success();
 }
 

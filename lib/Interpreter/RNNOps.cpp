@@ -178,12 +178,20 @@ void forwardDirection(const RNNLayout &l, int64_t layer, int64_t dir, const Vec 
     std::copy(c.begin(), c.end(), cy);
 }
 
+/// Multiplies `v` (a layer's output, or its gradient) by the dropout mask
+/// of `layer`, the [T, N, D·R] block `layer` of the mask.
+void applyMask(Vec &v, const Array &mask, int64_t layer) {
+  const double *m = &mask.data[layer * v.size()];
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] *= m[i];
+}
+
 /// The forward of every layer. `layerInputs` receives each layer's input
 /// (for the backward) when given; `records` one record per layer and
 /// direction (index l·D + d).
 void forward(const RNNLayout &l, const Array &x, const Array &w, const Array &hx,
-             const Array *cx, const Array *lengths, Array &out, double *hy, double *cy,
-             std::vector<Vec> *layerInputs, std::vector<DirectionRecord> *records) {
+             const Array *cx, const Array *lengths, const Array *mask, Array &out, double *hy,
+             double *cy, std::vector<Vec> *layerInputs, std::vector<DirectionRecord> *records) {
   std::vector<int64_t> steps = stepsPerElement(l, lengths);
   int64_t N = l.batch, H = l.hidden, R = l.recurrent();
   Vec input = x.data;
@@ -201,6 +209,8 @@ void forward(const RNNLayout &l, const Array &x, const Array &w, const Array &hx
     if (layerInputs)
       layerInputs->push_back(std::move(input));
     input = std::move(y);
+    if (mask && layer + 1 < l.layers)
+      applyMask(input, *mask, layer);
   }
   out.data = std::move(input);
 }
@@ -290,12 +300,14 @@ const Array *optionalArray(OpEnv &env, Operation *op, Value v) {
   return v ? &env.get(op, v) : nullptr;
 }
 
+// The masks come from kiln-graph-training-mode; an op it did not rewrite
+// would need the interpreter's own random stream, which no compiled code
+// reproduces (graph.dropout in mode `always` is refused likewise).
 void checkDropout(OpEnv &env, g::RNNOp op, const RNNLayout &l) {
-  if (env.options().training && !op.getP().isZero() && l.layers > 1)
-    fail(op, "RNN with p = " + std::to_string(op.getP().convertToDouble()) +
-                 " in training mode is not supported: MXNet draws its dropout masks between "
-                 "layers from its own random stream, which Kiln does not reproduce (use p = 0, "
-                 "or run in inference mode)");
+  if (env.options().training && !op.getP().isZero() && l.layers > 1 && !op.getDropoutMask())
+    fail(op, "RNN with dropout between layers (p = " +
+                 std::to_string(op.getP().convertToDouble()) +
+                 ") in training mode needs its masks from kiln-graph-training-mode");
 }
 
 void runRNN(OpEnv &env, g::RNNOp op) {
@@ -318,7 +330,8 @@ void runRNN(OpEnv &env, g::RNNOp op) {
   }
   Vec cyScratch(cx ? cx->size() : 0);
   Vec hyScratch(hx.size());
-  forward(l, x, w, hx, cx, len, out, states ? hy.data.data() : hyScratch.data(),
+  const Array *mask = optionalArray(env, op, op.getDropoutMask());
+  forward(l, x, w, hx, cx, len, mask, out, states ? hy.data.data() : hyScratch.data(),
           cx ? (states ? cy.data.data() : cyScratch.data()) : nullptr, nullptr, nullptr);
   env.setResult(op, 0, std::move(out));
   if (states) {
@@ -339,13 +352,15 @@ void runRNNGrad(OpEnv &env, g::RNNGradOp op) {
   const Array &dout = env.get(op, op.getOutputGrad());
   const Array &dhy = env.get(op, op.getStateOutputGrad());
   const Array *dcy = optionalArray(env, op, op.getStateCellOutputGrad());
+  const Array *mask = optionalArray(env, op, op.getDropoutMask());
 
   // The forward again, keeping each layer's input and every gate.
   std::vector<Vec> inputs;
   std::vector<DirectionRecord> records;
   Array out;
   Vec hy(hx.size()), cy(cx ? cx->size() : 0);
-  forward(l, x, w, hx, cx, len, out, hy.data(), cx ? cy.data() : nullptr, &inputs, &records);
+  forward(l, x, w, hx, cx, len, mask, out, hy.data(), cx ? cy.data() : nullptr, &inputs,
+          &records);
 
   std::vector<int64_t> steps = stepsPerElement(l, len);
   Array dx = env.makeResult(op, 0), dw = env.makeResult(op, 1), dhx = env.makeResult(op, 2);
@@ -367,6 +382,9 @@ void runRNNGrad(OpEnv &env, g::RNNGradOp op) {
                         dc, dinput, dw.data.data());
     }
     dy = std::move(dinput);
+    // The layer below's output went through its dropout mask.
+    if (mask && layer > 0)
+      applyMask(dy, *mask, layer - 1);
   }
   dx.data = std::move(dy);
   env.setResult(op, 0, std::move(dx));

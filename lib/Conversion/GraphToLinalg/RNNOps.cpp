@@ -538,6 +538,16 @@ void RNNBuilder::backward(int64_t layer, int64_t dir, Value x, const Direction &
   dw = put1D(dw, colSum(dah), blk.bh);
 }
 
+/// `v` [T, N, D·R] (a layer's output, or its gradient) times block `layer`
+/// of the dropout mask [L − 1, T, N, D·R].
+Value applyMask(Ctx &cx, Value v, Value mask, int64_t layer) {
+  Shape s = shapeOf(v);
+  Value m = cx.reshape(cx.slice(mask, {layer, 0, 0, 0}, {1, s[0], s[1], s[2]}), s);
+  return cx.mapBcast(s, ValueRange{v, m}, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    return arith::MulFOp::create(nb, nl, a[0], a[1]);
+  });
+}
+
 Results lowerRNN(Ctx &cx, g::RNNOp op) {
   Value x = op.getData();
   RNNLayout l = g::rnnLayout(op, shapeOf(x));
@@ -559,6 +569,8 @@ Results lowerRNN(Ctx &cx, g::RNNOp op) {
         cy = rb.putStackRows(cy, d.c, ld);
     }
     input = y;
+    if (Value mask = op.getDropoutMask(); mask && layer + 1 < l.layers)
+      input = applyMask(cx, input, mask, layer);
   }
   SmallVector<Value> results{input};
   if (op.getStateOutputs()) {
@@ -592,6 +604,8 @@ Results lowerRNNGrad(Ctx &cx, g::RNNGradOp op) {
       y = recs.back().y;
     }
     input = y;
+    if (Value mask = op.getDropoutMask(); mask && layer + 1 < l.layers)
+      input = applyMask(cx, input, mask, layer);
   }
 
   Value dw = cx.filled({l.paramSize()}, 0.0);
@@ -609,6 +623,9 @@ Results lowerRNNGrad(Ctx &cx, g::RNNGradOp op) {
         dcx = rb.putStackRows(dcx, dc, ld);
     }
     dy = dinput;
+    // The layer below's output went through its dropout mask.
+    if (Value mask = op.getDropoutMask(); mask && layer > 0)
+      dy = applyMask(cx, dy, mask, layer - 1);
   }
   SmallVector<Value> results{dy, dw, dhx};
   if (cell)

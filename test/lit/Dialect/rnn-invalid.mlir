@@ -61,7 +61,7 @@ func.func @clip(%x: tensor<3x2x3xf32>, %w: tensor<*xf32>, %h: tensor<*xf32>, %c:
 // -----
 
 func.func @missing_cell(%x: tensor<3x2x3xf32>, %w: tensor<*xf32>, %h: tensor<*xf32>) {
-  // expected-error @+1 {{'graph.rnn' op mode lstm without use_sequence_length takes 4 operands (data, parameters, state, state_cell), got 3}}
+  // expected-error @+1 {{'graph.rnn' op mode lstm without use_sequence_length takes 4 operands (data, parameters, state, state_cell) and a dropout_mask in training mode, got 3}}
   %y = graph.rnn %x, %w, %h {mode = #graph.rnn_mode<lstm>, num_layers = 1 : i64, state_size = 2 : i64}
       : (tensor<3x2x3xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
   return
@@ -70,7 +70,7 @@ func.func @missing_cell(%x: tensor<3x2x3xf32>, %w: tensor<*xf32>, %h: tensor<*xf
 // -----
 
 func.func @missing_lengths(%x: tensor<3x2x3xf32>, %w: tensor<*xf32>, %h: tensor<*xf32>) {
-  // expected-error @+1 {{'graph.rnn' op mode rnn_relu with use_sequence_length takes 4 operands (data, parameters, state, sequence_length), got 3}}
+  // expected-error @+1 {{'graph.rnn' op mode rnn_relu with use_sequence_length takes 4 operands (data, parameters, state, sequence_length) and a dropout_mask in training mode, got 3}}
   %y = graph.rnn %x, %w, %h {mode = #graph.rnn_mode<rnn_relu>, num_layers = 1 : i64, state_size = 2 : i64,
                              use_sequence_length = true}
       : (tensor<3x2x3xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
@@ -138,7 +138,7 @@ func.func @output_shape(%x: tensor<3x2x3xf32>, %w: tensor<14xf32>, %h: tensor<1x
 // -----
 
 func.func @grad_operands(%x: tensor<3x2x3xf32>, %w: tensor<14xf32>, %h: tensor<1x2x2xf32>, %dy: tensor<3x2x2xf32>) {
-  // expected-error @+1 {{'graph.rnn_grad' op mode rnn_tanh without use_sequence_length takes 5 operands, got 4}}
+  // expected-error @+1 {{'graph.rnn_grad' op mode rnn_tanh without use_sequence_length takes 5 operands and a dropout_mask in training mode, got 4}}
   %dx, %dw, %dh = graph.rnn_grad %x, %w, %h, %dy {mode = #graph.rnn_mode<rnn_tanh>, num_layers = 1 : i64, state_size = 2 : i64}
       : (tensor<3x2x3xf32>, tensor<14xf32>, tensor<1x2x2xf32>, tensor<3x2x2xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
   return
@@ -183,5 +183,23 @@ func.func @concat_mismatch(%a: tensor<2x3xf32>, %b: tensor<3x3xf32>) {
 func.func @concat_dim(%a: tensor<2x3xf32>) {
   // expected-error @+1 {{'graph.rnn_param_concat' op dim 2 out of range for rank-2 input}}
   %w = graph.rnn_param_concat %a {dim = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @mask_without_dropout(%x: tensor<3x2x3xf32>, %w: tensor<*xf32>, %h: tensor<*xf32>, %m: tensor<*xf32>) {
+  // expected-error @+1 {{'graph.rnn' op has a dropout_mask operand but no dropout between layers (p = 0 or a single layer)}}
+  %y = graph.rnn %x, %w, %h, %m {mode = #graph.rnn_mode<gru>, num_layers = 2 : i64, state_size = 2 : i64}
+      : (tensor<3x2x3xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @mask_shape(%x: tensor<3x2x3xf32>, %w: tensor<78xf32>, %h: tensor<2x2x2xf32>, %m: tensor<1x3x2x3xf32>) {
+  // expected-error @+1 {{'graph.rnn' op operand 'dropout_mask' has shape (1, 3, 2, 3) but the RNN's attributes and data shape give (1, 3, 2, 2)}}
+  %y = graph.rnn %x, %w, %h, %m {mode = #graph.rnn_mode<gru>, num_layers = 2 : i64, state_size = 2 : i64, p = 0.5 : f32}
+      : (tensor<3x2x3xf32>, tensor<78xf32>, tensor<2x2x2xf32>, tensor<1x3x2x3xf32>) -> tensor<*xf32>
   return
 }
