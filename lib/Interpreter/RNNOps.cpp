@@ -328,11 +328,9 @@ void runRNN(OpEnv &env, g::RNNOp op) {
     if (cx)
       cy = env.makeResult(op, 2);
   }
-  Vec cyScratch(cx ? cx->size() : 0);
-  Vec hyScratch(hx.size());
   const Array *mask = optionalArray(env, op, op.getDropoutMask());
-  forward(l, x, w, hx, cx, len, mask, out, states ? hy.data.data() : hyScratch.data(),
-          cx ? (states ? cy.data.data() : cyScratch.data()) : nullptr, nullptr, nullptr);
+  forward(l, x, w, hx, cx, len, mask, out, states ? hy.data.data() : nullptr,
+          states && cx ? cy.data.data() : nullptr, nullptr, nullptr);
   env.setResult(op, 0, std::move(out));
   if (states) {
     env.setResult(op, 1, std::move(hy));

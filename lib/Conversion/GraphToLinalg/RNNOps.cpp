@@ -6,17 +6,20 @@
 //
 // graph.rnn becomes, per layer and direction, one GEMM of the whole input
 // sequence by Wxᵀ (every step's input term at once) and an scf.for over the
-// time steps carrying the state (and cell), whose body is one small GEMM
-// h·Whᵀ and one elementwise generic for the cell; the layer's output is a
-// tensor carried through the loop, each step inserting its row block. The
-// IR does not grow with the sequence length.
+// time steps whose body is one small GEMM h·Whᵀ and one elementwise generic
+// for the cell. The loop carries the layer's output and [T + 1, N, ·] stacks
+// of the states (and cells), each step inserting its row blocks: one-shot
+// bufferization keeps a loop-carried tensor in place only when the loop
+// yields it rewritten by insert_slice, and the stacks are the records the
+// backward needs anyway. The IR does not grow with the sequence length.
+// Dropout masks (training mode) multiply each layer's output but the last.
 //
 // graph.rnn_grad runs that forward again, keeping the gates of every step,
 // then per layer (last first) and direction an scf.for backwards in time
-// carrying the state gradient: an elementwise generic gives the gates'
-// pre-activation gradients of the step, one GEMM by Wh the state gradient of
-// the step before. The input, weight and bias gradients are then whole-
-// sequence GEMMs and column sums of the gates' gradients.
+// carrying stacks of the state (and cell) gradients: an elementwise generic
+// gives the gates' pre-activation gradients of the step, one GEMM by Wh the
+// state gradient of the step before. The input, weight and bias gradients
+// are then whole-sequence GEMMs and column sums of the gates' gradients.
 //
 //===----------------------------------------------------------------------===//
 
