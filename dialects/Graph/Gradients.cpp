@@ -381,8 +381,7 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> result
     int64_t n = shapeOf(in)[dim];
     operandGrads[i] = getNumOperands() == 1
                           ? resultGrads[0]
-                          : g.make<SliceAxisOp>(resultGrads[0], dim, offset,
-                                                builder.getI64IntegerAttr(offset + n));
+                          : g.sliceAxis(resultGrads[0], dim, offset, offset + n);
     offset += n;
   }
   return success();
@@ -631,6 +630,9 @@ Value GradBuilder::reshape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to
 Value GradBuilder::neg(Value v) { return make<MulScalarOp>(v, f64(-1)); }
 Value GradBuilder::mul(Value a, Value c) { return make<ElemwiseMulOp>(a, c); }
 Value GradBuilder::zeros(ArrayRef<int64_t> shape) { return make<ZerosOp>(shape); }
+Value GradBuilder::sliceAxis(Value v, int64_t axis, int64_t begin, int64_t end) {
+  return make<SliceAxisOp>(v, axis, begin, b.getI64IntegerAttr(end));
+}
 Value GradBuilder::sum(Value v, ArrayRef<int64_t> axes, bool keepdims) {
   return make<SumOp>(v, array(axes), keepdims, false);
 }

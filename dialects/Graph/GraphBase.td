@@ -142,6 +142,12 @@ def Graph_L2NormMode : Graph_Enum<"L2NormMode", "L2Normalization mode", [
   I32EnumAttrCase<"instance", 0>, I32EnumAttrCase<"channel", 1>, I32EnumAttrCase<"spatial", 2>]>;
 def Graph_L2NormModeAttr : Graph_EnumAttr<Graph_L2NormMode, "l2norm_mode">;
 
+// MXNet RNN's `mode` (rnn_enum::RNNModeType, same values).
+def Graph_RNNMode : Graph_Enum<"RNNMode", "RNN mode", [
+  I32EnumAttrCase<"rnn_relu", 0>, I32EnumAttrCase<"rnn_tanh", 1>, I32EnumAttrCase<"lstm", 2>,
+  I32EnumAttrCase<"gru", 3>]>;
+def Graph_RNNModeAttr : Graph_EnumAttr<Graph_RNNMode, "rnn_mode">;
+
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
 //===----------------------------------------------------------------------===//
@@ -230,7 +236,7 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
   // MXNet's input names (ListArguments order; they name implicit variables
   // such as "fc1_weight"), and the rule that adjusts them to the attributes
   // (MXInputRule: Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic,
-  // SoftmaxLength).
+  // SoftmaxLength, RNN).
   list<string> mxnetInputs = ["data"];
   string mxnetInputRule = "Fixed";
   // How many trailing inputs are auxiliary states (BatchNorm: 2).

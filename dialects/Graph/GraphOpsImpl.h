@@ -135,6 +135,8 @@ public:
   mlir::Value neg(mlir::Value v);
   mlir::Value mul(mlir::Value a, mlir::Value c);
   mlir::Value zeros(llvm::ArrayRef<int64_t> shape);
+  /// Elements [begin, end) of `v` along `axis` (slice_axis).
+  mlir::Value sliceAxis(mlir::Value v, int64_t axis, int64_t begin, int64_t end);
   mlir::Value sum(mlir::Value v, llvm::ArrayRef<int64_t> axes, bool keepdims);
   /// Sums a gradient of shape `from` (a broadcast result) down to the shape
   /// `to` of the operand that was broadcast: over the leading axes `to`

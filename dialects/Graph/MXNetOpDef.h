@@ -85,7 +85,8 @@ struct MXIgnoredKey {
 /// num_args); SoftmaxLength (a second input "length" with use_length);
 /// UpSampling ("arg0".."argN-1" for num_args with sample_type nearest,
 /// `inputs` for bilinear); ResizeLike (the second input, "like", exists only
-/// for mode like).
+/// for mode like); RNN ("state_cell" only for mode lstm, "sequence_length"
+/// only with use_sequence_length).
 enum class MXInputRule {
   Fixed,
   Bias,
@@ -94,7 +95,8 @@ enum class MXInputRule {
   Variadic,
   SoftmaxLength,
   UpSampling,
-  ResizeLike
+  ResizeLike,
+  RNN
 };
 
 struct MXNetOpDef {

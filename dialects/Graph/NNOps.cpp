@@ -489,7 +489,7 @@ LogicalResult UpSamplingOp::buildGradient(OpBuilder &builder, ArrayRef<Value> re
     Value part = dy;
     SmallVector<int64_t> partShape(ys);
     if (concat && getNumOperands() > 1) {
-      part = g.make<SliceAxisOp>(dy, 1, begin, builder.getI64IntegerAttr(begin + xs[1]));
+      part = g.sliceAxis(dy, 1, begin, begin + xs[1]);
       partShape[1] = xs[1];
     }
     begin += xs[1];

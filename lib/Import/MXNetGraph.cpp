@@ -49,6 +49,15 @@ int64_t numOutputs(const Node &node) {
     const std::string *v = attr(info->def->extraResultIf);
     return v && parseBool(*v, context + "'" + info->def->extraResultIf + "'") ? 2 : 1;
   }
+  // RNN: output, then with state_outputs the final states (hy, and cy for
+  // lstm).
+  if (node.op == "RNN" || node.op == "_npx_rnn") {
+    const std::string *v = attr("state_outputs");
+    if (!v || !parseBool(*v, context + "'state_outputs'"))
+      return 1;
+    const std::string *mode = attr("mode");
+    return mode && *mode == "lstm" ? 3 : 2;
+  }
   return 1;
 }
 

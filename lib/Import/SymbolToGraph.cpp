@@ -301,7 +301,8 @@ void Importer::prepare(int64_t id) {
     if (p.numResults < 1)
       fail(id, "attribute 'num_outputs' must be positive, not " + std::to_string(p.numResults));
   } else {
-    // Outputs that other attributes make visible (topk's ret_typ = both).
+    // Outputs that other attributes make visible (topk's ret_typ = both,
+    // RNN's state_outputs).
     p.numResults = mx::numOutputs(node);
   }
 

@@ -170,7 +170,7 @@ class Case:
     def __init__(self, op, inputs=(), attrs=None, pos=None, gens=None, shapes=None,
                  train=None, backward=True, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, note=None,
                  node=None, alias=None, nograd=(), head=None, ok=None, labels=(),
-                 interp_rtol=None, interp_atol=None, select=None, dtypes=None):
+                 interp_rtol=None, interp_atol=None, select=None, dtypes=None, runner=None):
         self.op, self.attrs = op, dict(attrs or {})
         self.inputs = [tuple(i) for i in inputs]
         self.pos = None if pos is None else [tuple(i) for i in pos]
@@ -189,6 +189,9 @@ class Case:
         self.select = select
         # Inputs MXNet requires in an integer type (softmax's length).
         self.dtypes = dict(dtypes or {})
+        # Computes the case with MXNet when MXNet's CPU operator cannot run
+        # the symbol itself (run_mxnet's signature and results).
+        self.runner = runner or run_mxnet
 
 
 def resolve(op):
@@ -342,6 +345,7 @@ def make_case(case, label, seed):
     head_grads = [case.head(rng, s) for s in out_shapes]
 
     dtype = "float64"
+    run_mxnet = case.runner
     try:
         outs, grads, aux = run_mxnet(sym, values, grad_names, case.train, case.backward,
                                      head_grads, "float64", case.dtypes)
@@ -1378,22 +1382,110 @@ def resize_ops():
     return c
 
 
+def rnn_by_length(attrs):
+    """A runner for RNN with use_sequence_length, which MXNet 1.9.1 computes
+    only with cuDNN (its CPU operator refuses it): batch element n is MXNet's
+    plain RNN over the first sequence_length[n] steps of that element alone,
+    which is cuDNN's semantics (outputs past the length are 0, the final
+    states are those of the last valid step, the backward direction starts
+    there); gradients are assembled the same way (summed over the elements
+    for the parameters)."""
+    plain = {k: v for k, v in attrs.items() if k != "use_sequence_length"}
+
+    def run(sym, values, grad_names, train, backward, head_grads, dtype, dtypes):
+        names = [n for n in sym.list_arguments() if n != "sequence_length"]
+        slots = ["data", "parameters", "state", "state_cell"][:len(names)]
+        T, N = values["data"].shape[:2]
+        lengths = values["sequence_length"].astype(int)
+        outs = [np.zeros(h.shape) for h in head_grads]
+        grads = {n: np.zeros(values[n].shape) for n in grad_names}
+        for n in range(N):
+            steps = lengths[n]
+            assert 1 <= steps <= T
+            one = mx.sym.RNN(**{s: mx.sym.Variable(v) for s, v in zip(slots, names)},
+                             **plain, name="rnn")
+            # Per-element views: data/output rows [:steps, n], states [:, n].
+            rows = lambda a, axis: a[:steps, n:n + 1] if axis == 0 else a[:, n:n + 1]
+            vals = {v: values[v] if s == "parameters" else rows(values[v], s != "data")
+                    for s, v in zip(slots, names)}
+            hg = [rows(h, i != 0) for i, h in enumerate(head_grads)]
+            o, g, _ = run_mxnet(one, vals, grad_names, train, backward, hg, dtype, {})
+            for i, a in enumerate(o):
+                if i == 0:
+                    outs[i][:steps, n:n + 1] = a
+                else:
+                    outs[i][:, n:n + 1] = a
+            for v, a in g.items():
+                if v == names[1]:
+                    grads[v] += a
+                elif v == "data":
+                    grads[v][:steps, n:n + 1] = a
+                else:
+                    grads[v][:, n:n + 1] = a
+        return outs, grads, {}
+    return run
+
+
 def rnn_ops():
     c = []
 
-    def rnn(mode, layers=1, bidir=False, state_outputs=False, T=3, N=2, I=3, H=2, train=True):
+    def rnn(mode, layers=1, bidir=False, state_outputs=False, T=3, N=2, I=3, H=2, train=True,
+            p=None, projection=None, lengths=None, alias=None, note=None):
         inputs = [("data", (T, N, I))]
         attrs = {"state_size": H, "num_layers": layers, "mode": mode,
                  "bidirectional": bidir, "state_outputs": state_outputs}
+        if p is not None:
+            attrs["p"] = p
+        if projection is not None:
+            attrs["projection_size"] = projection
+        runner = None
+        if lengths is not None:
+            inputs.append(("sequence_length", (N,), Fixed(lengths, discrete=True)))
+            attrs["use_sequence_length"] = True
+            runner = rnn_by_length(attrs)
         return Case("RNN", inputs, attrs, node="rnn", train=train, backward=train,
                     gens={"parameters": U(-0.5, 0.5), "state": U(-0.5, 0.5),
-                          "state_cell": U(-0.5, 0.5)})
+                          "state_cell": U(-0.5, 0.5)}, alias=alias, runner=runner,
+                    note=note)
 
     c += [rnn("lstm"), rnn("lstm", 2, state_outputs=True), rnn("lstm", 1, True),
           rnn("gru"), rnn("gru", 2, True, True), rnn("rnn_tanh"), rnn("rnn_tanh", 2, True),
           rnn("rnn_relu"), rnn("rnn_relu", 1, True, True), rnn("lstm", train=False),
           rnn("gru", N=1, T=5, I=2, H=3)]
+    # More layers and directions, state outputs of every mode, edge sizes.
+    c += [rnn("lstm", 2, True, True, T=4, N=3, I=5, H=3),
+          rnn("gru", 3, False, True, T=2, N=3, I=4, H=4),
+          rnn("rnn_relu", 2, True, True, T=4, N=2, I=3, H=3),
+          rnn("rnn_tanh", 1, False, True, T=1, N=1, I=1, H=1),
+          rnn("lstm", 2, False, False, T=6, N=4, I=8, H=8)]
+    # p: dropout between layers, the identity at inference; with one layer
+    # there is no layer to drop between, in training too.
+    c += [rnn("lstm", 2, False, True, train=False, p=0.3),
+          rnn("gru", 1, True, False, p=0.4)]
+    # LSTM with a projection (MXNet's CPU operator: inference only, and
+    # only with state_outputs).
+    c += [rnn("lstm", 2, True, True, H=3, train=False, projection=2),
+          rnn("lstm", 1, False, True, T=4, H=3, train=False, projection=1)]
+    # MXNet's numpy-frontend alias.
+    c += [rnn("gru", 1, False, True, alias="_npx_rnn")]
+    # Variable lengths (use_sequence_length), computed by MXNet one batch
+    # element at a time: MXNet's CPU operator refuses them (cuDNN only).
+    note = ("use_sequence_length: MXNet 1.9.1 runs it only with cuDNN; the reference is MXNet's "
+            "plain RNN over each element's first sequence_length steps (cuDNN's semantics)")
+    c += [rnn("lstm", 2, True, True, T=4, N=3, lengths=[4, 1, 2], note=note),
+          rnn("gru", 1, False, True, T=4, N=2, lengths=[2, 4], note=note),
+          rnn("rnn_tanh", 1, True, False, T=3, N=3, lengths=[3, 2, 1], note=note)]
     return c
+
+
+def rnn_param_concat_ops():
+    # Gluon's RNN layers join their flattened weights with _rnn_param_concat
+    # before RNN.
+    cat = lambda shapes, attrs, **kw: Case(
+        "_internal._rnn_param_concat", [], dict(attrs, num_args=len(shapes)),
+        pos=[("arg%d" % i, s) for i, s in enumerate(shapes)], node="concat", **kw)
+    return [cat([(6,), (4,), (2,)], {"dim": 0}), cat([(2, 3), (2, 1)], {}),
+            cat([(2, 3), (1, 3)], {"dim": 0}), cat([(5,)], {"dim": 0})]
 
 
 def box(rng, n, lo=0.0, hi=1.0, min_size=0.1):
@@ -1549,7 +1641,7 @@ def all_cases():
     return (unary_ops() + activations() + binary_ops() + scalar_ops() + misc_elemwise() +
             shape_ops() + index_ops() + creation_ops() + image_shape_ops() + reductions() +
             nn_layers() + softmax_ops() + linalg_ops() + norm_layers() + resize_ops() +
-            rnn_ops() + detection_ops())
+            rnn_ops() + rnn_param_concat_ops() + detection_ops())
 
 
 def main():
