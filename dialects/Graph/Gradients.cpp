@@ -38,13 +38,6 @@ void init(Operation *op, SmallVectorImpl<Value> &grads) {
 
 ArrayRef<int64_t> shapeOf(Value v) { return staticShape(v); }
 
-int64_t numElements(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 /// Spatial axes (2, 3, ...) plus the batch axis: what a bias gradient sums over.
 SmallVector<int64_t> biasAxes(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> axes = {0};
@@ -368,22 +361,27 @@ LogicalResult TransposeOp::buildGradient(OpBuilder &builder, ArrayRef<Value> res
   return success();
 }
 
-LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
-                                      SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
-  if (!resultGrads[0])
-    return success();
-  GradBuilder g(builder, *this);
-  int64_t rank = shapeOf(getOutput()).size();
-  int64_t dim = (int64_t)getDim() < 0 ? (int64_t)getDim() + rank : (int64_t)getDim();
+void kiln::graph::concatGradient(Operation *op, OpBuilder &builder, Value dy, int64_t dim,
+                                 SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(op->getNumOperands(), Value());
+  if (!dy)
+    return;
+  GradBuilder g(builder, op);
+  int64_t rank = staticShape(op->getResult(0)).size();
+  if (dim < 0)
+    dim += rank;
   int64_t offset = 0;
-  for (auto [i, in] : llvm::enumerate(getInputs())) {
-    int64_t n = shapeOf(in)[dim];
-    operandGrads[i] = getNumOperands() == 1
-                          ? resultGrads[0]
-                          : g.sliceAxis(resultGrads[0], dim, offset, offset + n);
+  for (auto [i, in] : llvm::enumerate(op->getOperands())) {
+    int64_t n = staticShape(in)[dim];
+    operandGrads[i] =
+        op->getNumOperands() == 1 ? dy : g.sliceAxis(dy, dim, offset, offset + n);
     offset += n;
   }
+}
+
+LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                      SmallVectorImpl<Value> &operandGrads) {
+  concatGradient(*this, builder, resultGrads[0], static_cast<int64_t>(getDim()), operandGrads);
   return success();
 }
 
@@ -596,6 +594,13 @@ KILN_NOT_DIFFERENTIABLE(EmbeddingGradOp)
 
 LogicalResult kiln::graph::notDifferentiable(Operation *op) {
   return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
+}
+
+int64_t kiln::graph::numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
 }
 
 ArrayRef<int64_t> kiln::graph::staticShape(Value v) {

@@ -156,6 +156,12 @@ public:
 
 /// The static shape of a ranked value.
 llvm::ArrayRef<int64_t> staticShape(mlir::Value v);
+/// The gradient of a concatenation along `dim` (graph.concat,
+/// graph.rnn_param_concat): `dy` sliced back into the operands' parts.
+void concatGradient(mlir::Operation *op, mlir::OpBuilder &builder, mlir::Value dy, int64_t dim,
+                    llvm::SmallVectorImpl<mlir::Value> &operandGrads);
+/// The number of elements of a static shape.
+int64_t numElements(llvm::ArrayRef<int64_t> shape);
 
 /// The rule of the backward kernels: no second-order gradients.
 mlir::LogicalResult notDifferentiable(mlir::Operation *op);

@@ -21,13 +21,6 @@ using namespace kiln::graph;
 
 namespace {
 
-int64_t product(ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
-}
-
 /// Checks that `data` is NCHW, naming the operand.
 LogicalResult checkRank4(ShapeRule &r, ArrayRef<int64_t> data, StringRef name) {
   if (data.size() != 4)
@@ -66,8 +59,8 @@ NormView LayerNormOp::getNormView(ArrayRef<int64_t> data) {
   if (axis < 0)
     axis += rank;
   axis = std::clamp<int64_t>(axis, 0, std::max<int64_t>(rank - 1, 0));
-  return {{product(data.take_front(axis)), rank ? data[axis] : 1,
-           product(data.drop_front(std::min<int64_t>(axis + 1, rank)))},
+  return {{numElements(data.take_front(axis)), rank ? data[axis] : 1,
+           numElements(data.drop_front(std::min<int64_t>(axis + 1, rank)))},
           1};
 }
 
@@ -86,8 +79,8 @@ LogicalResult InstanceNormOp::verify() { return verifyShapes(*this); }
 
 NormView InstanceNormOp::getNormView(ArrayRef<int64_t> data) {
   if (data.size() < 2)
-    return {{1, product(data), 1}, 2};
-  return {{data[0], data[1], product(data.drop_front(2))}, 2};
+    return {{1, numElements(data), 1}, 2};
+  return {{data[0], data[1], numElements(data.drop_front(2))}, 2};
 }
 
 LogicalResult InstanceNormOp::inferShapes(ShapeInferenceState &state) {
@@ -107,7 +100,7 @@ LogicalResult GroupNormOp::verify() {
 
 NormView GroupNormOp::getNormView(ArrayRef<int64_t> data) {
   int64_t g = std::max<int64_t>(static_cast<int64_t>(getNumGroups()), 1);
-  return {{data.empty() ? 1 : data[0], g, product(data.drop_front()) / g}, 2};
+  return {{data.empty() ? 1 : data[0], g, numElements(data.drop_front()) / g}, 2};
 }
 
 LogicalResult GroupNormOp::inferShapes(ShapeInferenceState &state) {
@@ -129,8 +122,8 @@ NormView L2NormalizationOp::getNormView(ArrayRef<int64_t> data) {
   if (data.empty())
     return {{1, 1, 1}, 1};
   if (getMode() == L2NormMode::instance || data.size() < 3)
-    return {{data[0], product(data.drop_front()), 1}, 1};
-  return {{data[0], data[1], product(data.drop_front(2))},
+    return {{data[0], numElements(data.drop_front()), 1}, 1};
+  return {{data[0], data[1], numElements(data.drop_front(2))},
           getMode() == L2NormMode::channel ? 1u : 2u};
 }
 
@@ -566,7 +559,7 @@ LogicalResult MakeLossOp::buildGradient(OpBuilder &builder, ArrayRef<Value>,
     return success();
   case Normalization::batch: {
     // MXNet divides in float by the rows of its (size / last, last) view.
-    auto rows = static_cast<float>(product(xs.drop_back()));
+    auto rows = static_cast<float>(numElements(xs.drop_back()));
     operandGrads[0] = (zeros + static_cast<double>(scale / rows)).value;
     return success();
   }

@@ -437,19 +437,6 @@ LogicalResult RNNGradOp::buildGradient(OpBuilder &, ArrayRef<Value>, SmallVector
 
 LogicalResult RNNParamConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
                                               SmallVectorImpl<Value> &operandGrads) {
-  operandGrads.assign(getNumOperands(), Value());
-  if (!resultGrads[0])
-    return success();
-  GradBuilder g(builder, *this);
-  int64_t rank = staticShape(getOutput()).size();
-  int64_t dim = getDim() < 0 ? getDim() + rank : getDim();
-  int64_t offset = 0;
-  for (auto [i, in] : llvm::enumerate(getInputs())) {
-    int64_t n = staticShape(in)[dim];
-    operandGrads[i] = getNumOperands() == 1
-                          ? resultGrads[0]
-                          : g.sliceAxis(resultGrads[0], dim, offset, offset + n);
-    offset += n;
-  }
+  concatGradient(*this, builder, resultGrads[0], static_cast<int64_t>(getDim()), operandGrads);
   return success();
 }

@@ -38,13 +38,6 @@ FailureOr<int64_t> checkAxis(Operation *op, int64_t axis, int64_t rank) {
   return n;
 }
 
-int64_t numElements(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 /// The index types topk and argsort's `dtype` may name (MXNet's list).
 LogicalResult checkIndexDType(Operation *op, DType dtype) {
   switch (dtype) {

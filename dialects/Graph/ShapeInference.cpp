@@ -34,13 +34,6 @@ std::string kiln::graph::formatShape(llvm::ArrayRef<int64_t> shape) {
 
 namespace {
 
-int64_t product(ArrayRef<int64_t> dims) {
-  int64_t p = 1;
-  for (int64_t d : dims)
-    p *= d;
-  return p;
-}
-
 /// Checks that `data` has `kernelRank` spatial dimensions after N and C.
 LogicalResult checkSpatialRank(ShapeRule &r, ArrayRef<int64_t> data, size_t kernelRank) {
   if (data.size() != kernelRank + 2)
@@ -134,9 +127,9 @@ FailureOr<Shape> reshapeShape(ShapeRule &r, ArrayRef<int64_t> codes, ArrayRef<in
       return r.error() << "reshape: invalid code " << p << " in shape", failure();
     }
   }
-  int64_t size = product(dshape);
+  int64_t size = numElements(dshape);
   if (infIdx >= 0) {
-    int64_t known = product(tmp);
+    int64_t known = numElements(tmp);
     if (known == 0 || size % known != 0)
       return r.error() << "reshape: cannot infer the -1 dimension reshaping "
                        << formatShape(dshape) << " with shape "
@@ -146,7 +139,7 @@ FailureOr<Shape> reshapeShape(ShapeRule &r, ArrayRef<int64_t> codes, ArrayRef<in
   }
   if (reverse)
     std::reverse(tmp.begin(), tmp.end());
-  if (product(tmp) != size)
+  if (numElements(tmp) != size)
     return r.error() << "reshape: target shape " << formatShape(tmp)
                      << " has a different size than the input " << formatShape(dshape),
            failure();
@@ -259,7 +252,7 @@ LogicalResult FullyConnectedOp::inferShapes(ShapeInferenceState &state) {
   Shape out;
   int64_t k;
   if (getFlatten()) {
-    k = product(ArrayRef<int64_t>(*data).drop_front());
+    k = numElements(ArrayRef<int64_t>(*data).drop_front());
     out = {(*data)[0], n};
   } else {
     k = data->back();
@@ -474,7 +467,7 @@ static LogicalResult inferSoftmaxLabel(ShapeRule &r, ShapeInferenceState &state,
                        << d.size();
     Shape l2{d[0]};
     l2.append(d.begin() + 2, d.end());
-    Shape l1{d[0], product(d.drop_front(2))};
+    Shape l1{d[0], numElements(d.drop_front(2))};
     Shape l3(d.begin(), d.end());
     l3[1] = 1;
     classIds = {l1, l2, l3};
@@ -531,10 +524,10 @@ LogicalResult kiln::graph::inferRegression(Operation *op, ShapeInferenceState &s
     return r.result(d);
   }
   ArrayRef<int64_t> l = *state.operands[1];
-  if (l.empty() || l[0] != d[0] || product(l) != product(d))
+  if (l.empty() || l[0] != d[0] || numElements(l) != numElements(d))
     return r.error() << "operand 'label' has shape " << formatShape(l)
                      << " but the shape rule needs the batch size " << d[0]
-                     << " and " << product(d) << " elements, as data "
+                     << " and " << numElements(d) << " elements, as data "
                      << formatShape(d);
   return r.result(d);
 }
@@ -598,7 +591,7 @@ LogicalResult FlattenOp::inferShapes(ShapeInferenceState &state) {
     return failure();
   if (data->empty())
     return r.error() << "expects an input of rank at least 1";
-  return r.result({(*data)[0], product(ArrayRef<int64_t>(*data).drop_front())});
+  return r.result({(*data)[0], numElements(ArrayRef<int64_t>(*data).drop_front())});
 }
 
 LogicalResult ReshapeOp::inferShapes(ShapeInferenceState &state) {
@@ -738,8 +731,8 @@ Shape DotOp::lhsMatrix(ArrayRef<int64_t> lhs, bool transposeA) {
     return transposeA ? Shape{k, 1} : Shape{1, k};
   }
   if (transposeA)
-    return {lhs[0], product(lhs.drop_front())};
-  return {product(lhs.drop_back()), lhs.back()};
+    return {lhs[0], numElements(lhs.drop_front())};
+  return {numElements(lhs.drop_back()), lhs.back()};
 }
 
 Shape DotOp::rhsMatrix(ArrayRef<int64_t> rhs, bool transposeB) {
@@ -748,8 +741,8 @@ Shape DotOp::rhsMatrix(ArrayRef<int64_t> rhs, bool transposeB) {
     return transposeB ? Shape{1, k} : Shape{k, 1};
   }
   if (transposeB)
-    return {product(rhs.drop_back()), rhs.back()};
-  return {rhs[0], product(rhs.drop_front())};
+    return {numElements(rhs.drop_back()), rhs.back()};
+  return {rhs[0], numElements(rhs.drop_front())};
 }
 
 /// MXNet's DotShape.

@@ -96,13 +96,6 @@ int64_t kiln::graph::wrapIndex(double v, int64_t n) {
 
 namespace {
 
-int64_t numElements(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 LogicalResult checkPositive(Operation *op, StringRef name, int64_t v) {
   if (v <= 0)
     return op->emitOpError() << name << " must be positive, got " << v;

@@ -27,6 +27,20 @@ Shape shapeOf(Value v) {
   return Shape(s.begin(), s.end());
 }
 
+Value addf(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::AddFOp::create(b, l, x, y);
+}
+Value subf(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::SubFOp::create(b, l, x, y);
+}
+Value mulf(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::MulFOp::create(b, l, x, y);
+}
+Value divf(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::DivFOp::create(b, l, x, y);
+}
+Value addCombine(OpBuilder &b, Location l, Value acc, Value v) { return addf(b, l, acc, v); }
+
 int64_t product(ArrayRef<int64_t> s, size_t b, size_t e) {
   int64_t n = 1;
   for (size_t i = b; i < std::min(e, s.size()); ++i)
@@ -203,6 +217,23 @@ Value Ctx::slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
     st.push_back(b.getIndexAttr(strides.empty() ? 1 : strides[i]));
   }
   return tensor::ExtractSliceOp::create(b, loc, x, o, s, st);
+}
+
+Value Ctx::concat(ValueRange inputs, ArrayRef<int64_t> out, int64_t dim) {
+  Value acc = empty(out);
+  int64_t offset = 0;
+  for (Value v : inputs) {
+    Shape s = shapeOf(v);
+    SmallVector<OpFoldResult> offs, sizes, strides;
+    for (size_t i = 0; i < s.size(); ++i) {
+      offs.push_back(b.getIndexAttr(i == static_cast<size_t>(dim) ? offset : 0));
+      sizes.push_back(b.getIndexAttr(s[i]));
+      strides.push_back(b.getIndexAttr(1));
+    }
+    acc = tensor::InsertSliceOp::create(b, loc, v, acc, offs, sizes, strides);
+    offset += s[dim];
+  }
+  return acc;
 }
 
 AffineMap Ctx::keptMap(ArrayRef<bool> reduced) {

@@ -44,6 +44,13 @@ mlir::RankedTensorType tensorTy(Value v);
 Shape shapeOf(Value v);
 int64_t product(ArrayRef<int64_t> s, size_t b = 0, size_t e = ~size_t(0));
 double toDouble(llvm::APFloat f);
+
+/// Float arithmetic for kernel bodies; addCombine is the `combine` of a sum.
+Value addf(OpBuilder &b, Location l, Value x, Value y);
+Value subf(OpBuilder &b, Location l, Value x, Value y);
+Value mulf(OpBuilder &b, Location l, Value x, Value y);
+Value divf(OpBuilder &b, Location l, Value x, Value y);
+Value addCombine(OpBuilder &b, Location l, Value acc, Value v);
 inline int64_t normAxis(int64_t a, int64_t rank) { return a < 0 ? a + rank : a; }
 
 /// Builds linalg/tensor IR in front of the graph op being lowered, with its
@@ -101,6 +108,9 @@ struct Ctx {
   /// `x[offsets : offsets + sizes : strides]`, static.
   Value slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
               ArrayRef<int64_t> strides = {});
+  /// `inputs` placed one after the other along `dim` of a new tensor of
+  /// shape `out`.
+  Value concat(ValueRange inputs, ArrayRef<int64_t> out, int64_t dim);
   /// Reduces `x` over the dims flagged in `reduced` into a tensor of the
   /// kept dims, starting from `init` and combining with `combine(acc, v)`.
   /// `pre` (optional) maps each element before combining and sees x, the

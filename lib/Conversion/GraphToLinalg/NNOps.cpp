@@ -28,19 +28,6 @@ namespace g = kiln::graph;
 namespace kiln::lowering {
 namespace {
 
-Value addf(OpBuilder &b, Location l, Value x, Value y) {
-  return arith::AddFOp::create(b, l, x, y);
-}
-Value subf(OpBuilder &b, Location l, Value x, Value y) {
-  return arith::SubFOp::create(b, l, x, y);
-}
-Value mulf(OpBuilder &b, Location l, Value x, Value y) {
-  return arith::MulFOp::create(b, l, x, y);
-}
-Value divf(OpBuilder &b, Location l, Value x, Value y) {
-  return arith::DivFOp::create(b, l, x, y);
-}
-Value addCombine(OpBuilder &b, Location l, Value acc, Value v) { return addf(b, l, acc, v); }
 
 /// acc + a·b: the body of a contraction generic (operands a, b, acc).
 Value mulAdd(OpBuilder &b, Location l, ValueRange a) {

@@ -639,20 +639,7 @@ Results lowerRNNGrad(Ctx &cx, g::RNNGradOp op) {
 Results lowerParamConcat(Ctx &cx, g::RNNParamConcatOp op) {
   Shape out = shapeOf(op.getOutput());
   int64_t dim = normAxis(static_cast<int64_t>(op.getDim()), out.size());
-  Value acc = cx.empty(out);
-  int64_t off = 0;
-  for (Value v : op.getInputs()) {
-    Shape s = shapeOf(v);
-    SmallVector<OpFoldResult> offs, sizes, strides;
-    for (size_t i = 0; i < s.size(); ++i) {
-      offs.push_back(cx.b.getIndexAttr(i == (size_t)dim ? off : 0));
-      sizes.push_back(cx.b.getIndexAttr(s[i]));
-      strides.push_back(cx.b.getIndexAttr(1));
-    }
-    acc = tensor::InsertSliceOp::create(cx.b, cx.loc, v, acc, offs, sizes, strides);
-    off += s[dim];
-  }
-  return one(acc);
+  return one(cx.concat(op.getInputs(), out, dim));
 }
 
 } // namespace
