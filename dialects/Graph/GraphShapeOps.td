@@ -208,6 +208,31 @@ def Graph_BroadcastLikeOp : Graph_Op<"broadcast_like"> {
   let mxnetInputs = ["lhs", "rhs"];
 }
 
+def Graph_BroadcastAxisOp : Graph_Op<"broadcast_axis"> {
+  let summary = "MXNet broadcast_axis: size-1 dimensions of data repeated to `size`";
+  let description = [{
+    Dimension `axis[i]` of `data`, which must be 1, becomes `size[i]`; the
+    other dimensions are kept. `axis` and `size` have the same number of
+    entries; as in MXNet 1.9.1 the axes are non-negative (MXNet's shape
+    function indexes the shape with them directly) and an empty `axis`
+    leaves the data unchanged. The gradient sums the head gradient over the
+    broadcast dimensions.
+
+    Example:
+    ```mlir
+    %y = graph.broadcast_axis %x {axis = array<i64: 0, 2>, size = array<i64: 4, 5>}
+        : (tensor<1x3x1xf32>) -> tensor<4x3x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axis,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$size);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "broadcast_axis";
+  let mxnetAliases = ["broadcast_axes"];
+  let mxnetAttrs = [MXDef<"axis", "Tuple", "()">, MXDef<"size", "Tuple", "()">];
+}
+
 def Graph_StackOp : Graph_Op<"stack"> {
   let summary = "MXNet stack: equally shaped inputs joined along a new axis";
   let description = [{

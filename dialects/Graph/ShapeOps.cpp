@@ -460,6 +460,41 @@ LogicalResult BroadcastLikeOp::buildGradient(OpBuilder &builder, ArrayRef<Value>
   return success();
 }
 
+LogicalResult BroadcastAxisOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  ArrayRef<int64_t> axes = getAxis(), sizes = getSize();
+  if (axes.size() != sizes.size())
+    return r.error() << "axis has " << axes.size() << " entries but size has " << sizes.size();
+  Shape out = *data;
+  for (auto [a, n] : llvm::zip(axes, sizes)) {
+    if (a < 0 || a >= static_cast<int64_t>(out.size()))
+      return r.error() << "axis " << a << " is outside [0, " << out.size() << ") for data "
+                       << formatShape(*data);
+    if ((*data)[a] != 1)
+      return r.error() << "broadcasting axis " << a << " of " << formatShape(*data)
+                       << " must have size 1";
+    if (n <= 0)
+      return r.error() << "size " << n << " for axis " << a
+                       << " must be positive (Kiln has no zero-size tensors)";
+    out[a] = n;
+  }
+  return r.result(out);
+}
+
+LogicalResult BroadcastAxisOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                             SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] =
+      g.sumToShape(resultGrads[0], staticShape(getOutput()), staticShape(getData()));
+  return success();
+}
+
 LogicalResult StackOp::verify() {
   if (getData().empty())
     return emitOpError() << "stack needs at least one input";

@@ -423,9 +423,10 @@ bool interpretShapeOp(OpEnv &env, Operation *op) {
       .Case([&](g::ReverseOp o) { return run([&] { return reverse(env, o); }); })
       .Case([&](g::TileOp o) { return run([&] { return tile(env, o); }); })
       .Case([&](g::RepeatOp o) { return run([&] { return repeat(env, o); }); })
-      .Case([&](g::BroadcastLikeOp o) {
+      // Broadcasts whose result shape says it all (operand 0 is the data).
+      .Case<g::BroadcastLikeOp, g::BroadcastAxisOp>([&](Operation *o) {
         return run([&] {
-          const Array &x = env.get(o, o.getLhs());
+          const Array &x = env.get(o, o->getOperand(0));
           return gather(env, o, x, [&](const Index &i) { return broadcastSource(i, x.shape); });
         });
       })

@@ -744,6 +744,10 @@ def shape_ops():
           bl((2, 1, 1), (4, 5, 3), {"lhs_axes": (1, 2), "rhs_axes": (0, 1)})]
     # lhs_axes without rhs_axes: MXNet ignores it and broadcasts to rhs's shape.
     c += [bl((1, 3), (2, 3), {"lhs_axes": (0,)})]
+    ba = lambda s, axis, size, op="broadcast_axis": Case(op, [("data", s)],
+                                                         {"axis": axis, "size": size})
+    c += [ba((1, 3), (0,), (4,)), ba((2, 1, 1), (1, 2), (3, 5)), ba((1, 1, 2, 1), (3, 0), (2, 3)),
+          ba((2, 3), (), ()), ba((1,), (0,), (7,)), ba((2, 1, 3), (1,), (4,), "broadcast_axes")]
     rl = lambda sl, sr, attrs=None: Case("reshape_like", [("lhs", sl), ("rhs", sr)], attrs,
                                          nograd={"rhs"})
     c += [rl((6,), (2, 3)), rl((2, 3, 4), (6, 4)), rl((2, 3, 4), (3, 2, 2, 2)),

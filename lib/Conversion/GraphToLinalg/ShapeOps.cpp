@@ -542,8 +542,9 @@ std::optional<Results> lowerShapeOp(Ctx &cx, Operation *op) {
       .Case([&](g::ReverseOp o) { return lowerReverse(cx, o); })
       .Case([&](g::TileOp o) { return lowerTile(cx, o); })
       .Case([&](g::RepeatOp o) { return lowerRepeat(cx, o); })
-      .Case([&](g::BroadcastLikeOp o) {
-        return one(cx.mapBcast(shapeOf(o.getOutput()), ValueRange{o.getLhs()},
+      // Broadcasts whose result shape says it all (operand 0 is the data).
+      .Case<g::BroadcastLikeOp, g::BroadcastAxisOp>([&](Operation *o) {
+        return one(cx.mapBcast(shapeOf(o->getResult(0)), ValueRange{o->getOperand(0)},
                                [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
       })
       .Case([&](g::StackOp o) { return lowerStack(cx, o); })
