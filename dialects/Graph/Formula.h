@@ -75,6 +75,12 @@ inline double hard_sigmoid(double x, double alpha, double beta) {
   double v = alpha * x + beta;
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
+/// MXNet's smooth_l1 with sigma = b: |a| − 0.5/b² beyond ±1/b², 0.5·a²·b²
+/// inside.
+inline double smooth_l1(double a, double b) {
+  double bsq = b * b, ibsq = 1 / bsq;
+  return a > ibsq ? a - 0.5 * ibsq : a < -ibsq ? -a - 0.5 * ibsq : a * a * 0.5 * bsq;
+}
 // MXNet's maximum/minimum: a > b ? a : b (NaN in a loses to b, in b wins).
 inline double maximum(double a, double b) { return a > b ? a : b; }
 inline double minimum(double a, double b) { return a < b ? a : b; }

@@ -343,6 +343,16 @@ def Graph_MaximumScalarOp : Graph_ScalarOp<"maximum_scalar", Graph_MaximumFn> {
 def Graph_MinimumScalarOp : Graph_ScalarOp<"minimum_scalar", Graph_MinimumFn> {
   let mxnetAliases = ["_MinimumScalar"];
 }
+// MXNet's smooth_l1 (sigma = `scalar`); its gradient is 1 / −1 beyond
+// ±1/σ² and σ²·x inside, as MXNet's smooth_l1_gradient.
+def Graph_SmoothL1Fn
+    : Graph_BinaryFn<"smooth_l1(a, b)",
+                     "dy * (gt(a, 1.0 / (b * b)) - lt(a, -1.0 / (b * b)) + "
+                     "le(a, 1.0 / (b * b)) * ge(a, -1.0 / (b * b)) * (b * b) * a)">;
+def Graph_SmoothL1Op : Graph_ScalarOp<"smooth_l1", Graph_SmoothL1Fn> {
+  let mxnetName = "smooth_l1";
+  let mxnetAliases = ["_npx_smooth_l1"];
+}
 def Graph_HypotScalarOp : Graph_ScalarOp<"hypot_scalar", Graph_HypotFn> {
   let mxnetAliases = ["_HypotScalar"];
 }
@@ -430,6 +440,29 @@ def Graph_BlockGradOp : Graph_UnaryMathOp<"block_grad", "x", ""> {
   let summary = "MXNet BlockGrad (stop_gradient): the input, with no gradient";
   let mxnetName = "BlockGrad";
   let mxnetAliases = ["stop_gradient"];
+}
+
+def Graph_DivSqrtDimOp : Graph_UnaryMathOp<"div_sqrt_dim", "x / sqrt_dim()", "dy / sqrt_dim()"> {
+  let summary = "MXNet _contrib_div_sqrt_dim: x / sqrt(the size of the last axis)";
+  let description = [{
+    Divides every element by the square root of the last dimension's size
+    (the scaling of attention scores in GluonNLP's BERT and Transformer
+    exports). As in MXNet, the square root is taken in double and converted
+    to the element type before dividing; the gradient is dy divided the
+    same way.
+
+    Example:
+    ```mlir
+    %y = graph.div_sqrt_dim %x : (tensor<2x4xf32>) -> tensor<2x4xf32>
+    ```
+  }];
+  let mxnetName = "_contrib_div_sqrt_dim";
+  let opDecl = [{
+    double sqrt_dim() {
+      return std::sqrt(static_cast<double>(
+          ::llvm::cast<::mlir::RankedTensorType>(getData().getType()).getShape().back()));
+    }
+  }];
 }
 
 def Graph_HardSigmoidOp

@@ -654,6 +654,13 @@ def scalar_ops():
     c += sc("_rmod_scalar", [2.5, -1.3], nonzero(-2, 2, 0.3),
             ok=lambda x, s: frac_ok(s, x))
     c += sc("_hypot_scalar", [1.5, -0.5])
+    # smooth_l1 (sigma = scalar): quadratic inside ±1/sigma², linear beyond.
+    c += [Case("smooth_l1", [("data", shape, U(-3, 3))], attrs)
+          for shape, attrs in [((2, 3), None), ((5,), {"scalar": 2.0}),
+                               ((1, 2, 3), {"scalar": 0.5}), ((3, 4), {"scalar": 1.3})]]
+    c += [Case("contrib.div_sqrt_dim", [("data", shape)]) for shape in [(2, 3), (7,), (2, 2, 5)]]
+    c += [Case("smooth_l1", [("data", (2, 3), U(-3, 3))], {"scalar": 1.0},
+               alias="_npx_smooth_l1")]
     for op in ["_equal_scalar", "_not_equal_scalar", "_greater_scalar", "_greater_equal_scalar",
                "_lesser_scalar", "_lesser_equal_scalar"]:
         c += sc(op, [0.5, -1.0, 0.0], Choice(TIE_GRID), backward=False)

@@ -115,6 +115,13 @@ S hard_sigmoid(const S &x, double alpha, double beta) {
   return minimum(maximum(x * alpha + beta, 0.0), 1.0);
 }
 
+S smooth_l1(const S &a, double sigma) {
+  double bsq = sigma * sigma, ibsq = 1 / bsq;
+  S inside = a * a * 0.5 * bsq;
+  S below = select(a, cmp(a, P::OLT, lift(a, -ibsq).v), -a - 0.5 * ibsq, inside);
+  return select(a, cmp(a, P::OGT, lift(a, ibsq).v), a - 0.5 * ibsq, below);
+}
+
 S cast(const S &x, graph::DType dtype) {
   OpBuilder &b = *x.b;
   Location l = x.loc;

@@ -77,6 +77,7 @@ S sign(const S &x);
 S logical_not(const S &x);
 S constant(const S &x, double c);
 S hard_sigmoid(const S &x, double alpha, double beta);
+S smooth_l1(const S &a, double sigma);
 S cast(const S &x, graph::DType dtype);
 
 S pow(const S &a, const S &b);
