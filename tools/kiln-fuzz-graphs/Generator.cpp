@@ -29,6 +29,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -869,20 +870,178 @@ bool buildSliceChannel(Builder &b, const Value &x) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Elementwise operators (dialects/Graph/GraphElementwise.td)
+//===----------------------------------------------------------------------===//
+//
+// Operands are kept in each function's domain (positive logarithms and
+// denominators, |x| < 1 for arcsin, exponents that cannot overflow).
+// Discontinuous functions (rounding, sign, comparisons, mod, casts to
+// integers or narrower floats) jump where float32 rounding may move an
+// operand across a step. For operands drawn from continuous values that
+// happens to a few elements with probability ~1e-6 each, and the oracle's
+// rounding sensitivity (Oracle.cpp) follows the jump; steps that are hit
+// exactly in exact arithmetic are ties both engines compute exactly (an
+// integer from floor, half an integer for round, a value compared with
+// itself), which the oracle leaves unperturbed, so they are checked exactly.
+
+/// The node that produced `v` (a variable's node for a variable).
+const mx::Node &producer(const Builder &b, const Value &v) { return b.g.graph.nodes[v.entry.node]; }
+
+bool isComparison(const std::string &fn) {
+  return fn == "equal" || fn == "not_equal" || fn == "greater" || fn == "greater_equal" ||
+         fn == "lesser" || fn == "lesser_equal";
+}
+
+/// MXNet's function of a binary or scalar operator: "mod" for _mod,
+/// broadcast_mod, _mod_scalar and _rmod_scalar; "add" for elemwise_add.
+std::string binaryFunction(std::string op) {
+  static const std::map<std::string, std::string> named = {
+      {"_plus_scalar", "add"},     {"_minus_scalar", "sub"},  {"_rminus_scalar", "sub"},
+      {"_mul_scalar", "mul"},      {"_div_scalar", "div"},    {"_rdiv_scalar", "div"},
+      {"_power_scalar", "power"},  {"_rpower_scalar", "power"}, {"_rmod_scalar", "mod"}};
+  if (auto it = named.find(op); it != named.end())
+    return it->second;
+  for (const char *prefix : {"elemwise_", "broadcast_", "_"})
+    if (op.rfind(prefix, 0) == 0) {
+      op.erase(0, std::strlen(prefix));
+      break;
+    }
+  const std::string suffix = "_scalar";
+  if (op.size() > suffix.size() && op.compare(op.size() - suffix.size(), suffix.size(), suffix) == 0)
+    op.erase(op.size() - suffix.size());
+  return op;
+}
+
+/// Whether `v` may hold exact zeros or other exact steps (integers, ties):
+/// outputs of relu, rounding, comparisons, clip, casts to integers, and
+/// values moved or scaled from those. Continuous values (from data and
+/// smooth functions) hold none but by chance.
+bool mayHoldSteps(const Builder &b, const Value &v) {
+  const mx::Node &n = producer(b, v);
+  static const std::set<std::string> stepping = {
+      "relu", "Dropout", "clip", "hard_sigmoid", "floor", "ceil", "round", "rint", "fix",
+      "trunc", "sign", "logical_not", "zeros_like", "ones_like", "_maximum_scalar",
+      "_minimum_scalar"};
+  static const std::set<std::string> moving = {
+      "Reshape", "Flatten", "transpose", "_copy", "BlockGrad", "slice_axis", "SliceChannel",
+      "Concat", "broadcast_to", "abs", "negative", "square", "_mul_scalar", "_div_scalar",
+      "elemwise_mul", "broadcast_mul", "max", "min", "Pooling", "LeakyReLU", "_maximum",
+      "_minimum", "broadcast_maximum", "broadcast_minimum", "_mod_scalar", "_mod",
+      "broadcast_mod"};
+  if (n.isVariable())
+    return false;
+  std::string fn = binaryFunction(n.op);
+  if (stepping.count(n.op) || isComparison(fn) || fn.rfind("logical_", 0) == 0)
+    return true;
+  if (n.op == "Activation")
+    return n.attrs.count("act_type") && n.attrs.at("act_type") == "relu";
+  if (n.op == "Cast")
+    return n.attrs.at("dtype").rfind("float", 0) != 0;
+  if (!moving.count(n.op))
+    return false;
+  for (const mx::NodeEntry &e : n.inputs)
+    if (!b.g.graph.nodes[e.node].isVariable() && mayHoldSteps(b, Value{e, {}, 0}))
+      return true;
+  return false;
+}
+
+/// `x` itself when it already holds exact steps, else `x` through a
+/// function that creates them (relu, floor, round, sign, a comparison with
+/// 0): the operands that make equality tests and logical ops more than
+/// constant.
+Value stepped(Builder &b, const Value &x) {
+  if (mayHoldSteps(b, x))
+    return x;
+  switch (b.between(0, 4)) {
+  case 0:
+    return b.apply("relu", {}, {x}, {x.shape}, x.mag)[0];
+  case 1:
+    return b.apply("floor", {}, {x}, {x.shape}, x.mag + 1)[0];
+  case 2:
+    return b.apply("round", {}, {x}, {x.shape}, x.mag + 1)[0];
+  case 3:
+    return b.apply("sign", {}, {x}, {x.shape}, 1)[0];
+  default:
+    return b.apply("_greater_scalar", {{"scalar", "0"}}, {x}, {x.shape}, 1)[0];
+  }
+}
+
+/// A value of `x`'s shape bounded away from 0 with either sign: a divisor
+/// of mod (whose result takes the divisor's sign).
+Value awayFromZero(Builder &b, const Value &x) {
+  Value p = b.positive(x);
+  if (b.chance(0.5))
+    return p;
+  return b.apply("negative", {}, {p}, {p.shape}, p.mag)[0];
+}
+
+/// `x` when |x| stays below `limit`, else limit·tanh(x), within ±limit.
+Value bounded(Builder &b, const Value &x, double limit) {
+  if (x.mag <= limit)
+    return x;
+  Value t = b.apply("tanh", {}, {x}, {x.shape}, 1)[0];
+  return b.apply("_mul_scalar", {{"scalar", str(limit)}}, {t}, {x.shape}, limit)[0];
+}
+
+/// Makes the operands `in` (lhs, rhs) valid for MXNet's function `fn`
+/// (binaryFunction's names) and returns the result's magnitude bound, or
+/// nothing when they do not suit it.
+std::optional<double> prepareBinary(Builder &b, const std::string &fn, std::vector<Value> &in) {
+  double sum = in[0].mag + in[1].mag, larger = std::max(in[0].mag, in[1].mag);
+  if (fn == "add" || fn == "sub")
+    return sum;
+  if (fn == "mul")
+    return in[0].mag * in[1].mag;
+  if (fn == "div") {
+    in[1] = b.positive(in[1]);
+    return 2 * in[0].mag;
+  }
+  if (fn == "maximum" || fn == "minimum")
+    return larger;
+  if (fn == "power") {
+    if (in[1].mag > 4)
+      return std::nullopt;
+    in[0] = b.positive(in[0]);
+    return std::pow(2.0, in[1].mag);
+  }
+  if (fn == "mod") {
+    // The remainder has the divisor's sign and magnitude below it.
+    in[1] = awayFromZero(b, in[1]);
+    return in[1].mag;
+  }
+  if (fn == "hypot") {
+    // hypot(0, 0)'s gradient is 0/0 (MXNet's too): one operand nonzero.
+    if (mayHoldSteps(b, in[0]) && mayHoldSteps(b, in[1]))
+      in[1] = b.positive(in[1]);
+    return in[0].mag + in[1].mag;
+  }
+  if (fn == "equal" || fn == "not_equal") {
+    // Continuous operands are never equal: mostly compare stepped values.
+    if (b.chance(0.7)) {
+      in[0] = stepped(b, in[0]);
+      in[1] = stepped(b, in[1]);
+    }
+    return 1.0;
+  }
+  if (isComparison(fn))
+    return 1.0;
+  if (fn.rfind("logical_", 0) == 0) {
+    for (Value &v : in)
+      if (b.chance(0.5))
+        v = stepped(b, v);
+    return 1.0;
+  }
+  throw Error("kiln-fuzz-graphs: no operand rule for the binary function '" + fn + "'");
+}
+
 bool buildElemwise(Builder &b, const Value &x, const char *op) {
-  std::string name = op;
   Value y = b.sameShape(x);
   std::vector<Value> in = b.ordered(x, y);
-  double mag = in[0].mag + in[1].mag;
-  if (name == "elemwise_mul")
-    mag = in[0].mag * in[1].mag;
-  if (name == "elemwise_div") {
-    in[1] = b.positive(in[1]);
-    mag = 2 * in[0].mag;
-  }
-  if (mag > 1e3)
+  std::optional<double> mag = prepareBinary(b, binaryFunction(op), in);
+  if (!mag || *mag > 1e3)
     return false;
-  b.apply(op, {}, in, {x.shape}, mag);
+  b.apply(op, {}, in, {x.shape}, *mag);
   return true;
 }
 
@@ -928,7 +1087,6 @@ Shape broadcastShape(const Shape &a, const Shape &c) {
 }
 
 bool buildBroadcast(Builder &b, const Value &x, const char *op) {
-  std::string name = op;
   Shape partner = broadcastPartner(b, x.shape);
   Value y = x;
   if (partner == x.shape && b.chance(0.3)) {
@@ -942,28 +1100,16 @@ bool buildBroadcast(Builder &b, const Value &x, const char *op) {
   if (!b.fits(out))
     return false;
   std::vector<Value> in = b.ordered(x, y);
-  double mag = in[0].mag + in[1].mag;
-  if (name == "broadcast_mul")
-    mag = in[0].mag * in[1].mag;
-  else if (name == "broadcast_maximum" || name == "broadcast_minimum")
-    mag = std::max(in[0].mag, in[1].mag);
-  else if (name == "broadcast_div") {
-    in[1] = b.positive(in[1]);
-    mag = 2 * in[0].mag;
-  } else if (name == "broadcast_power") {
-    if (in[1].mag > 4)
-      return false;
-    in[0] = b.positive(in[0]);
-    mag = std::pow(2.0, in[1].mag);
-  }
-  if (mag > 1e3)
+  std::optional<double> mag = prepareBinary(b, binaryFunction(op), in);
+  if (!mag || *mag > 1e3)
     return false;
-  b.apply(op, {}, in, {out}, mag);
+  b.apply(op, {}, in, {out}, *mag);
   return true;
 }
 
 bool buildScalar(Builder &b, const Value &x, const char *op) {
   std::string name = op;
+  std::string fn = binaryFunction(name);
   double scalar = 1, mag = x.mag;
   Value in = x;
   if (name == "_plus_scalar" || name == "_minus_scalar" || name == "_rminus_scalar") {
@@ -995,11 +1141,229 @@ bool buildScalar(Builder &b, const Value &x, const char *op) {
     if (x.mag > 8)
       return false;
     mag = std::pow(std::max(scalar, 1 / scalar), x.mag);
-  } else { // _maximum_scalar, _minimum_scalar
+  } else if (fn == "maximum" || fn == "minimum") {
     scalar = b.oneOf({0.0, 0.5, -0.3});
     mag = std::max(x.mag, std::fabs(scalar));
+  } else if (name == "_mod_scalar") {
+    // Nonzero divisors of either sign, some not float32 values (MXNet
+    // rounds the scalar to the data's type).
+    scalar = b.oneOf({0.5, 1.0, 2.0, -1.5, 0.7, 3.0});
+    mag = std::fabs(scalar);
+  } else if (name == "_rmod_scalar") {
+    scalar = b.oneOf({1.0, 2.5, -3.0, 0.7});
+    in = awayFromZero(b, x);
+    mag = in.mag;
+  } else if (fn == "hypot") {
+    // A nonzero scalar keeps hypot away from 0 (its gradient divides by it).
+    scalar = b.oneOf({0.5, 1.0, 2.0, -1.0, 0.3});
+    mag = x.mag + std::fabs(scalar);
+  } else if (isComparison(fn)) {
+    if (fn == "equal" || fn == "not_equal" ? b.chance(0.8) : b.chance(0.4)) {
+      // Stepped values against their steps (integers, clip's bounds, some
+      // not float32 values): ties, compared exactly.
+      in = stepped(b, x);
+      scalar = b.oneOf({0.0, 1.0, -1.0, 2.0, 0.5, -0.3, 0.1});
+    } else {
+      scalar = b.oneOf({0.0, 0.5, -0.3, 1.0, 0.1});
+    }
+    mag = 1;
+  } else if (fn.rfind("logical_", 0) == 0) {
+    if (b.chance(0.5))
+      in = stepped(b, x);
+    scalar = b.oneOf({0.0, 1.0, 0.5, -2.0});
+    mag = 1;
+  } else {
+    throw Error("kiln-fuzz-graphs: no scalar rule for '" + name + "'");
   }
   b.apply(op, {{"scalar", str(scalar)}}, {in}, {x.shape}, mag);
+  return true;
+}
+
+/// The domains of unary functions.
+enum class Domain {
+  Any,
+  Positive,   ///< (0, ∞), away from 0: logarithms, square roots, reciprocals
+  AboveOne,   ///< (1, ∞), away from 1: arccosh
+  Unit,       ///< (−1, 1), away from ±1: arcsin, arccos, arctanh
+  Moderate,   ///< |x| ≤ 5: exp, expm1, sinh, cosh (no overflow past ~10²)
+  Tangent,    ///< |x| ≤ 1.2: tan, away from its poles
+  Rounding,   ///< steps at integers: floor, ceil, round, rint, fix, trunc
+};
+
+struct UnaryRule {
+  Domain domain;
+  /// The result's magnitude bound given the operand's.
+  double (*mag)(double);
+};
+
+const std::map<std::string, UnaryRule> &unaryRules() {
+  auto same = [](double m) { return m; };
+  auto one = [](double) { return 1.0; };
+  auto plusOne = [](double m) { return m + 1; };
+  auto expMag = [](double m) { return std::exp(m) + 1; };
+  static const std::map<std::string, UnaryRule> rules = {
+      {"relu", {Domain::Any, same}},
+      {"sigmoid", {Domain::Any, one}},
+      {"tanh", {Domain::Any, one}},
+      {"softsign", {Domain::Any, one}},
+      {"exp", {Domain::Moderate, expMag}},
+      {"expm1", {Domain::Moderate, expMag}},
+      {"log", {Domain::Positive, [](double m) { return std::fabs(std::log(m)) + 2; }}},
+      {"log2", {Domain::Positive, [](double m) { return std::fabs(std::log2(m)) + 3; }}},
+      {"log10", {Domain::Positive, [](double m) { return std::fabs(std::log10(m)) + 1; }}},
+      {"log1p", {Domain::Positive, [](double m) { return std::log1p(m) + 1; }}},
+      {"sqrt", {Domain::Positive, [](double m) { return std::sqrt(m) + 1; }}},
+      {"rsqrt", {Domain::Positive, [](double) { return 3.0; }}},
+      {"cbrt", {Domain::Any, [](double m) { return std::cbrt(m) + 1; }}},
+      {"rcbrt", {Domain::Positive, [](double) { return 2.0; }}},
+      {"square", {Domain::Any, [](double m) { return m * m; }}},
+      {"abs", {Domain::Any, same}},
+      {"sign", {Domain::Any, one}},
+      {"negative", {Domain::Any, same}},
+      {"reciprocal", {Domain::Positive, [](double) { return 3.0; }}},
+      {"floor", {Domain::Rounding, plusOne}},
+      {"ceil", {Domain::Rounding, plusOne}},
+      {"round", {Domain::Rounding, plusOne}},
+      {"rint", {Domain::Rounding, plusOne}},
+      {"fix", {Domain::Rounding, plusOne}},
+      {"trunc", {Domain::Rounding, plusOne}},
+      {"erf", {Domain::Any, one}},
+      {"sin", {Domain::Any, one}},
+      {"cos", {Domain::Any, one}},
+      {"tan", {Domain::Tangent, [](double) { return 3.0; }}},
+      {"arcsin", {Domain::Unit, [](double) { return 1.6; }}},
+      {"arccos", {Domain::Unit, [](double) { return 3.2; }}},
+      {"arctan", {Domain::Any, [](double) { return 1.6; }}},
+      {"sinh", {Domain::Moderate, expMag}},
+      {"cosh", {Domain::Moderate, expMag}},
+      {"arcsinh", {Domain::Any, [](double m) { return std::asinh(m) + 1; }}},
+      {"arccosh", {Domain::AboveOne, [](double m) { return std::acosh(m) + 1; }}},
+      {"arctanh", {Domain::Unit, [](double) { return 1.5; }}},
+      {"degrees", {Domain::Any, [](double m) { return 57.3 * m; }}},
+      {"radians", {Domain::Any, [](double m) { return 0.0175 * m; }}},
+      {"logical_not", {Domain::Any, one}},
+      {"zeros_like", {Domain::Any, one}},
+      {"ones_like", {Domain::Any, one}},
+      {"BlockGrad", {Domain::Any, same}},
+  };
+  return rules;
+}
+
+/// Functions with f(0) = 0 and f'(0) = 1 (or a constant): near 0, f(x)
+/// ≈ x·f'(0), and a float32 result keeps x's relative precision only where
+/// the implementation does (expm1 as exp(x) − 1 loses every digit below
+/// 1e-7).
+bool linearAtZero(const std::string &op) {
+  static const std::set<std::string> ops = {"expm1", "log1p", "sin",    "tan",    "arcsin",
+                                            "arctan", "arctanh", "sinh", "arcsinh", "erf",
+                                            "tanh",  "softsign"};
+  return ops.count(op) > 0;
+}
+
+bool buildUnary(Builder &b, const Value &x, const char *op) {
+  const UnaryRule &rule = unaryRules().at(op);
+  if (linearAtZero(op) && b.chance(0.2)) {
+    // f(x·10⁻⁴)·10⁴ ≈ f'(0)·x: its float32 error relative to x, where the
+    // comparison's tolerance (relative to max(1, |result|)) sees it.
+    Value small = b.apply("_mul_scalar", {{"scalar", "0.0001"}}, {x}, {x.shape}, 1e-4 * x.mag)[0];
+    Value y = b.apply(op, {}, {small}, {x.shape}, 1e-4 * x.mag + 1e-6)[0];
+    b.apply("_mul_scalar", {{"scalar", "10000"}}, {y}, {x.shape}, 1.2 * x.mag);
+    return true;
+  }
+  Value in = x;
+  switch (rule.domain) {
+  case Domain::Any:
+    // logical_not of a continuous value is 0 everywhere.
+    if (std::string(op) == "logical_not" && b.chance(0.7))
+      in = stepped(b, x);
+    // cbrt's gradient is infinite at 0.
+    if (std::string(op) == "cbrt" && mayHoldSteps(b, x))
+      in = b.positive(x);
+    break;
+  case Domain::Positive:
+    if (b.chance(0.75)) {
+      in = b.positive(x);
+    } else {
+      // |x| + 1/4: a wider range than positive()'s (0.5, 1.5).
+      Value a = b.apply("abs", {}, {x}, {x.shape}, x.mag)[0];
+      in = b.apply("_plus_scalar", {{"scalar", "0.25"}}, {a}, {x.shape}, x.mag + 0.25)[0];
+    }
+    break;
+  case Domain::AboveOne: {
+    Value p = b.positive(x);
+    in = b.apply("_plus_scalar", {{"scalar", "1"}}, {p}, {x.shape}, p.mag + 1)[0];
+    break;
+  }
+  case Domain::Unit:
+    in = bounded(b, x, 0.9);
+    break;
+  case Domain::Moderate:
+    if (x.mag > 5) {
+      // exp(−|x|): large negative arguments, results in (0, 1].
+      if (std::string(op) == "exp" || std::string(op) == "expm1") {
+        Value a = b.apply("abs", {}, {x}, {x.shape}, x.mag)[0];
+        in = b.apply("negative", {}, {a}, {x.shape}, x.mag)[0];
+        b.apply(op, {}, {in}, {x.shape}, 1.0);
+        return true;
+      }
+      in = bounded(b, x, 3);
+    }
+    break;
+  case Domain::Tangent:
+    in = bounded(b, x, 1.2);
+    break;
+  case Domain::Rounding: {
+    // Half-integers (ties of round and rint, which round them apart), or
+    // x scaled to cross more steps.
+    double r = b.rng.uniform();
+    if (r < 0.25) {
+      Value steps = b.apply(b.oneOf<const char *>({"floor", "round", "trunc"}), {}, {x},
+                            {x.shape}, x.mag + 1)[0];
+      in = b.apply("_mul_scalar", {{"scalar", "0.5"}}, {steps}, {x.shape}, x.mag / 2 + 1)[0];
+    } else if (r < 0.4 && x.mag < 100) {
+      in = b.apply("_mul_scalar", {{"scalar", "2.5"}}, {x}, {x.shape}, 2.5 * x.mag)[0];
+    }
+    break;
+  }
+  }
+  double mag = rule.mag(in.mag);
+  if (mag > 1e3)
+    return false;
+  b.apply(op, {}, {in}, {x.shape}, mag);
+  return true;
+}
+
+bool buildClip(Builder &b, const Value &x) {
+  // Bounds inside the values' range, some not float32 values (MXNet parses
+  // them as float).
+  auto [lo, hi] = b.oneOf<std::pair<double, double>>(
+      {{-1, 1}, {0, 6}, {-0.5, 0.5}, {0.1, 0.9}, {-0.3, 2}, {0, 1}, {-2, -0.5}});
+  b.apply("clip", {{"a_min", str(lo)}, {"a_max", str(hi)}}, {x}, {x.shape},
+          std::max(std::fabs(lo), std::fabs(hi)));
+  return true;
+}
+
+bool buildHardSigmoid(Builder &b, const Value &x) {
+  std::map<std::string, std::string> a;
+  if (b.chance(0.6))
+    a["alpha"] = str(b.oneOf({0.2, 0.25, 1.0 / 6, 0.5, 1.0}));
+  if (b.chance(0.6))
+    a["beta"] = str(b.oneOf({0.5, 0.25, 0.0}));
+  b.apply("hard_sigmoid", a, {x}, {x.shape}, 1);
+  return true;
+}
+
+bool buildCast(Builder &b, const Value &x) {
+  std::string dtype = b.oneOf<const char *>({"float16", "float16", "bfloat16", "float32",
+                                             "float64", "int32", "int64", "int8", "uint8",
+                                             "bool"});
+  // Casts to integers wrap modulo 2^bits (uint8: −1 → 255).
+  double mag = dtype == "uint8"                        ? 255
+               : dtype == "int8"                       ? std::min(x.mag, 128.0)
+               : dtype == "bool"                       ? 1
+               : dtype.rfind("int", 0) == 0 ? x.mag + 1
+                                                       : 1.01 * x.mag;
+  b.apply("Cast", {{"dtype", dtype}}, {x}, {x.shape}, mag);
   return true;
 }
 
@@ -1306,75 +1670,216 @@ bool buildBranches(Builder &b, const Value &x) {
   return true;
 }
 
+/// Operators without a gradient where training graphs use them, with the
+/// gradient flowing around them: a mask multiplying a value (x·(x > s),
+/// x·(y ≤ x)), the straight-through estimator of quantization-aware training
+/// x + BlockGrad(q(x) − x) (forward q(x), gradient 1), and a select
+/// m·a + (1 − m)·b with m = (a > b).
+bool buildMask(Builder &b, const Value &x) {
+  const Shape &s = x.shape;
+  switch (b.between(0, 2)) {
+  case 0: {
+    Value m;
+    if (b.chance(0.5)) {
+      const char *cmp = b.oneOf<const char *>(
+          {"_greater_scalar", "_greater_equal_scalar", "_lesser_scalar", "_lesser_equal_scalar"});
+      m = b.apply(cmp, {{"scalar", str(b.oneOf({0.0, 0.5, -0.3}))}}, {x}, {s}, 1)[0];
+    } else {
+      const char *cmp = b.oneOf<const char *>({"_greater", "_greater_equal", "_lesser",
+                                               "_lesser_equal", "_not_equal"});
+      m = b.apply(cmp, {}, b.ordered(x, b.sameShape(x)), {s}, 1)[0];
+    }
+    b.apply("elemwise_mul", {}, b.ordered(x, m), {s}, x.mag);
+    return true;
+  }
+  case 1: {
+    Value q;
+    if (b.chance(0.25)) {
+      q = b.apply("Cast", {{"dtype", b.oneOf<const char *>({"int8", "float16", "int32"})}}, {x},
+                  {s}, x.mag + 1)[0];
+    } else {
+      Value in = x;
+      if (b.chance(0.5)) {
+        // Quantization steps finer than 1.
+        in = b.apply("_mul_scalar", {{"scalar", "4"}}, {x}, {s}, 4 * x.mag)[0];
+      }
+      q = b.apply(b.oneOf<const char *>({"round", "rint", "floor", "ceil", "fix", "sign"}), {},
+                  {in}, {s}, in.mag + 1)[0];
+      if (!(in.entry == x.entry))
+        q = b.apply("_mul_scalar", {{"scalar", "0.25"}}, {q}, {s}, x.mag + 1)[0];
+    }
+    Value d = b.apply("elemwise_sub", {}, {q, x}, {s}, 2 * x.mag + 1)[0];
+    Value g = b.apply(b.chance(0.8) ? "BlockGrad" : "stop_gradient", {}, {d}, {s}, d.mag)[0];
+    b.apply(b.chance(0.7) ? "elemwise_add" : "_plus", {}, b.ordered(x, g), {s}, x.mag + d.mag);
+    return true;
+  }
+  default: {
+    Value y = b.sameShape(x);
+    Value m = b.apply(b.oneOf<const char *>({"_greater", "_lesser_equal"}), {}, {x, y}, {s}, 1)[0];
+    Value notM = b.apply("_rminus_scalar", {{"scalar", "1"}}, {m}, {s}, 1)[0];
+    Value a = b.apply("elemwise_mul", {}, b.ordered(m, x), {s}, x.mag)[0];
+    Value c = b.apply("elemwise_mul", {}, b.ordered(notM, y), {s}, y.mag)[0];
+    b.apply("elemwise_add", {}, {a, c}, {s}, x.mag + y.mag);
+    return true;
+  }
+  }
+}
+
 #define KILN_FUZZ_WITH_OP(fn, op)                                                             \
   [](Builder &b, const Value &x) { return fn(b, x, op); }
 
 const std::vector<OpEntry> &opTable() {
   static const std::vector<OpEntry> table = {
-      {"FullyConnected", 6, buildFullyConnected},
-      {"Convolution", 8, buildConvolution},
-      {"Deconvolution", 3, buildDeconvolution},
-      {"Pooling", 5, buildPooling},
-      {"Activation", 6, buildActivation},
-      {"LeakyReLU", 3, buildLeakyReLU},
-      {"BatchNorm", 6, buildBatchNorm},
-      {"LRN", 2, buildLRN},
-      {"Dropout", 2, buildDropout},
-      {"Embedding", 1, buildEmbedding, /*source=*/true},
-      {"SoftmaxOutput", 2, buildSoftmaxOutput},
-      {"LinearRegressionOutput", 1,
+      {"FullyConnected", 12, buildFullyConnected},
+      {"Convolution", 16, buildConvolution},
+      {"Deconvolution", 6, buildDeconvolution},
+      {"Pooling", 10, buildPooling},
+      {"Activation", 12, buildActivation},
+      {"LeakyReLU", 6, buildLeakyReLU},
+      {"BatchNorm", 12, buildBatchNorm},
+      {"LRN", 4, buildLRN},
+      {"Dropout", 4, buildDropout},
+      {"Embedding", 2, buildEmbedding, /*source=*/true},
+      {"SoftmaxOutput", 4, buildSoftmaxOutput},
+      {"LinearRegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Data>(b, x, "LinearRegressionOutput");
        }},
-      {"LogisticRegressionOutput", 1,
+      {"LogisticRegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Probability>(b, x, "LogisticRegressionOutput");
        }},
-      {"MAERegressionOutput", 1,
+      {"MAERegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Data>(b, x, "MAERegressionOutput");
        }},
-      {"softmax", 2, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "softmax")},
-      {"log_softmax", 2, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "log_softmax")},
-      {"SoftmaxActivation", 1, buildSoftmaxActivation},
-      {"Flatten", 3, buildFlatten},
-      {"_copy", 1, buildCopy},
-      {"Reshape", 4, buildReshape},
-      {"transpose", 3, buildTranspose},
-      {"Concat", 4, buildConcat},
-      {"SliceChannel", 3, buildSliceChannel},
-      {"elemwise_add", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_add")},
-      {"elemwise_sub", 3, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_sub")},
-      {"elemwise_mul", 3, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_mul")},
-      {"elemwise_div", 2, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_div")},
-      {"add_n", 2, buildAddN},
-      {"broadcast_add", 3, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_add")},
-      {"broadcast_sub", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_sub")},
-      {"broadcast_mul", 3, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_mul")},
-      {"broadcast_div", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_div")},
-      {"broadcast_maximum", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_maximum")},
-      {"broadcast_minimum", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_minimum")},
-      {"broadcast_power", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_power")},
-      {"_plus_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_plus_scalar")},
-      {"_minus_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_minus_scalar")},
-      {"_rminus_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rminus_scalar")},
-      {"_mul_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_mul_scalar")},
-      {"_div_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_div_scalar")},
-      {"_rdiv_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rdiv_scalar")},
-      {"_power_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_power_scalar")},
-      {"_rpower_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rpower_scalar")},
-      {"_maximum_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_maximum_scalar")},
-      {"_minimum_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_minimum_scalar")},
-      {"broadcast_to", 2, buildBroadcastTo},
-      {"dot", 2, buildDot},
-      {"slice_axis", 2, buildSliceAxis},
-      {"sum", 2, KILN_FUZZ_WITH_OP(buildReduce, "sum")},
-      {"mean", 2, KILN_FUZZ_WITH_OP(buildReduce, "mean")},
-      {"max", 1, KILN_FUZZ_WITH_OP(buildReduce, "max")},
-      {"min", 1, KILN_FUZZ_WITH_OP(buildReduce, "min")},
+      {"softmax", 4, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "softmax")},
+      {"log_softmax", 4, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "log_softmax")},
+      {"SoftmaxActivation", 2, buildSoftmaxActivation},
+      {"Flatten", 6, buildFlatten},
+      {"_copy", 2, buildCopy},
+      {"Reshape", 8, buildReshape},
+      {"transpose", 6, buildTranspose},
+      {"Concat", 8, buildConcat},
+      {"SliceChannel", 6, buildSliceChannel},
+      {"elemwise_add", 12, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_add")},
+      {"elemwise_sub", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_sub")},
+      {"elemwise_mul", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_mul")},
+      {"elemwise_div", 4, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_div")},
+      {"add_n", 4, buildAddN},
+      {"broadcast_add", 6, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_add")},
+      {"broadcast_sub", 4, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_sub")},
+      {"broadcast_mul", 6, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_mul")},
+      {"broadcast_div", 4, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_div")},
+      {"broadcast_maximum", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_maximum")},
+      {"broadcast_minimum", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_minimum")},
+      {"broadcast_power", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_power")},
+      {"_plus_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_plus_scalar")},
+      {"_minus_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_minus_scalar")},
+      {"_rminus_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_rminus_scalar")},
+      {"_mul_scalar", 4, KILN_FUZZ_WITH_OP(buildScalar, "_mul_scalar")},
+      {"_div_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_div_scalar")},
+      {"_rdiv_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_rdiv_scalar")},
+      {"_power_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_power_scalar")},
+      {"_rpower_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_rpower_scalar")},
+      {"_maximum_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_maximum_scalar")},
+      {"_minimum_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_minimum_scalar")},
+      {"broadcast_to", 4, buildBroadcastTo},
+      {"dot", 4, buildDot},
+      {"slice_axis", 4, buildSliceAxis},
+      {"sum", 4, KILN_FUZZ_WITH_OP(buildReduce, "sum")},
+      {"mean", 4, KILN_FUZZ_WITH_OP(buildReduce, "mean")},
+      {"max", 2, KILN_FUZZ_WITH_OP(buildReduce, "max")},
+      {"min", 2, KILN_FUZZ_WITH_OP(buildReduce, "min")},
+      // Elementwise math (GraphElementwise.td): unary functions.
+      {"relu", 1, KILN_FUZZ_WITH_OP(buildUnary, "relu")},
+      {"sigmoid", 1, KILN_FUZZ_WITH_OP(buildUnary, "sigmoid")},
+      {"tanh", 1, KILN_FUZZ_WITH_OP(buildUnary, "tanh")},
+      {"softsign", 1, KILN_FUZZ_WITH_OP(buildUnary, "softsign")},
+      {"exp", 1, KILN_FUZZ_WITH_OP(buildUnary, "exp")},
+      {"expm1", 1, KILN_FUZZ_WITH_OP(buildUnary, "expm1")},
+      {"log", 1, KILN_FUZZ_WITH_OP(buildUnary, "log")},
+      {"log2", 1, KILN_FUZZ_WITH_OP(buildUnary, "log2")},
+      {"log10", 1, KILN_FUZZ_WITH_OP(buildUnary, "log10")},
+      {"log1p", 1, KILN_FUZZ_WITH_OP(buildUnary, "log1p")},
+      {"sqrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "sqrt")},
+      {"rsqrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "rsqrt")},
+      {"cbrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "cbrt")},
+      {"rcbrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "rcbrt")},
+      {"square", 1, KILN_FUZZ_WITH_OP(buildUnary, "square")},
+      {"abs", 1, KILN_FUZZ_WITH_OP(buildUnary, "abs")},
+      {"sign", 1, KILN_FUZZ_WITH_OP(buildUnary, "sign")},
+      {"negative", 1, KILN_FUZZ_WITH_OP(buildUnary, "negative")},
+      {"reciprocal", 1, KILN_FUZZ_WITH_OP(buildUnary, "reciprocal")},
+      {"floor", 1, KILN_FUZZ_WITH_OP(buildUnary, "floor")},
+      {"ceil", 1, KILN_FUZZ_WITH_OP(buildUnary, "ceil")},
+      {"round", 1, KILN_FUZZ_WITH_OP(buildUnary, "round")},
+      {"rint", 1, KILN_FUZZ_WITH_OP(buildUnary, "rint")},
+      {"fix", 1, KILN_FUZZ_WITH_OP(buildUnary, "fix")},
+      {"trunc", 1, KILN_FUZZ_WITH_OP(buildUnary, "trunc")},
+      {"erf", 1, KILN_FUZZ_WITH_OP(buildUnary, "erf")},
+      {"sin", 1, KILN_FUZZ_WITH_OP(buildUnary, "sin")},
+      {"cos", 1, KILN_FUZZ_WITH_OP(buildUnary, "cos")},
+      {"tan", 1, KILN_FUZZ_WITH_OP(buildUnary, "tan")},
+      {"arcsin", 1, KILN_FUZZ_WITH_OP(buildUnary, "arcsin")},
+      {"arccos", 1, KILN_FUZZ_WITH_OP(buildUnary, "arccos")},
+      {"arctan", 1, KILN_FUZZ_WITH_OP(buildUnary, "arctan")},
+      {"sinh", 1, KILN_FUZZ_WITH_OP(buildUnary, "sinh")},
+      {"cosh", 1, KILN_FUZZ_WITH_OP(buildUnary, "cosh")},
+      {"arcsinh", 1, KILN_FUZZ_WITH_OP(buildUnary, "arcsinh")},
+      {"arccosh", 1, KILN_FUZZ_WITH_OP(buildUnary, "arccosh")},
+      {"arctanh", 1, KILN_FUZZ_WITH_OP(buildUnary, "arctanh")},
+      {"degrees", 1, KILN_FUZZ_WITH_OP(buildUnary, "degrees")},
+      {"radians", 1, KILN_FUZZ_WITH_OP(buildUnary, "radians")},
+      {"logical_not", 1, KILN_FUZZ_WITH_OP(buildUnary, "logical_not")},
+      {"zeros_like", 1, KILN_FUZZ_WITH_OP(buildUnary, "zeros_like")},
+      {"ones_like", 1, KILN_FUZZ_WITH_OP(buildUnary, "ones_like")},
+      {"BlockGrad", 1, KILN_FUZZ_WITH_OP(buildUnary, "BlockGrad")},
+      {"clip", 1, buildClip},
+      {"hard_sigmoid", 1, buildHardSigmoid},
+      {"Cast", 2, buildCast},
+      // Binary functions: same shapes, broadcasting, a scalar operand.
+      {"_mod", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_mod")},
+      {"_power", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_power")},
+      {"_maximum", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_maximum")},
+      {"_minimum", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_minimum")},
+      {"_hypot", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_hypot")},
+      {"_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_equal")},
+      {"_not_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_not_equal")},
+      {"_greater", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_greater")},
+      {"_greater_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_greater_equal")},
+      {"_lesser", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_lesser")},
+      {"_lesser_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_lesser_equal")},
+      {"_logical_and", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_logical_and")},
+      {"_logical_or", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_logical_or")},
+      {"_logical_xor", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_logical_xor")},
+      {"broadcast_mod", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_mod")},
+      {"broadcast_hypot", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_hypot")},
+      {"broadcast_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_equal")},
+      {"broadcast_not_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_not_equal")},
+      {"broadcast_greater", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_greater")},
+      {"broadcast_greater_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_greater_equal")},
+      {"broadcast_lesser", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_lesser")},
+      {"broadcast_lesser_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_lesser_equal")},
+      {"broadcast_logical_and", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_logical_and")},
+      {"broadcast_logical_or", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_logical_or")},
+      {"broadcast_logical_xor", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_logical_xor")},
+      {"_mod_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_mod_scalar")},
+      {"_hypot_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_hypot_scalar")},
+      {"_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_equal_scalar")},
+      {"_not_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_not_equal_scalar")},
+      {"_greater_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_greater_scalar")},
+      {"_greater_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_greater_equal_scalar")},
+      {"_lesser_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_lesser_scalar")},
+      {"_lesser_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_lesser_equal_scalar")},
+      {"_logical_and_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_and_scalar")},
+      {"_logical_or_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_or_scalar")},
+      {"_logical_xor_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_xor_scalar")},
+      {"_rmod_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rmod_scalar")},
       // Motifs (several operators each).
-      {"residual", 12, buildResidual, false, /*motif=*/true},
-      {"branches", 3, buildBranches, false, /*motif=*/true},
+      {"masks", 6, buildMask, false, /*motif=*/true},
+      {"residual", 28, buildResidual, false, /*motif=*/true},
+      {"branches", 6, buildBranches, false, /*motif=*/true},
   };
   return table;
 }
