@@ -45,11 +45,6 @@ int64_t numElements(ArrayRef<int64_t> shape) {
   return n;
 }
 
-/// The shared rule of the backward kernels: no second-order gradients.
-LogicalResult notDifferentiable(Operation *op) {
-  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
-}
-
 /// Spatial axes (2, 3, ...) plus the batch axis: what a bias gradient sums over.
 SmallVector<int64_t> biasAxes(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> axes = {0};
@@ -264,14 +259,12 @@ LogicalResult SoftmaxOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>
                                              SmallVectorImpl<Value> &operandGrads) {
   init(*this, operandGrads);
   GradBuilder g(builder, *this);
-  // A loss head: its built-in gradient ignores the head gradient, except
-  // with MXNet's out_grad = true, which multiplies the two.
+  // A loss head: its built-in gradient ignores the head gradient. With
+  // out_grad = true MXNet 1.9.1 multiplies it by "the output gradient",
+  // which its backward node wires to the softmax output itself.
   Value dx = g.makeLike<SoftmaxOutputGradOp>({getOutput(), getLabel()}, *this);
-  if (getOutGrad()) {
-    if (!resultGrads[0])
-      return success();
-    dx = g.mul(dx, resultGrads[0]);
-  }
+  if (getOutGrad())
+    dx = g.mul(dx, getOutput());
   operandGrads[0] = dx;
   return success();
 }
@@ -388,7 +381,7 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> result
     int64_t n = shapeOf(in)[dim];
     operandGrads[i] = getNumOperands() == 1
                           ? resultGrads[0]
-                          : g.make<SliceAxisOp>(resultGrads[0], dim, offset, offset + n);
+                          : g.sliceAxis(resultGrads[0], dim, offset, offset + n);
     offset += n;
   }
   return success();
@@ -494,23 +487,31 @@ LogicalResult DotOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGra
   if (!dc)
     return success();
   GradBuilder g(builder, *this);
-  Value a = getLhs(), b = getRhs();
   bool ta = getTransposeA(), tb = getTransposeB();
+  // On the matrices MXNet multiplies (N-D operands and vectors reshaped):
   // C = op(A)·op(B): ∂A = dC·op(B)ᵀ (transposed back when A was), ∂B
   // likewise; each case is one dot with the right flags.
+  ArrayRef<int64_t> as = shapeOf(getLhs()), bs = shapeOf(getRhs()), cs = shapeOf(getOutput());
+  Shape a2 = lhsMatrix(as, ta), b2 = rhsMatrix(bs, tb);
+  Shape c2{a2[ta ? 1 : 0], b2[tb ? 0 : 1]};
+  Value a = g.reshape(getLhs(), as, a2), b = g.reshape(getRhs(), bs, b2);
+  dc = g.reshape(dc, cs, c2);
+  Value da, db;
   if (!ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, true, false);
+    da = g.make<DotOp>(dc, b, false, true);
+    db = g.make<DotOp>(a, dc, true, false);
   } else if (ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(b, dc, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, false, false);
+    da = g.make<DotOp>(b, dc, false, true);
+    db = g.make<DotOp>(a, dc, false, false);
   } else if (!ta && tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, false);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, false);
+    da = g.make<DotOp>(dc, b, false, false);
+    db = g.make<DotOp>(dc, a, true, false);
   } else {
-    operandGrads[0] = g.make<DotOp>(b, dc, true, true);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, true);
+    da = g.make<DotOp>(b, dc, true, true);
+    db = g.make<DotOp>(dc, a, true, true);
   }
+  operandGrads[0] = g.reshape(da, a2, as);
+  operandGrads[1] = g.reshape(db, b2, bs);
   return success();
 }
 
@@ -524,8 +525,7 @@ LogicalResult SliceAxisOp::buildGradient(OpBuilder &builder, ArrayRef<Value> res
   int64_t rank = xs.size();
   int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + rank : (int64_t)getAxis();
   int64_t dim = xs[axis];
-  int64_t begin = (int64_t)getBegin() < 0 ? (int64_t)getBegin() + dim : (int64_t)getBegin();
-  int64_t end = (int64_t)getEnd() < 0 ? (int64_t)getEnd() + dim : (int64_t)getEnd();
+  auto [begin, end] = getRange(dim);
   // Zeros around the slice's gradient.
   SmallVector<Value> parts;
   SmallVector<int64_t> pad(xs);
@@ -594,6 +594,10 @@ KILN_NOT_DIFFERENTIABLE(EmbeddingGradOp)
 // GradBuilder and the derivative formulas' graph values
 //===----------------------------------------------------------------------===//
 
+LogicalResult kiln::graph::notDifferentiable(Operation *op) {
+  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
+}
+
 ArrayRef<int64_t> kiln::graph::staticShape(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();
 }
@@ -626,6 +630,9 @@ Value GradBuilder::reshape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to
 Value GradBuilder::neg(Value v) { return make<MulScalarOp>(v, f64(-1)); }
 Value GradBuilder::mul(Value a, Value c) { return make<ElemwiseMulOp>(a, c); }
 Value GradBuilder::zeros(ArrayRef<int64_t> shape) { return make<ZerosOp>(shape); }
+Value GradBuilder::sliceAxis(Value v, int64_t axis, int64_t begin, int64_t end) {
+  return make<SliceAxisOp>(v, axis, begin, b.getI64IntegerAttr(end));
+}
 Value GradBuilder::sum(Value v, ArrayRef<int64_t> axes, bool keepdims) {
   return make<SumOp>(v, array(axes), keepdims, false);
 }

@@ -105,6 +105,49 @@ def Graph_DType : Graph_Enum<"DType", "MXNet dtype", [
   I32EnumAttrCase<"int64", 6>, I32EnumAttrCase<"boolean", 7, "bool">, I32EnumAttrCase<"bfloat16", 12>]>;
 def Graph_DTypeAttr : Graph_EnumAttr<Graph_DType, "dtype">;
 
+def Graph_TopKRetTyp : Graph_Enum<"TopKRetTyp", "topk ret_typ", [
+  I32EnumAttrCase<"value", 0>, I32EnumAttrCase<"indices", 1>, I32EnumAttrCase<"mask", 2>,
+  I32EnumAttrCase<"both", 3>]>;
+def Graph_TopKRetTypAttr : Graph_EnumAttr<Graph_TopKRetTyp, "topk_ret_typ">;
+// take's mode (MXNet's take_::kRaise, kWrap, kClip).
+def Graph_TakeMode : Graph_Enum<"TakeMode", "take mode", [
+  I32EnumAttrCase<"clip", 0>, I32EnumAttrCase<"wrap", 1>, I32EnumAttrCase<"raise", 2>]>;
+def Graph_TakeModeAttr : Graph_EnumAttr<Graph_TakeMode, "take_mode">;
+
+// pick's mode (no raise in MXNet).
+def Graph_PickMode : Graph_Enum<"PickMode", "pick mode", [
+  I32EnumAttrCase<"clip", 0>, I32EnumAttrCase<"wrap", 1>]>;
+def Graph_PickModeAttr : Graph_EnumAttr<Graph_PickMode, "pick_mode">;
+
+def Graph_PadMode : Graph_Enum<"PadMode", "Pad mode", [
+  I32EnumAttrCase<"constant", 0>, I32EnumAttrCase<"edge", 1>, I32EnumAttrCase<"reflect", 2>]>;
+def Graph_PadModeAttr : Graph_EnumAttr<Graph_PadMode, "pad_mode">;
+
+// Neural-network layers (GraphNNOps.td).
+def Graph_UpSamplingType : Graph_Enum<"UpSamplingType", "UpSampling sample_type", [
+  I32EnumAttrCase<"nearest", 0>, I32EnumAttrCase<"bilinear", 1>]>;
+def Graph_UpSamplingTypeAttr : Graph_EnumAttr<Graph_UpSamplingType, "sample_type">;
+
+def Graph_MultiInputMode : Graph_Enum<"MultiInputMode", "UpSampling multi_input_mode", [
+  I32EnumAttrCase<"concat", 0>, I32EnumAttrCase<"sum", 1>]>;
+def Graph_MultiInputModeAttr : Graph_EnumAttr<Graph_MultiInputMode, "multi_input_mode">;
+
+def Graph_ResizeMode : Graph_Enum<"ResizeMode", "BilinearResize2D mode", [
+  I32EnumAttrCase<"size", 0>, I32EnumAttrCase<"odd_scale", 1>, I32EnumAttrCase<"like", 2>,
+  I32EnumAttrCase<"to_even_down", 3>, I32EnumAttrCase<"to_even_up", 4>,
+  I32EnumAttrCase<"to_odd_down", 5>, I32EnumAttrCase<"to_odd_up", 6>]>;
+def Graph_ResizeModeAttr : Graph_EnumAttr<Graph_ResizeMode, "resize_mode">;
+
+def Graph_L2NormMode : Graph_Enum<"L2NormMode", "L2Normalization mode", [
+  I32EnumAttrCase<"instance", 0>, I32EnumAttrCase<"channel", 1>, I32EnumAttrCase<"spatial", 2>]>;
+def Graph_L2NormModeAttr : Graph_EnumAttr<Graph_L2NormMode, "l2norm_mode">;
+
+// MXNet RNN's `mode` (rnn_enum::RNNModeType, same values).
+def Graph_RNNMode : Graph_Enum<"RNNMode", "RNN mode", [
+  I32EnumAttrCase<"rnn_relu", 0>, I32EnumAttrCase<"rnn_tanh", 1>, I32EnumAttrCase<"lstm", 2>,
+  I32EnumAttrCase<"gru", 3>]>;
+def Graph_RNNModeAttr : Graph_EnumAttr<Graph_RNNMode, "rnn_mode">;
+
 //===----------------------------------------------------------------------===//
 // Traits shared by op families
 //===----------------------------------------------------------------------===//
@@ -120,6 +163,11 @@ def Graph_ElementwiseTrait : NativeOpTrait<"GraphElementwise"> {
 def Graph_BroadcastElementwiseTrait : NativeOpTrait<"GraphBroadcastElementwise"> {
   let cppNamespace = "::kiln::graph";
 }
+// Loss heads: their backward is MXNet's built-in gradient, which ignores the
+// head gradient, so autodiff gives them none (kiln::isLossHead).
+def Graph_LossHeadTrait : NativeOpTrait<"GraphLossHead"> {
+  let cppNamespace = "::kiln::graph";
+}
 
 //===----------------------------------------------------------------------===//
 // MXNet registry entries
@@ -127,16 +175,25 @@ def Graph_BroadcastElementwiseTrait : NativeOpTrait<"GraphBroadcastElementwise">
 
 // One MXNet attribute: its name, how its string is parsed (MXAttrKind), and
 // MXNet's default as MXNet writes it ("" = required, unless `optional`:
-// MXNet's None, which leaves an OptionalAttr unset).
+// MXNet's None, which leaves an OptionalAttr unset; `keyRequired`: MXNet
+// requires the key even so, None being one of its values).
 class MXAttr<string name, string kind, string dflt = "", bit optional = 0,
-             string codec = "nullptr"> {
+             string codec = "nullptr", bit keyRequired = 0> {
   string cpp = "{\"" # name # "\", ::kiln::graph::MXAttrKind::" # kind # ", " #
                !if(!empty(dflt), "nullptr", "\"" # dflt # "\"") # ", " #
-               !if(optional, "true", "false") # ", " # codec # "}";
+               !if(optional, "true", "false") # ", " # codec # ", " #
+               !if(keyRequired, "true", "false") # "}";
 }
 class MXReq<string name, string kind> : MXAttr<name, kind>;
 class MXDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt>;
 class MXOpt<string name, string kind> : MXAttr<name, kind, "", 1>;
+// MXNet's default is `dflt`, and None is a value of its own (topk's and
+// sort's `int or None` axis, default -1, None = the flattened array): the IR
+// attribute is an OptionalAttr whose absence means None, and the importer
+// writes `dflt` explicitly when a file leaves the key out.
+class MXOptDef<string name, string kind, string dflt> : MXAttr<name, kind, dflt, 1>;
+// MXNet's "X or None, required": the key must be written, None allowed.
+class MXReqOrNone<string name, string kind> : MXAttr<name, kind, "", 1, "nullptr", 1>;
 // An enum attribute of the graph dialect (Graph_Enum `enumName`).
 class MXEnum<string name, string enumName, string dflt = "">
     : MXAttr<name, "Enum", dflt, 0,
@@ -179,7 +236,7 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
   // MXNet's input names (ListArguments order; they name implicit variables
   // such as "fc1_weight"), and the rule that adjusts them to the attributes
   // (MXInputRule: Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic,
-  // SoftmaxLength).
+  // SoftmaxLength, RNN).
   list<string> mxnetInputs = ["data"];
   string mxnetInputRule = "Fixed";
   // How many trailing inputs are auxiliary states (BatchNorm: 2).
@@ -190,6 +247,10 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
   bit mxnetLegacyReshape = 0;
   // Whether MXNet defines a gradient (docs/operators.md).
   bit mxnetHasGradient = 1;
+  // A Bool attribute that, when true, makes MXNet show one more output
+  // (NumVisibleOutputs: Proposal's `output_score`); the op then has one more
+  // result than it has with the attribute false.
+  string mxnetExtraResultIf = "";
 
   //--- Shared implementations (empty: written by hand in C++). -----------//
   // The op defines verify() itself (attribute checks, then verifyShapes).
@@ -223,7 +284,9 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
           "    ::kiln::graph::MXInputRule::" # mxnetInputRule # ", " #
           !cast<string>(mxnetNumAux) # ", " # !if(mxnetSplitResults, "true", "false") # ", " #
           !if(mxnetLegacyReshape, "true", "false") # ", " #
-          !if(mxnetHasGradient, "true", "false") # "};\n  return &def;\n}\n") #
+          !if(mxnetHasGradient, "true", "false") # ", " #
+          !if(!empty(mxnetExtraResultIf), "nullptr", "\"" # mxnetExtraResultIf # "\"") #
+          "};\n  return &def;\n}\n") #
       !if(customVerifier, "",
           "::llvm::LogicalResult $cppClass::verify() { return verifyShapes(*this); }\n") #
       !if(!lt(inPlaceOperand, 0), "",
@@ -240,6 +303,41 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
           "  (void)builder; (void)resultGrads;\n"
           "  return " # gradientRule # ";\n}\n") #
       familyDef # opDef;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions over an axis set (sum, mean, max, min in GraphOps.td; prod,
+// nansum, nanprod in GraphReduceOps.td)
+//===----------------------------------------------------------------------===//
+
+class Graph_ReduceOp<string mnemonic, string what>
+    : Graph_Op<mnemonic> {
+  let summary = "MXNet " # mnemonic # ": " # what # " over `axis`";
+  let description = [{
+    Reduces over the listed axes (all axes when `axis` is absent, MXNet's
+    None), or over every other axis with `exclude`. `keepdims` keeps reduced
+    axes as size 1.
+
+    Example:
+    ```mlir
+    %y = graph.}] # mnemonic # [{ %x {axis = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   OptionalAttr<DenseI64ArrayAttr>:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$keepdims,
+                   DefaultValuedAttr<BoolAttr, "false">:$exclude);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = mnemonic;
+  let mxnetAttrs = [MXOpt<"axis", "Tuple">, MXDef<"keepdims", "Bool", "False">,
+                    MXDef<"exclude", "Bool", "False">];
+  let shapeRule = "inferReduce(*this, state, getAxis(), getKeepdims(), getExclude())";
+  let familyDecl = [{
+    /// The reduced axes, normalized to [0, rank) and sorted, for an input of `rank`.
+    ::llvm::SmallVector<int64_t> getReducedAxes(int64_t rank) {
+      return ::kiln::graph::reducedAxes(getAxis(), getExclude(), rank);
+    }
+  }];
 }
 
 #endif // KILN_GRAPH_BASE

@@ -17,23 +17,39 @@
 //===----------------------------------------------------------------------===//
 
 def Graph_DotOp : Graph_Op<"dot"> {
-  let summary = "MXNet dot on matrices: op(lhs) · op(rhs)";
+  let summary = "MXNet dot: op(lhs) · op(rhs), contracting lhs's last and rhs's first axis";
   let description = [{
-    Both operands are rank 2. `transpose_a` / `transpose_b` transpose the
-    operand before the product, so the result is `[M, N]` with
-    op(lhs) `[M, K]` and op(rhs) `[K, N]`. Autodiff uses it for the
-    FullyConnected gradients (dX = dY·W, dW = dYᵀ·X).
+    MXNet's dot of N-D arrays: without transposes it contracts the last axis
+    of `lhs` with the first axis of `rhs`, and the result's shape is lhs's
+    other axes followed by rhs's: (2, 3, 4) · (4, 5) → (2, 3, 5). Both
+    operands are matrices seen that way: lhs as [product of all but its last
+    axis, last axis], rhs as [first axis, product of the others]; with
+    `transpose_a` lhs is [first axis, product of the others], transposed
+    (its first axis is contracted and the result keeps its other axes),
+    and with `transpose_b` rhs is [product of all but its last axis, last
+    axis], transposed. A vector (rank 1) contributes no result axis: lhs is
+    a row and rhs a column, whatever the transposes; the dot of two
+    vectors, which MXNet does not let be transposed, has shape (1).
+    Autodiff uses it for the FullyConnected gradients (dX = dY·W,
+    dW = dYᵀ·X).
 
     Example:
     ```mlir
     %dw = graph.dot %dy, %x {transpose_a = true}
         : (tensor<8x10xf32>, tensor<8x784xf32>) -> tensor<10x784xf32>
+    %y = graph.dot %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
     ```
   }];
   let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs,
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
   let results = (outs Graph_Tensor:$output);
+  let opDecl = [{
+    /// The matrices MXNet multiplies (before the transposes): lhs as
+    /// [a0, a1] and rhs as [b0, b1].
+    static ::kiln::graph::Shape lhsMatrix(::llvm::ArrayRef<int64_t> lhs, bool transposeA);
+    static ::kiln::graph::Shape rhsMatrix(::llvm::ArrayRef<int64_t> rhs, bool transposeB);
+  }];
   let mxnetName = "dot";
   let mxnetAttrs = [MXDef<"transpose_a", "Bool", "False">, MXDef<"transpose_b", "Bool", "False">];
   let mxnetKeys = [MXKey<"forward_stype", "MustBeNone">];
@@ -43,9 +59,11 @@ def Graph_DotOp : Graph_Op<"dot"> {
 def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
   let summary = "MXNet slice_axis: elements [begin, end) along `axis`";
   let description = [{
-    Negative `axis`, `begin` and `end` count from the back, as in MXNet;
-    after normalization 0 ≤ begin < end ≤ dim. Autodiff uses it for the
-    gradient of Concat.
+    Negative `axis`, `begin` and `end` count from the back, as in MXNet; an
+    absent `end` (MXNet's None) is the end of the axis. After normalization
+    0 ≤ begin < end ≤ dim. As in MXNet, a node must write the key `end`
+    (None being one of its values). Autodiff uses the op for the gradient
+    of Concat.
 
     Example:
     ```mlir
@@ -53,10 +71,21 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
         : (tensor<2x8xf32>) -> tensor<2x3xf32>
     ```
   }];
-  let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin, I64Attr:$end);
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin,
+                   OptionalAttr<I64Attr>:$end);
   let mxnetName = "slice_axis";
-  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXReq<"end", "Int">];
+  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXReqOrNone<"end", "Int">];
   let results = (outs Graph_Tensor:$output);
+  let opDecl = [{
+    /// [begin, end) along an axis of size `dim`, negative values and an
+    /// absent end resolved as MXNet does (not range-checked).
+    std::pair<int64_t, int64_t> getRange(int64_t dim) {
+      int64_t begin = static_cast<int64_t>(getBegin());
+      std::optional<uint64_t> end = getEnd();
+      int64_t e = end ? static_cast<int64_t>(*end) : dim;
+      return {begin < 0 ? begin + dim : begin, end && e < 0 ? e + dim : e};
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -66,18 +95,24 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
 def Graph_ZerosOp : Graph_Op<"zeros"> {
   let summary = "MXNet _zeros: a tensor of zeros of the static `shape`";
   let description = [{
-    No operands; the result has shape `shape` (entries ≥ 0) and the element
-    type its type names. Autodiff returns it as the gradient of a
-    differentiated argument nothing depends on, and pads slice_axis
-    gradients with it.
+    No operands; the result has shape `shape` (not empty, entries ≥ 0) and
+    the element type its type names. MXNet's `dtype` is accepted and
+    dropped: zero is the same value in every dtype. Autodiff returns the op
+    as the gradient of a differentiated argument nothing depends on, and
+    pads slice_axis gradients with it.
 
     Example:
     ```mlir
     %z = graph.zeros {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
     ```
   }];
-  let arguments = (ins DenseI64ArrayAttr:$shape);
+  let arguments = (ins DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shape);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_zeros";
+  let mxnetAttrs = [MXDef<"shape", "Tuple", "()">];
+  let mxnetKeys = [MXKey<"ctx">, MXKey<"dtype">];
+  let mxnetInputs = [];
+  let mxnetHasGradient = 0;
   let customVerifier = 1;
 }
 
@@ -330,16 +365,19 @@ def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
     - Class labels: p is viewed as rows of K classes like the forward
       (default: (N, size/N); `preserve_shape`: rows = all leading axes,
       K = last axis; `multi_output`: (N, K, S) with S the spatial size and
-      one label per (n, s)). Each label is cast to int (truncated) as k;
+      one label per (n, s)). Without `multi_output` the rows take the first
+      labels in row-major order (MXNet's label of shape data.shape[:-1]
+      holds more than the N rows of the default view; the others are not
+      read). Each label is cast to int (truncated) as k;
       the row's gradient is p − t with t = onehot(k) (a k outside [0, K)
       matches no class); with `smooth_alpha` = a > 0 (not with
       `multi_output`, which MXNet does not smooth) t is 1 − a at k and
       a/(K − 1) elsewhere. With `use_ignore`, rows whose int label equals
       int(ignore_label) are zero. Everything is then scaled by
-      grad_scale / cnt, cnt being 1 (`null`), the number of rows (`batch`:
-      N, or the product of the leading axes with `preserve_shape`), or the
-      count of labels whose int value differs from int(ignore_label),
-      at least 1 (`valid`, with or without `use_ignore`); with
+      grad_scale / cnt, cnt being 1 (`null`), the number of labels
+      (`batch`; with `multi_output` N), or the count of labels whose int
+      value differs from int(ignore_label), at least 1 (`valid`, with or
+      without `use_ignore`), all labels counted even those not read; with
       `multi_output` cnt is further multiplied by S unless `valid`.
 
     Example:
@@ -415,8 +453,11 @@ def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
     - prelu: data > 0 ? 1 : gamma[c], c the index along axis 1 (0 for a 1-D
       input; a 1-element gamma is shared by every channel);
     - elu: data > 0 ? 1 : slope·exp(data);
-    - selu: λ·(data > 0 ? 1 : α·exp(data)), λ = 1.0507009873554804934193349852946,
-      α = 1.6732632423543772848170429916717 (the forward's constants);
+    - selu: λ·(data > 0 ? 1 : α + y), y = λα·(exp(data) − 1) the forward's
+      output, λ = 1.0507009873554804934193349852946,
+      α = 1.6732632423543772848170429916717 (the forward's constants). This
+      is MXNet 1.9.1's selu_grad (not the derivative λα·exp(data) = y + λα),
+      which Kiln matches;
     - gelu: Φ(x) + x·φ(x) with Φ(x) = (1 + erf(x/√2))/2, φ(x) = exp(−x²/2)/√(2π);
     - rrelu: the inference form, data > 0 ? 1 : (lower_bound + upper_bound)/2
       (training mode rewrites rrelu into elementwise ops with random slopes).

@@ -246,7 +246,12 @@ static LogicalResult verifySoftmaxLike(SoftmaxLikeOp op) {
     return op.emitOpError() << "temperature must be nonzero";
   return verifyShapes(op);
 }
-LogicalResult SoftmaxOp::verify() { return verifySoftmaxLike(*this); }
+LogicalResult SoftmaxOp::verify() {
+  if (getUseLength() != bool(getLength()))
+    return emitOpError() << (getUseLength() ? "use_length needs the operand 'length'"
+                                            : "takes the operand 'length' only with use_length");
+  return verifySoftmaxLike(*this);
+}
 LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxLike(*this); }
 
 //===----------------------------------------------------------------------===//
@@ -416,6 +421,9 @@ LogicalResult SoftmaxGradOp::verify() {
 }
 
 LogicalResult ZerosOp::verify() {
+  // MXNet's legacy shape () is an unknown shape, not a scalar.
+  if (getShape().empty())
+    return emitOpError() << "shape must not be empty";
   for (int64_t d : getShape())
     if (d < 0)
       return emitOpError() << "shape entries must be non-negative, got " << d;

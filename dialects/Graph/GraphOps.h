@@ -44,6 +44,9 @@ class GraphElementwise : public mlir::OpTrait::TraitBase<ConcreteType, GraphElem
 template <typename ConcreteType>
 class GraphBroadcastElementwise
     : public mlir::OpTrait::TraitBase<ConcreteType, GraphBroadcastElementwise> {};
+/// Loss heads: the backward ignores the head gradient (Graph_LossHeadTrait).
+template <typename ConcreteType>
+class GraphLossHead : public mlir::OpTrait::TraitBase<ConcreteType, GraphLossHead> {};
 
 /// The axes a reduction reduces for an input of `rank`, normalized and
 /// sorted: MXNet's absent or empty `axis` means all axes (even with

@@ -201,6 +201,8 @@ def Graph_LeakyReLUOp : Graph_Op<"leaky_relu",
     second operand. `elu`: x > 0 ? x : slope·(eˣ − 1). `selu` uses the fixed
     SELU constants, `gelu` the erf form. `rrelu` draws a slope in
     [lower_bound, upper_bound] in training and uses their mean at inference.
+    The gradient is MXNet's: for selu that is λ·(α + y) at x ≤ 0 (y the
+    output), not the derivative (graph.leaky_relu_grad).
 
     Example:
     ```mlir
@@ -335,15 +337,24 @@ def Graph_EmbeddingOp : Graph_Op<"embedding"> {
 // Softmax family and loss heads
 //===----------------------------------------------------------------------===//
 
-def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output"> {
+def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output", [Graph_LossHeadTrait]> {
   let summary = "MXNet SoftmaxOutput (alias Softmax): softmax forward, cross-entropy gradient";
   let description = [{
     Forward: softmax over all non-batch dimensions flattened (shape
     `(N, size/N)`) by default; over axis 1 at every position with
     `multi_output`; over the last axis with `preserve_shape`. The result has
-    the shape of `data`. `label` is either class ids (data's shape without the
-    softmax axis) or probabilities (data's shape). The backward ignores head
-    gradients: (p − onehot(label)) · grad_scale / cnt (see SPEC §2.3).
+    the shape of `data`. `label` is either class ids or probabilities
+    (data's shape). Class ids have, as MXNet requires, data's shape without
+    the last axis (with `multi_output`: (N, spatial size), the spatial
+    shape (N, d2, ...) or (N, 1, d2, ...)); Kiln also accepts (N) for
+    data of rank 3 or more without `preserve_shape` (Kiln's former rule).
+    By default MXNet reads only the first N of
+    them, one per row of the flattened (N, size/N) softmax, but normalizes
+    by all of them (see graph.softmax_output_grad). The backward ignores
+    head gradients: (p − onehot(label)) · grad_scale / cnt (see SPEC §2.3).
+    With `out_grad` MXNet 1.9.1 multiplies that by the softmax output p
+    itself, not by the head gradient (its backward node reads the output
+    where the head gradient would be), and so does Kiln.
 
     Example:
     ```mlir
@@ -372,7 +383,8 @@ def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output"> {
 }
 
 class Graph_RegressionOutputOp<string mnemonic, string mxname, string fwd>
-    : Graph_Op<mnemonic, [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+    : Graph_Op<mnemonic, [Graph_LossHeadTrait,
+                          DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "MXNet " # mxname # ": " # fwd # " forward, built-in regression gradient";
   let description = [{
     A loss head. The forward result has the shape of `data`; `label` has the
@@ -400,8 +412,9 @@ def Graph_LogisticRegressionOutputOp
 def Graph_MAERegressionOutputOp
     : Graph_RegressionOutputOp<"mae_regression_output", "MAERegressionOutput", "identity">;
 
-class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
-    : Graph_Op<mnemonic, [SameOperandsAndResultShape]> {
+class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula,
+                          list<Trait> traits = [SameOperandsAndResultShape]>
+    : Graph_Op<mnemonic, traits> {
   let summary = "MXNet " # mxname # " along `axis` (default −1)";
   let description = [{
     Computes }] # formula # [{ along `axis`, dividing the input by
@@ -422,9 +435,33 @@ class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
   let customVerifier = 1;
   let shapeRule = "inferSoftmaxLike(*this, state, getAxis())";
 }
-def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)"> {
+def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)", []> {
+  let description = [{
+    Computes exp(x) / Σ exp(x) along `axis`, dividing the input by
+    `temperature` first when it is set.
+
+    With `use_length` the second operand `length` (data's shape without
+    `axis`; (1) for rank-1 data) masks every row: row i takes only its first
+    int(length[i]) elements (truncated, clipped to [0, size of axis]) into
+    the softmax, and the other elements are 0, as MXNet's kernel writes
+    them (a length of 0 gives a row of zeros). `length` gets no gradient.
+
+    Example:
+    ```mlir
+    %y = graph.softmax %x, %len {use_length = true}
+        : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Optional<Graph_Tensor>:$length,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   OptionalAttr<F64Attr>:$temperature,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_length);
+  let mxnetAttrs = [MXDef<"axis", "Int", "-1">, MXOpt<"temperature", "F64">,
+                    MXDef<"use_length", "Bool", "False">];
+  let mxnetKeys = [MXKey<"dtype", "Float32OrNone">];
   let mxnetInputs = ["data", "length"];
   let mxnetInputRule = "SoftmaxLength";
+  let shapeRule = "";
 }
 def Graph_LogSoftmaxOp : Graph_SoftmaxLikeOp<"log_softmax", "log_softmax", "x − log Σ exp(x)">;
 
@@ -613,35 +650,6 @@ def Graph_BroadcastToOp : Graph_Op<"broadcast_to"> {
   let customVerifier = 1;
 }
 
-class Graph_ReduceOp<string mnemonic, string what>
-    : Graph_Op<mnemonic> {
-  let summary = "MXNet " # mnemonic # ": " # what # " over `axis`";
-  let description = [{
-    Reduces over the listed axes (all axes when `axis` is absent, MXNet's
-    None), or over every other axis with `exclude`. `keepdims` keeps reduced
-    axes as size 1.
-
-    Example:
-    ```mlir
-    %y = graph.}] # mnemonic # [{ %x {axis = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$data,
-                   OptionalAttr<DenseI64ArrayAttr>:$axis,
-                   DefaultValuedAttr<BoolAttr, "false">:$keepdims,
-                   DefaultValuedAttr<BoolAttr, "false">:$exclude);
-  let results = (outs Graph_Tensor:$output);
-  let mxnetName = mnemonic;
-  let mxnetAttrs = [MXOpt<"axis", "Tuple">, MXDef<"keepdims", "Bool", "False">,
-                    MXDef<"exclude", "Bool", "False">];
-  let shapeRule = "inferReduce(*this, state, getAxis(), getKeepdims(), getExclude())";
-  let familyDecl = [{
-    /// The reduced axes, normalized to [0, rank) and sorted, for an input of `rank`.
-    ::llvm::SmallVector<int64_t> getReducedAxes(int64_t rank) {
-      return ::kiln::graph::reducedAxes(getAxis(), getExclude(), rank);
-    }
-  }];
-}
 def Graph_SumOp : Graph_ReduceOp<"sum", "the sum"> { let mxnetAliases = ["sum_axis"]; }
 def Graph_MeanOp : Graph_ReduceOp<"mean", "the mean">;
 def Graph_MaxOp : Graph_ReduceOp<"max", "the maximum"> { let mxnetAliases = ["max_axis"]; }

@@ -20,6 +20,66 @@ namespace kiln::graph {
 // Shape rules
 //===----------------------------------------------------------------------===//
 
+/// Access to one op's inference state with MXNet's SHAPE_ASSIGN_CHECK
+/// semantics: an implied operand shape is either recorded (unknown operand) or
+/// checked against the known one. The shape rules of every family use it.
+class ShapeRule {
+public:
+  ShapeRule(mlir::Operation *op, ShapeInferenceState &state) : op(op), state(state) {
+    // Callers may hand in a state sized for a different op; the rules index
+    // operands by position, so normalize it once here.
+    state.operands.resize(op->getNumOperands());
+    state.results.clear();
+  }
+
+  /// The shape of operand `idx`, or an error naming it when still unknown.
+  mlir::FailureOr<Shape> need(unsigned idx, llvm::StringRef name) {
+    if (idx < state.operands.size() && state.operands[idx])
+      return *state.operands[idx];
+    op->emitOpError() << "cannot infer the shape of operand '" << name << "'";
+    return mlir::failure();
+  }
+
+  bool known(unsigned idx) const {
+    return idx < state.operands.size() && state.operands[idx].has_value();
+  }
+
+  /// Records the implied shape of operand `idx` or checks it against the
+  /// known one.
+  mlir::LogicalResult assign(unsigned idx, llvm::StringRef name, llvm::ArrayRef<int64_t> shape) {
+    auto &slot = state.operands[idx];
+    if (!slot) {
+      slot = Shape(shape.begin(), shape.end());
+      return mlir::success();
+    }
+    if (llvm::ArrayRef<int64_t>(*slot) == shape)
+      return mlir::success();
+    return op->emitOpError() << "operand '" << name << "' has shape " << formatShape(*slot)
+                             << " but the shape rule gives " << formatShape(shape);
+  }
+
+  mlir::LogicalResult result(llvm::ArrayRef<int64_t> shape) {
+    state.results.emplace_back(shape.begin(), shape.end());
+    return mlir::success();
+  }
+
+  mlir::InFlightDiagnostic error() { return op->emitOpError(); }
+
+  /// Normalizes a possibly negative axis against `rank`, MXNet's CheckAxis.
+  mlir::FailureOr<int64_t> axis(int64_t a, int64_t rank, llvm::StringRef what = "axis") {
+    int64_t n = a < 0 ? a + rank : a;
+    if (n < 0 || n >= rank) {
+      error() << what << " " << a << " out of range for rank-" << rank << " input";
+      return mlir::failure();
+    }
+    return n;
+  }
+
+private:
+  mlir::Operation *op;
+  ShapeInferenceState &state;
+};
+
 /// Ops whose operands and result all share one shape: any known operand
 /// determines the others (MXNet's ElemwiseShape). `names` has one entry per
 /// operand, or one for a variadic list ("inputs #i").
@@ -75,6 +135,8 @@ public:
   mlir::Value neg(mlir::Value v);
   mlir::Value mul(mlir::Value a, mlir::Value c);
   mlir::Value zeros(llvm::ArrayRef<int64_t> shape);
+  /// Elements [begin, end) of `v` along `axis` (slice_axis).
+  mlir::Value sliceAxis(mlir::Value v, int64_t axis, int64_t begin, int64_t end);
   mlir::Value sum(mlir::Value v, llvm::ArrayRef<int64_t> axes, bool keepdims);
   /// Sums a gradient of shape `from` (a broadcast result) down to the shape
   /// `to` of the operand that was broadcast: over the leading axes `to`
@@ -94,6 +156,9 @@ public:
 
 /// The static shape of a ranked value.
 llvm::ArrayRef<int64_t> staticShape(mlir::Value v);
+
+/// The rule of the backward kernels: no second-order gradients.
+mlir::LogicalResult notDifferentiable(mlir::Operation *op);
 
 /// Operands of piecewise-constant ops (comparisons, floor, random numbers)
 /// get no gradient.

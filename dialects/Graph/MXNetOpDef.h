@@ -22,6 +22,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,8 +33,12 @@ namespace kiln::graph {
 /// Int (I64Attr), Bool (BoolAttr), F32/F64 (FloatAttr), Tuple
 /// (DenseI64ArrayAttr from "(3, 3)"), FloatTuple (DenseF64ArrayAttr from
 /// "(0.5, 1.0)"), Enum (a graph-dialect enum), String (StringAttr, kept as
-/// written).
-enum class MXAttrKind { Int, Bool, F32, F64, Tuple, FloatTuple, Enum, String };
+/// written), OptTuple (a tuple whose entries may be None, as slice's
+/// begin/end/step "(None, 1)": DenseI64ArrayAttr with kNoneIndex for None).
+enum class MXAttrKind { Int, Bool, F32, F64, Tuple, FloatTuple, Enum, String, OptTuple };
+
+/// A None entry of an OptTuple attribute.
+constexpr int64_t kNoneIndex = INT64_MIN;
 
 /// Converts between an MXNet enum string and the dialect's enum attribute.
 struct MXEnumCodec {
@@ -51,8 +56,16 @@ struct MXAttrSpec {
   /// required (IR attribute without default) or optional (`optional`).
   const char *mxDefault = nullptr;
   /// OptionalAttr in the IR: MXNet's "None" (or absence) leaves it unset.
+  /// With an `mxDefault` as well (MXOptDef), None is a value distinct from
+  /// the default: the IR attribute's absence means None, so the importer
+  /// sets the default explicitly when a file leaves the key out, and the
+  /// exporter writes "None" for an absent attribute.
   bool optional = false;
   const MXEnumCodec *enumCodec = nullptr;
+  /// An optional attribute whose key MXNet requires all the same, None
+  /// being one of its values ("int or None, required": slice_axis's end):
+  /// the importer rejects a node without the key, the exporter writes None.
+  bool keyRequired = false;
 };
 
 /// Checks on the value of an accepted-but-dropped MXNet key (the importer
@@ -69,8 +82,22 @@ struct MXIgnoredKey {
 /// listed); Bias / BiasOffByDefault (the last input, "bias", exists unless
 /// no_bias, whose default is False / True); PreluGamma (the second input,
 /// "gamma", exists only for act_type prelu); Variadic ("arg0".."argN-1" for
-/// num_args); SoftmaxLength (a second input "length" with use_length).
-enum class MXInputRule { Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic, SoftmaxLength };
+/// num_args); SoftmaxLength (a second input "length" with use_length);
+/// UpSampling ("arg0".."argN-1" for num_args with sample_type nearest,
+/// `inputs` for bilinear); ResizeLike (the second input, "like", exists only
+/// for mode like); RNN ("state_cell" only for mode lstm, "sequence_length"
+/// only with use_sequence_length).
+enum class MXInputRule {
+  Fixed,
+  Bias,
+  BiasOffByDefault,
+  PreluGamma,
+  Variadic,
+  SoftmaxLength,
+  UpSampling,
+  ResizeLike,
+  RNN
+};
 
 struct MXNetOpDef {
   /// Canonical MXNet 1.x name, written by the exporter.
@@ -93,6 +120,9 @@ struct MXNetOpDef {
   bool legacyReshape = false;
   /// Whether MXNet defines a gradient for the op.
   bool hasGradient = true;
+  /// A Bool attribute that adds one visible output when true (Proposal's
+  /// `output_score`); nullptr when the output count does not depend on one.
+  const char *extraResultIf = nullptr;
 
   const MXAttrSpec *findAttr(llvm::StringRef name) const;
 };

@@ -34,67 +34,6 @@ std::string kiln::graph::formatShape(llvm::ArrayRef<int64_t> shape) {
 
 namespace {
 
-/// Access to one op's inference state with MXNet's SHAPE_ASSIGN_CHECK
-/// semantics: an implied operand shape is either recorded (unknown operand) or
-/// checked against the known one.
-class Rule {
-public:
-  Rule(Operation *op, ShapeInferenceState &state) : op(op), state(state) {
-    // Callers may hand in a state sized for a different op; the rules index
-    // operands by position, so normalize it once here.
-    state.operands.resize(op->getNumOperands());
-    state.results.clear();
-  }
-
-  /// The shape of operand `idx`, or an error naming it when still unknown.
-  FailureOr<Shape> need(unsigned idx, StringRef name) {
-    if (idx < state.operands.size() && state.operands[idx])
-      return *state.operands[idx];
-    op->emitOpError() << "cannot infer the shape of operand '" << name << "'";
-    return failure();
-  }
-
-  bool known(unsigned idx) const {
-    return idx < state.operands.size() && state.operands[idx].has_value();
-  }
-
-  /// Records the implied shape of operand `idx` or checks it against the
-  /// known one.
-  LogicalResult assign(unsigned idx, StringRef name, ArrayRef<int64_t> shape) {
-    auto &slot = state.operands[idx];
-    if (!slot) {
-      slot = Shape(shape.begin(), shape.end());
-      return success();
-    }
-    if (ArrayRef<int64_t>(*slot) == shape)
-      return success();
-    return op->emitOpError() << "operand '" << name << "' has shape "
-                             << formatShape(*slot) << " but the shape rule gives "
-                             << formatShape(shape);
-  }
-
-  LogicalResult result(ArrayRef<int64_t> shape) {
-    state.results.emplace_back(shape.begin(), shape.end());
-    return success();
-  }
-
-  InFlightDiagnostic error() { return op->emitOpError(); }
-
-  /// Normalizes a possibly negative axis against `rank`, MXNet's CheckAxis.
-  FailureOr<int64_t> axis(int64_t a, int64_t rank, StringRef what = "axis") {
-    int64_t n = a < 0 ? a + rank : a;
-    if (n < 0 || n >= rank) {
-      error() << what << " " << a << " out of range for rank-" << rank << " input";
-      return failure();
-    }
-    return n;
-  }
-
-private:
-  Operation *op;
-  ShapeInferenceState &state;
-};
-
 int64_t product(ArrayRef<int64_t> dims) {
   int64_t p = 1;
   for (int64_t d : dims)
@@ -103,7 +42,7 @@ int64_t product(ArrayRef<int64_t> dims) {
 }
 
 /// Checks that `data` has `kernelRank` spatial dimensions after N and C.
-LogicalResult checkSpatialRank(Rule &r, ArrayRef<int64_t> data, size_t kernelRank) {
+LogicalResult checkSpatialRank(ShapeRule &r, ArrayRef<int64_t> data, size_t kernelRank) {
   if (data.size() != kernelRank + 2)
     return r.error() << "expects a rank-" << kernelRank + 2 << " input for a "
                      << kernelRank << "-D kernel, got rank " << data.size();
@@ -114,7 +53,7 @@ LogicalResult checkSpatialRank(Rule &r, ArrayRef<int64_t> data, size_t kernelRan
 /// channels split into `numGroup` groups, the weight is
 /// [filters, C/g, *kernel] (Convolution) or [C, filters/g, *kernel] (the
 /// transposed Deconvolution), and the bias has one entry per filter.
-LogicalResult assignConvParameters(Rule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> kernel,
+LogicalResult assignConvParameters(ShapeRule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> kernel,
                                    int64_t numGroup, int64_t numFilter, bool transposed,
                                    bool hasBias) {
   if (failed(checkSpatialRank(r, data, kernel.size())))
@@ -133,7 +72,7 @@ LogicalResult assignConvParameters(Rule &r, ArrayRef<int64_t> data, ArrayRef<int
 }
 
 /// MXNet's InferReshapeShape, including its handling of `reverse`.
-FailureOr<Shape> reshapeShape(Rule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t> dshape,
+FailureOr<Shape> reshapeShape(ShapeRule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t> dshape,
                               bool reverse) {
   SmallVector<int64_t> src(dshape.begin(), dshape.end());
   SmallVector<int64_t> params(codes.begin(), codes.end());
@@ -220,7 +159,7 @@ FailureOr<Shape> reshapeShape(Rule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t
 /// determines the others (MXNet's ElemwiseShape).
 LogicalResult kiln::graph::inferSameShape(Operation *op, ShapeInferenceState &state,
                                           ArrayRef<StringRef> names) {
-  Rule r(op, state);
+  ShapeRule r(op, state);
   std::optional<Shape> shape;
   for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
     if (r.known(i)) {
@@ -245,7 +184,7 @@ LogicalResult kiln::graph::inferSameShape(Operation *op, ShapeInferenceState &st
 
 
 LogicalResult kiln::graph::inferBroadcast(Operation *op, ShapeInferenceState &state) {
-  Rule r(op, state);
+  ShapeRule r(op, state);
   auto lhs = r.need(0, "lhs");
   if (failed(lhs))
     return failure();
@@ -269,7 +208,7 @@ LogicalResult kiln::graph::inferBroadcast(Operation *op, ShapeInferenceState &st
 LogicalResult kiln::graph::inferReduce(Operation *op, ShapeInferenceState &state,
                                        std::optional<ArrayRef<int64_t>> axisAttr, bool keepdims,
                                        bool exclude) {
-  Rule r(op, state);
+  ShapeRule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -310,7 +249,7 @@ LogicalResult kiln::graph::inferReduce(Operation *op, ShapeInferenceState &state
 //===----------------------------------------------------------------------===//
 
 LogicalResult FullyConnectedOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -335,7 +274,7 @@ LogicalResult FullyConnectedOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ConvolutionOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -358,7 +297,7 @@ LogicalResult ConvolutionOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -391,7 +330,7 @@ LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &state) {
 /// The output shape of Pooling (and of the forward that a pooling_grad
 /// differentiates).
 template <typename PoolOp>
-static FailureOr<Shape> poolingOutputShape(Rule &r, PoolOp op, ArrayRef<int64_t> data) {
+static FailureOr<Shape> poolingOutputShape(ShapeRule &r, PoolOp op, ArrayRef<int64_t> data) {
   if (op.getGlobalPool()) {
     if (data.size() < 3 || data.size() > 5)
       return r.error() << "global pooling expects a rank-3, 4 or 5 input, got rank "
@@ -429,7 +368,7 @@ static FailureOr<Shape> poolingOutputShape(Rule &r, PoolOp op, ArrayRef<int64_t>
 }
 
 LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -440,7 +379,7 @@ LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -456,7 +395,7 @@ LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -472,7 +411,7 @@ LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult LRNOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -483,7 +422,7 @@ LogicalResult LRNOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult IdentityOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -491,7 +430,7 @@ LogicalResult IdentityOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult DropoutOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -502,7 +441,7 @@ LogicalResult DropoutOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -517,14 +456,17 @@ LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &state) {
 // Softmax family and loss heads
 //===----------------------------------------------------------------------===//
 
-/// SoftmaxOutput's label rule (shared with softmax_output_grad): the label
-/// holds class ids or, with data's shape, probabilities.
-static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
+/// SoftmaxOutput's label rule (shared with softmax_output_grad), MXNet's
+/// SoftmaxOutputShape: the label holds class ids or, with data's shape,
+/// probabilities.
+static LogicalResult inferSoftmaxLabel(ShapeRule &r, ShapeInferenceState &state,
                                        ArrayRef<int64_t> d, bool multiOutput,
                                        bool preserveShape) {
   // Class-id label shapes, the first being the one inferred when the label is
-  // unknown. MXNet also accepts (N, spatial) and (N, 1, spatial...) with
-  // multi_output; all three hold the same ids in the same order.
+  // unknown. With multi_output MXNet accepts (N, spatial size),
+  // (N, spatial...) and (N, 1, spatial...), which hold the same ids in the
+  // same order. Otherwise it requires data.shape[:-1], of which only the
+  // first N values are read unless preserve_shape; Kiln also accepts (N).
   SmallVector<Shape, 3> classIds;
   if (multiOutput) {
     if (d.size() < 2)
@@ -535,15 +477,15 @@ static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
     Shape l1{d[0], product(d.drop_front(2))};
     Shape l3(d.begin(), d.end());
     l3[1] = 1;
-    classIds = {l2, l1, l3};
-  } else if (preserveShape) {
-    if (d.empty())
-      return r.error() << "expects an input of rank at least 1";
-    classIds.push_back(Shape(d.drop_back()));
+    classIds = {l1, l2, l3};
   } else {
     if (d.empty())
       return r.error() << "expects an input of rank at least 1";
-    classIds.push_back(Shape{d[0]});
+    // Rank-1 data: one class per element (MXNet's rule would give a scalar
+    // label, of which its kernel reads N values).
+    classIds.push_back(d.size() == 1 ? Shape{d[0]} : Shape(d.drop_back()));
+    if (!preserveShape && d.size() > 2)
+      classIds.push_back(Shape{d[0]});
   }
   if (!r.known(1)) {
     (void)r.assign(1, "label", classIds.front());
@@ -560,7 +502,7 @@ static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
 }
 
 LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -574,7 +516,7 @@ LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
 /// that an (N, 1) output takes an (N) label; a known label must agree on N and
 /// on the element count.
 LogicalResult kiln::graph::inferRegression(Operation *op, ShapeInferenceState &state) {
-  Rule r(op, state);
+  ShapeRule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -600,7 +542,7 @@ LogicalResult kiln::graph::inferRegression(Operation *op, ShapeInferenceState &s
 
 LogicalResult kiln::graph::inferSoftmaxLike(Operation *op, ShapeInferenceState &state,
                                             int64_t axis) {
-  Rule r(op, state);
+  ShapeRule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -609,8 +551,30 @@ LogicalResult kiln::graph::inferSoftmaxLike(Operation *op, ShapeInferenceState &
   return r.result(*data);
 }
 
+LogicalResult SoftmaxOp::inferShapes(ShapeInferenceState &state) {
+  if (failed(inferSoftmaxLike(*this, state, getAxis())))
+    return failure();
+  if (!getLength())
+    return success();
+  // MXNet's SoftmaxOpShape: one length per row along `axis`.
+  Shape d = state.results[0];
+  ShapeRule r(*this, state);
+  auto axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += static_cast<int64_t>(d.size());
+  Shape len;
+  for (int64_t i = 0; i < (int64_t)d.size(); ++i)
+    if (i != axis)
+      len.push_back(d[i]);
+  if (len.empty())
+    len.push_back(1);
+  if (failed(r.assign(1, "length", len)))
+    return failure();
+  return r.result(d);
+}
+
 LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -628,7 +592,7 @@ LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &state) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult FlattenOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -638,7 +602,7 @@ LogicalResult FlattenOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ReshapeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -649,7 +613,7 @@ LogicalResult ReshapeOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult TransposeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -671,7 +635,7 @@ LogicalResult TransposeOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ConcatOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   unsigned n = getNumOperands();
   if (n == 0)
     return r.error() << "concat needs at least one input";
@@ -700,7 +664,7 @@ LogicalResult ConcatOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SplitOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -738,7 +702,7 @@ LogicalResult AddNOp::inferShapes(ShapeInferenceState &state) {
 
 
 LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -768,29 +732,58 @@ LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
 // Training and gradient ops (GraphGradOps.td)
 //===----------------------------------------------------------------------===//
 
+Shape DotOp::lhsMatrix(ArrayRef<int64_t> lhs, bool transposeA) {
+  if (lhs.size() <= 1) {
+    int64_t k = lhs.empty() ? 1 : lhs[0];
+    return transposeA ? Shape{k, 1} : Shape{1, k};
+  }
+  if (transposeA)
+    return {lhs[0], product(lhs.drop_front())};
+  return {product(lhs.drop_back()), lhs.back()};
+}
+
+Shape DotOp::rhsMatrix(ArrayRef<int64_t> rhs, bool transposeB) {
+  if (rhs.size() <= 1) {
+    int64_t k = rhs.empty() ? 1 : rhs[0];
+    return transposeB ? Shape{1, k} : Shape{k, 1};
+  }
+  if (transposeB)
+    return {product(rhs.drop_back()), rhs.back()};
+  return {rhs[0], product(rhs.drop_front())};
+}
+
+/// MXNet's DotShape.
 LogicalResult DotOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto lhs = r.need(0, "lhs");
   if (failed(lhs))
     return failure();
   auto rhs = r.need(1, "rhs");
   if (failed(rhs))
     return failure();
-  if (lhs->size() != 2 || rhs->size() != 2)
-    return r.error() << "expects rank-2 operands, got " << formatShape(*lhs) << " and "
-                     << formatShape(*rhs);
-  int64_t m = getTransposeA() ? (*lhs)[1] : (*lhs)[0];
-  int64_t k = getTransposeA() ? (*lhs)[0] : (*lhs)[1];
-  int64_t k2 = getTransposeB() ? (*rhs)[1] : (*rhs)[0];
-  int64_t n = getTransposeB() ? (*rhs)[0] : (*rhs)[1];
+  bool ta = getTransposeA(), tb = getTransposeB();
+  if (lhs->empty() || rhs->empty())
+    return r.error() << "expects operands of rank at least 1, got " << formatShape(*lhs)
+                     << " and " << formatShape(*rhs);
+  if (lhs->size() == 1 && rhs->size() == 1 && (ta || tb))
+    return r.error() << "cannot transpose vectors";
+  Shape a = lhsMatrix(*lhs, ta), b = rhsMatrix(*rhs, tb);
+  int64_t k = ta ? a[0] : a[1], k2 = tb ? b[1] : b[0];
   if (k != k2)
     return r.error() << "contraction sizes differ: " << k << " (lhs " << formatShape(*lhs)
                      << ") and " << k2 << " (rhs " << formatShape(*rhs) << ")";
-  return r.result({m, n});
+  Shape out;
+  if (lhs->size() > 1)
+    out.append(ta ? lhs->begin() + 1 : lhs->begin(), ta ? lhs->end() : lhs->end() - 1);
+  if (rhs->size() > 1)
+    out.append(tb ? rhs->begin() : rhs->begin() + 1, tb ? rhs->end() - 1 : rhs->end());
+  if (out.empty())
+    out.push_back(1);
+  return r.result(out);
 }
 
 LogicalResult SliceAxisOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -798,22 +791,22 @@ LogicalResult SliceAxisOp::inferShapes(ShapeInferenceState &state) {
   if (failed(axis))
     return failure();
   int64_t dim = (*data)[*axis];
-  int64_t begin = (int64_t)getBegin(), end = (int64_t)getEnd();
-  if (begin < 0)
-    begin += dim;
-  if (end < 0)
-    end += dim;
-  if (begin < 0 || end > dim || begin >= end)
-    return r.error() << "slice [" << (int64_t)getBegin() << ", " << (int64_t)getEnd()
-                     << ") is empty or out of range for axis " << *axis << " of size "
-                     << dim;
+  auto [begin, end] = getRange(dim);
+  if (begin < 0 || end > dim || begin >= end) {
+    InFlightDiagnostic d = r.error() << "slice [" << (int64_t)getBegin() << ", ";
+    if (getEnd())
+      d << (int64_t)*getEnd();
+    else
+      d << "None";
+    return d << ") is empty or out of range for axis " << *axis << " of size " << dim;
+  }
   Shape out = *data;
   out[*axis] = end - begin;
   return r.result(out);
 }
 
 LogicalResult BatchNormTrainOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -829,7 +822,7 @@ LogicalResult BatchNormTrainOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ConvolutionWeightGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -863,7 +856,7 @@ LogicalResult ConvolutionWeightGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult PoolingGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -880,7 +873,7 @@ LogicalResult ActivationGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult BatchNormGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -897,7 +890,7 @@ LogicalResult BatchNormGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SoftmaxOutputGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto out = r.need(0, "output");
   if (failed(out))
     return failure();
@@ -912,7 +905,7 @@ LogicalResult RegressionOutputGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   std::optional<Shape> shape = r.known(0)   ? state.operands[0]
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
@@ -924,20 +917,20 @@ LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ZerosOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   return r.result(getShape());
 }
 
 /// The random ops: a one-element counter, and the result of the static
 /// `shape` attribute.
-static LogicalResult inferRandom(Rule &r, ArrayRef<int64_t> shape) {
+static LogicalResult inferRandom(ShapeRule &r, ArrayRef<int64_t> shape) {
   if (failed(r.assign(0, "counter", {1})))
     return failure();
   return r.result(shape);
 }
 
 LogicalResult DropoutMaskOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   for (int64_t a : getAxes())
     if (failed(r.axis(a, getShape().size(), "axes entry")))
       return failure();
@@ -945,12 +938,12 @@ LogicalResult DropoutMaskOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult RandomUniformOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   return inferRandom(r, getShape());
 }
 
 LogicalResult LeakyReLUGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   std::optional<Shape> shape = r.known(0)   ? state.operands[0]
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
@@ -969,7 +962,7 @@ LogicalResult LeakyReLUGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult LRNGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   std::optional<Shape> shape = r.known(0)   ? state.operands[0]
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
@@ -982,7 +975,7 @@ LogicalResult LRNGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult EmbeddingGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();

@@ -122,8 +122,13 @@ mx::Graph exportGraph(func::FuncOp f) {
     }
     for (const MXAttrSpec &a : spec->attrs) {
       Attribute attr = op.getAttr(a.name);
-      if (!attr)
+      if (!attr) {
+        // MXOptDef: an absent attribute is None, which is not the default;
+        // keyRequired: MXNet requires the key even when its value is None.
+        if ((a.optional && a.mxDefault) || a.keyRequired)
+          node.attrs[a.name] = "None";
         continue;
+      }
       if (Attribute d = defaultAttr(ctx, a); d && d == attr)
         continue;
       node.attrs[a.name] = formatAttr(a, attr);

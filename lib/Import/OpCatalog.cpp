@@ -14,6 +14,7 @@
 #include "Import/MXNetAttrs.h"
 #include "kiln/Error.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace kiln::mx {
@@ -64,7 +65,34 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
     if (!boolAttr(attrs, "use_length", false))
       names.resize(1);
     break;
-  // Concat and add_n list their inputs as arg0..arg{num_args-1}.
+  // RNN: data, parameters, state, then state_cell (lstm only) and
+  // sequence_length (use_sequence_length only), MXNet's ListRnnInputNames.
+  case MXInputRule::RNN: {
+    auto mode = attrs.find("mode");
+    if (mode == attrs.end())
+      throw Error("missing required attribute 'mode'");
+    static const char *modes[] = {"rnn_relu", "rnn_tanh", "lstm", "gru"};
+    if (std::find(std::begin(modes), std::end(modes), mode->second) == std::end(modes))
+      throw Error("attribute 'mode': unknown value '" + mode->second +
+                  "' (expected one of rnn_relu, rnn_tanh, lstm, gru)");
+    bool lstm = mode->second == "lstm";
+    bool withLength = boolAttr(attrs, "use_sequence_length", false);
+    std::vector<std::string> rnn(names.begin(), names.begin() + 3);
+    if (lstm)
+      rnn.push_back(names[3]);
+    if (withLength)
+      rnn.push_back(names[4]);
+    names = rnn;
+    break;
+  }
+  // Concat and add_n list their inputs as arg0..arg{num_args-1}; so does
+  // nearest UpSampling, while bilinear UpSampling takes data and weight.
+  case MXInputRule::UpSampling: {
+    auto it = attrs.find("sample_type");
+    if (it != attrs.end() && it->second == "bilinear")
+      break;
+    [[fallthrough]];
+  }
   case MXInputRule::Variadic: {
     auto it = attrs.find("num_args");
     if (it == attrs.end())
@@ -75,6 +103,13 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
     names.clear();
     for (int64_t i = 0; i < n; ++i)
       names.push_back("arg" + std::to_string(i));
+    break;
+  }
+  // BilinearResize2D reads a second input only in mode like.
+  case MXInputRule::ResizeLike: {
+    auto it = attrs.find("mode");
+    if (it == attrs.end() || it->second != "like")
+      names.resize(1);
     break;
   }
   }

@@ -111,6 +111,15 @@ Attribute parseAttr(MLIRContext *ctx, const MXAttrSpec &spec, const std::string 
     return b.getDenseI64ArrayAttr(mx::parseTuple(value, context));
   case MXAttrKind::FloatTuple:
     return b.getDenseF64ArrayAttr(mx::parseFloatTuple(value, context));
+  case MXAttrKind::OptTuple: {
+    std::vector<int64_t> values;
+    for (std::optional<int64_t> v : mx::parseOptTuple(value, context)) {
+      if (v == graph::kNoneIndex)
+        throw kiln::Error(context + ": value " + std::to_string(*v) + " is out of range");
+      values.push_back(v.value_or(graph::kNoneIndex));
+    }
+    return b.getDenseI64ArrayAttr(values);
+  }
   case MXAttrKind::String:
     return b.getStringAttr(value);
   case MXAttrKind::Enum:
@@ -142,6 +151,12 @@ std::string formatAttr(const MXAttrSpec &spec, Attribute attr) {
     for (size_t i = 0; i < v.size(); ++i)
       s += (i ? ", " : "") + formatShortest(v[i], /*asFloat=*/true);
     return s + (v.size() == 1 ? ",)" : ")");
+  }
+  case MXAttrKind::OptTuple: {
+    std::vector<std::optional<int64_t>> values;
+    for (int64_t v : cast<DenseI64ArrayAttr>(attr).asArrayRef())
+      values.push_back(v == graph::kNoneIndex ? std::nullopt : std::optional<int64_t>(v));
+    return mx::formatOptTuple(values);
   }
   case MXAttrKind::String:
     return cast<StringAttr>(attr).getValue().str();

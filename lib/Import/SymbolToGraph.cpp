@@ -245,7 +245,9 @@ void Importer::prepare(int64_t id) {
         continue; // MXNet's unset optional: the default applies
       }
       Attribute attr = parseAttr(&ctx, *aspec, value, context);
-      if (Attribute d = defaultAttr(&ctx, *aspec); d && d == attr)
+      // An optional attribute with a default (MXOptDef) keeps its default
+      // explicitly: its absence means None.
+      if (Attribute d = defaultAttr(&ctx, *aspec); d && d == attr && !aspec->optional)
         continue;
       p.attrs.set(aspec->name, attr);
       continue;
@@ -271,9 +273,13 @@ void Importer::prepare(int64_t id) {
       continue;
     fail(id, "unknown attribute '" + key + "' for operator " + p.spec->mxName);
   }
-  for (const MXAttrSpec &a : p.spec->attrs)
-    if (!a.mxDefault && !a.optional && !seen.count(a.name))
-      fail(id, "missing required attribute '" + std::string(a.name) + "'");
+  for (const MXAttrSpec &a : p.spec->attrs) {
+    if (((!a.mxDefault && !a.optional) || a.keyRequired) && !seen.count(a.name))
+      fail(id, "missing required attribute '" + std::string(a.name) + "'" +
+                   (a.keyRequired ? " (None is a value; MXNet requires the key)" : ""));
+    if (a.mxDefault && a.optional && !seen.count(a.name))
+      p.attrs.set(a.name, defaultAttr(&ctx, a));
+  }
 
   try {
     p.inputNames = info->inputNames(node.attrs);
@@ -294,6 +300,10 @@ void Importer::prepare(int64_t id) {
     p.numResults = cast<IntegerAttr>(a).getInt();
     if (p.numResults < 1)
       fail(id, "attribute 'num_outputs' must be positive, not " + std::to_string(p.numResults));
+  } else {
+    // Outputs that other attributes make visible (topk's ret_typ = both,
+    // RNN's state_outputs).
+    p.numResults = mx::numOutputs(node);
   }
 
   for (const mx::NodeEntry &e : node.inputs) {

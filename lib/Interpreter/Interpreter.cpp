@@ -146,23 +146,34 @@ Shape expandAttr(Operation *op, const char *what, llvm::ArrayRef<int64_t> v,
 }
 
 /// Softmax or log-softmax over the middle axis of an (outer, n, inner) view.
+/// With `length` (one entry per (outer, inner) row, MXNet's use_length),
+/// row r takes only its first int(length[r]) elements, clipped to [0, n];
+/// the others are 0.
 void softmax3D(const std::vector<double> &x, std::vector<double> &y,
                int64_t outer, int64_t n, int64_t inner, double temperature,
-               bool log) {
+               bool log, const std::vector<double> *length = nullptr) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
+      int64_t len = n;
+      if (length) {
+        double l = (*length)[o * inner + i];
+        len = std::isnan(l) || l <= 0 ? 0 : l >= static_cast<double>(n) ? n
+                                                                         : static_cast<int64_t>(l);
+      }
       // Subtracting the max keeps exp() finite; the result is unchanged.
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < n; ++j)
+      for (int64_t j = 0; j < len; ++j)
         mx = std::max(mx, x[at(j)] / temperature);
       double sum = 0;
-      for (int64_t j = 0; j < n; ++j)
+      for (int64_t j = 0; j < len; ++j)
         sum += std::exp(x[at(j)] / temperature - mx);
-      for (int64_t j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < len; ++j) {
         double z = x[at(j)] / temperature - mx;
         y[at(j)] = log ? z - std::log(sum) : std::exp(z) / sum;
       }
+      for (int64_t j = len; j < n; ++j)
+        y[at(j)] = 0;
     }
 }
 
@@ -277,7 +288,7 @@ private:
   // Softmax family and loss heads.
   Array softmaxOutput(g::SoftmaxOutputOp op);
   Array softmaxAlong(Operation *op, Value data, int64_t axis,
-                     double temperature, bool log);
+                     double temperature, bool log, Value length = Value());
   Array softmaxActivation(g::SoftmaxActivationOp op);
   Array unary(Operation *op, Value data, const std::function<double(double)> &f);
   // Shape manipulation.
@@ -464,7 +475,7 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::SoftmaxOp o) {
             auto t = o.getTemperature();
             return softmaxAlong(o, o.getData(), static_cast<int64_t>(o.getAxis()),
-                                t ? toDouble(*t) : 1.0, /*log=*/false);
+                                t ? toDouble(*t) : 1.0, /*log=*/false, o.getLength());
           })
           .Case([&](g::LogSoftmaxOp o) {
             auto t = o.getTemperature();
@@ -1086,7 +1097,7 @@ Array Interpreter::softmaxOutput(g::SoftmaxOutputOp op) {
 }
 
 Array Interpreter::softmaxAlong(Operation *op, Value data, int64_t axis,
-                                double temperature, bool log) {
+                                double temperature, bool log, Value length) {
   const Array &x = get(op, data);
   Array out = makeResult(op);
   if (out.shape != x.shape)
@@ -1094,8 +1105,16 @@ Array Interpreter::softmaxAlong(Operation *op, Value data, int64_t axis,
                  shapeStr(x.shape));
   int64_t rank = x.shape.size();
   int64_t a = normalizeAxis(op, axis, rank);
-  softmax3D(x.data, out.data, extent(x.shape, 0, a), x.shape[a],
-            extent(x.shape, a + 1, rank), temperature, log);
+  int64_t outer = extent(x.shape, 0, a), inner = extent(x.shape, a + 1, rank);
+  const std::vector<double> *len = nullptr;
+  if (length) {
+    const Array &l = get(op, length);
+    if (l.size() != outer * inner)
+      fail(op, "length " + shapeStr(l.shape) + " does not hold one entry per row of " +
+                   shapeStr(x.shape) + " along axis " + std::to_string(a));
+    len = &l.data;
+  }
+  softmax3D(x.data, out.data, outer, x.shape[a], inner, temperature, log, len);
   return out;
 }
 
@@ -1333,9 +1352,14 @@ Array Interpreter::reduce(Operation *op, Value data,
         o = o * x.shape[d] + i[d];
     double v = x.data[flat];
     double &acc = out.data[o];
-    acc = kind == ReduceKind::Max   ? std::max(acc, v)
-          : kind == ReduceKind::Min ? std::min(acc, v)
-                                    : acc + v;
+    // MXNet's max/min propagate NaN (like arith.maximumf on the compiled
+    // path); std::max/std::min would silently drop it.
+    if (kind == ReduceKind::Max)
+      acc = (std::isnan(v) || v > acc) ? v : acc;
+    else if (kind == ReduceKind::Min)
+      acc = (std::isnan(v) || v < acc) ? v : acc;
+    else
+      acc += v;
   });
   if (kind == ReduceKind::Mean)
     for (double &v : out.data)
@@ -1359,17 +1383,19 @@ void Interpreter::store(Operation *op, std::vector<Array> results) {
 Array Interpreter::dot(g::DotOp op) {
   const Array &a = get(op, op.getLhs());
   const Array &b = get(op, op.getRhs());
-  if (a.shape.size() != 2 || b.shape.size() != 2)
-    fail(op, "operands must be matrices, got " + shapeStr(a.shape) + " and " +
+  if (a.shape.empty() || b.shape.empty())
+    fail(op, "operands must have rank at least 1, got " + shapeStr(a.shape) + " and " +
                  shapeStr(b.shape));
+  // MXNet multiplies the operands seen as matrices (DotOp::lhsMatrix).
   bool ta = op.getTransposeA(), tb = op.getTransposeB();
-  int64_t m = a.shape[ta ? 1 : 0], k = a.shape[ta ? 0 : 1];
-  int64_t k2 = b.shape[tb ? 1 : 0], n = b.shape[tb ? 0 : 1];
+  g::Shape am = g::DotOp::lhsMatrix(a.shape, ta), bm = g::DotOp::rhsMatrix(b.shape, tb);
+  int64_t m = am[ta ? 1 : 0], k = am[ta ? 0 : 1];
+  int64_t k2 = bm[tb ? 1 : 0], n = bm[tb ? 0 : 1];
   Array out = makeResult(op);
-  if (k != k2 || out.shape != Shape{m, n})
+  if (k != k2 || out.size() != m * n)
     fail(op, "op(" + shapeStr(a.shape) + ") · op(" + shapeStr(b.shape) +
                  ") does not give result " + shapeStr(out.shape));
-  int64_t a1 = a.shape[1], b1 = b.shape[1];
+  int64_t a1 = am[1], b1 = bm[1];
   for (int64_t i = 0; i < m; ++i)
     for (int64_t l = 0; l < k; ++l) {
       double av = ta ? a.data[l * a1 + i] : a.data[i * a1 + l];
@@ -1384,16 +1410,12 @@ Array Interpreter::sliceAxis(g::SliceAxisOp op) {
   int64_t rank = x.shape.size();
   int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
   int64_t dim = x.shape[axis];
-  int64_t begin = static_cast<int64_t>(op.getBegin());
-  int64_t end = static_cast<int64_t>(op.getEnd());
-  if (begin < 0)
-    begin += dim;
-  if (end < 0)
-    end += dim;
+  auto [begin, end] = op.getRange(dim);
   if (begin < 0 || end > dim || begin >= end)
-    fail(op, "slice [" + std::to_string(op.getBegin()) + ", " +
-                 std::to_string(op.getEnd()) + ") is empty or out of range for axis " +
-                 std::to_string(axis) + " of " + shapeStr(x.shape));
+    fail(op, "slice [" + std::to_string(static_cast<int64_t>(op.getBegin())) + ", " +
+                 (op.getEnd() ? std::to_string(static_cast<int64_t>(*op.getEnd())) : "None") +
+                 ") is empty or out of range for axis " + std::to_string(axis) + " of " +
+                 shapeStr(x.shape));
   Shape want = x.shape;
   want[axis] = end - begin;
   Array out = makeResult(op);
@@ -1685,7 +1707,9 @@ Array Interpreter::softmaxOutputGrad(g::SoftmaxOutputGradOp op) {
     outer = extent(p.shape, 0, rank - 1), n = p.shape[rank - 1], inner = 1;
   else
     outer = p.shape[0], n = extent(p.shape, 1, rank), inner = 1;
-  if (label.size() != outer * inner)
+  // MXNet reads the first outer·inner labels: without multi_output a label
+  // of shape data.shape[:-1] holds more than the N rows of the default view.
+  if (multi ? label.size() != outer * inner : label.size() < outer)
     fail(op, "label " + shapeStr(label.shape) + " does not hold one class per row of output " +
                  shapeStr(p.shape));
   // Labels are compared as MXNet does, after a cast to int.
@@ -1706,9 +1730,11 @@ Array Interpreter::softmaxOutputGrad(g::SoftmaxOutputGradOp op) {
   case g::Normalization::null:
     break;
   case g::Normalization::batch:
-    cnt = static_cast<double>(outer);
+    // MXNet divides by the label count (its first axis with multi_output).
+    cnt = static_cast<double>(multi ? outer : label.size());
     break;
   case g::Normalization::valid: {
+    // Every label counts, also those beyond the rows MXNet reads.
     int64_t valid = 0;
     for (double l : label.data)
       valid += static_cast<int>(l) != ignore;
@@ -1852,7 +1878,9 @@ Array Interpreter::leakyReluGrad(g::LeakyReLUGradOp op) {
       d = v > 0 ? 1 : slope * std::exp(v);
       break;
     case g::LeakyActType::selu:
-      d = kSeluLambda * (v > 0 ? 1 : kSeluAlpha * std::exp(v));
+      // MXNet's selu_grad of the output y = λα(eˣ − 1): λ·(α + y), not the
+      // derivative λαeˣ.
+      d = kSeluLambda * (v > 0 ? 1 : kSeluAlpha + kSeluLambda * kSeluAlpha * std::expm1(v));
       break;
     case g::LeakyActType::gelu:
       // Φ(x) + x·φ(x); 0.398942... is 1/√(2π).

@@ -170,7 +170,7 @@ class Case:
     def __init__(self, op, inputs=(), attrs=None, pos=None, gens=None, shapes=None,
                  train=None, backward=True, rtol=DEFAULT_RTOL, atol=DEFAULT_ATOL, note=None,
                  node=None, alias=None, nograd=(), head=None, ok=None, labels=(),
-                 interp_rtol=None, interp_atol=None, select=None, dtypes=None):
+                 interp_rtol=None, interp_atol=None, select=None, dtypes=None, runner=None):
         self.op, self.attrs = op, dict(attrs or {})
         self.inputs = [tuple(i) for i in inputs]
         self.pos = None if pos is None else [tuple(i) for i in pos]
@@ -189,6 +189,9 @@ class Case:
         self.select = select
         # Inputs MXNet requires in an integer type (softmax's length).
         self.dtypes = dict(dtypes or {})
+        # Computes the case with MXNet when MXNet's CPU operator cannot run
+        # the symbol itself (run_mxnet's signature and results).
+        self.runner = runner or run_mxnet
 
 
 def resolve(op):
@@ -342,6 +345,7 @@ def make_case(case, label, seed):
     head_grads = [case.head(rng, s) for s in out_shapes]
 
     dtype = "float64"
+    run_mxnet = case.runner
     try:
         outs, grads, aux = run_mxnet(sym, values, grad_names, case.train, case.backward,
                                      head_grads, "float64", case.dtypes)
@@ -500,6 +504,13 @@ def unary_ops():
           Case("MakeLoss", [("data", (4, 2))], {"normalization": "batch"}),
           Case("MakeLoss", [("data", (2, 5), Away(-1, 1, [0.1]))],
                {"normalization": "valid", "valid_thresh": 0.1})]
+    c += [Case("MakeLoss", [("data", (2, 3, 4))], {"normalization": "batch"},
+               note="batch divides by the rows of MXNet's 2-D view (6), not by N"),
+          Case("MakeLoss", [("data", (5,))], {"normalization": "batch", "grad_scale": 2.0}),
+          Case("MakeLoss", [("data", (3, 4), Away(-1, 1, [0.0]))],
+               {"normalization": "valid", "grad_scale": 3.0}),
+          Case("MakeLoss", [("data", (2, 2), U(-1, -0.5))], {"normalization": "valid"},
+               note="no element above valid_thresh: the count is clamped to 1")]
     return c
 
 
@@ -704,6 +715,8 @@ def shape_ops():
                                    {} if axis is None else {"axis": axis})
     c += [sq((1, 3, 1, 2)), sq((1, 3, 1, 2), 0), sq((2, 1, 3, 1), (1, 3)), sq((2, 3, 1), -1),
           sq((1, 1, 5))]
+    # Squeezing an all-ones shape leaves (1,), not a scalar.
+    c += [sq((1, 1))]
     sw = lambda s, d1, d2, alias=None: Case("SwapAxis", [("data", s)], {"dim1": d1, "dim2": d2},
                                            alias=alias)
     c += [sw((2, 3), 0, 1), sw((2, 3, 4), 0, 2), sw((2, 3, 4), 1, 1), sw((1, 2, 3, 2, 2), 1, 4),
@@ -712,6 +725,8 @@ def shape_ops():
     # MXNet 1.9.1's reverse rejects negative axes.
     c += [rv((5,), 0), rv((2, 3), 1), rv((2, 3, 4), (0, 2)), rv((2, 3, 4), 2),
           rv((1, 2, 3, 2), (1, 2, 3)), rv((2, 3), 0, alias="flip")]
+    # An axis listed twice is reversed twice: the identity.
+    c += [rv((2, 3), (1, 1))]
     c += [Case("tile", [("data", s)], {"reps": r})
           for s, r in [((2, 3), (2, 1)), ((3,), (2,)), ((2, 3), (2, 1, 2)), ((2, 1, 3), (1, 2)),
                        ((1, 2, 1, 2), (2, 1, 3, 1))]]
@@ -727,17 +742,26 @@ def shape_ops():
     c += [bl((1, 3), (2, 3)), bl((2, 1, 1), (2, 3, 4)), bl((1, 3), (3, 2, 4),
                                                            {"lhs_axes": (0,), "rhs_axes": (2,)}),
           bl((2, 1, 1), (4, 5, 3), {"lhs_axes": (1, 2), "rhs_axes": (0, 1)})]
+    # lhs_axes without rhs_axes: MXNet ignores it and broadcasts to rhs's shape.
+    c += [bl((1, 3), (2, 3), {"lhs_axes": (0,)})]
     rl = lambda sl, sr, attrs=None: Case("reshape_like", [("lhs", sl), ("rhs", sr)], attrs,
                                          nograd={"rhs"})
     c += [rl((6,), (2, 3)), rl((2, 3, 4), (6, 4)), rl((2, 3, 4), (3, 2, 2, 2)),
           rl((2, 6), (5, 3, 2), {"lhs_begin": 1, "rhs_begin": 1}),
           rl((30, 4), (2, 5, 6), {"lhs_begin": 0, "lhs_end": 1, "rhs_begin": 1})]
+    c += [rl((2, 3, 4), (6, 4, 3, 5), {"lhs_begin": -2, "rhs_begin": 1, "rhs_end": -1})]
     sl = lambda s, begin, end, step=None: Case(
         "slice", [("data", s)],
         dict({"begin": begin, "end": end}, **({} if step is None else {"step": step})))
     c += [sl((5,), (1,), (4,)), sl((3, 4), (0, 1), (2, 3)), sl((3, 4), (None, 1), (None, None)),
           sl((3, 4, 5), (-2, 0, 1), (None, -1, 5)), sl((4, 5), (0, None), (4, None), (2, 2)),
           sl((4, 5), (3, 4), (None, 0), (-1, -2)), sl((2, 3, 2, 2, 3), (1, 0), (2, 2))]
+    # Out-of-range begin/end are clipped (a step given: MXNet's MKLDNN slice
+    # fails on these bounds with step 1); begin past the end with a negative
+    # step starts at the last element; the legacy spelling "crop".
+    c += [sl((3, 4), (-10, 1), (100, None), (1, 2)),
+          sl((3, 4), (None, 10), (None, -10), (-2, -1)),
+          Case("slice", [("data", (3, 4))], {"begin": (1, 0), "end": (3, 2)}, alias="crop")]
     sk = lambda s, s2, axes=None: Case("slice_like", [("data", s), ("shape_like", s2)],
                                        {} if axes is None else {"axes": axes},
                                        nograd={"shape_like"})
@@ -785,6 +809,8 @@ def index_ops():
           tk((4, 2), (6,), Fixed([-1, 0, 3, 4, 7, -6], True), {"mode": "wrap"},
              note="out-of-range indices wrap around"),
           tk((5,), (3,), Ints(0, 5))]
+    # mode raise with indices in range (MXNet raises for the others).
+    c += [tk((3, 4), (3,), Fixed([0, 2, 1.7], True), {"mode": "raise"})]
     pk = lambda sd, si, gen, attrs=None: Case("pick", [("data", sd), ("index", si, gen)], attrs)
     c += [pk((3, 4), (3,), Ints(0, 4)), pk((3, 4), (4,), Ints(0, 3), {"axis": 0}),
           pk((2, 3, 4), (2, 4), Ints(0, 3), {"axis": 1}),
@@ -796,16 +822,27 @@ def index_ops():
           gn((3, 4, 2), (1, 4), [[2, 0, 1, 2]]),
           gn((3, 4, 2), (2, 2, 2), [[[0, 1], [2, 2]], [[3, 0], [1, 1]]]),
           gn((5,), (1, 3), [[4, 0, 4]])]
+    # Negative indices count from the back (forward only: MXNet 1.9.1's
+    # backward writes a negative index's gradient outside the array).
+    c += [Case("gather_nd", [("data", (3, 4)),
+                             ("indices", (2, 3), Fixed([[-1, -3, 0], [-4, 3, -0.5]], True))],
+               backward=False)]
     oh = lambda si, gen, attrs: Case("one_hot", [("indices", si, gen)], attrs, backward=False)
     c += [oh((4,), Ints(0, 5), {"depth": 5}), oh((2, 3), Ints(0, 4), {"depth": 4}),
           oh((3,), Fixed([1, -1, 7], True), {"depth": 4, "on_value": 2.5, "off_value": -1}),
           oh((2, 2), Ints(0, 3), {"depth": 3, "dtype": "int32"})]
+    # Values rounded to float16; -0.5 truncates to index 0.
+    c += [oh((5,), Fixed([0, 2, -0.5, 2.9, 3], True),
+             {"depth": 3, "dtype": "float16", "on_value": 3.3, "off_value": -0.1})]
     emb = lambda si, gen, n, d, **kw: Case("Embedding", [("data", si, gen)],
                                            {"input_dim": n, "output_dim": d}, node="embed", **kw)
     c += [emb((6,), Fixed([-1, 0, 2, 3, 5, 1.5], True), 3, 2, backward=False,
               note="indices out of range are clipped; 1.5 is row 1"),
           emb((4,), Ints(0, 5), 5, 3), emb((2, 3), Fixed([[0, 2, 2], [4, 0, 2]], True), 5, 2),
           emb((2, 2, 2), Ints(0, 3), 3, 4), emb((1, 5), Ints(0, 10), 10, 1)]
+    c += [emb((2, 3), Fixed([[-1, 0, 2], [7, 2, 2.5]], True), 5, 2,
+              note="gradient rows follow the forward's clipped, truncated indices"),
+          emb((4,), Fixed([3, 3, 3, 3], True), 4, 3)]
     return c
 
 
@@ -815,12 +852,21 @@ def creation_ops():
           for a in [{"start": 0, "stop": 5}, {"start": 1.5, "stop": 4, "step": 0.5},
                     {"start": 5, "stop": -1, "step": -1.5}, {"start": 0, "stop": 3, "repeat": 2},
                     {"start": 2, "stop": None}]]
+    # Integer dtypes truncate start and step first; infer_range with a stop.
+    c += [Case("arange", attrs=a, backward=False, node="arange")
+          for a in [{"start": 0.5, "stop": 3, "step": 0.5, "dtype": "int32"},
+                    {"start": -2.7, "stop": 3, "step": 1.6, "dtype": "int32"},
+                    {"start": 0, "stop": 5, "step": 1.5, "dtype": "uint8"},
+                    {"start": 3, "stop": 1, "step": -0.25, "repeat": 3, "infer_range": True}]]
     c += [Case("zeros", attrs={"shape": s}, backward=False, node="zeros")
           for s in [(2, 3), (4,), (1, 2, 1, 3)]]
     c += [Case("ones", attrs={"shape": s}, backward=False, node="ones")
           for s in [(2, 3), (5,), (2, 1, 2, 1, 2)]]
     c += [Case("full", attrs={"shape": s, "val": v}, backward=False, node="full")
           for s, v in [((2, 3), 2.5), ((4,), -1.25), ((1, 3, 2), 0.0)]]
+    # The value as the dtype holds it (uint8 wraps -2 to 254).
+    c += [Case("full", attrs={"shape": s, "val": v, "dtype": t}, backward=False, node="full")
+          for s, v, t in [((2, 2), 2.7, "int32"), ((2,), -2.7, "uint8")]]
     c += [Case("shape_array", [("data", s)], backward=False) for s in [(2, 3), (5,), (1, 2, 3, 4)]]
     c += [Case("size_array", [("data", s)], backward=False) for s in [(2, 3), (5,), (1, 2, 3, 4)]]
     return c
@@ -844,6 +890,8 @@ def image_shape_ops():
                attrs={"num_args": 1, "h_w": (2, 3), "center_crop": True}),
           Case("Crop", pos=[("arg0", (1, 2, 5, 5)), ("arg1", (1, 1, 3, 4))],
                attrs={"num_args": 2, "offset": (1, 1)}, nograd={"arg1"})]
+    c += [Case("Crop", pos=[("arg0", (1, 2, 5, 6)), ("arg1", (1, 1, 2, 3))],
+               attrs={"num_args": 2, "center_crop": True}, nograd={"arg1"})]
     c += [Case("space_to_depth", [("data", s)], {"block_size": b})
           for s, b in [((1, 2, 4, 4), 2), ((2, 1, 2, 6), 2), ((1, 1, 3, 3), 3)]]
     c += [Case("depth_to_space", [("data", s)], {"block_size": b})
@@ -903,6 +951,139 @@ def reductions():
     c += [st("argsort", (3, 5), {}, False), st("argsort", (3, 5), {"is_ascend": False}, False),
           st("argsort", (4, 3), {"axis": 0}, False), st("argsort", (2, 3, 4), {"axis": None},
                                                          False)]
+    c += more_reductions()
+    return c
+
+
+def more_reductions():
+    """Edge cases of the reductions and sorting ops (appended after the first
+    cases of each operator, which keep their names)."""
+    c = []
+    # Exact ties on purpose (equal in float32 and float64).
+    ties = Choice([-1.0, -0.5, 0.5, 1.0])
+    nan_at = lambda p: Fn(lambda rng, s: np.where(rng.uniform(size=s) < p, np.nan,
+                                                  rng.uniform(-1, 1, s)))
+    signed = Fn(lambda rng, s: rng.choice([-1, 1], size=s) * rng.uniform(0.5, 1.5, s))
+
+    def with_zero_row(rng, s):
+        x = rng.uniform(-1, 1, s)
+        x[0] = 0
+        return x
+
+    # max/min: every axis form with exclude, gradient to every tied maximum,
+    # NaN propagating (MXNet's reducer keeps a NaN once it has one).
+    for op in ["max", "min"]:
+        c += [Case(op, [("data", (2, 3, 4), Distinct(-2, 2))], {"axis": (-1, -3), "exclude": True}),
+              Case(op, [("data", (2, 3, 4), Distinct(-2, 2))],
+                   {"axis": (0, 1), "exclude": True, "keepdims": True}),
+              Case(op, [("data", (2, 3, 4), Distinct(-2, 2))], {"axis": (0, 1, 2)}),
+              Case(op, [("data", (3, 4), ties)], {"axis": 1},
+                   note="ties: every element equal to the extreme gets the gradient"),
+              Case(op, [("data", (3, 4), ties)], {}, note="ties over the whole array"),
+              Case(op, [("data", (3, 4), Fixed([[1.0, np.nan, 3.0, 0.5],
+                                                 [0.25, -0.5, 0.75, 1.0],
+                                                 [np.nan, 2.0, -1.0, 0.0]]))],
+                   {"axis": 1}, backward=False, note="NaN inputs: a row with a NaN reduces to NaN"),
+              Case(op, [("data", (4,), Fixed([0.5, np.nan, 2.0, -1.0]))], {}, backward=False,
+                   note="NaN after the first element still wins")]
+    c += [Case("max", [("data", (2, 3), Distinct(-2, 2))], {"axis": 1}, alias="max_axis"),
+          Case("min", [("data", (2, 3), Distinct(-2, 2))], {"axis": 0}, alias="min_axis")]
+
+    # prod: a zero gives MXNet's y/x gradient (NaN at the zero, 0 elsewhere).
+    c += [Case("prod", [("data", (2, 3), Fixed([[0.5, 0.0, 2.0], [1.5, -1.0, 0.75]]))],
+               {"axis": 1}, note="a zero factor: gradient y/x is 0/0 = NaN there, as in MXNet"),
+          Case("prod", [("data", (2, 3, 2), signed)], {"axis": (0, 2), "exclude": True})]
+    # nansum: NaN everywhere in a row, exclude, keepdims.
+    c += [Case("nansum", [("data", (2, 3), Fixed([[np.nan, np.nan, np.nan], [1.0, np.nan, 0.5]]))],
+               {"axis": 1}, note="an all-NaN row sums to 0"),
+          Case("nansum", [("data", (2, 3, 4), nan_at(0.3))], {"axis": 1, "exclude": True},
+               note="NaN inputs count as 0"),
+          Case("nansum", [("data", (2, 3), nan_at(0.3))], {"axis": (0, 1), "exclude": True},
+               note="nothing reduced: NaN still becomes 0")]
+    # nanprod: NaN counts as 1.
+    c += [Case("nanprod", [("data", s, signed)], a)
+          for s, a in [((2, 3, 4), {}), ((2, 3, 4), {"axis": 1}), ((2, 3, 4), {"axis": -1}),
+                       ((2, 3, 4), {"axis": (0, 2), "keepdims": True}),
+                       ((2, 3, 4), {"axis": 1, "exclude": True}), ((5,), {"axis": 0})]]
+    nan_signed = Fn(lambda rng, s: np.where(rng.uniform(size=s) < 0.3, np.nan,
+                                            rng.choice([-1, 1], size=s) *
+                                            rng.uniform(0.5, 1.5, s)))
+    c += [Case("nanprod", [("data", s, nan_signed)], a, note="NaN inputs count as 1")
+          for s, a in [((2, 3), {}), ((2, 3, 4), {"axis": 1}), ((3, 4), {"axis": -1,
+                                                                         "keepdims": True})]]
+    c += [Case("nanprod", [("data", (2, 2), Fixed([[np.nan, np.nan], [2.0, np.nan]]))],
+               {"axis": 1}, note="an all-NaN row multiplies to 1")]
+    # norm: the gradient of the 2-norm at 0 (NaN, MXNet's x/y), the 1-norm's
+    # sign, every axis form, out_dtype, magnitudes whose squares overflow.
+    nm = lambda s, attrs, gen=None, **kw: Case("norm", [("data", s, gen or U())], attrs, **kw)
+    c += [nm((3, 4), {"axis": 1}, Fn(with_zero_row),
+             note="the first row is 0: its 2-norm gradient is 0/0 = NaN, as in MXNet"),
+          nm((3, 4), {"ord": 1, "axis": 1}, Fn(with_zero_row),
+             note="1-norm gradient sign(x): 0 at 0"),
+          nm((2, 3, 4), {"ord": 1, "axis": (0, 1), "keepdims": True}, nonzero()),
+          nm((2, 3, 4), {"axis": (-1, 0)}),
+          nm((2, 3), {"axis": ()}), nm((2, 3), {"out_dtype": "float32", "axis": 0}),
+          nm((4,), {"axis": 0, "keepdims": True}),
+          nm((2, 3), {"axis": 1}, Fn(lambda rng, s: rng.uniform(-1, 1, s) * 1e20), backward=False,
+             rtol=1e-4, note="squares overflow float32: MXNet scales by the largest |x|"),
+          nm((2, 3), {"axis": 1}, Fn(lambda rng, s: rng.uniform(-1, 1, s) * 1e-25),
+             backward=False, atol=0, note="squares underflow float32")]
+    # argmax/argmin: ties give the first occurrence; a NaN is sticky (the first
+    # NaN); every axis form.
+    for op in ["argmax", "argmin"]:
+        c += [Case(op, [("data", s, g)], a, backward=False, note=n)
+              for s, a, g, n in [
+                  ((3, 6), {"axis": 1}, ties, "ties: the first occurrence"),
+                  ((4, 3), {"axis": 0}, ties, "ties: the first occurrence"),
+                  ((3, 4), {}, ties, "ties in the flattened array"),
+                  ((3, 4), {"axis": 1}, Fixed([[1.0, np.nan, 3.0, np.nan],
+                                               [np.nan, 0.5, 2.0, -1.0],
+                                               [0.25, -0.5, 0.75, 1.0]]),
+                   "a NaN wins: the index of the first NaN"),
+                  ((2, 3, 4), {"keepdims": True}, Distinct(), None),
+                  ((2, 3, 4), {"axis": -2, "keepdims": True}, Distinct(), None),
+                  ((5,), {"axis": 0, "keepdims": True}, Distinct(), None)]]
+    # topk: ties in rows MXNet sorts fully (8k > n, n <= 16: its insertion sort,
+    # stable like Kiln's); partial sorts (8k <= n) of distinct values; k <= 0;
+    # index dtypes (uint8 wraps, float16 rounds); mask and values of the
+    # flattened array; gradients of `both` and of all values.
+    tp = lambda s, attrs, gen=None, backward=False, **kw: Case(
+        "topk", [("data", s, gen or Distinct())], attrs, backward=backward, **kw)
+    increasing = Fn(lambda rng, s: np.sort(Distinct().draw(rng, s), axis=None).reshape(s))
+    c += [tp((3, 6), {"k": 3, "ret_typ": "both"}, ties, note="ties keep their index order"),
+          tp((3, 6), {"k": 2, "ret_typ": "both", "is_ascend": True}, ties,
+             note="ties keep their index order"),
+          tp((5, 3), {"k": 2, "axis": 0, "ret_typ": "indices"}, ties,
+             note="ties keep their index order"),
+          tp((2, 20), {"k": 2, "ret_typ": "both"}),
+          tp((2, 20), {"k": 2, "ret_typ": "both", "is_ascend": True}),
+          tp((3, 4), {"k": 0, "ret_typ": "value"}, backward=True),
+          tp((3, 4), {"k": -1, "ret_typ": "indices", "is_ascend": True}),
+          tp((4, 3), {"k": 2, "axis": 0, "ret_typ": "both"}, backward=True),
+          tp((2, 3, 4), {"k": 3, "axis": None, "ret_typ": "value"}, backward=True),
+          tp((2, 3, 4), {"k": 5, "axis": None, "ret_typ": "mask"}),
+          tp((2, 3, 4), {"k": 2, "axis": 1, "ret_typ": "mask", "is_ascend": True}),
+          tp((2, 3), {"k": 2, "ret_typ": "indices", "dtype": "int32"}),
+          tp((1, 300), {"k": 4, "ret_typ": "indices", "dtype": "uint8"}, increasing,
+             note="uint8 indices wrap modulo 256"),
+          tp((1, 2100), {"k": 6, "ret_typ": "indices", "dtype": "float16"}, increasing,
+             note="float16 indices round to even above 2048"),
+          Case("topk", [("data", (2, 5), Distinct())], {"k": 2}, backward=False, alias="_npx_topk")]
+    # sort/argsort: ties in rows of <= 16 (MXNet's insertion sort, stable).
+    st = lambda op, s, attrs, gen=None, **kw: Case(op, [("data", s, gen or Distinct())], attrs,
+                                                  backward=False, **kw)
+    for op in ["sort", "argsort"]:
+        c += [st(op, (3, 6), {}, ties, note="ties keep their index order"),
+              st(op, (3, 6), {"is_ascend": False}, ties, note="ties keep their index order"),
+              st(op, (4, 3), {"axis": 0, "is_ascend": False}, ties,
+                 note="ties keep their index order"),
+              st(op, (16,), {}, ties, note="ties keep their index order"),
+              st(op, (2, 3, 4), {"axis": 1}),
+              Case(op, [("data", (2, 5), Distinct())], {}, backward=False, alias="_npi_" + op)]
+    c += [st("argsort", (2, 3), {"dtype": "int64"}),
+          st("argsort", (1, 300), {"is_ascend": False}, increasing,
+             note="descending: the first indices are large"),
+          st("argsort", (1, 300), {"dtype": "uint8"}, note="uint8 indices wrap modulo 256")]
     return c
 
 
@@ -913,7 +1094,7 @@ def nn_layers():
     c += [fc((2, 5), 3), fc((3, 4), 2, {"no_bias": True}), fc((2, 3, 2), 4),
           fc((2, 3, 4), 3, {"flatten": False}), fc((1, 2, 2, 3), 2, {"flatten": False,
                                                                     "no_bias": True}),
-          fc((1, 7), 1)]
+          fc((1, 7), 1), fc((2, 1, 3, 4), 3, {"flatten": False}), fc((5,), 2, {"flatten": False})]
     conv = lambda s, k, n, attrs=None, **kw: Case(
         "Convolution", [("data", s)], dict({"kernel": k, "num_filter": n}, **(attrs or {})),
         node="conv", **kw)
@@ -938,6 +1119,15 @@ def nn_layers():
                                        "target_shape": (6, 6)}),
           dc((2, 3, 5), (3,), 2, {"stride": (2,), "pad": (1,)}),
           dc((1, 2, 3, 3), (2, 2), 2, {"dilate": (2, 2), "no_bias": False})]
+    c += [dc((1, 2, 3, 3), (3, 3), 2, {"stride": (2, 2), "target_shape": (7, 7)}),
+          # MXNet's MKLDNN backward fails on target_shape unless `pad` holds
+          # the padding target_shape implies (which the result does not read).
+          dc((1, 2, 4, 3), (3, 3), 2, {"stride": (2, 2), "pad": (1, 1), "target_shape": (7, 6)}),
+          dc((2, 2, 4), (3,), 3, {"stride": (3,), "pad": (1,), "target_shape": (11,)}),
+          dc((1, 2, 3, 3), (3, 3), 2, {"stride": (3, 3), "adj": (2, 1)}),
+          dc((1, 4, 2, 3), (3, 2), 6, {"stride": (2, 2), "num_group": 2, "pad": (1, 0),
+                                       "adj": (1, 1), "no_bias": False}),
+          dc((1, 2, 3, 4), (4, 4), 2, {"stride": (2, 2), "pad": (1, 1), "target_shape": (7, 9)})]
     # MXNet 1.9.1 has no 3-D Deconvolution on the CPU.
 
     def pool(s, attrs, gen=None, **kw):
@@ -976,6 +1166,22 @@ def nn_layers():
           pool((2, 2, 7), {"kernel": (3,), "stride": (2,)}),
           pool((1, 1, 4, 4, 4), {"kernel": (2, 2, 2), "stride": (2, 2, 2), "pool_type": "avg"}),
           pool((1, 1, 3, 4, 4), {"kernel": (2, 2, 2), "stride": (1, 2, 2)})]
+    c += [pool((1, 2, 4, 5), {"kernel": (2, 2), "stride": (1, 2), "pad": (1, 1), "pool_type": "lp",
+                              "p_value": 2}, nonzero()),
+          pool((1, 1, 5, 5), {"kernel": (3, 3), "stride": (2, 2), "pool_type": "lp", "p_value": 2,
+                              "pooling_convention": "full"}, nonzero()),
+          pool((1, 2, 5, 4), {"kernel": (3, 2), "stride": (2, 2), "pad": (1, 0), "pool_type": "sum",
+                              "pooling_convention": "full"}),
+          pool((2, 2, 3, 3), {"kernel": (1, 1), "global_pool": True, "pool_type": "sum"}),
+          pool((1, 2, 3, 3), {"kernel": (1, 1), "global_pool": True, "pool_type": "lp",
+                              "p_value": 2}, nonzero()),
+          pool((1, 2, 7), {"kernel": (3,), "stride": (2,), "pad": (1,), "pool_type": "avg",
+                           "count_include_pad": False}),
+          pool((1, 1, 3, 3, 4), {"kernel": (2, 2, 2), "stride": (2, 2, 2), "pad": (1, 1, 1)}),
+          pool((1, 2, 3, 4), {"kernel": (3, 4), "stride": (1, 1), "pool_type": "avg"}),
+          pool((1, 1, 6, 5), {"kernel": (3, 2), "stride": (2, 3), "pad": (1, 1),
+                              "pooling_convention": "full", "pool_type": "sum"}),
+          pool((1, 1, 2, 2, 3), {"kernel": (1, 1, 1), "global_pool": True, "pool_type": "avg"})]
     c += [Case("LRN", [("data", s)], a, node="lrn")
           for s, a in [((1, 5, 2, 2), {"nsize": 3}), ((2, 4, 2, 1), {"nsize": 5}),
                        ((1, 6, 2, 2), {"nsize": 3, "alpha": 0.01, "beta": 0.5, "knorm": 1})]]
@@ -1028,6 +1234,16 @@ def softmax_ops():
              note="out_grad=True: MXNet 1.9.1 multiplies its built-in gradient by the "
                   "softmax output, not by the head gradient"),
           so((3, 4), (3,), Ints(0, 4), alias="Softmax")]
+    c += [so((2, 3, 2), (2, 3), Ints(0, 6), {"normalization": "batch"},
+             note="rank-3 data without multi_output: batch divides by the 6 labels, not N"),
+          so((2, 3, 2), (2, 3), Fixed([[1, 5, 0], [-1, 2, -1]], True),
+             {"normalization": "valid", "use_ignore": True, "ignore_label": -1},
+             note="valid counts every label, also those beyond the first N that are read"),
+          so((2, 3, 2, 2), (2, 2, 2), Ints(0, 3), {"multi_output": True, "out_grad": True}),
+          so((3, 4), (3, 4), Fn(lambda rng, s: rng.dirichlet(np.ones(s[1]), size=s[0])),
+             {"out_grad": True, "grad_scale": 0.5}),
+          so((2, 3, 4), (2, 3), Ints(0, 4), {"preserve_shape": True, "out_grad": True,
+                                             "normalization": "valid"})]
     for op in ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]:
         c += [Case(op, [("data", (3, 2), U(-2, 2))], node="reg",
                    gens={"label": U(-1, 1) if op != "LogisticRegressionOutput" else U(0, 1)},
@@ -1046,6 +1262,13 @@ def softmax_ops():
           Case("softmax", [("data", (2, 3, 2), U(-2, 2)),
                            ("length", (2, 2), Fixed([[1, 3], [2, 2]], True))],
                {"axis": 1, "use_length": True}, dtypes={"length": "int32"})]
+    c += [Case("softmax", [("data", (3, 4), U(-2, 2)), ("length", (3,), Fixed([0, 4, 3], True))],
+               {"use_length": True, "temperature": 2.0}, dtypes={"length": "int32"},
+               note="a length of 0 gives a row of zeros"),
+          Case("softmax", [("data", (4, 3), U(-2, 2)), ("length", (3,), Fixed([2, 1, 4], True))],
+               {"axis": 0, "use_length": True}, dtypes={"length": "int32"}),
+          Case("softmax", [("data", (5,), U(-2, 2)), ("length", (1,), Fixed([3], True))],
+               {"use_length": True}, dtypes={"length": "int32"})]
     c += [Case("SoftmaxActivation", [("data", s, U(-2, 2))], a)
           for s, a in [((2, 5), {}), ((3, 4), {"mode": "instance"}),
                        ((2, 3, 2, 2), {"mode": "channel"}), ((2, 3, 4), {"mode": "channel"})]]
@@ -1059,11 +1282,19 @@ def linalg_ops():
           dot((2, 3), (4, 3), {"transpose_b": True}),
           dot((3, 2), (4, 3), {"transpose_a": True, "transpose_b": True}),
           dot((5,), (5,)), dot((2, 3, 4), (4, 5)), dot((4,), (4, 3)), dot((2, 3), (3,))]
+    c += [dot((2, 3, 4), (4,)), dot((4, 2, 3), (4, 5), {"transpose_a": True}),
+          dot((3, 4), (2, 5, 4), {"transpose_b": True}), dot((4,), (4, 3), {"transpose_a": True}),
+          dot((2, 3), (3, 2, 2)), dot((2, 3), (2, 2, 3), {"transpose_a": True}),
+          dot((2, 3, 2), (5, 3, 2), {"transpose_a": True, "transpose_b": True}),
+          dot((3, 4), (4,), {"transpose_b": True})]
     bd = lambda sl, sr, attrs=None: Case("batch_dot", [("lhs", sl), ("rhs", sr)], attrs)
     c += [bd((2, 3, 4), (2, 4, 5)), bd((2, 4, 3), (2, 4, 5), {"transpose_a": True}),
           bd((2, 3, 4), (2, 5, 4), {"transpose_b": True}),
           bd((3, 4, 2), (3, 5, 4), {"transpose_a": True, "transpose_b": True}),
           bd((1, 1, 3), (1, 3, 1))]
+    c += [bd((2, 3, 2, 4), (2, 3, 4, 3)),
+          bd((2, 1, 4, 2), (2, 1, 3, 4), {"transpose_a": True, "transpose_b": True}),
+          bd((1, 2, 2, 3, 2), (1, 2, 2, 2, 4))]
     c += [Case("add_n", pos=[("arg0", (2, 3)), ("arg1", (2, 3))]),
           Case("add_n", pos=[("arg0", (5,)), ("arg1", (5,)), ("arg2", (5,))]),
           Case("add_n", pos=[("arg0", (1, 2, 3, 1))]),
@@ -1090,6 +1321,11 @@ def norm_layers():
     c += [l2((2, 5)), l2((2, 3, 4)), l2((2, 3, 2, 2), {"mode": "channel"}),
           l2((2, 3, 2, 2), {"mode": "spatial"}), l2((2, 3, 4), {"mode": "channel",
                                                                 "eps": 1e-4})]
+    c += [ln((4,)), ln((2, 1, 3), {"axis": 1}), ln((3, 2, 2), {"axis": -3, "eps": 1e-2})]
+    c += [inn((1, 1, 5)), inn((3, 2, 1, 3), {"eps": 1e-4})]
+    c += [gn((2, 6, 2), 3, {"eps": 1e-2}), gn((1, 4, 2, 1, 2), 2)]
+    c += [l2((3, 2, 2, 3), {"mode": "spatial", "eps": 1e-3}),
+          l2((1, 2, 3, 2, 2), {"mode": "channel"}), l2((2, 1, 3), {"mode": "instance"})]
     return c
 
 
@@ -1118,25 +1354,138 @@ def resize_ops():
                              {} if out is None else {"output_size": out}, node="apool")
     c += [ap((1, 2, 4, 4), None), ap((1, 2, 5, 7), (2, 3)), ap((2, 1, 4, 6), 2),
           ap((1, 1, 3, 3), (3, 3)), ap((1, 1, 2, 3), (4, 5))]
+    c += [ap((2, 3, 5, 5), 3), ap((1, 1, 7, 3), (2, 2)), ap((1, 2, 3, 8), (3, 3))]
+    c += [br((1, 2, 5, 4), {"height": 3, "width": 2, "align_corners": False}),
+          br((1, 1, 3, 5), {"mode": "to_even_down"}), br((1, 1, 3, 5), {"mode": "to_even_up"}),
+          br((1, 1, 4, 5), {"mode": "to_odd_down"}), br((1, 1, 4, 5), {"mode": "to_odd_up"}),
+          br((1, 1, 3, 4), {"mode": "odd_scale", "scale_height": 2.0, "scale_width": 1.5}),
+          br((2, 1, 3, 3), {"scale_height": 1.5, "scale_width": 2.5, "align_corners": False}),
+          br((1, 2, 3, 4), {"height": 1, "width": 1}),
+          br((1, 1, 3, 4), {"height": 3, "width": 4, "align_corners": False})]
+    c += [Case("contrib.BilinearResize2D", [("data", (1, 2, 3, 4)), ("like", (2, 3, 5, 2))],
+               {"mode": "like"}, node="resize"),
+          Case("contrib.BilinearResize2D", [("data", (2, 1, 4, 3)), ("like", (2, 1, 2, 6))],
+               {"mode": "like", "align_corners": False}, node="resize")]
+    c += [Case("UpSampling", pos=[("arg0", (1, 1, 2, 2)), ("arg1", (1, 2, 3, 3)),
+                                  ("arg2", (1, 1, 6, 6))],
+               attrs={"sample_type": "nearest", "num_args": 3, "scale": 3}, node="up"),
+          Case("UpSampling", pos=[("arg0", (2, 2, 1, 2)), ("arg1", (2, 2, 2, 4)),
+                                  ("arg2", (2, 2, 4, 8))],
+               attrs={"sample_type": "nearest", "num_args": 3, "scale": 4,
+                      "multi_input_mode": "sum"}, node="up"),
+          Case("UpSampling", [("data", (1, 2, 2, 3))], {"sample_type": "bilinear", "scale": 3,
+                                                        "num_filter": 2, "num_args": 2}, node="up"),
+          Case("UpSampling", [("data", (2, 3, 2, 2))], {"sample_type": "bilinear", "scale": 1,
+                                                        "num_filter": 3, "num_args": 1}, node="up"),
+          Case("UpSampling", [("data", (1, 1, 2, 2))], {"sample_type": "bilinear", "scale": 4,
+                                                        "num_filter": 1, "num_args": 2}, node="up")]
     return c
+
+
+def rnn_by_length(attrs):
+    """A runner for RNN with use_sequence_length, which MXNet 1.9.1 computes
+    only with cuDNN (its CPU operator refuses it): batch element n is MXNet's
+    plain RNN over the first sequence_length[n] steps of that element alone,
+    which is cuDNN's semantics (outputs past the length are 0, the final
+    states are those of the last valid step, the backward direction starts
+    there); gradients are assembled the same way (summed over the elements
+    for the parameters)."""
+    plain = {k: v for k, v in attrs.items() if k != "use_sequence_length"}
+
+    def run(sym, values, grad_names, train, backward, head_grads, dtype, dtypes):
+        names = [n for n in sym.list_arguments() if n != "sequence_length"]
+        slots = ["data", "parameters", "state", "state_cell"][:len(names)]
+        T, N = values["data"].shape[:2]
+        lengths = values["sequence_length"].astype(int)
+        outs = [np.zeros(h.shape) for h in head_grads]
+        grads = {n: np.zeros(values[n].shape) for n in grad_names}
+        for n in range(N):
+            steps = lengths[n]
+            assert 1 <= steps <= T
+            one = mx.sym.RNN(**{s: mx.sym.Variable(v) for s, v in zip(slots, names)},
+                             **plain, name="rnn")
+            # Per-element views: data/output rows [:steps, n], states [:, n].
+            rows = lambda a, axis: a[:steps, n:n + 1] if axis == 0 else a[:, n:n + 1]
+            vals = {v: values[v] if s == "parameters" else rows(values[v], s != "data")
+                    for s, v in zip(slots, names)}
+            hg = [rows(h, i != 0) for i, h in enumerate(head_grads)]
+            o, g, _ = run_mxnet(one, vals, grad_names, train, backward, hg, dtype, {})
+            for i, a in enumerate(o):
+                if i == 0:
+                    outs[i][:steps, n:n + 1] = a
+                else:
+                    outs[i][:, n:n + 1] = a
+            for v, a in g.items():
+                if v == names[1]:
+                    grads[v] += a
+                elif v == "data":
+                    grads[v][:steps, n:n + 1] = a
+                else:
+                    grads[v][:, n:n + 1] = a
+        return outs, grads, {}
+    return run
 
 
 def rnn_ops():
     c = []
 
-    def rnn(mode, layers=1, bidir=False, state_outputs=False, T=3, N=2, I=3, H=2, train=True):
+    def rnn(mode, layers=1, bidir=False, state_outputs=False, T=3, N=2, I=3, H=2, train=True,
+            p=None, projection=None, lengths=None, alias=None, note=None):
         inputs = [("data", (T, N, I))]
         attrs = {"state_size": H, "num_layers": layers, "mode": mode,
                  "bidirectional": bidir, "state_outputs": state_outputs}
+        if p is not None:
+            attrs["p"] = p
+        if projection is not None:
+            attrs["projection_size"] = projection
+        runner = None
+        if lengths is not None:
+            inputs.append(("sequence_length", (N,), Fixed(lengths, discrete=True)))
+            attrs["use_sequence_length"] = True
+            runner = rnn_by_length(attrs)
         return Case("RNN", inputs, attrs, node="rnn", train=train, backward=train,
                     gens={"parameters": U(-0.5, 0.5), "state": U(-0.5, 0.5),
-                          "state_cell": U(-0.5, 0.5)})
+                          "state_cell": U(-0.5, 0.5)}, alias=alias, runner=runner,
+                    note=note)
 
     c += [rnn("lstm"), rnn("lstm", 2, state_outputs=True), rnn("lstm", 1, True),
           rnn("gru"), rnn("gru", 2, True, True), rnn("rnn_tanh"), rnn("rnn_tanh", 2, True),
           rnn("rnn_relu"), rnn("rnn_relu", 1, True, True), rnn("lstm", train=False),
           rnn("gru", N=1, T=5, I=2, H=3)]
+    # More layers and directions, state outputs of every mode, edge sizes.
+    c += [rnn("lstm", 2, True, True, T=4, N=3, I=5, H=3),
+          rnn("gru", 3, False, True, T=2, N=3, I=4, H=4),
+          rnn("rnn_relu", 2, True, True, T=4, N=2, I=3, H=3),
+          rnn("rnn_tanh", 1, False, True, T=1, N=1, I=1, H=1),
+          rnn("lstm", 2, False, False, T=6, N=4, I=8, H=8)]
+    # p: dropout between layers, the identity at inference; with one layer
+    # there is no layer to drop between, in training too.
+    c += [rnn("lstm", 2, False, True, train=False, p=0.3),
+          rnn("gru", 1, True, False, p=0.4)]
+    # LSTM with a projection (MXNet's CPU operator: inference only, and
+    # only with state_outputs).
+    c += [rnn("lstm", 2, True, True, H=3, train=False, projection=2),
+          rnn("lstm", 1, False, True, T=4, H=3, train=False, projection=1)]
+    # MXNet's numpy-frontend alias.
+    c += [rnn("gru", 1, False, True, alias="_npx_rnn")]
+    # Variable lengths (use_sequence_length), computed by MXNet one batch
+    # element at a time: MXNet's CPU operator refuses them (cuDNN only).
+    note = ("use_sequence_length: MXNet 1.9.1 runs it only with cuDNN; the reference is MXNet's "
+            "plain RNN over each element's first sequence_length steps (cuDNN's semantics)")
+    c += [rnn("lstm", 2, True, True, T=4, N=3, lengths=[4, 1, 2], note=note),
+          rnn("gru", 1, False, True, T=4, N=2, lengths=[2, 4], note=note),
+          rnn("rnn_tanh", 1, True, False, T=3, N=3, lengths=[3, 2, 1], note=note)]
     return c
+
+
+def rnn_param_concat_ops():
+    # Gluon's RNN layers join their flattened weights with _rnn_param_concat
+    # before RNN.
+    cat = lambda shapes, attrs, **kw: Case(
+        "_internal._rnn_param_concat", [], dict(attrs, num_args=len(shapes)),
+        pos=[("arg%d" % i, s) for i, s in enumerate(shapes)], node="concat", **kw)
+    return [cat([(6,), (4,), (2,)], {"dim": 0}), cat([(2, 3), (2, 1)], {}),
+            cat([(2, 3), (1, 3)], {"dim": 0}), cat([(5,)], {"dim": 0})]
 
 
 def box(rng, n, lo=0.0, hi=1.0, min_size=0.1):
@@ -1238,6 +1587,53 @@ def detection_ops():
                     attrs, backward=False, node="proposal")
     c += [proposal(1, (2,), (1,), 3, 4, {}),
           proposal(1, (2, 4), (0.5, 1, 2), 3, 3, {"threshold": 0.5, "output_score": True})]
+
+    # More cases, appended (case names are positional).
+    c += [nms((2, 2, 4, 6), {"overlap_thresh": 0.4, "coord_start": 2, "score_index": 1,
+                             "id_index": 0, "background_id": 1}),
+          nms((6, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1, "topk": 0}),
+          nms((6, 6), {"overlap_thresh": 0.5, "coord_start": 2, "score_index": 1,
+                       "valid_thresh": 0.99}),
+          nms((7, 6), {"overlap_thresh": 0.2, "coord_start": 2, "score_index": 1,
+                       "id_index": 0, "force_suppress": True, "in_format": "center",
+                       "out_format": "corner"}),
+          Case("contrib.box_nms",
+               [("data", (5, 7), Fn(lambda rng, s: np.c_[
+                   rng.permutation(np.linspace(0.1, 0.9, 5)), rng.uniform(-1, 1, 5),
+                   rng.randint(0, 2, 5), box(rng, 5)]))],
+               {"overlap_thresh": 0.45, "coord_start": 3, "score_index": 0, "id_index": 2,
+                "topk": 2}, backward=False, node="nms")]
+    # box_nms's gradient: each kept row's head gradient back to its input row.
+    c += [Case("contrib.box_nms", [("data", (2, 5, 6), nms_data(5))],
+               {"overlap_thresh": 0.3, "coord_start": 2, "score_index": 1, "id_index": 0,
+                "topk": 4, "out_format": "center"}, node="nms")]
+    c += [Case("contrib.box_iou", [("lhs", (2, 4), boxes(2)), ("rhs", (2, 3, 4), boxes(6))],
+               backward=False, node="iou")]
+    c += [mp((1, 3, 2, 4), {"sizes": (0.4, 0.2), "ratios": (1, 3)}),
+          mp((2, 1, 3, 2), {"sizes": (0.9,), "ratios": (2, 0.5), "clip": True})]
+    c += [mbd(1, 3, 6, {"nms_topk": 3, "nms_threshold": 0.4}),
+          mbd(2, 2, 5, {"threshold": 0.45, "background_id": 1}),
+          mbd(1, 2, 5, {"nms_threshold": 0.0})]
+    c += [rp((1, 1, 5, 5), 2, {"pooled_size": (4, 3), "spatial_scale": 1.0})]
+    c += [ra((1, 8, 4, 4), 2, {"pooled_size": (2, 2), "spatial_scale": 1.0,
+                               "position_sensitive": True}),
+          ra((1, 1, 6, 6), 2, {"pooled_size": (3, 3), "spatial_scale": 0.5, "sample_ratio": 1,
+                               "aligned": True})]
+    c += [proposal(1, (2,), (0.5, 2), 3, 3, {"iou_loss": True, "output_score": True}),
+          proposal(1, (2, 3), (1,), 2, 3, {"rpn_pre_nms_top_n": 3, "rpn_post_nms_top_n": 4,
+                                            "threshold": 0.3, "output_score": True})]
+
+    def decode(b, n, attrs):
+        anchor_gen = (Fn(lambda rng, s: np.c_[rng.uniform(0.3, .7, (n, 2)),
+                                              rng.uniform(.1, .3, (n, 2))].reshape(s))
+                      if attrs.get("format", "center") == "center" else
+                      Fn(lambda rng, s: box(rng, n).reshape(s)))
+        return Case("contrib.box_decode", [("data", (b, n, 4), U(-0.5, 0.5)),
+                                           ("anchors", (1, n, 4), anchor_gen)],
+                    attrs, backward=False, node="decode")
+    c += [decode(1, 5, {}), decode(2, 3, {"format": "corner", "std0": 0.1, "std1": 0.1,
+                                         "std2": 0.2, "std3": 0.2}),
+          decode(1, 4, {"clip": 0.05, "std2": 0.5, "std3": 0.5})]
     return c
 
 
@@ -1245,7 +1641,7 @@ def all_cases():
     return (unary_ops() + activations() + binary_ops() + scalar_ops() + misc_elemwise() +
             shape_ops() + index_ops() + creation_ops() + image_shape_ops() + reductions() +
             nn_layers() + softmax_ops() + linalg_ops() + norm_layers() + resize_ops() +
-            rnn_ops() + detection_ops())
+            rnn_ops() + rnn_param_concat_ops() + detection_ops())
 
 
 def main():

@@ -3,14 +3,15 @@
 // kiln-run MODEL [--params P] --input NAME=FILE.npy ... [--output-dir DIR]
 //          [--train] [--backward [--grad-inputs]] [--head-grad NAME=FILE.npy]
 //          [--target cpu|cuda] [--bench N] [--random-params SEED]
-//          [--engine compiled|reference]
+//          [--engine compiled|reference] [--recompute]
 //
 // Contract: shared/SPEC.md §1.2. Writes DIR/out<i>.npy per head; with
 // --train also DIR/aux_<name>.npy per aux state (the updated moving
 // statistics); with --backward also DIR/grad_<name>.npy per learnable
 // argument (and, with --grad-inputs, per --input). --train runs the
-// kiln-graph-training-mode rewrite of the model,
-// --backward its kiln-autodiff rewrite (docs/autodiff.md), on either engine.
+// kiln-graph-training-mode rewrite of the model, --backward its kiln-autodiff
+// rewrite (docs/autodiff.md), on either engine; --recompute adds
+// kiln-recompute (MXNet's mirror, docs/memory.md) after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +22,7 @@
 #include "Import/Import.h"
 #include "Interpreter/Interpreter.h"
 #include "Transforms/Autodiff.h"
+#include "Transforms/Recompute.h"
 #include "kiln/Error.h"
 #include "runtime/io/Npy.h"
 
@@ -81,6 +83,12 @@ static cl::opt<std::string> engine(
     cl::desc("compiled (default): JIT-compiled kernels on the runtime engine; "
              "reference: the reference interpreter"),
     cl::init("compiled"), cl::cat(category));
+static cl::opt<bool> recomputeFlag(
+    "recompute",
+    cl::desc("With --backward: recompute cheap activations in the backward instead of keeping "
+             "them from the forward (kiln-recompute, MXNet's mirror), as kiln-train --recompute "
+             "does"),
+    cl::cat(category));
 
 /// Runs `transform` on the model function; a failure becomes one kiln::Error
 /// carrying the MLIR diagnostics (which name the op or argument at fault).
@@ -117,6 +125,8 @@ static int runTool() {
     throw Error("--head-grad needs --backward");
   if (gradInputs && !backward)
     throw Error("--grad-inputs needs --backward");
+  if (recomputeFlag && !backward)
+    throw Error("--recompute changes the backward: use it with --backward");
   // --backward implies --train (SPEC §1.2).
   bool training = trainMode || backward;
 
@@ -178,6 +188,9 @@ static int runTool() {
         options.wrt.push_back(arg.name);
     transformModel(context, model.fileName, "automatic differentiation",
                    [&] { return differentiate(mainFunc, options); });
+    if (recomputeFlag)
+      transformModel(context, model.fileName, "recompute",
+                     [&] { return mlir::LogicalResult(recompute(mainFunc)); });
   } else if (training) {
     transformModel(context, model.fileName, "the training-mode rewrite",
                    [&] { return applyTrainingMode(mainFunc); });

@@ -439,6 +439,69 @@ Results lowerSoftmaxAlong(Ctx &cx, Value x, int64_t axis, double temperature, bo
   return one(cx.softmax(x, reduced, temperature, log));
 }
 
+/// softmax with MXNet's use_length: row r of the (outer, n, inner) view
+/// around `axis` takes its first int(length[r]) elements (clipped to
+/// [0, n]) into the softmax; the others are 0.
+Results lowerSoftmaxLength(Ctx &cx, Value x, Value length, int64_t axis, double temperature) {
+  Shape xs = shapeOf(x);
+  int64_t a = normAxis(axis, xs.size());
+  Shape view{product(xs, 0, a), xs[a], product(xs, a + 1)};
+  Value xv = cx.reshape(x, view);
+  if (temperature != 1.0) {
+    Value t = cx.f(temperature);
+    xv = cx.map1(xv, [&](Value v) { return arith::DivFOp::create(cx.b, cx.loc, v, t); });
+  }
+  SmallVector<Iter> iters(3, Iter::parallel);
+  // mask = 1 where j + 1 ≤ length (j < int(length) for a whole number of
+  // rows; false for NaN), 0 elsewhere.
+  Value mask = cx.generic(
+      view, ValueRange{cx.reshape(length, {view[0], view[2]})}, {cx.map(3, {cx.d(0), cx.d(2)})},
+      iters, [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+        Value j = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, nl, 1));
+        Value jf = arith::SIToFPOp::create(nb, nl, cx.et, j);
+        Value next = arith::AddFOp::create(nb, nl, jf, cx.k(nb, nl, 1.0));
+        Value in = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE, next, v[0]);
+        return arith::SelectOp::create(nb, nl, in, cx.k(nb, nl, 1.0), cx.k(nb, nl, 0.0));
+      });
+  auto inRow = [&](OpBuilder &nb, Location nl, Value m) -> Value {
+    return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::ONE, m, cx.k(nb, nl, 0.0));
+  };
+  SmallVector<bool> reduced{false, true, false};
+  Value mx = cx.reduceAxes(
+      xv, reduced, cx.negInf(),
+      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+        return arith::MaximumFOp::create(nb, nl, acc, v);
+      },
+      {},
+      [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+        Value ninf = cx.k(nb, nl, -std::numeric_limits<double>::infinity());
+        return arith::SelectOp::create(nb, nl, inRow(nb, nl, v[1]), v[0], ninf);
+      },
+      ValueRange{mask});
+  Value sum = cx.reduceAxes(
+      xv, reduced, cx.f(0.0),
+      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+        return arith::AddFOp::create(nb, nl, acc, v);
+      },
+      ValueRange{mx},
+      [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+        Value e = math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, v[0], v[2]));
+        return arith::SelectOp::create(nb, nl, inRow(nb, nl, v[1]), e, cx.k(nb, nl, 0.0));
+      },
+      ValueRange{mask});
+  AffineMap km = cx.keptMap(reduced);
+  Value y = cx.generic(view, ValueRange{xv, mx, sum, mask}, {cx.id(3), km, km, cx.id(3)}, iters,
+                       [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+                         Value e = math::ExpOp::create(nb, nl,
+                                                       arith::SubFOp::create(nb, nl, v[0], v[1]));
+                         Value p = arith::DivFOp::create(nb, nl, e, v[2]);
+                         return arith::SelectOp::create(nb, nl, inRow(nb, nl, v[3]), p,
+                                                        cx.k(nb, nl, 0.0));
+                       });
+  return one(cx.reshape(y, xs));
+}
+
 Results lowerOp(Ctx &cx, Operation *op) {
   using B = OpBuilder;
   using L = Location;
@@ -478,6 +541,9 @@ Results lowerOp(Ctx &cx, Operation *op) {
       })
       .Case([&](g::SoftmaxOp o) {
         auto t = o.getTemperature();
+        if (Value length = o.getLength())
+          return lowerSoftmaxLength(cx, o.getData(), length, static_cast<int64_t>(o.getAxis()),
+                                    t ? toDouble(*t) : 1.0);
         return lowerSoftmaxAlong(cx, o.getData(), static_cast<int64_t>(o.getAxis()),
                                  t ? toDouble(*t) : 1.0, false);
       })
