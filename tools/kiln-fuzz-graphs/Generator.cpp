@@ -922,13 +922,19 @@ bool mayHoldSteps(const Builder &b, const Value &v) {
   static const std::set<std::string> stepping = {
       "relu", "Dropout", "clip", "hard_sigmoid", "floor", "ceil", "round", "rint", "fix",
       "trunc", "sign", "logical_not", "zeros_like", "ones_like", "_maximum_scalar",
-      "_minimum_scalar"};
+      "_minimum_scalar", "one_hot", "shape_array", "size_array", "_arange", "_zeros", "_ones",
+      "_full", "argmax", "argmin", "argsort", "topk", "Pad", "where", "_contrib_box_iou",
+      "_contrib_box_nms", "_contrib_MultiBoxPrior", "_contrib_MultiBoxDetection",
+      "_contrib_Proposal", "ROIPooling", "_contrib_box_decode"};
   static const std::set<std::string> moving = {
       "Reshape", "Flatten", "transpose", "_copy", "BlockGrad", "slice_axis", "SliceChannel",
       "Concat", "broadcast_to", "abs", "negative", "square", "_mul_scalar", "_div_scalar",
       "elemwise_mul", "broadcast_mul", "max", "min", "Pooling", "LeakyReLU", "_maximum",
       "_minimum", "broadcast_maximum", "broadcast_minimum", "_mod_scalar", "_mod",
-      "broadcast_mod"};
+      "broadcast_mod", "expand_dims", "squeeze", "SwapAxis", "reverse", "tile", "repeat",
+      "stack", "slice", "slice_like", "reshape_like", "broadcast_like", "depth_to_space",
+      "space_to_depth", "Crop", "take", "pick", "gather_nd", "sort", "_rnn_param_concat",
+      "UpSampling", "MakeLoss", "nansum", "prod", "nanprod"};
   if (n.isVariable())
     return false;
   std::string fn = binaryFunction(n.op);
@@ -1492,10 +1498,1055 @@ bool buildReduce(Builder &b, const Value &x, const char *op) {
   }
   if (out.empty())
     out.push_back(1);
-  double mag = name == "sum" ? x.mag * count : x.mag;
+  double mag = name == "sum" || name == "nansum" ? x.mag * count : x.mag;
   if (mag > 1e3)
     return false;
   b.apply(op, a, {x}, {out}, mag);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and indexing operators (dialects/Graph/GraphShapeOps.td)
+//===----------------------------------------------------------------------===//
+
+/// An index operand: whole numbers in [0, range), a data input (indices
+/// have no gradient).
+Value indexVariable(Builder &b, const Shape &shape, int64_t range) {
+  VarInfo info{VarRole::Index, range, /*input=*/true};
+  Value v = b.variable("x" + std::to_string(b.numVariables++), shape, info);
+  v.mag = double(range);
+  return v;
+}
+
+/// A small shape of rank 1 or 2 (index operands).
+Shape smallShape(Builder &b) {
+  Shape s{b.between(1, 4)};
+  if (b.chance(0.4))
+    s.push_back(b.between(1, 3));
+  return s;
+}
+
+/// `x` when it has rank `rank`, else x reshaped to that rank (its size
+/// factorized), so that operators of one rank also consume the values of
+/// others.
+Value withRank(Builder &b, const Value &x, size_t rank) {
+  if (x.shape.size() == rank)
+    return x;
+  std::vector<int64_t> primes;
+  for (int64_t n = numElements(x.shape), p = 2; n > 1;) {
+    if (n % p == 0) {
+      primes.push_back(p);
+      n /= p;
+    } else {
+      ++p;
+    }
+  }
+  Shape dims(rank, 1);
+  for (int64_t p : primes)
+    dims[b.rng.below(rank)] *= p;
+  return b.apply("Reshape", {{"shape", tuple(dims)}}, {x}, {dims}, x.mag)[0];
+}
+
+bool buildExpandDims(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  if (rank >= 6)
+    return false;
+  int64_t axis = b.between(-rank - 1, rank);
+  Shape out = x.shape;
+  out.insert(out.begin() + (axis < 0 ? axis + rank + 1 : axis), 1);
+  b.apply("expand_dims", {{"axis", str(axis)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSqueeze(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape ones, out;
+  for (int64_t i = 0; i < rank; ++i)
+    if (x.shape[i] == 1)
+      ones.push_back(i);
+  if (ones.empty())
+    return false;
+  std::map<std::string, std::string> a;
+  std::vector<bool> removed(rank, false);
+  if (b.chance(0.6)) {
+    Shape axes;
+    for (int64_t i : ones)
+      if (b.chance(0.6))
+        axes.push_back(b.chance(0.3) ? i - rank : i);
+    if (axes.empty())
+      axes.push_back(ones[0]);
+    for (int64_t i : axes)
+      removed[(i + rank) % rank] = true;
+    a["axis"] = tuple(axes);
+  } else {
+    for (int64_t i : ones)
+      removed[i] = true;
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    if (!removed[i])
+      out.push_back(x.shape[i]);
+  // MXNet keeps (1) when every axis goes.
+  if (out.empty())
+    out.push_back(1);
+  b.apply("squeeze", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSwapAxis(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t d1 = b.between(0, rank - 1), d2 = b.between(0, rank - 1);
+  Shape out = x.shape;
+  std::swap(out[d1], out[d2]);
+  b.apply("SwapAxis", {{"dim1", str(d1)}, {"dim2", str(d2)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildReverse(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape axes;
+  for (int64_t i = 0; i < rank; ++i)
+    if (b.chance(0.4))
+      axes.push_back(i);
+  if (axes.empty())
+    axes.push_back(b.between(0, rank - 1));
+  b.apply("reverse", {{"axis", tuple(axes)}}, {x}, {x.shape}, x.mag);
+  return true;
+}
+
+bool buildTile(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape reps(size_t(b.between(1, std::min<int64_t>(rank + 1, 5))));
+  for (int64_t &r : reps)
+    r = b.oneOf<int64_t>({1, 1, 2, 3});
+  // MXNet aligns reps and the shape at the right, padding either with 1s.
+  size_t n = std::max(reps.size(), x.shape.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t d = i + x.shape.size() >= n ? x.shape[i + x.shape.size() - n] : 1;
+    int64_t r = i + reps.size() >= n ? reps[i + reps.size() - n] : 1;
+    out[i] = d * r;
+  }
+  if (!b.fits(out))
+    return false;
+  b.apply("tile", {{"reps", tuple(reps)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildRepeat(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t repeats = b.between(1, 3);
+  std::map<std::string, std::string> a{{"repeats", str(repeats)}};
+  Shape out;
+  if (b.chance(0.8)) {
+    int64_t axis = b.between(-rank, rank - 1);
+    a["axis"] = str(axis);
+    out = x.shape;
+    out[(axis + rank) % rank] *= repeats;
+  } else {
+    out = {numElements(x.shape) * repeats};
+  }
+  if (!b.fits(out))
+    return false;
+  b.apply("repeat", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildStack(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t count = b.between(1, 3);
+  std::vector<Value> in{x};
+  double mag = x.mag;
+  for (int64_t i = 1; i < count; ++i) {
+    in.push_back(b.sameShape(x));
+    mag = std::max(mag, in.back().mag);
+  }
+  b.rng.shuffle(in);
+  int64_t axis = b.between(-rank - 1, rank);
+  Shape out = x.shape;
+  out.insert(out.begin() + (axis < 0 ? axis + rank + 1 : axis), count);
+  if (!b.fits(out))
+    return false;
+  b.apply("stack", {{"num_args", str(count)}, {"axis", str(axis)}}, in, {out}, mag);
+  return true;
+}
+
+bool buildSlice(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t n = b.between(1, rank);
+  std::vector<std::string> begin, end, step;
+  bool anyStep = false;
+  Shape out = x.shape;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t d = x.shape[i];
+    if (b.chance(0.25)) {
+      begin.push_back("None");
+      end.push_back("None");
+      step.push_back("None");
+      continue;
+    }
+    int64_t s = b.oneOf<int64_t>({1, 1, 1, 2, -1, -2});
+    int64_t lo = b.between(0, d - 1);
+    if (s > 0) {
+      int64_t hi = b.between(lo + 1, d);
+      out[i] = (hi - lo + s - 1) / s;
+      // Negative positions count from the end.
+      begin.push_back(str(b.chance(0.2) ? lo - d : lo));
+      end.push_back(hi == d && b.chance(0.3) ? "None" : str(hi));
+    } else {
+      // From lo down to (not including) hi; None runs to the start.
+      int64_t hi = b.between(-1, lo - 1);
+      out[i] = (lo - hi + (-s) - 1) / (-s);
+      begin.push_back(str(lo));
+      end.push_back(hi < 0 ? "None" : str(hi));
+    }
+    step.push_back(str(s));
+    anyStep |= s != 1;
+  }
+  auto join = [](const std::vector<std::string> &items) {
+    std::string s = "(";
+    for (size_t i = 0; i < items.size(); ++i)
+      s += (i ? ", " : "") + items[i];
+    return s + (items.size() == 1 ? ",)" : ")");
+  };
+  std::map<std::string, std::string> a{{"begin", join(begin)}, {"end", join(end)}};
+  if (anyStep || b.chance(0.2))
+    a["step"] = join(step);
+  b.apply("slice", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSliceLike(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape like = x.shape;
+  for (int64_t &d : like)
+    d = b.between(1, d);
+  std::map<std::string, std::string> a;
+  Shape out = like;
+  if (b.chance(0.4)) {
+    Shape axes;
+    out = x.shape;
+    for (int64_t i = 0; i < rank; ++i)
+      if (b.chance(0.5)) {
+        axes.push_back(b.chance(0.2) ? i - rank : i);
+        out[i] = like[i];
+      }
+    if (axes.empty())
+      out = like;
+    else
+      a["axes"] = tuple(axes);
+  }
+  Value l = b.freshData(like, /*input=*/true);
+  b.apply("slice_like", a, {x, l}, {out}, x.mag);
+  return true;
+}
+
+bool buildReshapeLike(Builder &b, const Value &x) {
+  Shape like = randomFactorization(b, numElements(x.shape));
+  Value l = b.freshData(like, /*input=*/true);
+  b.apply("reshape_like", {}, {x, l}, {like}, x.mag);
+  return true;
+}
+
+bool buildBroadcastLike(Builder &b, const Value &in) {
+  Value x = in;
+  if (std::find(x.shape.begin(), x.shape.end(), 1) == x.shape.end()) {
+    // A size-1 axis to broadcast: x reduced over one axis.
+    int64_t axis = b.between(0, int64_t(x.shape.size()) - 1);
+    Shape s = x.shape;
+    s[axis] = 1;
+    x = b.apply("mean", {{"axis", str(axis)}, {"keepdims", "True"}}, {in}, {s}, in.mag)[0];
+  }
+  Shape like = x.shape;
+  bool grows = false;
+  for (int64_t &d : like)
+    if (d == 1 && b.chance(0.7)) {
+      d = b.between(2, 4);
+      grows = true;
+    }
+  if (!grows || !b.fits(like))
+    return false;
+  Value l = b.freshData(like, /*input=*/true);
+  b.apply("broadcast_like", {}, {x, l}, {like}, x.mag);
+  return true;
+}
+
+bool buildDepthToSpace(Builder &b, const Value &in) {
+  int64_t bs = b.oneOf<int64_t>({2, 2, 3});
+  Value x = withRank(b, in, 4);
+  if (x.shape[1] % (bs * bs))
+    x = b.freshData({x.shape[0], bs * bs * b.between(1, 2), b.between(1, 3), b.between(1, 3)});
+  Shape out{x.shape[0], x.shape[1] / (bs * bs), x.shape[2] * bs, x.shape[3] * bs};
+  b.apply("depth_to_space", {{"block_size", str(bs)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSpaceToDepth(Builder &b, const Value &in) {
+  int64_t bs = b.oneOf<int64_t>({2, 2, 3});
+  Value x = withRank(b, in, 4);
+  if (x.shape[2] % bs || x.shape[3] % bs)
+    x = b.freshData({x.shape[0], x.shape[1], bs * b.between(1, 2), bs * b.between(1, 3)});
+  Shape out{x.shape[0], x.shape[1] * bs * bs, x.shape[2] / bs, x.shape[3] / bs};
+  b.apply("space_to_depth", {{"block_size", str(bs)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildCrop(Builder &b, const Value &data) {
+  Value x = withRank(b, data, 4);
+  int64_t h = b.between(1, x.shape[2]), w = b.between(1, x.shape[3]);
+  std::map<std::string, std::string> a;
+  std::vector<Value> in{x};
+  if (b.chance(0.3)) {
+    in.push_back(b.freshData({b.between(1, 2), b.between(1, 3), h, w}, /*input=*/true));
+    a["num_args"] = "2";
+  } else {
+    a["num_args"] = "1";
+    a["h_w"] = tuple({h, w});
+  }
+  if (b.chance(0.4))
+    a["center_crop"] = "True";
+  else if (b.chance(0.6))
+    a["offset"] = tuple({b.between(0, x.shape[2] - h), b.between(0, x.shape[3] - w)});
+  b.apply("Crop", a, in, {{x.shape[0], x.shape[1], h, w}}, x.mag);
+  return true;
+}
+
+bool buildPad(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  if (rank != 4 && rank != 5)
+    return false;
+  std::string mode = b.oneOf<const char *>({"constant", "constant", "edge", "reflect"});
+  Shape widths(4, 0), out = x.shape;
+  for (int64_t i = 2; i < rank; ++i) {
+    // reflect needs pads below the extent.
+    int64_t most = mode == "reflect" ? std::min<int64_t>(2, x.shape[i] - 1) : 2;
+    int64_t lo = b.between(0, most), hi = b.between(0, most);
+    widths.push_back(lo);
+    widths.push_back(hi);
+    out[i] += lo + hi;
+  }
+  if (!b.fits(out))
+    return false;
+  std::map<std::string, std::string> a{{"mode", mode}, {"pad_width", tuple(widths)}};
+  double c = 0;
+  if (mode == "constant" && b.chance(0.5)) {
+    c = b.oneOf({0.5, -1.0, 2.0});
+    a["constant_value"] = str(c);
+  }
+  b.apply("Pad", a, {x}, {out}, std::max(x.mag, std::fabs(c)));
+  return true;
+}
+
+bool buildTake(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t axis = b.chance(0.6) ? 0 : b.between(-rank, rank - 1);
+  int64_t ax = (axis + rank) % rank;
+  std::map<std::string, std::string> a;
+  if (axis != 0)
+    a["axis"] = str(axis);
+  std::string mode = b.oneOf<const char *>({"clip", "clip", "wrap"});
+  if (mode != "clip" || b.chance(0.3))
+    a["mode"] = mode;
+  // Indices past the axis now and then: clipped or wrapped.
+  int64_t range = b.chance(0.3) ? 2 * x.shape[ax] + 1 : x.shape[ax];
+  Shape idx = smallShape(b);
+  Shape out(x.shape.begin(), x.shape.begin() + ax);
+  out.insert(out.end(), idx.begin(), idx.end());
+  out.insert(out.end(), x.shape.begin() + ax + 1, x.shape.end());
+  if (!b.fits(out))
+    return false;
+  Value i = indexVariable(b, idx, range);
+  b.apply("take", a, {x, i}, {out}, x.mag);
+  return true;
+}
+
+bool buildPick(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  if (rank < 2)
+    return false;
+  int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+  std::map<std::string, std::string> a{{"axis", str(axis)}};
+  bool keep = b.chance(0.3);
+  Shape idx = x.shape;
+  idx.erase(idx.begin() + ax);
+  Shape out = idx;
+  if (keep) {
+    a["keepdims"] = "True";
+    out.insert(out.begin() + ax, 1);
+  }
+  std::string mode = b.oneOf<const char *>({"clip", "clip", "wrap"});
+  if (mode != "clip" || b.chance(0.3))
+    a["mode"] = mode;
+  int64_t range = b.chance(0.3) ? 2 * x.shape[ax] + 1 : x.shape[ax];
+  Value i = indexVariable(b, idx, range);
+  b.apply("pick", a, {x, i}, {out}, x.mag);
+  return true;
+}
+
+bool buildGatherND(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t m = b.between(1, std::min<int64_t>(rank, 3));
+  // One range for all index rows: the smallest of the indexed axes.
+  int64_t range = *std::min_element(x.shape.begin(), x.shape.begin() + m);
+  Shape idx{m};
+  Shape tail = smallShape(b);
+  idx.insert(idx.end(), tail.begin(), tail.end());
+  Shape out = tail;
+  out.insert(out.end(), x.shape.begin() + m, x.shape.end());
+  if (!b.fits(out))
+    return false;
+  Value i = indexVariable(b, idx, range);
+  b.apply("gather_nd", {}, {x, i}, {out}, x.mag);
+  return true;
+}
+
+bool buildOneHot(Builder &b, const Value &) {
+  int64_t depth = b.between(1, 6);
+  Shape idx = smallShape(b);
+  std::map<std::string, std::string> a{{"depth", str(depth)}};
+  double on = 1, off = 0;
+  if (b.chance(0.4)) {
+    on = b.oneOf({2.0, -1.0, 0.5});
+    off = b.oneOf({0.0, 0.25, -2.0});
+    a["on_value"] = str(on);
+    a["off_value"] = str(off);
+  }
+  // An index past depth now and then: a row of off_value.
+  Value i = indexVariable(b, idx, b.chance(0.3) ? depth + 1 : depth);
+  Shape out = idx;
+  out.push_back(depth);
+  b.apply("one_hot", a, {i}, {out}, std::max(std::fabs(on), std::fabs(off)));
+  return true;
+}
+
+bool buildWhere(Builder &b, const Value &x) {
+  Value y = b.sameShape(x);
+  Value c;
+  if (b.chance(0.3)) {
+    // A 1-D condition over the first axis (MXNet's other form).
+    if (x.shape.size() < 2)
+      return false;
+    Value v = b.freshData({x.shape[0]});
+    c = b.apply("_greater_scalar", {{"scalar", "0"}}, {v}, {v.shape}, 1)[0];
+  } else {
+    c = stepped(b, b.sameShape(x));
+  }
+  std::vector<Value> in = b.ordered(x, y);
+  b.apply("where", {}, {c, in[0], in[1]}, {x.shape}, std::max(x.mag, y.mag));
+  return true;
+}
+
+bool buildShapeArray(Builder &b, const Value &x) {
+  double largest = double(*std::max_element(x.shape.begin(), x.shape.end()));
+  b.apply("shape_array", {}, {x}, {{int64_t(x.shape.size())}}, largest);
+  return true;
+}
+
+bool buildSizeArray(Builder &b, const Value &x) {
+  double n = double(numElements(x.shape));
+  if (n > 1e3)
+    return false;
+  b.apply("size_array", {}, {x}, {{1}}, n);
+  return true;
+}
+
+bool buildArange(Builder &b, const Value &) {
+  double start = b.oneOf({0.0, 1.0, -2.0, 0.5}), step = b.oneOf({1.0, 0.5, 2.0, -1.0, 0.25});
+  int64_t count = b.between(1, 8), repeat = b.oneOf<int64_t>({1, 1, 2, 3});
+  double stop = start + step * double(count);
+  std::map<std::string, std::string> a{{"start", str(start)}, {"stop", str(stop)}};
+  if (step != 1)
+    a["step"] = str(step);
+  if (repeat != 1)
+    a["repeat"] = str(repeat);
+  b.apply("_arange", a, {}, {{count * repeat}}, std::fabs(start) + std::fabs(stop) + 1);
+  return true;
+}
+
+bool buildFill(Builder &b, const Value &x, const char *op) {
+  std::string name = op;
+  std::map<std::string, std::string> a{{"shape", tuple(x.shape)}};
+  double mag = 1;
+  if (name == "_full") {
+    double v = b.oneOf({0.5, -1.0, 2.0, 0.1});
+    a["value"] = str(v);
+    mag = std::fabs(v);
+  }
+  b.apply(op, a, {}, {x.shape}, mag);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, searching and sorting (dialects/Graph/GraphReduceOps.td)
+//===----------------------------------------------------------------------===//
+
+/// Products: factors in (0.5, 1.5) (a product of N(0, 1) values over many
+/// elements under- or overflows; one of 0 makes the gradient 0/0).
+bool buildProduct(Builder &b, const Value &x, const char *op) {
+  Value in = b.positive(x);
+  int64_t rank = in.shape.size();
+  int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+  if (in.shape[ax] > 16)
+    return false;
+  std::map<std::string, std::string> a{{"axis", str(axis)}};
+  Shape out = in.shape;
+  if (b.chance(0.3)) {
+    a["keepdims"] = "True";
+    out[ax] = 1;
+  } else {
+    out.erase(out.begin() + ax);
+    if (out.empty())
+      out.push_back(1);
+  }
+  b.apply(op, a, {in}, {out}, std::pow(1.5, double(in.shape[ax])));
+  return true;
+}
+
+bool buildNansum(Builder &b, const Value &x) { return buildReduce(b, x, "nansum"); }
+
+bool buildNorm(Builder &b, const Value &x) {
+  // The norm's gradient is x/|x| (ord 2) or sign(x) (ord 1): operands
+  // without exact zeros.
+  if (mayHoldSteps(b, x))
+    return false;
+  int64_t rank = x.shape.size();
+  int64_t ord = b.oneOf<int64_t>({1, 2, 2});
+  std::map<std::string, std::string> a;
+  if (ord != 2 || b.chance(0.3))
+    a["ord"] = str(ord);
+  bool keep = b.chance(0.3);
+  if (keep)
+    a["keepdims"] = "True";
+  Shape out;
+  double count = double(numElements(x.shape));
+  if (b.chance(0.7)) {
+    int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+    a["axis"] = str(axis);
+    out = x.shape;
+    count = double(x.shape[ax]);
+    if (keep)
+      out[ax] = 1;
+    else
+      out.erase(out.begin() + ax);
+  } else {
+    out = keep ? Shape(rank, 1) : Shape{};
+  }
+  if (out.empty())
+    out.push_back(1);
+  double mag = ord == 1 ? x.mag * count : x.mag * std::sqrt(count);
+  if (mag > 1e3)
+    return false;
+  b.apply("norm", a, {x}, {out}, mag);
+  return true;
+}
+
+/// Index results and sorting jump where two elements swap order: operands
+/// of continuous values only (exact ties of relu zeros or rounded values
+/// are MXNet-order-dependent).
+bool buildSearch(Builder &b, const Value &x, const char *op) {
+  if (mayHoldSteps(b, x))
+    return false;
+  int64_t rank = x.shape.size();
+  std::map<std::string, std::string> a;
+  bool keep = b.chance(0.3);
+  if (keep)
+    a["keepdims"] = "True";
+  Shape out;
+  int64_t n = numElements(x.shape);
+  if (b.chance(0.8)) {
+    int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+    a["axis"] = str(axis);
+    n = x.shape[ax];
+    out = x.shape;
+    if (keep)
+      out[ax] = 1;
+    else
+      out.erase(out.begin() + ax);
+    if (rank == 1)
+      out = {1};
+  } else {
+    out = keep ? Shape(rank, 1) : Shape{1};
+  }
+  b.apply(op, a, {x}, {out}, double(n));
+  return true;
+}
+
+bool buildSorting(Builder &b, const Value &x, const char *op) {
+  if (mayHoldSteps(b, x))
+    return false;
+  std::string name = op;
+  int64_t rank = x.shape.size();
+  std::map<std::string, std::string> a;
+  int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+  if (axis != -1 || b.chance(0.3))
+    a["axis"] = str(axis);
+  bool ascend = name == "topk" ? b.chance(0.3) : b.chance(0.7);
+  if (ascend != (name != "topk") || b.chance(0.3))
+    a["is_ascend"] = ascend ? "True" : "False";
+  int64_t n = x.shape[ax];
+  std::vector<Shape> outs{x.shape};
+  double mag = name == "sort" ? x.mag : double(n);
+  if (name == "topk") {
+    int64_t k = b.between(1, n);
+    a["k"] = str(k);
+    std::string ret = b.oneOf<const char *>({"indices", "value", "value", "both", "mask"});
+    if (ret != "indices" || b.chance(0.3))
+      a["ret_typ"] = ret;
+    Shape value = x.shape;
+    value[ax] = k;
+    if (ret == "mask")
+      mag = 1;
+    else if (ret == "value")
+      mag = x.mag;
+    outs = ret == "mask" ? std::vector<Shape>{x.shape}
+           : ret == "both" ? std::vector<Shape>{value, value}
+                           : std::vector<Shape>{value};
+    if (ret == "both")
+      mag = std::max(x.mag, double(n));
+  }
+  b.apply(op, a, {x}, outs, mag);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization, resizing and the other NN layers (GraphNNOps.td)
+//===----------------------------------------------------------------------===//
+
+bool buildLayerNorm(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t axis = b.chance(0.6) ? -1 : b.between(-rank, rank - 1);
+  std::map<std::string, std::string> a;
+  if (axis != -1)
+    a["axis"] = str(axis);
+  if (b.chance(0.3))
+    a["eps"] = str(b.oneOf({1e-5, 1e-3, 0.1}));
+  std::map<std::string, Owned> owned{{"gamma", {VarInfo{VarRole::Scale}, {}}},
+                                     {"beta", {VarInfo{VarRole::Offset}, {}}}};
+  b.apply("LayerNorm", a, {x}, {x.shape}, 8, owned);
+  return true;
+}
+
+bool buildInstanceNorm(Builder &b, const Value &x) {
+  if (x.shape.size() < 3)
+    return false;
+  std::map<std::string, std::string> a;
+  if (b.chance(0.3))
+    a["eps"] = str(b.oneOf({1e-5, 1e-3, 0.1}));
+  std::map<std::string, Owned> owned{{"gamma", {VarInfo{VarRole::Scale}, {}}},
+                                     {"beta", {VarInfo{VarRole::Offset}, {}}}};
+  b.apply("InstanceNorm", a, {x}, {x.shape}, 8, owned);
+  return true;
+}
+
+bool buildGroupNorm(Builder &b, const Value &x) {
+  if (x.shape.size() < 3)
+    return false;
+  int64_t groups = b.oneOf(divisors(x.shape[1]));
+  std::map<std::string, std::string> a;
+  if (groups != 1 || b.chance(0.3))
+    a["num_groups"] = str(groups);
+  if (b.chance(0.3))
+    a["eps"] = str(b.oneOf({1e-5, 1e-3, 0.1}));
+  std::map<std::string, Owned> owned{{"gamma", {VarInfo{VarRole::Scale}, {}}},
+                                     {"beta", {VarInfo{VarRole::Offset}, {}}}};
+  b.apply("GroupNorm", a, {x}, {x.shape}, 8, owned);
+  return true;
+}
+
+bool buildL2Normalization(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  // A vector of relu zeros has norm 0 (its gradient is eps-dominated);
+  // channel and spatial modes want (N, C, ...) (MXNet checks rank 3).
+  if (rank < 2 || mayHoldSteps(b, x))
+    return false;
+  std::string mode = b.oneOf<const char *>({"instance", "channel", "spatial"});
+  if (mode != "instance" && rank < 3)
+    return false;
+  std::map<std::string, std::string> a;
+  if (mode != "instance" || b.chance(0.3))
+    a["mode"] = mode;
+  b.apply("L2Normalization", a, {x}, {x.shape}, 1);
+  return true;
+}
+
+bool buildUpSampling(Builder &b, const Value &data) {
+  Value x = withRank(b, data, 4);
+  int64_t scale = b.between(1, 3);
+  Shape out{x.shape[0], x.shape[1], x.shape[2] * scale, x.shape[3] * scale};
+  if (!b.fits(out))
+    return false;
+  std::map<std::string, std::string> a{{"scale", str(scale)}};
+  if (b.chance(0.3)) {
+    // A deconvolution with a (C, 1, k, k) kernel per channel.
+    a["sample_type"] = "bilinear";
+    a["num_filter"] = str(x.shape[1]);
+    a["num_args"] = "2";
+    b.apply("UpSampling", a, {x}, {out}, 4 * x.mag, {{"weight", {VarInfo{VarRole::Scale}, {}}}});
+    return true;
+  }
+  a["sample_type"] = "nearest";
+  std::vector<Value> in{x};
+  double mag = x.mag;
+  if (b.chance(0.3)) {
+    // A second input at half the size (scaled twice as much).
+    bool sum = b.chance(0.5);
+    int64_t c = sum ? x.shape[1] : b.between(1, 3);
+    Shape s{x.shape[0], c, x.shape[2] * scale, x.shape[3] * scale};
+    if (scale == 1 || b.chance(0.5)) {
+      s[2] = out[2];
+      s[3] = out[3];
+    } else {
+      s[2] = x.shape[2];
+      s[3] = x.shape[3];
+    }
+    in.push_back(b.freshData(s));
+    if (sum) {
+      a["multi_input_mode"] = "sum";
+      mag += 3;
+    } else {
+      out[1] += c;
+    }
+  }
+  a["num_args"] = str(int64_t(in.size()));
+  b.apply("UpSampling", a, in, {out}, mag);
+  return true;
+}
+
+bool buildBilinearResize(Builder &b, const Value &x) {
+  if (x.shape.size() != 4)
+    return false;
+  int64_t h = b.between(1, 2 * x.shape[2] + 1), w = b.between(1, 2 * x.shape[3] + 1);
+  Shape out{x.shape[0], x.shape[1], h, w};
+  if (!b.fits(out))
+    return false;
+  std::map<std::string, std::string> a{{"height", str(h)}, {"width", str(w)}};
+  if (b.chance(0.4))
+    a["align_corners"] = b.chance(0.5) ? "False" : "True";
+  b.apply("_contrib_BilinearResize2D", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildAdaptivePooling(Builder &b, const Value &x) {
+  if (x.shape.size() != 4)
+    return false;
+  int64_t h = b.between(1, x.shape[2]), w = b.between(1, x.shape[3]);
+  std::map<std::string, std::string> a;
+  if (b.chance(0.3) && x.shape[2] == x.shape[3]) {
+    w = h;
+    a["output_size"] = str(h);
+  } else {
+    a["output_size"] = tuple({h, w});
+  }
+  b.apply("_contrib_AdaptiveAvgPooling2D", a, {x}, {{x.shape[0], x.shape[1], h, w}}, x.mag);
+  return true;
+}
+
+bool buildBatchDot(Builder &b, const Value &in) {
+  Value x = in.shape.size() >= 3 ? in : withRank(b, in, 3);
+  int64_t rank = x.shape.size();
+  bool ta = b.chance(0.3), tb = b.chance(0.3);
+  int64_t m = x.shape[rank - 2], k = x.shape[rank - 1];
+  if (ta)
+    std::swap(m, k);
+  int64_t n = b.width();
+  Shape rhs(x.shape.begin(), x.shape.end() - 2);
+  rhs.push_back(tb ? n : k);
+  rhs.push_back(tb ? k : n);
+  Shape out(x.shape.begin(), x.shape.end() - 2);
+  out.push_back(m);
+  out.push_back(n);
+  if (!b.fits(out) || numElements(out) * k > b.maxWork())
+    return false;
+  std::map<std::string, std::string> a;
+  if (ta)
+    a["transpose_a"] = "True";
+  if (tb)
+    a["transpose_b"] = "True";
+  const Value *old = b.chance(0.5) ? b.another(rhs, &x) : nullptr;
+  Value y = old ? *old : b.freshData(rhs);
+  double mag = x.mag * y.mag * std::sqrt(double(k));
+  if (mag > 1e3)
+    return false;
+  b.apply("batch_dot", a, {x, y}, {out}, mag);
+  return true;
+}
+
+bool buildMakeLoss(Builder &b, const Value &x) {
+  std::map<std::string, std::string> a;
+  if (b.chance(0.4))
+    a["grad_scale"] = str(b.oneOf({0.5, 2.0}));
+  std::string norm = b.oneOf<const char *>({"null", "null", "batch", "valid"});
+  if (norm != "null" || b.chance(0.3))
+    a["normalization"] = norm;
+  if (norm == "valid" && b.chance(0.5))
+    a["valid_thresh"] = "0.5";
+  b.apply("MakeLoss", a, {x}, {x.shape}, x.mag, {}, /*terminal=*/true);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// RNN (GraphRNNOps.td)
+//===----------------------------------------------------------------------===//
+
+bool buildRNN(Builder &b, const Value &in) {
+  // (T, N, I): sequence-major.
+  Value x = withRank(b, in, 3);
+  if (x.shape[0] > 8 || x.shape[2] > 64)
+    x = b.freshData({b.between(1, 5), b.between(1, 3), b.between(1, 4)});
+  std::string mode = b.oneOf<const char *>({"lstm", "gru", "rnn_tanh", "rnn_relu"});
+  int64_t hidden = b.between(1, 5), layers = b.oneOf<int64_t>({1, 1, 2});
+  bool bidirectional = b.chance(0.3);
+  int64_t dirs = bidirectional ? 2 : 1;
+  std::map<std::string, std::string> a{{"mode", mode},
+                                       {"state_size", str(hidden)},
+                                       {"num_layers", str(layers)}};
+  if (bidirectional || b.chance(0.3))
+    a["bidirectional"] = bidirectional ? "True" : "False";
+  bool states = b.chance(0.4);
+  if (states)
+    a["state_outputs"] = "True";
+  Shape state{layers * dirs, x.shape[1], hidden};
+  std::vector<Shape> outs{{x.shape[0], x.shape[1], dirs * hidden}};
+  if (states) {
+    outs.push_back(state);
+    if (mode == "lstm")
+      outs.push_back(state);
+  }
+  // relu RNN: the state grows with the input each step.
+  double mag = mode == "rnn_relu" ? (x.mag + 1) * double(x.shape[0] + 1) : 1;
+  if (mag > 1e3)
+    return false;
+  Owned s{VarInfo{VarRole::Offset}, state};
+  b.apply("RNN", a, {x}, outs, mag,
+          {{"parameters", {VarInfo{VarRole::Offset}, {}}}, {"state", s}, {"state_cell", s}});
+  return true;
+}
+
+bool buildRNNParamConcat(Builder &b, const Value &data) {
+  // Gluon's packing of RNN weights: 1-D or 2-D parts joined along dim.
+  Value x = withRank(b, data, b.chance(0.5) ? 1 : 2);
+  int64_t rank = x.shape.size();
+  int64_t dim = b.between(0, rank - 1);
+  int64_t count = b.between(1, 3);
+  std::vector<Value> in{x};
+  Shape out = x.shape;
+  for (int64_t i = 1; i < count; ++i) {
+    Shape s = x.shape;
+    s[dim] = b.between(1, 4);
+    in.push_back(b.freshData(s));
+    out[dim] += s[dim];
+  }
+  b.rng.shuffle(in);
+  std::map<std::string, std::string> a{{"num_args", str(count)}};
+  if (dim != 1 || b.chance(0.3))
+    a["dim"] = str(dim);
+  b.apply("_rnn_param_concat", a, in, {out}, std::max(x.mag, 3.0));
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Detection (GraphDetectionOps.td)
+//===----------------------------------------------------------------------===//
+//
+// Boxes are variables of whole corner boxes (VarRole::Box / Roi) so that
+// every box has a positive area. Suppression and sorting by score jump where
+// an IoU crosses the threshold or two scores swap; scores and boxes are
+// continuous, so that happens by chance only and the oracle's noise follows
+// it (Oracle.cpp).
+
+Value boxVariable(Builder &b, const Shape &shape, double extent, bool input = true) {
+  VarInfo info{VarRole::Box, 0, input};
+  info.extent = extent;
+  Value v = b.variable("x" + std::to_string(b.numVariables++), shape, info);
+  v.mag = extent;
+  return v;
+}
+
+bool buildROIOp(Builder &b, const Value &in, const char *op) {
+  Value x = withRank(b, in, 4);
+  if (x.shape[2] < 2 || x.shape[3] < 2)
+    x = b.freshData({b.between(1, 2), b.between(1, 3), b.between(2, 7), b.between(2, 7)});
+  bool align = std::string(op) == "_contrib_ROIAlign";
+  int64_t ph = b.between(1, 3), pw = b.between(1, 3);
+  double scale = b.oneOf({1.0, 0.5});
+  std::map<std::string, std::string> a{{"pooled_size", tuple({ph, pw})},
+                                       {"spatial_scale", str(scale)}};
+  int64_t channels = x.shape[1];
+  if (align) {
+    if (b.chance(0.4))
+      a["sample_ratio"] = str(b.between(1, 2));
+    if (b.chance(0.3))
+      a["aligned"] = "True";
+    if (channels % (ph * pw) == 0 && b.chance(0.3)) {
+      a["position_sensitive"] = "True";
+      channels /= ph * pw;
+    }
+  }
+  int64_t rois = b.between(1, 4);
+  VarInfo info{VarRole::Roi, x.shape[0], /*input=*/true};
+  info.extent = double(std::min(x.shape[2], x.shape[3]) - 1) / scale;
+  Value r = b.variable("x" + std::to_string(b.numVariables++), {rois, 5}, info);
+  b.apply(op, a, {x, r}, {{rois, channels, ph, pw}}, x.mag);
+  return true;
+}
+
+bool buildMultiBoxPrior(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 4);
+  std::vector<double> sizes{b.oneOf({0.5, 0.3, 0.9})}, ratios{1.0};
+  if (b.chance(0.5))
+    sizes.push_back(b.oneOf({0.2, 0.25}));
+  if (b.chance(0.5))
+    ratios.push_back(b.oneOf({2.0, 0.5, 3.0}));
+  auto list = [](const std::vector<double> &v) {
+    std::string s = "(";
+    for (size_t i = 0; i < v.size(); ++i)
+      s += (i ? ", " : "") + str(v[i]);
+    return s + (v.size() == 1 ? ",)" : ")");
+  };
+  std::map<std::string, std::string> a{{"sizes", list(sizes)}, {"ratios", list(ratios)}};
+  if (b.chance(0.3))
+    a["clip"] = "True";
+  if (b.chance(0.2))
+    a["offsets"] = "(0.25, 0.75)";
+  int64_t anchors = x.shape[2] * x.shape[3] * int64_t(sizes.size() + ratios.size() - 1);
+  b.apply("_contrib_MultiBoxPrior", a, {x}, {{1, anchors, 4}}, 2);
+  return true;
+}
+
+bool buildBoxIoU(Builder &b, const Value &) {
+  Shape l{b.between(1, 5), 4}, r{b.between(1, 5), 4};
+  if (b.chance(0.3))
+    l.insert(l.begin(), 2);
+  std::map<std::string, std::string> a;
+  if (b.chance(0.3))
+    a["format"] = "center";
+  Value lv = boxVariable(b, l, 4), rv = boxVariable(b, r, 4);
+  Shape out(l.begin(), l.end() - 1);
+  out.insert(out.end(), r.begin(), r.end() - 1);
+  b.apply("_contrib_box_iou", a, {lv, rv}, {out}, 2);
+  return true;
+}
+
+bool buildBoxDecode(Builder &b, const Value &x) {
+  // data: (B, N, 4) offsets; anchors: (1, N, 4).
+  if (x.shape.size() != 3 || x.shape[2] != 4 || x.mag > 4) {
+    Value d = b.freshData({b.between(1, 2), b.between(1, 5), 4}, /*input=*/true);
+    return buildBoxDecode(b, d);
+  }
+  std::map<std::string, std::string> a;
+  double std = b.oneOf({1.0, 0.1, 0.2});
+  for (const char *s : {"std0", "std1", "std2", "std3"})
+    if (std != 1)
+      a[s] = str(std);
+  if (b.chance(0.3))
+    a["clip"] = "2";
+  if (b.chance(0.3))
+    a["format"] = "corner";
+  Value anchors = boxVariable(b, {1, x.shape[1], 4}, 1);
+  b.apply("_contrib_box_decode", a, {x, anchors}, {x.shape}, 4 * std::exp(std * x.mag) + 2);
+  return true;
+}
+
+bool buildBoxNMS(Builder &b, const Value &) {
+  // (…, N, 6): class id, score, corner box.
+  int64_t n = b.between(2, 8);
+  Shape lead;
+  if (b.chance(0.3))
+    lead.push_back(b.between(1, 2));
+  auto with = [&](int64_t last) {
+    Shape s = lead;
+    s.push_back(n);
+    s.push_back(last);
+    return s;
+  };
+  Value ids = indexVariable(b, with(1), 3);
+  VarInfo prob{VarRole::Probability};
+  Value scores = b.variable("x" + std::to_string(b.numVariables++), with(1), prob);
+  Value boxes = boxVariable(b, with(4), 4, /*input=*/false);
+  int64_t axis = int64_t(lead.size()) + 1;
+  Value data = b.apply("Concat", {{"num_args", "3"}, {"dim", str(axis)}}, {ids, scores, boxes},
+                       {with(6)}, 4)[0];
+  std::map<std::string, std::string> a{{"overlap_thresh", str(b.oneOf({0.5, 0.3, 0.7}))}};
+  if (b.chance(0.6))
+    a["id_index"] = "0";
+  if (b.chance(0.3))
+    a["valid_thresh"] = "0.2";
+  if (b.chance(0.3))
+    a["topk"] = str(b.between(1, n));
+  if (b.chance(0.2))
+    a["force_suppress"] = "True";
+  if (b.chance(0.2))
+    a["out_format"] = "center";
+  if (a.count("id_index") && b.chance(0.3))
+    a["background_id"] = "1";
+  b.apply("_contrib_box_nms", a, {data}, {with(6)}, 4);
+  return true;
+}
+
+bool buildMultiBoxDetection(Builder &b, const Value &) {
+  int64_t batch = b.between(1, 2), classes = b.between(2, 4), anchors = b.between(1, 6);
+  Value logits = b.freshData({batch, classes, anchors}, /*input=*/true);
+  Value prob = b.apply("softmax", {{"axis", "1"}}, {logits}, {logits.shape}, 1)[0];
+  Value loc = b.freshData({batch, anchors * 4}, /*input=*/true);
+  Value anchor = boxVariable(b, {1, anchors, 4}, 1);
+  std::map<std::string, std::string> a;
+  if (b.chance(0.4))
+    a["threshold"] = str(b.oneOf({0.1, 0.3}));
+  if (b.chance(0.4))
+    a["nms_threshold"] = str(b.oneOf({0.3, 0.7}));
+  if (b.chance(0.2))
+    a["force_suppress"] = "True";
+  if (b.chance(0.2))
+    a["clip"] = "False";
+  if (b.chance(0.2))
+    a["nms_topk"] = str(b.between(1, anchors));
+  b.apply("_contrib_MultiBoxDetection", a, {prob, loc, anchor}, {{batch, anchors, 6}}, 4);
+  return true;
+}
+
+bool buildProposal(Builder &b, const Value &) {
+  // Batch 1 (MXNet's Proposal reads one image): scores (1, 2A, H, W),
+  // deltas (1, 4A, H, W), im_info (1, 3) = (height, width, scale).
+  int64_t h = b.between(1, 4), w = b.between(1, 4), stride = 4;
+  std::vector<double> scales{2.0}, ratios{1.0};
+  if (b.chance(0.5))
+    scales.push_back(4.0);
+  if (b.chance(0.5))
+    ratios.push_back(0.5);
+  int64_t anchors = int64_t(scales.size() * ratios.size());
+  auto list = [](const std::vector<double> &v) {
+    std::string s = "(";
+    for (size_t i = 0; i < v.size(); ++i)
+      s += (i ? ", " : "") + str(v[i]);
+    return s + (v.size() == 1 ? ",)" : ")");
+  };
+  Value logits = b.freshData({1, 2 * anchors, h, w}, /*input=*/true);
+  Value scores = b.apply("sigmoid", {}, {logits}, {logits.shape}, 1)[0];
+  Value deltas = b.freshData({1, 4 * anchors, h, w}, /*input=*/true);
+  Value small = b.apply("_mul_scalar", {{"scalar", "0.2"}}, {deltas}, {deltas.shape}, 1)[0];
+  std::vector<Value> info;
+  for (double v : {double(h * stride), double(w * stride), 1.0})
+    info.push_back(b.apply("_full", {{"shape", "(1, 1)"}, {"value", str(v)}}, {}, {{1, 1}},
+                           v)[0]);
+  Value imInfo =
+      b.apply("Concat", {{"num_args", "3"}, {"dim", "1"}}, info, {{1, 3}}, double(16 * stride))[0];
+  int64_t post = b.between(1, 6);
+  std::map<std::string, std::string> a{{"feature_stride", str(stride)},
+                                       {"scales", list(scales)},
+                                       {"ratios", list(ratios)},
+                                       {"rpn_min_size", "1"},
+                                       {"rpn_pre_nms_top_n", str(b.between(1, 20))},
+                                       {"rpn_post_nms_top_n", str(post)}};
+  if (b.chance(0.4))
+    a["threshold"] = str(b.oneOf({0.3, 0.5}));
+  bool score = b.chance(0.4);
+  if (score)
+    a["output_score"] = "True";
+  if (b.chance(0.2))
+    a["iou_loss"] = "True";
+  std::vector<Shape> outs{{post, 5}};
+  if (score)
+    outs.push_back({post, 1});
+  b.apply("_contrib_Proposal", a, {scores, small, imInfo}, outs, double(16 * stride));
   return true;
 }
 
@@ -1876,6 +2927,65 @@ const std::vector<OpEntry> &opTable() {
       {"_logical_or_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_or_scalar")},
       {"_logical_xor_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_xor_scalar")},
       {"_rmod_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rmod_scalar")},
+      // Shape and indexing operators (GraphShapeOps.td).
+      {"expand_dims", 2, buildExpandDims},
+      {"squeeze", 2, buildSqueeze},
+      {"SwapAxis", 2, buildSwapAxis},
+      {"reverse", 2, buildReverse},
+      {"tile", 2, buildTile},
+      {"repeat", 2, buildRepeat},
+      {"stack", 2, buildStack},
+      {"slice", 3, buildSlice},
+      {"slice_like", 1, buildSliceLike},
+      {"reshape_like", 1, buildReshapeLike},
+      {"broadcast_like", 1, buildBroadcastLike},
+      {"depth_to_space", 1, buildDepthToSpace},
+      {"space_to_depth", 1, buildSpaceToDepth},
+      {"Crop", 1, buildCrop},
+      {"Pad", 2, buildPad},
+      {"take", 2, buildTake},
+      {"pick", 2, buildPick},
+      {"gather_nd", 1, buildGatherND},
+      {"one_hot", 1, buildOneHot, /*source=*/true},
+      {"where", 2, buildWhere},
+      {"shape_array", 1, buildShapeArray},
+      {"size_array", 1, buildSizeArray},
+      {"_arange", 1, buildArange, /*source=*/true},
+      {"_zeros", 1, KILN_FUZZ_WITH_OP(buildFill, "_zeros"), /*source=*/true},
+      {"_ones", 1, KILN_FUZZ_WITH_OP(buildFill, "_ones"), /*source=*/true},
+      {"_full", 1, KILN_FUZZ_WITH_OP(buildFill, "_full"), /*source=*/true},
+      // Reductions, searching, sorting (GraphReduceOps.td).
+      {"prod", 2, KILN_FUZZ_WITH_OP(buildProduct, "prod")},
+      {"nanprod", 1, KILN_FUZZ_WITH_OP(buildProduct, "nanprod")},
+      {"nansum", 1, buildNansum},
+      {"norm", 2, buildNorm},
+      {"argmax", 2, KILN_FUZZ_WITH_OP(buildSearch, "argmax")},
+      {"argmin", 1, KILN_FUZZ_WITH_OP(buildSearch, "argmin")},
+      {"topk", 2, KILN_FUZZ_WITH_OP(buildSorting, "topk")},
+      {"sort", 2, KILN_FUZZ_WITH_OP(buildSorting, "sort")},
+      {"argsort", 1, KILN_FUZZ_WITH_OP(buildSorting, "argsort")},
+      // NN layers (GraphNNOps.td).
+      {"LayerNorm", 3, buildLayerNorm},
+      {"InstanceNorm", 2, buildInstanceNorm},
+      {"GroupNorm", 2, buildGroupNorm},
+      {"L2Normalization", 2, buildL2Normalization},
+      {"UpSampling", 2, buildUpSampling},
+      {"_contrib_BilinearResize2D", 2, buildBilinearResize},
+      {"_contrib_AdaptiveAvgPooling2D", 2, buildAdaptivePooling},
+      {"batch_dot", 2, buildBatchDot},
+      {"MakeLoss", 1, buildMakeLoss},
+      // RNN (GraphRNNOps.td).
+      {"RNN", 3, buildRNN},
+      {"_rnn_param_concat", 1, buildRNNParamConcat},
+      // Detection (GraphDetectionOps.td).
+      {"ROIPooling", 1, KILN_FUZZ_WITH_OP(buildROIOp, "ROIPooling")},
+      {"_contrib_ROIAlign", 1, KILN_FUZZ_WITH_OP(buildROIOp, "_contrib_ROIAlign")},
+      {"_contrib_MultiBoxPrior", 1, buildMultiBoxPrior},
+      {"_contrib_box_iou", 1, buildBoxIoU, /*source=*/true},
+      {"_contrib_box_decode", 1, buildBoxDecode},
+      {"_contrib_box_nms", 1, buildBoxNMS, /*source=*/true},
+      {"_contrib_MultiBoxDetection", 1, buildMultiBoxDetection, /*source=*/true},
+      {"_contrib_Proposal", 1, buildProposal, /*source=*/true},
       // Motifs (several operators each).
       {"masks", 6, buildMask, false, /*motif=*/true},
       {"residual", 28, buildResidual, false, /*motif=*/true},

@@ -99,8 +99,28 @@ Tensor drawValues(const VarInfo &info, const Shape &shape, uint64_t valueSeed,
   for (size_t i = 1; i < shape.size(); ++i)
     fanIn *= double(shape[i]);
   double bound = std::sqrt(3.0 / fanIn);
+  if (info.role == VarRole::Box || info.role == VarRole::Roi) {
+    // Whole boxes (corners in order, sides 15% to 40% of the extent), so
+    // that every box has a positive area and overlaps some others.
+    size_t width = info.role == VarRole::Box ? 4 : 5;
+    double e = info.extent;
+    for (size_t i = 0; i + width <= t.values.size(); i += width) {
+      float *box = &t.values[i];
+      if (width == 5)
+        *box++ = float(info.range > 0 ? rng.below(uint64_t(info.range)) : 0);
+      double x1 = rng.uniform(0, 0.6 * e), y1 = rng.uniform(0, 0.6 * e);
+      box[0] = float(x1);
+      box[1] = float(y1);
+      box[2] = float(x1 + rng.uniform(0.15 * e, 0.4 * e));
+      box[3] = float(y1 + rng.uniform(0.15 * e, 0.4 * e));
+    }
+    return t;
+  }
   for (float &v : t.values) {
     switch (info.role) {
+    case VarRole::Box:
+    case VarRole::Roi:
+      break;
     case VarRole::Data:
       v = float(rng.normal());
       break;
