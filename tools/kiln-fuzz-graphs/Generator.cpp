@@ -2003,11 +2003,24 @@ bool buildProduct(Builder &b, const Value &x, const char *op) {
 
 bool buildNansum(Builder &b, const Value &x) { return buildReduce(b, x, "nansum"); }
 
+/// `x` plus a fresh N(0, 1) variable unless x is one: index results and
+/// sorting jump where two elements swap order, and an operator's value may
+/// hold exact ties however far from a step it comes (a relu's zeros stay
+/// equal through a normalization, a broadcast or a Concat repeats values);
+/// the tie order is MXNet's stable sort's, which Kiln need not follow
+/// (docs/testing.md). An independent continuous term separates every tie.
+Value tieFree(Builder &b, const Value &x) {
+  if (producer(b, x).isVariable())
+    return x;
+  Value noise = b.freshData(x.shape);
+  return b.apply("elemwise_add", {}, b.ordered(x, noise), {x.shape}, x.mag + 3)[0];
+}
+
 bool buildNorm(Builder &b, const Value &x) {
   // The norm's gradient is x/|x| (ord 2) or sign(x) (ord 1): operands
   // without exact zeros.
   if (mayHoldSteps(b, x))
-    return false;
+    return buildNorm(b, tieFree(b, x));
   int64_t rank = x.shape.size();
   int64_t ord = b.oneOf<int64_t>({1, 2, 2});
   std::map<std::string, std::string> a;
@@ -2039,12 +2052,8 @@ bool buildNorm(Builder &b, const Value &x) {
   return true;
 }
 
-/// Index results and sorting jump where two elements swap order: operands
-/// of continuous values only (exact ties of relu zeros or rounded values
-/// are MXNet-order-dependent).
-bool buildSearch(Builder &b, const Value &x, const char *op) {
-  if (mayHoldSteps(b, x))
-    return false;
+bool buildSearch(Builder &b, const Value &in, const char *op) {
+  Value x = tieFree(b, in);
   int64_t rank = x.shape.size();
   std::map<std::string, std::string> a;
   bool keep = b.chance(0.3);
@@ -2070,9 +2079,8 @@ bool buildSearch(Builder &b, const Value &x, const char *op) {
   return true;
 }
 
-bool buildSorting(Builder &b, const Value &x, const char *op) {
-  if (mayHoldSteps(b, x))
-    return false;
+bool buildSorting(Builder &b, const Value &in, const char *op) {
+  Value x = tieFree(b, in);
   std::string name = op;
   int64_t rank = x.shape.size();
   std::map<std::string, std::string> a;
