@@ -2007,7 +2007,7 @@ bool buildNansum(Builder &b, const Value &x) { return buildReduce(b, x, "nansum"
 /// sorting jump where two elements swap order, and an operator's value may
 /// hold exact ties however far from a step it comes (a relu's zeros stay
 /// equal through a normalization, a broadcast or a Concat repeats values);
-/// the tie order is MXNet's stable sort's, which Kiln need not follow
+/// which of equal elements MXNet returns depends on its sort algorithm
 /// (docs/testing.md). An independent continuous term separates every tie.
 Value tieFree(Builder &b, const Value &x) {
   if (producer(b, x).isVariable())
