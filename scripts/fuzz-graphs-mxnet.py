@@ -115,9 +115,17 @@ def mxnet_run(d, run):
     outputs = exe.forward(is_train=run["mode"] != "inference")
     result = {f"out{i}": o.asnumpy() for i, o in enumerate(outputs)}
     if backward:
+        # Head gradients are named as Kiln names results: "<node>_output"
+        # for an operator with one result, "<node>_output<i>" otherwise
+        # (MXNet counts hidden outputs: topk's value is "topk0_output0";
+        # RNN's states are "..._state_output"), so they are matched by the
+        # head's node and index, in the symbol's order of heads.
+        graph = json.loads(sym.tojson())
         head_grads = []
-        for name, o in zip(sym.list_outputs(), outputs):
-            f = run["head_grads"].get(name)
+        for (node, index, *_), o in zip(graph["heads"], outputs):
+            node_name = graph["nodes"][node]["name"]
+            f = (run["head_grads"].get(f"{node_name}_output{index}") or
+                 run["head_grads"].get(f"{node_name}_output"))
             head_grads.append(mx.nd.array(np.load(os.path.join(d, f))) if f
                               else mx.nd.zeros(o.shape))
         exe.backward(head_grads)

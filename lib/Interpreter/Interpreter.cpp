@@ -132,6 +132,13 @@ int64_t normalizeAxis(Operation *op, int64_t axis, int64_t rank) {
 
 namespace {
 
+/// The p-th root of an Lp pooling window's sum of p-th powers, as MXNet's
+/// a_root_p: cbrt for p = 3, so that a window whose cubes sum below 0 has a
+/// negative result rather than NaN.
+double lpRoot(double sum, double p) {
+  return p == 1 ? sum : p == 2 ? std::sqrt(sum) : p == 3 ? std::cbrt(sum) : std::pow(sum, 1.0 / p);
+}
+
 
 /// An empty stride/dilate/pad attribute means MXNet's default in every
 /// spatial dimension; otherwise it must have one entry per kernel dimension.
@@ -848,7 +855,7 @@ Array Interpreter::pooling(g::PoolingOp op) {
     if (type == g::PoolType::avg)
       acc /= static_cast<double>(includePad ? padded : real);
     else if (type == g::PoolType::lp)
-      acc = p == 1 ? acc : p == 2 ? std::sqrt(acc) : std::pow(acc, 1.0 / p);
+      acc = lpRoot(acc, p);
     out.data[flat] = acc;
   });
   return out;
@@ -1585,7 +1592,7 @@ Array Interpreter::poolingGrad(g::PoolingGradOp op) {
       double acc = 0;
       geom.window(o, x.shape[1], padded, real,
                   [&](int64_t xi) { acc += std::pow(x.data[xi], p); });
-      double y = p == 1 ? acc : p == 2 ? std::sqrt(acc) : std::pow(acc, 1.0 / p);
+      double y = lpRoot(acc, p);
       geom.window(o, x.shape[1], padded, real, [&](int64_t xi) {
         out.data[xi] += p == 1 ? g : g * std::pow(x.data[xi] / y, p - 1);
       });

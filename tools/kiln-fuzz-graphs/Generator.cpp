@@ -29,6 +29,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -869,20 +870,184 @@ bool buildSliceChannel(Builder &b, const Value &x) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Elementwise operators (dialects/Graph/GraphElementwise.td)
+//===----------------------------------------------------------------------===//
+//
+// Operands are kept in each function's domain (positive logarithms and
+// denominators, |x| < 1 for arcsin, exponents that cannot overflow).
+// Discontinuous functions (rounding, sign, comparisons, mod, casts to
+// integers or narrower floats) jump where float32 rounding may move an
+// operand across a step. For operands drawn from continuous values that
+// happens to a few elements with probability ~1e-6 each, and the oracle's
+// rounding sensitivity (Oracle.cpp) follows the jump; steps that are hit
+// exactly in exact arithmetic are ties both engines compute exactly (an
+// integer from floor, half an integer for round, a value compared with
+// itself), which the oracle leaves unperturbed, so they are checked exactly.
+
+/// The node that produced `v` (a variable's node for a variable).
+const mx::Node &producer(const Builder &b, const Value &v) { return b.g.graph.nodes[v.entry.node]; }
+
+bool isComparison(const std::string &fn) {
+  return fn == "equal" || fn == "not_equal" || fn == "greater" || fn == "greater_equal" ||
+         fn == "lesser" || fn == "lesser_equal";
+}
+
+/// MXNet's function of a binary or scalar operator: "mod" for _mod,
+/// broadcast_mod, _mod_scalar and _rmod_scalar; "add" for elemwise_add.
+std::string binaryFunction(std::string op) {
+  static const std::map<std::string, std::string> named = {
+      {"_plus_scalar", "add"},     {"_minus_scalar", "sub"},  {"_rminus_scalar", "sub"},
+      {"_mul_scalar", "mul"},      {"_div_scalar", "div"},    {"_rdiv_scalar", "div"},
+      {"_power_scalar", "power"},  {"_rpower_scalar", "power"}, {"_rmod_scalar", "mod"}};
+  if (auto it = named.find(op); it != named.end())
+    return it->second;
+  for (const char *prefix : {"elemwise_", "broadcast_", "_"})
+    if (op.rfind(prefix, 0) == 0) {
+      op.erase(0, std::strlen(prefix));
+      break;
+    }
+  const std::string suffix = "_scalar";
+  if (op.size() > suffix.size() && op.compare(op.size() - suffix.size(), suffix.size(), suffix) == 0)
+    op.erase(op.size() - suffix.size());
+  return op;
+}
+
+/// Whether `v` may hold exact zeros or other exact steps (integers, ties):
+/// outputs of relu, rounding, comparisons, clip, casts to integers, and
+/// values moved or scaled from those. Continuous values (from data and
+/// smooth functions) hold none but by chance.
+bool mayHoldSteps(const Builder &b, const Value &v) {
+  const mx::Node &n = producer(b, v);
+  static const std::set<std::string> stepping = {
+      "relu", "Dropout", "clip", "hard_sigmoid", "floor", "ceil", "round", "rint", "fix",
+      "trunc", "sign", "logical_not", "zeros_like", "ones_like", "_maximum_scalar",
+      "_minimum_scalar", "one_hot", "shape_array", "size_array", "_arange", "_zeros", "_ones",
+      "_full", "argmax", "argmin", "argsort", "topk", "Pad", "where", "_contrib_box_iou",
+      "_contrib_box_nms", "_contrib_MultiBoxPrior", "_contrib_MultiBoxDetection",
+      "_contrib_Proposal", "ROIPooling", "_contrib_box_decode"};
+  static const std::set<std::string> moving = {
+      "Reshape", "Flatten", "transpose", "_copy", "BlockGrad", "slice_axis", "SliceChannel",
+      "Concat", "broadcast_to", "abs", "negative", "square", "_mul_scalar", "_div_scalar",
+      "elemwise_mul", "broadcast_mul", "max", "min", "Pooling", "LeakyReLU", "_maximum",
+      "_minimum", "broadcast_maximum", "broadcast_minimum", "_mod_scalar", "_mod",
+      "broadcast_mod", "expand_dims", "squeeze", "SwapAxis", "reverse", "tile", "repeat",
+      "stack", "slice", "slice_like", "reshape_like", "broadcast_like", "depth_to_space",
+      "space_to_depth", "Crop", "take", "pick", "gather_nd", "sort", "_rnn_param_concat",
+      "UpSampling", "MakeLoss", "nansum", "prod", "nanprod"};
+  if (n.isVariable())
+    return false;
+  std::string fn = binaryFunction(n.op);
+  if (stepping.count(n.op) || isComparison(fn) || fn.rfind("logical_", 0) == 0)
+    return true;
+  if (n.op == "Activation")
+    return n.attrs.count("act_type") && n.attrs.at("act_type") == "relu";
+  if (n.op == "Cast")
+    return n.attrs.at("dtype").rfind("float", 0) != 0;
+  if (!moving.count(n.op))
+    return false;
+  for (const mx::NodeEntry &e : n.inputs)
+    if (!b.g.graph.nodes[e.node].isVariable() && mayHoldSteps(b, Value{e, {}, 0}))
+      return true;
+  return false;
+}
+
+/// `x` itself when it already holds exact steps, else `x` through a
+/// function that creates them (relu, floor, round, sign, a comparison with
+/// 0): the operands that make equality tests and logical ops more than
+/// constant.
+Value stepped(Builder &b, const Value &x) {
+  if (mayHoldSteps(b, x))
+    return x;
+  switch (b.between(0, 4)) {
+  case 0:
+    return b.apply("relu", {}, {x}, {x.shape}, x.mag)[0];
+  case 1:
+    return b.apply("floor", {}, {x}, {x.shape}, x.mag + 1)[0];
+  case 2:
+    return b.apply("round", {}, {x}, {x.shape}, x.mag + 1)[0];
+  case 3:
+    return b.apply("sign", {}, {x}, {x.shape}, 1)[0];
+  default:
+    return b.apply("_greater_scalar", {{"scalar", "0"}}, {x}, {x.shape}, 1)[0];
+  }
+}
+
+/// A value of `x`'s shape bounded away from 0 with either sign: a divisor
+/// of mod (whose result takes the divisor's sign).
+Value awayFromZero(Builder &b, const Value &x) {
+  Value p = b.positive(x);
+  if (b.chance(0.5))
+    return p;
+  return b.apply("negative", {}, {p}, {p.shape}, p.mag)[0];
+}
+
+/// `x` when |x| stays below `limit`, else limit·tanh(x), within ±limit.
+Value bounded(Builder &b, const Value &x, double limit) {
+  if (x.mag <= limit)
+    return x;
+  Value t = b.apply("tanh", {}, {x}, {x.shape}, 1)[0];
+  return b.apply("_mul_scalar", {{"scalar", str(limit)}}, {t}, {x.shape}, limit)[0];
+}
+
+/// Makes the operands `in` (lhs, rhs) valid for MXNet's function `fn`
+/// (binaryFunction's names) and returns the result's magnitude bound, or
+/// nothing when they do not suit it.
+std::optional<double> prepareBinary(Builder &b, const std::string &fn, std::vector<Value> &in) {
+  double sum = in[0].mag + in[1].mag, larger = std::max(in[0].mag, in[1].mag);
+  if (fn == "add" || fn == "sub")
+    return sum;
+  if (fn == "mul")
+    return in[0].mag * in[1].mag;
+  if (fn == "div") {
+    in[1] = b.positive(in[1]);
+    return 2 * in[0].mag;
+  }
+  if (fn == "maximum" || fn == "minimum")
+    return larger;
+  if (fn == "power") {
+    if (in[1].mag > 4)
+      return std::nullopt;
+    in[0] = b.positive(in[0]);
+    return std::pow(2.0, in[1].mag);
+  }
+  if (fn == "mod") {
+    // The remainder has the divisor's sign and magnitude below it.
+    in[1] = awayFromZero(b, in[1]);
+    return in[1].mag;
+  }
+  if (fn == "hypot") {
+    // hypot(0, 0)'s gradient is 0/0 (MXNet's too): one operand nonzero.
+    if (mayHoldSteps(b, in[0]) && mayHoldSteps(b, in[1]))
+      in[1] = b.positive(in[1]);
+    return in[0].mag + in[1].mag;
+  }
+  if (fn == "equal" || fn == "not_equal") {
+    // Continuous operands are never equal: mostly compare stepped values.
+    if (b.chance(0.7)) {
+      in[0] = stepped(b, in[0]);
+      in[1] = stepped(b, in[1]);
+    }
+    return 1.0;
+  }
+  if (isComparison(fn))
+    return 1.0;
+  if (fn.rfind("logical_", 0) == 0) {
+    for (Value &v : in)
+      if (b.chance(0.5))
+        v = stepped(b, v);
+    return 1.0;
+  }
+  throw Error("kiln-fuzz-graphs: no operand rule for the binary function '" + fn + "'");
+}
+
 bool buildElemwise(Builder &b, const Value &x, const char *op) {
-  std::string name = op;
   Value y = b.sameShape(x);
   std::vector<Value> in = b.ordered(x, y);
-  double mag = in[0].mag + in[1].mag;
-  if (name == "elemwise_mul")
-    mag = in[0].mag * in[1].mag;
-  if (name == "elemwise_div") {
-    in[1] = b.positive(in[1]);
-    mag = 2 * in[0].mag;
-  }
-  if (mag > 1e3)
+  std::optional<double> mag = prepareBinary(b, binaryFunction(op), in);
+  if (!mag || *mag > 1e3)
     return false;
-  b.apply(op, {}, in, {x.shape}, mag);
+  b.apply(op, {}, in, {x.shape}, *mag);
   return true;
 }
 
@@ -928,7 +1093,6 @@ Shape broadcastShape(const Shape &a, const Shape &c) {
 }
 
 bool buildBroadcast(Builder &b, const Value &x, const char *op) {
-  std::string name = op;
   Shape partner = broadcastPartner(b, x.shape);
   Value y = x;
   if (partner == x.shape && b.chance(0.3)) {
@@ -942,28 +1106,16 @@ bool buildBroadcast(Builder &b, const Value &x, const char *op) {
   if (!b.fits(out))
     return false;
   std::vector<Value> in = b.ordered(x, y);
-  double mag = in[0].mag + in[1].mag;
-  if (name == "broadcast_mul")
-    mag = in[0].mag * in[1].mag;
-  else if (name == "broadcast_maximum" || name == "broadcast_minimum")
-    mag = std::max(in[0].mag, in[1].mag);
-  else if (name == "broadcast_div") {
-    in[1] = b.positive(in[1]);
-    mag = 2 * in[0].mag;
-  } else if (name == "broadcast_power") {
-    if (in[1].mag > 4)
-      return false;
-    in[0] = b.positive(in[0]);
-    mag = std::pow(2.0, in[1].mag);
-  }
-  if (mag > 1e3)
+  std::optional<double> mag = prepareBinary(b, binaryFunction(op), in);
+  if (!mag || *mag > 1e3)
     return false;
-  b.apply(op, {}, in, {out}, mag);
+  b.apply(op, {}, in, {out}, *mag);
   return true;
 }
 
 bool buildScalar(Builder &b, const Value &x, const char *op) {
   std::string name = op;
+  std::string fn = binaryFunction(name);
   double scalar = 1, mag = x.mag;
   Value in = x;
   if (name == "_plus_scalar" || name == "_minus_scalar" || name == "_rminus_scalar") {
@@ -995,11 +1147,229 @@ bool buildScalar(Builder &b, const Value &x, const char *op) {
     if (x.mag > 8)
       return false;
     mag = std::pow(std::max(scalar, 1 / scalar), x.mag);
-  } else { // _maximum_scalar, _minimum_scalar
+  } else if (fn == "maximum" || fn == "minimum") {
     scalar = b.oneOf({0.0, 0.5, -0.3});
     mag = std::max(x.mag, std::fabs(scalar));
+  } else if (name == "_mod_scalar") {
+    // Nonzero divisors of either sign, some not float32 values (MXNet
+    // rounds the scalar to the data's type).
+    scalar = b.oneOf({0.5, 1.0, 2.0, -1.5, 0.7, 3.0});
+    mag = std::fabs(scalar);
+  } else if (name == "_rmod_scalar") {
+    scalar = b.oneOf({1.0, 2.5, -3.0, 0.7});
+    in = awayFromZero(b, x);
+    mag = in.mag;
+  } else if (fn == "hypot") {
+    // A nonzero scalar keeps hypot away from 0 (its gradient divides by it).
+    scalar = b.oneOf({0.5, 1.0, 2.0, -1.0, 0.3});
+    mag = x.mag + std::fabs(scalar);
+  } else if (isComparison(fn)) {
+    if (fn == "equal" || fn == "not_equal" ? b.chance(0.8) : b.chance(0.4)) {
+      // Stepped values against their steps (integers, clip's bounds, some
+      // not float32 values): ties, compared exactly.
+      in = stepped(b, x);
+      scalar = b.oneOf({0.0, 1.0, -1.0, 2.0, 0.5, -0.3, 0.1});
+    } else {
+      scalar = b.oneOf({0.0, 0.5, -0.3, 1.0, 0.1});
+    }
+    mag = 1;
+  } else if (fn.rfind("logical_", 0) == 0) {
+    if (b.chance(0.5))
+      in = stepped(b, x);
+    scalar = b.oneOf({0.0, 1.0, 0.5, -2.0});
+    mag = 1;
+  } else {
+    throw Error("kiln-fuzz-graphs: no scalar rule for '" + name + "'");
   }
   b.apply(op, {{"scalar", str(scalar)}}, {in}, {x.shape}, mag);
+  return true;
+}
+
+/// The domains of unary functions.
+enum class Domain {
+  Any,
+  Positive,   ///< (0, ∞), away from 0: logarithms, square roots, reciprocals
+  AboveOne,   ///< (1, ∞), away from 1: arccosh
+  Unit,       ///< (−1, 1), away from ±1: arcsin, arccos, arctanh
+  Moderate,   ///< |x| ≤ 5: exp, expm1, sinh, cosh (no overflow past ~10²)
+  Tangent,    ///< |x| ≤ 1.2: tan, away from its poles
+  Rounding,   ///< steps at integers: floor, ceil, round, rint, fix, trunc
+};
+
+struct UnaryRule {
+  Domain domain;
+  /// The result's magnitude bound given the operand's.
+  double (*mag)(double);
+};
+
+const std::map<std::string, UnaryRule> &unaryRules() {
+  auto same = [](double m) { return m; };
+  auto one = [](double) { return 1.0; };
+  auto plusOne = [](double m) { return m + 1; };
+  auto expMag = [](double m) { return std::exp(m) + 1; };
+  static const std::map<std::string, UnaryRule> rules = {
+      {"relu", {Domain::Any, same}},
+      {"sigmoid", {Domain::Any, one}},
+      {"tanh", {Domain::Any, one}},
+      {"softsign", {Domain::Any, one}},
+      {"exp", {Domain::Moderate, expMag}},
+      {"expm1", {Domain::Moderate, expMag}},
+      {"log", {Domain::Positive, [](double m) { return std::fabs(std::log(m)) + 2; }}},
+      {"log2", {Domain::Positive, [](double m) { return std::fabs(std::log2(m)) + 3; }}},
+      {"log10", {Domain::Positive, [](double m) { return std::fabs(std::log10(m)) + 1; }}},
+      {"log1p", {Domain::Positive, [](double m) { return std::log1p(m) + 1; }}},
+      {"sqrt", {Domain::Positive, [](double m) { return std::sqrt(m) + 1; }}},
+      {"rsqrt", {Domain::Positive, [](double) { return 3.0; }}},
+      {"cbrt", {Domain::Any, [](double m) { return std::cbrt(m) + 1; }}},
+      {"rcbrt", {Domain::Positive, [](double) { return 2.0; }}},
+      {"square", {Domain::Any, [](double m) { return m * m; }}},
+      {"abs", {Domain::Any, same}},
+      {"sign", {Domain::Any, one}},
+      {"negative", {Domain::Any, same}},
+      {"reciprocal", {Domain::Positive, [](double) { return 3.0; }}},
+      {"floor", {Domain::Rounding, plusOne}},
+      {"ceil", {Domain::Rounding, plusOne}},
+      {"round", {Domain::Rounding, plusOne}},
+      {"rint", {Domain::Rounding, plusOne}},
+      {"fix", {Domain::Rounding, plusOne}},
+      {"trunc", {Domain::Rounding, plusOne}},
+      {"erf", {Domain::Any, one}},
+      {"sin", {Domain::Any, one}},
+      {"cos", {Domain::Any, one}},
+      {"tan", {Domain::Tangent, [](double) { return 3.0; }}},
+      {"arcsin", {Domain::Unit, [](double) { return 1.6; }}},
+      {"arccos", {Domain::Unit, [](double) { return 3.2; }}},
+      {"arctan", {Domain::Any, [](double) { return 1.6; }}},
+      {"sinh", {Domain::Moderate, expMag}},
+      {"cosh", {Domain::Moderate, expMag}},
+      {"arcsinh", {Domain::Any, [](double m) { return std::asinh(m) + 1; }}},
+      {"arccosh", {Domain::AboveOne, [](double m) { return std::acosh(m) + 1; }}},
+      {"arctanh", {Domain::Unit, [](double) { return 1.5; }}},
+      {"degrees", {Domain::Any, [](double m) { return 57.3 * m; }}},
+      {"radians", {Domain::Any, [](double m) { return 0.0175 * m; }}},
+      {"logical_not", {Domain::Any, one}},
+      {"zeros_like", {Domain::Any, one}},
+      {"ones_like", {Domain::Any, one}},
+      {"BlockGrad", {Domain::Any, same}},
+  };
+  return rules;
+}
+
+/// Functions with f(0) = 0 and f'(0) = 1 (or a constant): near 0, f(x)
+/// ≈ x·f'(0), and a float32 result keeps x's relative precision only where
+/// the implementation does (expm1 as exp(x) − 1 loses every digit below
+/// 1e-7).
+bool linearAtZero(const std::string &op) {
+  static const std::set<std::string> ops = {"expm1", "log1p", "sin",    "tan",    "arcsin",
+                                            "arctan", "arctanh", "sinh", "arcsinh", "erf",
+                                            "tanh",  "softsign"};
+  return ops.count(op) > 0;
+}
+
+bool buildUnary(Builder &b, const Value &x, const char *op) {
+  const UnaryRule &rule = unaryRules().at(op);
+  if (linearAtZero(op) && b.chance(0.2)) {
+    // f(x·10⁻⁴)·10⁴ ≈ f'(0)·x: its float32 error relative to x, where the
+    // comparison's tolerance (relative to max(1, |result|)) sees it.
+    Value small = b.apply("_mul_scalar", {{"scalar", "0.0001"}}, {x}, {x.shape}, 1e-4 * x.mag)[0];
+    Value y = b.apply(op, {}, {small}, {x.shape}, 1e-4 * x.mag + 1e-6)[0];
+    b.apply("_mul_scalar", {{"scalar", "10000"}}, {y}, {x.shape}, 1.2 * x.mag);
+    return true;
+  }
+  Value in = x;
+  switch (rule.domain) {
+  case Domain::Any:
+    // logical_not of a continuous value is 0 everywhere.
+    if (std::string(op) == "logical_not" && b.chance(0.7))
+      in = stepped(b, x);
+    // cbrt's gradient is infinite at 0.
+    if (std::string(op) == "cbrt" && mayHoldSteps(b, x))
+      in = b.positive(x);
+    break;
+  case Domain::Positive:
+    if (b.chance(0.75)) {
+      in = b.positive(x);
+    } else {
+      // |x| + 1/4: a wider range than positive()'s (0.5, 1.5).
+      Value a = b.apply("abs", {}, {x}, {x.shape}, x.mag)[0];
+      in = b.apply("_plus_scalar", {{"scalar", "0.25"}}, {a}, {x.shape}, x.mag + 0.25)[0];
+    }
+    break;
+  case Domain::AboveOne: {
+    Value p = b.positive(x);
+    in = b.apply("_plus_scalar", {{"scalar", "1"}}, {p}, {x.shape}, p.mag + 1)[0];
+    break;
+  }
+  case Domain::Unit:
+    in = bounded(b, x, 0.9);
+    break;
+  case Domain::Moderate:
+    if (x.mag > 5) {
+      // exp(−|x|): large negative arguments, results in (0, 1].
+      if (std::string(op) == "exp" || std::string(op) == "expm1") {
+        Value a = b.apply("abs", {}, {x}, {x.shape}, x.mag)[0];
+        in = b.apply("negative", {}, {a}, {x.shape}, x.mag)[0];
+        b.apply(op, {}, {in}, {x.shape}, 1.0);
+        return true;
+      }
+      in = bounded(b, x, 3);
+    }
+    break;
+  case Domain::Tangent:
+    in = bounded(b, x, 1.2);
+    break;
+  case Domain::Rounding: {
+    // Half-integers (ties of round and rint, which round them apart), or
+    // x scaled to cross more steps.
+    double r = b.rng.uniform();
+    if (r < 0.25) {
+      Value steps = b.apply(b.oneOf<const char *>({"floor", "round", "trunc"}), {}, {x},
+                            {x.shape}, x.mag + 1)[0];
+      in = b.apply("_mul_scalar", {{"scalar", "0.5"}}, {steps}, {x.shape}, x.mag / 2 + 1)[0];
+    } else if (r < 0.4 && x.mag < 100) {
+      in = b.apply("_mul_scalar", {{"scalar", "2.5"}}, {x}, {x.shape}, 2.5 * x.mag)[0];
+    }
+    break;
+  }
+  }
+  double mag = rule.mag(in.mag);
+  if (mag > 1e3)
+    return false;
+  b.apply(op, {}, {in}, {x.shape}, mag);
+  return true;
+}
+
+bool buildClip(Builder &b, const Value &x) {
+  // Bounds inside the values' range, some not float32 values (MXNet parses
+  // them as float).
+  auto [lo, hi] = b.oneOf<std::pair<double, double>>(
+      {{-1, 1}, {0, 6}, {-0.5, 0.5}, {0.1, 0.9}, {-0.3, 2}, {0, 1}, {-2, -0.5}});
+  b.apply("clip", {{"a_min", str(lo)}, {"a_max", str(hi)}}, {x}, {x.shape},
+          std::max(std::fabs(lo), std::fabs(hi)));
+  return true;
+}
+
+bool buildHardSigmoid(Builder &b, const Value &x) {
+  std::map<std::string, std::string> a;
+  if (b.chance(0.6))
+    a["alpha"] = str(b.oneOf({0.2, 0.25, 1.0 / 6, 0.5, 1.0}));
+  if (b.chance(0.6))
+    a["beta"] = str(b.oneOf({0.5, 0.25, 0.0}));
+  b.apply("hard_sigmoid", a, {x}, {x.shape}, 1);
+  return true;
+}
+
+bool buildCast(Builder &b, const Value &x) {
+  std::string dtype = b.oneOf<const char *>({"float16", "float16", "bfloat16", "float32",
+                                             "float64", "int32", "int64", "int8", "uint8",
+                                             "bool"});
+  // Casts to integers wrap modulo 2^bits (uint8: −1 → 255).
+  double mag = dtype == "uint8"                        ? 255
+               : dtype == "int8"                       ? std::min(x.mag, 128.0)
+               : dtype == "bool"                       ? 1
+               : dtype.rfind("int", 0) == 0 ? x.mag + 1
+                                                       : 1.01 * x.mag;
+  b.apply("Cast", {{"dtype", dtype}}, {x}, {x.shape}, mag);
   return true;
 }
 
@@ -1128,10 +1498,1063 @@ bool buildReduce(Builder &b, const Value &x, const char *op) {
   }
   if (out.empty())
     out.push_back(1);
-  double mag = name == "sum" ? x.mag * count : x.mag;
+  double mag = name == "sum" || name == "nansum" ? x.mag * count : x.mag;
   if (mag > 1e3)
     return false;
   b.apply(op, a, {x}, {out}, mag);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and indexing operators (dialects/Graph/GraphShapeOps.td)
+//===----------------------------------------------------------------------===//
+
+/// An index operand: whole numbers in [0, range), a data input (indices
+/// have no gradient).
+Value indexVariable(Builder &b, const Shape &shape, int64_t range) {
+  VarInfo info{VarRole::Index, range, /*input=*/true};
+  Value v = b.variable("x" + std::to_string(b.numVariables++), shape, info);
+  v.mag = double(range);
+  return v;
+}
+
+/// A small shape of rank 1 or 2 (index operands).
+Shape smallShape(Builder &b) {
+  Shape s{b.between(1, 4)};
+  if (b.chance(0.4))
+    s.push_back(b.between(1, 3));
+  return s;
+}
+
+/// `x` when it has rank `rank`, else x reshaped to that rank (its size
+/// factorized), so that operators of one rank also consume the values of
+/// others.
+Value withRank(Builder &b, const Value &x, size_t rank) {
+  if (x.shape.size() == rank)
+    return x;
+  std::vector<int64_t> primes;
+  for (int64_t n = numElements(x.shape), p = 2; n > 1;) {
+    if (n % p == 0) {
+      primes.push_back(p);
+      n /= p;
+    } else {
+      ++p;
+    }
+  }
+  Shape dims(rank, 1);
+  for (int64_t p : primes)
+    dims[b.rng.below(rank)] *= p;
+  return b.apply("Reshape", {{"shape", tuple(dims)}}, {x}, {dims}, x.mag)[0];
+}
+
+bool buildExpandDims(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  if (rank >= 6)
+    return false;
+  int64_t axis = b.between(-rank - 1, rank);
+  Shape out = x.shape;
+  out.insert(out.begin() + (axis < 0 ? axis + rank + 1 : axis), 1);
+  b.apply("expand_dims", {{"axis", str(axis)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSqueeze(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape ones, out;
+  for (int64_t i = 0; i < rank; ++i)
+    if (x.shape[i] == 1)
+      ones.push_back(i);
+  if (ones.empty())
+    return false;
+  std::map<std::string, std::string> a;
+  std::vector<bool> removed(rank, false);
+  if (b.chance(0.6)) {
+    Shape axes;
+    for (int64_t i : ones)
+      if (b.chance(0.6))
+        axes.push_back(b.chance(0.3) ? i - rank : i);
+    if (axes.empty())
+      axes.push_back(ones[0]);
+    for (int64_t i : axes)
+      removed[(i + rank) % rank] = true;
+    a["axis"] = tuple(axes);
+  } else {
+    for (int64_t i : ones)
+      removed[i] = true;
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    if (!removed[i])
+      out.push_back(x.shape[i]);
+  // MXNet keeps (1) when every axis goes.
+  if (out.empty())
+    out.push_back(1);
+  b.apply("squeeze", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSwapAxis(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t d1 = b.between(0, rank - 1), d2 = b.between(0, rank - 1);
+  Shape out = x.shape;
+  std::swap(out[d1], out[d2]);
+  b.apply("SwapAxis", {{"dim1", str(d1)}, {"dim2", str(d2)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildReverse(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape axes;
+  for (int64_t i = 0; i < rank; ++i)
+    if (b.chance(0.4))
+      axes.push_back(i);
+  if (axes.empty())
+    axes.push_back(b.between(0, rank - 1));
+  b.apply("reverse", {{"axis", tuple(axes)}}, {x}, {x.shape}, x.mag);
+  return true;
+}
+
+bool buildTile(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape reps(size_t(b.between(1, std::min<int64_t>(rank + 1, 5))));
+  for (int64_t &r : reps)
+    r = b.oneOf<int64_t>({1, 1, 2, 3});
+  // MXNet aligns reps and the shape at the right, padding either with 1s.
+  size_t n = std::max(reps.size(), x.shape.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t d = i + x.shape.size() >= n ? x.shape[i + x.shape.size() - n] : 1;
+    int64_t r = i + reps.size() >= n ? reps[i + reps.size() - n] : 1;
+    out[i] = d * r;
+  }
+  if (!b.fits(out))
+    return false;
+  b.apply("tile", {{"reps", tuple(reps)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildRepeat(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t repeats = b.between(1, 3);
+  std::map<std::string, std::string> a{{"repeats", str(repeats)}};
+  Shape out;
+  if (b.chance(0.8)) {
+    int64_t axis = b.between(-rank, rank - 1);
+    a["axis"] = str(axis);
+    out = x.shape;
+    out[(axis + rank) % rank] *= repeats;
+  } else {
+    out = {numElements(x.shape) * repeats};
+  }
+  if (!b.fits(out))
+    return false;
+  b.apply("repeat", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildStack(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t count = b.between(1, 3);
+  std::vector<Value> in{x};
+  double mag = x.mag;
+  for (int64_t i = 1; i < count; ++i) {
+    in.push_back(b.sameShape(x));
+    mag = std::max(mag, in.back().mag);
+  }
+  b.rng.shuffle(in);
+  int64_t axis = b.between(-rank - 1, rank);
+  Shape out = x.shape;
+  out.insert(out.begin() + (axis < 0 ? axis + rank + 1 : axis), count);
+  if (!b.fits(out))
+    return false;
+  b.apply("stack", {{"num_args", str(count)}, {"axis", str(axis)}}, in, {out}, mag);
+  return true;
+}
+
+bool buildSlice(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t n = b.between(1, rank);
+  std::vector<std::string> begin, end, step;
+  bool anyStep = false;
+  Shape out = x.shape;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t d = x.shape[i];
+    if (b.chance(0.25)) {
+      begin.push_back("None");
+      end.push_back("None");
+      step.push_back("None");
+      continue;
+    }
+    int64_t s = b.oneOf<int64_t>({1, 1, 1, 2, -1, -2});
+    int64_t lo = b.between(0, d - 1);
+    if (s > 0) {
+      int64_t hi = b.between(lo + 1, d);
+      out[i] = (hi - lo + s - 1) / s;
+      // Negative positions count from the end.
+      begin.push_back(str(b.chance(0.2) ? lo - d : lo));
+      end.push_back(hi == d && b.chance(0.3) ? "None" : str(hi));
+    } else {
+      // From lo down to (not including) hi; None runs to the start.
+      int64_t hi = b.between(-1, lo - 1);
+      out[i] = (lo - hi + (-s) - 1) / (-s);
+      begin.push_back(str(lo));
+      end.push_back(hi < 0 ? "None" : str(hi));
+    }
+    step.push_back(str(s));
+    anyStep |= s != 1;
+  }
+  auto join = [](const std::vector<std::string> &items) {
+    std::string s = "(";
+    for (size_t i = 0; i < items.size(); ++i)
+      s += (i ? ", " : "") + items[i];
+    return s + (items.size() == 1 ? ",)" : ")");
+  };
+  std::map<std::string, std::string> a{{"begin", join(begin)}, {"end", join(end)}};
+  if (anyStep || b.chance(0.2))
+    a["step"] = join(step);
+  b.apply("slice", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSliceLike(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape like = x.shape;
+  for (int64_t &d : like)
+    d = b.between(1, d);
+  std::map<std::string, std::string> a;
+  Shape out = like;
+  if (b.chance(0.4)) {
+    Shape axes;
+    out = x.shape;
+    for (int64_t i = 0; i < rank; ++i)
+      if (b.chance(0.5)) {
+        axes.push_back(b.chance(0.2) ? i - rank : i);
+        out[i] = like[i];
+      }
+    if (axes.empty())
+      out = like;
+    else
+      a["axes"] = tuple(axes);
+  }
+  Value l = b.freshData(like, /*input=*/true);
+  b.apply("slice_like", a, {x, l}, {out}, x.mag);
+  return true;
+}
+
+bool buildReshapeLike(Builder &b, const Value &x) {
+  Shape like = randomFactorization(b, numElements(x.shape));
+  Value l = b.freshData(like, /*input=*/true);
+  b.apply("reshape_like", {}, {x, l}, {like}, x.mag);
+  return true;
+}
+
+bool buildBroadcastLike(Builder &b, const Value &in) {
+  Value x = in;
+  if (std::find(x.shape.begin(), x.shape.end(), 1) == x.shape.end()) {
+    // A size-1 axis to broadcast: x reduced over one axis.
+    int64_t axis = b.between(0, int64_t(x.shape.size()) - 1);
+    Shape s = x.shape;
+    s[axis] = 1;
+    x = b.apply("mean", {{"axis", str(axis)}, {"keepdims", "True"}}, {in}, {s}, in.mag)[0];
+  }
+  Shape like = x.shape;
+  bool grows = false;
+  for (int64_t &d : like)
+    if (d == 1 && b.chance(0.7)) {
+      d = b.between(2, 4);
+      grows = true;
+    }
+  if (!grows || !b.fits(like))
+    return false;
+  Value l = b.freshData(like, /*input=*/true);
+  b.apply("broadcast_like", {}, {x, l}, {like}, x.mag);
+  return true;
+}
+
+bool buildDepthToSpace(Builder &b, const Value &in) {
+  int64_t bs = b.oneOf<int64_t>({2, 2, 3});
+  Value x = withRank(b, in, 4);
+  if (x.shape[1] % (bs * bs))
+    x = b.freshData({x.shape[0], bs * bs * b.between(1, 2), b.between(1, 3), b.between(1, 3)});
+  Shape out{x.shape[0], x.shape[1] / (bs * bs), x.shape[2] * bs, x.shape[3] * bs};
+  b.apply("depth_to_space", {{"block_size", str(bs)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildSpaceToDepth(Builder &b, const Value &in) {
+  int64_t bs = b.oneOf<int64_t>({2, 2, 3});
+  Value x = withRank(b, in, 4);
+  if (x.shape[2] % bs || x.shape[3] % bs)
+    x = b.freshData({x.shape[0], x.shape[1], bs * b.between(1, 2), bs * b.between(1, 3)});
+  Shape out{x.shape[0], x.shape[1] * bs * bs, x.shape[2] / bs, x.shape[3] / bs};
+  b.apply("space_to_depth", {{"block_size", str(bs)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildCrop(Builder &b, const Value &data) {
+  Value x = withRank(b, data, 4);
+  int64_t h = b.between(1, x.shape[2]), w = b.between(1, x.shape[3]);
+  std::map<std::string, std::string> a;
+  std::vector<Value> in{x};
+  if (b.chance(0.3)) {
+    in.push_back(b.freshData({b.between(1, 2), b.between(1, 3), h, w}, /*input=*/true));
+    a["num_args"] = "2";
+  } else {
+    a["num_args"] = "1";
+    a["h_w"] = tuple({h, w});
+  }
+  if (b.chance(0.4))
+    a["center_crop"] = "True";
+  else if (b.chance(0.6))
+    a["offset"] = tuple({b.between(0, x.shape[2] - h), b.between(0, x.shape[3] - w)});
+  b.apply("Crop", a, in, {{x.shape[0], x.shape[1], h, w}}, x.mag);
+  return true;
+}
+
+bool buildPad(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  if (rank != 4 && rank != 5)
+    return false;
+  std::string mode = b.oneOf<const char *>({"constant", "constant", "edge", "reflect"});
+  Shape widths(4, 0), out = x.shape;
+  for (int64_t i = 2; i < rank; ++i) {
+    // reflect needs pads below the extent.
+    int64_t most = mode == "reflect" ? std::min<int64_t>(2, x.shape[i] - 1) : 2;
+    int64_t lo = b.between(0, most), hi = b.between(0, most);
+    widths.push_back(lo);
+    widths.push_back(hi);
+    out[i] += lo + hi;
+  }
+  if (!b.fits(out))
+    return false;
+  std::map<std::string, std::string> a{{"mode", mode}, {"pad_width", tuple(widths)}};
+  double c = 0;
+  if (mode == "constant" && b.chance(0.5)) {
+    c = b.oneOf({0.5, -1.0, 2.0});
+    a["constant_value"] = str(c);
+  }
+  b.apply("Pad", a, {x}, {out}, std::max(x.mag, std::fabs(c)));
+  return true;
+}
+
+bool buildTake(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t axis = b.chance(0.6) ? 0 : b.between(-rank, rank - 1);
+  int64_t ax = (axis + rank) % rank;
+  std::map<std::string, std::string> a;
+  if (axis != 0)
+    a["axis"] = str(axis);
+  std::string mode = b.oneOf<const char *>({"clip", "clip", "wrap"});
+  if (mode != "clip" || b.chance(0.3))
+    a["mode"] = mode;
+  // Indices past the axis now and then: clipped or wrapped.
+  int64_t range = b.chance(0.3) ? 2 * x.shape[ax] + 1 : x.shape[ax];
+  Shape idx = smallShape(b);
+  Shape out(x.shape.begin(), x.shape.begin() + ax);
+  out.insert(out.end(), idx.begin(), idx.end());
+  out.insert(out.end(), x.shape.begin() + ax + 1, x.shape.end());
+  if (!b.fits(out))
+    return false;
+  Value i = indexVariable(b, idx, range);
+  b.apply("take", a, {x, i}, {out}, x.mag);
+  return true;
+}
+
+bool buildPick(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  if (rank < 2)
+    return false;
+  int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+  std::map<std::string, std::string> a{{"axis", str(axis)}};
+  bool keep = b.chance(0.3);
+  Shape idx = x.shape;
+  idx.erase(idx.begin() + ax);
+  Shape out = idx;
+  if (keep) {
+    a["keepdims"] = "True";
+    out.insert(out.begin() + ax, 1);
+  }
+  std::string mode = b.oneOf<const char *>({"clip", "clip", "wrap"});
+  if (mode != "clip" || b.chance(0.3))
+    a["mode"] = mode;
+  int64_t range = b.chance(0.3) ? 2 * x.shape[ax] + 1 : x.shape[ax];
+  Value i = indexVariable(b, idx, range);
+  b.apply("pick", a, {x, i}, {out}, x.mag);
+  return true;
+}
+
+bool buildGatherND(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t m = b.between(1, std::min<int64_t>(rank, 3));
+  // One range for all index rows: the smallest of the indexed axes.
+  int64_t range = *std::min_element(x.shape.begin(), x.shape.begin() + m);
+  Shape idx{m};
+  Shape tail = smallShape(b);
+  idx.insert(idx.end(), tail.begin(), tail.end());
+  Shape out = tail;
+  out.insert(out.end(), x.shape.begin() + m, x.shape.end());
+  if (!b.fits(out))
+    return false;
+  Value i = indexVariable(b, idx, range);
+  b.apply("gather_nd", {}, {x, i}, {out}, x.mag);
+  return true;
+}
+
+bool buildOneHot(Builder &b, const Value &) {
+  int64_t depth = b.between(1, 6);
+  Shape idx = smallShape(b);
+  std::map<std::string, std::string> a{{"depth", str(depth)}};
+  double on = 1, off = 0;
+  if (b.chance(0.4)) {
+    on = b.oneOf({2.0, -1.0, 0.5});
+    off = b.oneOf({0.0, 0.25, -2.0});
+    a["on_value"] = str(on);
+    a["off_value"] = str(off);
+  }
+  // An index past depth now and then: a row of off_value.
+  Value i = indexVariable(b, idx, b.chance(0.3) ? depth + 1 : depth);
+  Shape out = idx;
+  out.push_back(depth);
+  b.apply("one_hot", a, {i}, {out}, std::max(std::fabs(on), std::fabs(off)));
+  return true;
+}
+
+bool buildWhere(Builder &b, const Value &x) {
+  Value y = b.sameShape(x);
+  Value c;
+  if (b.chance(0.3)) {
+    // A 1-D condition over the first axis (MXNet's other form).
+    if (x.shape.size() < 2)
+      return false;
+    Value v = b.freshData({x.shape[0]});
+    c = b.apply("_greater_scalar", {{"scalar", "0"}}, {v}, {v.shape}, 1)[0];
+  } else {
+    c = stepped(b, b.sameShape(x));
+  }
+  std::vector<Value> in = b.ordered(x, y);
+  b.apply("where", {}, {c, in[0], in[1]}, {x.shape}, std::max(x.mag, y.mag));
+  return true;
+}
+
+bool buildShapeArray(Builder &b, const Value &x) {
+  double largest = double(*std::max_element(x.shape.begin(), x.shape.end()));
+  b.apply("shape_array", {}, {x}, {{int64_t(x.shape.size())}}, largest);
+  return true;
+}
+
+bool buildSizeArray(Builder &b, const Value &x) {
+  double n = double(numElements(x.shape));
+  if (n > 1e3)
+    return false;
+  b.apply("size_array", {}, {x}, {{1}}, n);
+  return true;
+}
+
+bool buildArange(Builder &b, const Value &) {
+  double start = b.oneOf({0.0, 1.0, -2.0, 0.5}), step = b.oneOf({1.0, 0.5, 2.0, -1.0, 0.25});
+  int64_t count = b.between(1, 8), repeat = b.oneOf<int64_t>({1, 1, 2, 3});
+  double stop = start + step * double(count);
+  std::map<std::string, std::string> a{{"start", str(start)}, {"stop", str(stop)}};
+  if (step != 1)
+    a["step"] = str(step);
+  if (repeat != 1)
+    a["repeat"] = str(repeat);
+  b.apply("_arange", a, {}, {{count * repeat}}, std::fabs(start) + std::fabs(stop) + 1);
+  return true;
+}
+
+bool buildFill(Builder &b, const Value &x, const char *op) {
+  std::string name = op;
+  std::map<std::string, std::string> a{{"shape", tuple(x.shape)}};
+  double mag = 1;
+  if (name == "_full") {
+    double v = b.oneOf({0.5, -1.0, 2.0, 0.1});
+    a["value"] = str(v);
+    mag = std::fabs(v);
+  }
+  b.apply(op, a, {}, {x.shape}, mag);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, searching and sorting (dialects/Graph/GraphReduceOps.td)
+//===----------------------------------------------------------------------===//
+
+/// Products: factors in (0.5, 1.5) (a product of N(0, 1) values over many
+/// elements under- or overflows; one of 0 makes the gradient 0/0).
+bool buildProduct(Builder &b, const Value &x, const char *op) {
+  Value in = b.positive(x);
+  int64_t rank = in.shape.size();
+  int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+  if (in.shape[ax] > 16)
+    return false;
+  std::map<std::string, std::string> a{{"axis", str(axis)}};
+  Shape out = in.shape;
+  if (b.chance(0.3)) {
+    a["keepdims"] = "True";
+    out[ax] = 1;
+  } else {
+    out.erase(out.begin() + ax);
+    if (out.empty())
+      out.push_back(1);
+  }
+  b.apply(op, a, {in}, {out}, std::pow(1.5, double(in.shape[ax])));
+  return true;
+}
+
+bool buildNansum(Builder &b, const Value &x) { return buildReduce(b, x, "nansum"); }
+
+/// `x` plus a fresh N(0, 1) variable unless x is one: index results and
+/// sorting jump where two elements swap order, and an operator's value may
+/// hold exact ties however far from a step it comes (a relu's zeros stay
+/// equal through a normalization, a broadcast or a Concat repeats values);
+/// which of equal elements MXNet returns depends on its sort algorithm
+/// (docs/testing.md). An independent continuous term separates every tie.
+Value tieFree(Builder &b, const Value &x) {
+  if (producer(b, x).isVariable())
+    return x;
+  Value noise = b.freshData(x.shape);
+  return b.apply("elemwise_add", {}, b.ordered(x, noise), {x.shape}, x.mag + 3)[0];
+}
+
+bool buildNorm(Builder &b, const Value &x) {
+  // The norm's gradient is x/|x| (ord 2) or sign(x) (ord 1): operands
+  // without exact zeros.
+  if (mayHoldSteps(b, x))
+    return buildNorm(b, tieFree(b, x));
+  int64_t rank = x.shape.size();
+  int64_t ord = b.oneOf<int64_t>({1, 2, 2});
+  std::map<std::string, std::string> a;
+  if (ord != 2 || b.chance(0.3))
+    a["ord"] = str(ord);
+  bool keep = b.chance(0.3);
+  if (keep)
+    a["keepdims"] = "True";
+  Shape out;
+  double count = double(numElements(x.shape));
+  if (b.chance(0.7)) {
+    int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+    a["axis"] = str(axis);
+    out = x.shape;
+    count = double(x.shape[ax]);
+    if (keep)
+      out[ax] = 1;
+    else
+      out.erase(out.begin() + ax);
+  } else {
+    out = keep ? Shape(rank, 1) : Shape{};
+  }
+  if (out.empty())
+    out.push_back(1);
+  double mag = ord == 1 ? x.mag * count : x.mag * std::sqrt(count);
+  if (mag > 1e3)
+    return false;
+  b.apply("norm", a, {x}, {out}, mag);
+  return true;
+}
+
+bool buildSearch(Builder &b, const Value &in, const char *op) {
+  Value x = tieFree(b, in);
+  int64_t rank = x.shape.size();
+  std::map<std::string, std::string> a;
+  bool keep = b.chance(0.3);
+  if (keep)
+    a["keepdims"] = "True";
+  Shape out;
+  int64_t n = numElements(x.shape);
+  if (b.chance(0.8)) {
+    int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+    a["axis"] = str(axis);
+    n = x.shape[ax];
+    out = x.shape;
+    if (keep)
+      out[ax] = 1;
+    else
+      out.erase(out.begin() + ax);
+    if (rank == 1)
+      out = {1};
+  } else {
+    out = keep ? Shape(rank, 1) : Shape{1};
+  }
+  b.apply(op, a, {x}, {out}, double(n));
+  return true;
+}
+
+bool buildSorting(Builder &b, const Value &in, const char *op) {
+  Value x = tieFree(b, in);
+  std::string name = op;
+  int64_t rank = x.shape.size();
+  std::map<std::string, std::string> a;
+  int64_t axis = b.between(-rank, rank - 1), ax = (axis + rank) % rank;
+  if (axis != -1 || b.chance(0.3))
+    a["axis"] = str(axis);
+  bool ascend = name == "topk" ? b.chance(0.3) : b.chance(0.7);
+  if (ascend != (name != "topk") || b.chance(0.3))
+    a["is_ascend"] = ascend ? "True" : "False";
+  int64_t n = x.shape[ax];
+  std::vector<Shape> outs{x.shape};
+  double mag = name == "sort" ? x.mag : double(n);
+  if (name == "topk") {
+    int64_t k = b.between(1, n);
+    a["k"] = str(k);
+    std::string ret = b.oneOf<const char *>({"indices", "value", "value", "both", "mask"});
+    if (ret != "indices" || b.chance(0.3))
+      a["ret_typ"] = ret;
+    Shape value = x.shape;
+    value[ax] = k;
+    if (ret == "mask")
+      mag = 1;
+    else if (ret == "value")
+      mag = x.mag;
+    outs = ret == "mask" ? std::vector<Shape>{x.shape}
+           : ret == "both" ? std::vector<Shape>{value, value}
+                           : std::vector<Shape>{value};
+    if (ret == "both")
+      mag = std::max(x.mag, double(n));
+  }
+  b.apply(op, a, {x}, outs, mag);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization, resizing and the other NN layers (GraphNNOps.td)
+//===----------------------------------------------------------------------===//
+
+bool buildLayerNorm(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t axis = b.chance(0.6) ? -1 : b.between(-rank, rank - 1);
+  std::map<std::string, std::string> a;
+  if (axis != -1)
+    a["axis"] = str(axis);
+  if (b.chance(0.3))
+    a["eps"] = str(b.oneOf({1e-5, 1e-3, 0.1}));
+  std::map<std::string, Owned> owned{{"gamma", {VarInfo{VarRole::Scale}, {}}},
+                                     {"beta", {VarInfo{VarRole::Offset}, {}}}};
+  b.apply("LayerNorm", a, {x}, {x.shape}, 8, owned);
+  return true;
+}
+
+bool buildInstanceNorm(Builder &b, const Value &x) {
+  if (x.shape.size() < 3)
+    return false;
+  std::map<std::string, std::string> a;
+  if (b.chance(0.3))
+    a["eps"] = str(b.oneOf({1e-5, 1e-3, 0.1}));
+  std::map<std::string, Owned> owned{{"gamma", {VarInfo{VarRole::Scale}, {}}},
+                                     {"beta", {VarInfo{VarRole::Offset}, {}}}};
+  b.apply("InstanceNorm", a, {x}, {x.shape}, 8, owned);
+  return true;
+}
+
+bool buildGroupNorm(Builder &b, const Value &x) {
+  if (x.shape.size() < 3)
+    return false;
+  int64_t groups = b.oneOf(divisors(x.shape[1]));
+  std::map<std::string, std::string> a;
+  if (groups != 1 || b.chance(0.3))
+    a["num_groups"] = str(groups);
+  if (b.chance(0.3))
+    a["eps"] = str(b.oneOf({1e-5, 1e-3, 0.1}));
+  std::map<std::string, Owned> owned{{"gamma", {VarInfo{VarRole::Scale}, {}}},
+                                     {"beta", {VarInfo{VarRole::Offset}, {}}}};
+  b.apply("GroupNorm", a, {x}, {x.shape}, 8, owned);
+  return true;
+}
+
+bool buildL2Normalization(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  // A vector of relu zeros has norm 0 (its gradient is eps-dominated);
+  // channel and spatial modes want (N, C, ...) (MXNet checks rank 3).
+  if (rank < 2 || mayHoldSteps(b, x))
+    return false;
+  std::string mode = b.oneOf<const char *>({"instance", "channel", "spatial"});
+  if (mode != "instance" && rank < 3)
+    return false;
+  std::map<std::string, std::string> a;
+  if (mode != "instance" || b.chance(0.3))
+    a["mode"] = mode;
+  b.apply("L2Normalization", a, {x}, {x.shape}, 1);
+  return true;
+}
+
+bool buildUpSampling(Builder &b, const Value &data) {
+  Value x = withRank(b, data, 4);
+  int64_t scale = b.between(1, 3);
+  Shape out{x.shape[0], x.shape[1], x.shape[2] * scale, x.shape[3] * scale};
+  if (!b.fits(out))
+    return false;
+  std::map<std::string, std::string> a{{"scale", str(scale)}};
+  if (b.chance(0.3)) {
+    // A deconvolution with a (C, 1, k, k) kernel per channel.
+    a["sample_type"] = "bilinear";
+    a["num_filter"] = str(x.shape[1]);
+    a["num_args"] = "2";
+    b.apply("UpSampling", a, {x}, {out}, 4 * x.mag, {{"weight", {VarInfo{VarRole::Scale}, {}}}});
+    return true;
+  }
+  a["sample_type"] = "nearest";
+  std::vector<Value> in{x};
+  double mag = x.mag;
+  if (b.chance(0.3)) {
+    // A second input at half the size (scaled twice as much).
+    bool sum = b.chance(0.5);
+    int64_t c = sum ? x.shape[1] : b.between(1, 3);
+    Shape s{x.shape[0], c, x.shape[2] * scale, x.shape[3] * scale};
+    if (scale == 1 || b.chance(0.5)) {
+      s[2] = out[2];
+      s[3] = out[3];
+    } else {
+      s[2] = x.shape[2];
+      s[3] = x.shape[3];
+    }
+    in.push_back(b.freshData(s));
+    if (sum) {
+      a["multi_input_mode"] = "sum";
+      mag += 3;
+    } else {
+      out[1] += c;
+    }
+  }
+  a["num_args"] = str(int64_t(in.size()));
+  b.apply("UpSampling", a, in, {out}, mag);
+  return true;
+}
+
+bool buildBilinearResize(Builder &b, const Value &x) {
+  if (x.shape.size() != 4)
+    return false;
+  int64_t h = b.between(1, 2 * x.shape[2] + 1), w = b.between(1, 2 * x.shape[3] + 1);
+  Shape out{x.shape[0], x.shape[1], h, w};
+  if (!b.fits(out))
+    return false;
+  std::map<std::string, std::string> a{{"height", str(h)}, {"width", str(w)}};
+  if (b.chance(0.4))
+    a["align_corners"] = b.chance(0.5) ? "False" : "True";
+  b.apply("_contrib_BilinearResize2D", a, {x}, {out}, x.mag);
+  return true;
+}
+
+bool buildAdaptivePooling(Builder &b, const Value &x) {
+  if (x.shape.size() != 4)
+    return false;
+  int64_t h = b.between(1, x.shape[2]), w = b.between(1, x.shape[3]);
+  std::map<std::string, std::string> a;
+  if (b.chance(0.3) && x.shape[2] == x.shape[3]) {
+    w = h;
+    a["output_size"] = str(h);
+  } else {
+    a["output_size"] = tuple({h, w});
+  }
+  b.apply("_contrib_AdaptiveAvgPooling2D", a, {x}, {{x.shape[0], x.shape[1], h, w}}, x.mag);
+  return true;
+}
+
+bool buildBatchDot(Builder &b, const Value &in) {
+  Value x = in.shape.size() >= 3 ? in : withRank(b, in, 3);
+  int64_t rank = x.shape.size();
+  bool ta = b.chance(0.3), tb = b.chance(0.3);
+  int64_t m = x.shape[rank - 2], k = x.shape[rank - 1];
+  if (ta)
+    std::swap(m, k);
+  int64_t n = b.width();
+  Shape rhs(x.shape.begin(), x.shape.end() - 2);
+  rhs.push_back(tb ? n : k);
+  rhs.push_back(tb ? k : n);
+  Shape out(x.shape.begin(), x.shape.end() - 2);
+  out.push_back(m);
+  out.push_back(n);
+  if (!b.fits(out) || numElements(out) * k > b.maxWork())
+    return false;
+  std::map<std::string, std::string> a;
+  if (ta)
+    a["transpose_a"] = "True";
+  if (tb)
+    a["transpose_b"] = "True";
+  const Value *old = b.chance(0.5) ? b.another(rhs, &x) : nullptr;
+  Value y = old ? *old : b.freshData(rhs);
+  double mag = x.mag * y.mag * std::sqrt(double(k));
+  if (mag > 1e3)
+    return false;
+  b.apply("batch_dot", a, {x, y}, {out}, mag);
+  return true;
+}
+
+bool buildMakeLoss(Builder &b, const Value &x) {
+  std::map<std::string, std::string> a;
+  if (b.chance(0.4))
+    a["grad_scale"] = str(b.oneOf({0.5, 2.0}));
+  std::string norm = b.oneOf<const char *>({"null", "null", "batch", "valid"});
+  if (norm != "null" || b.chance(0.3))
+    a["normalization"] = norm;
+  if (norm == "valid" && b.chance(0.5))
+    a["valid_thresh"] = "0.5";
+  b.apply("MakeLoss", a, {x}, {x.shape}, x.mag, {}, /*terminal=*/true);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// RNN (GraphRNNOps.td)
+//===----------------------------------------------------------------------===//
+
+bool buildRNN(Builder &b, const Value &in) {
+  // (T, N, I): sequence-major.
+  Value x = withRank(b, in, 3);
+  if (x.shape[0] > 8 || x.shape[2] > 64)
+    x = b.freshData({b.between(1, 5), b.between(1, 3), b.between(1, 4)});
+  std::string mode = b.oneOf<const char *>({"lstm", "gru", "rnn_tanh", "rnn_relu"});
+  int64_t hidden = b.between(1, 5), layers = b.oneOf<int64_t>({1, 1, 2});
+  bool bidirectional = b.chance(0.3);
+  int64_t dirs = bidirectional ? 2 : 1;
+  std::map<std::string, std::string> a{{"mode", mode},
+                                       {"state_size", str(hidden)},
+                                       {"num_layers", str(layers)}};
+  if (bidirectional || b.chance(0.3))
+    a["bidirectional"] = bidirectional ? "True" : "False";
+  bool states = b.chance(0.4);
+  if (states)
+    a["state_outputs"] = "True";
+  Shape state{layers * dirs, x.shape[1], hidden};
+  std::vector<Shape> outs{{x.shape[0], x.shape[1], dirs * hidden}};
+  if (states) {
+    outs.push_back(state);
+    if (mode == "lstm")
+      outs.push_back(state);
+  }
+  // relu RNN: the state grows with the input each step.
+  double mag = mode == "rnn_relu" ? (x.mag + 1) * double(x.shape[0] + 1) : 1;
+  if (mag > 1e3)
+    return false;
+  Owned s{VarInfo{VarRole::Offset}, state};
+  b.apply("RNN", a, {x}, outs, mag,
+          {{"parameters", {VarInfo{VarRole::Offset}, {}}}, {"state", s}, {"state_cell", s}});
+  return true;
+}
+
+bool buildRNNParamConcat(Builder &b, const Value &data) {
+  // Gluon's packing of RNN weights: 1-D or 2-D parts joined along dim.
+  Value x = withRank(b, data, b.chance(0.5) ? 1 : 2);
+  int64_t rank = x.shape.size();
+  int64_t dim = b.between(0, rank - 1);
+  int64_t count = b.between(1, 3);
+  std::vector<Value> in{x};
+  Shape out = x.shape;
+  for (int64_t i = 1; i < count; ++i) {
+    Shape s = x.shape;
+    s[dim] = b.between(1, 4);
+    in.push_back(b.freshData(s));
+    out[dim] += s[dim];
+  }
+  b.rng.shuffle(in);
+  std::map<std::string, std::string> a{{"num_args", str(count)}};
+  if (dim != 1 || b.chance(0.3))
+    a["dim"] = str(dim);
+  b.apply("_rnn_param_concat", a, in, {out}, std::max(x.mag, 3.0));
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Detection (GraphDetectionOps.td)
+//===----------------------------------------------------------------------===//
+//
+// Boxes are variables of whole corner boxes (VarRole::Box / Roi) so that
+// every box has a positive area. Suppression and sorting by score jump where
+// an IoU crosses the threshold or two scores swap; scores and boxes are
+// continuous, so that happens by chance only and the oracle's noise follows
+// it (Oracle.cpp).
+
+Value boxVariable(Builder &b, const Shape &shape, double extent, bool input = true) {
+  VarInfo info{VarRole::Box, 0, input};
+  info.extent = extent;
+  Value v = b.variable("x" + std::to_string(b.numVariables++), shape, info);
+  v.mag = extent;
+  return v;
+}
+
+bool buildROIOp(Builder &b, const Value &in, const char *op) {
+  Value x = withRank(b, in, 4);
+  if (x.shape[2] < 2 || x.shape[3] < 2)
+    x = b.freshData({b.between(1, 2), b.between(1, 3), b.between(2, 7), b.between(2, 7)});
+  bool align = std::string(op) == "_contrib_ROIAlign";
+  int64_t ph = b.between(1, 3), pw = b.between(1, 3);
+  double scale = b.oneOf({1.0, 0.5});
+  std::map<std::string, std::string> a{{"pooled_size", tuple({ph, pw})},
+                                       {"spatial_scale", str(scale)}};
+  int64_t channels = x.shape[1];
+  if (align) {
+    if (b.chance(0.4))
+      a["sample_ratio"] = str(b.between(1, 2));
+    if (b.chance(0.3))
+      a["aligned"] = "True";
+    if (channels % (ph * pw) == 0 && b.chance(0.3)) {
+      a["position_sensitive"] = "True";
+      channels /= ph * pw;
+    }
+  }
+  int64_t rois = b.between(1, 4);
+  VarInfo info{VarRole::Roi, x.shape[0], /*input=*/true};
+  info.extent = double(std::min(x.shape[2], x.shape[3]) - 1) / scale;
+  Value r = b.variable("x" + std::to_string(b.numVariables++), {rois, 5}, info);
+  b.apply(op, a, {x, r}, {{rois, channels, ph, pw}}, x.mag);
+  return true;
+}
+
+bool buildMultiBoxPrior(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 4);
+  std::vector<double> sizes{b.oneOf({0.5, 0.3, 0.9})}, ratios{1.0};
+  if (b.chance(0.5))
+    sizes.push_back(b.oneOf({0.2, 0.25}));
+  if (b.chance(0.5))
+    ratios.push_back(b.oneOf({2.0, 0.5, 3.0}));
+  auto list = [](const std::vector<double> &v) {
+    std::string s = "(";
+    for (size_t i = 0; i < v.size(); ++i)
+      s += (i ? ", " : "") + str(v[i]);
+    return s + (v.size() == 1 ? ",)" : ")");
+  };
+  std::map<std::string, std::string> a{{"sizes", list(sizes)}, {"ratios", list(ratios)}};
+  if (b.chance(0.3))
+    a["clip"] = "True";
+  if (b.chance(0.2))
+    a["offsets"] = "(0.25, 0.75)";
+  int64_t anchors = x.shape[2] * x.shape[3] * int64_t(sizes.size() + ratios.size() - 1);
+  b.apply("_contrib_MultiBoxPrior", a, {x}, {{1, anchors, 4}}, 2);
+  return true;
+}
+
+bool buildBoxIoU(Builder &b, const Value &) {
+  Shape l{b.between(1, 5), 4}, r{b.between(1, 5), 4};
+  if (b.chance(0.3))
+    l.insert(l.begin(), 2);
+  std::map<std::string, std::string> a;
+  if (b.chance(0.3))
+    a["format"] = "center";
+  Value lv = boxVariable(b, l, 4), rv = boxVariable(b, r, 4);
+  Shape out(l.begin(), l.end() - 1);
+  out.insert(out.end(), r.begin(), r.end() - 1);
+  b.apply("_contrib_box_iou", a, {lv, rv}, {out}, 2);
+  return true;
+}
+
+bool buildBoxDecode(Builder &b, const Value &x) {
+  // data: (B, N, 4) offsets; anchors: (1, N, 4).
+  if (x.shape.size() != 3 || x.shape[2] != 4 || x.mag > 4) {
+    Value d = b.freshData({b.between(1, 2), b.between(1, 5), 4}, /*input=*/true);
+    return buildBoxDecode(b, d);
+  }
+  std::map<std::string, std::string> a;
+  double std = b.oneOf({1.0, 0.1, 0.2});
+  for (const char *s : {"std0", "std1", "std2", "std3"})
+    if (std != 1)
+      a[s] = str(std);
+  if (b.chance(0.3))
+    a["clip"] = "2";
+  if (b.chance(0.3))
+    a["format"] = "corner";
+  Value anchors = boxVariable(b, {1, x.shape[1], 4}, 1);
+  b.apply("_contrib_box_decode", a, {x, anchors}, {x.shape}, 4 * std::exp(std * x.mag) + 2);
+  return true;
+}
+
+bool buildBoxNMS(Builder &b, const Value &) {
+  // (…, N, 6): class id, score, corner box.
+  int64_t n = b.between(2, 8);
+  Shape lead;
+  if (b.chance(0.3))
+    lead.push_back(b.between(1, 2));
+  auto with = [&](int64_t last) {
+    Shape s = lead;
+    s.push_back(n);
+    s.push_back(last);
+    return s;
+  };
+  Value ids = indexVariable(b, with(1), 3);
+  VarInfo prob{VarRole::Probability};
+  Value scores = b.variable("x" + std::to_string(b.numVariables++), with(1), prob);
+  Value boxes = boxVariable(b, with(4), 4, /*input=*/false);
+  int64_t axis = int64_t(lead.size()) + 1;
+  Value data = b.apply("Concat", {{"num_args", "3"}, {"dim", str(axis)}}, {ids, scores, boxes},
+                       {with(6)}, 4)[0];
+  std::map<std::string, std::string> a{{"overlap_thresh", str(b.oneOf({0.5, 0.3, 0.7}))}};
+  if (b.chance(0.6))
+    a["id_index"] = "0";
+  if (b.chance(0.3))
+    a["valid_thresh"] = "0.2";
+  if (b.chance(0.3))
+    a["topk"] = str(b.between(1, n));
+  if (b.chance(0.2))
+    a["force_suppress"] = "True";
+  if (b.chance(0.2))
+    a["out_format"] = "center";
+  if (a.count("id_index") && b.chance(0.3))
+    a["background_id"] = "1";
+  b.apply("_contrib_box_nms", a, {data}, {with(6)}, 4);
+  return true;
+}
+
+bool buildMultiBoxDetection(Builder &b, const Value &) {
+  int64_t batch = b.between(1, 2), classes = b.between(2, 4), anchors = b.between(1, 6);
+  Value logits = b.freshData({batch, classes, anchors}, /*input=*/true);
+  Value prob = b.apply("softmax", {{"axis", "1"}}, {logits}, {logits.shape}, 1)[0];
+  Value loc = b.freshData({batch, anchors * 4}, /*input=*/true);
+  Value anchor = boxVariable(b, {1, anchors, 4}, 1);
+  std::map<std::string, std::string> a;
+  if (b.chance(0.4))
+    a["threshold"] = str(b.oneOf({0.1, 0.3}));
+  if (b.chance(0.4))
+    a["nms_threshold"] = str(b.oneOf({0.3, 0.7}));
+  if (b.chance(0.2))
+    a["force_suppress"] = "True";
+  if (b.chance(0.2))
+    a["clip"] = "False";
+  if (b.chance(0.2))
+    a["nms_topk"] = str(b.between(1, anchors));
+  b.apply("_contrib_MultiBoxDetection", a, {prob, loc, anchor}, {{batch, anchors, 6}}, 4);
+  return true;
+}
+
+bool buildProposal(Builder &b, const Value &) {
+  // Batch 1 (MXNet's Proposal reads one image): scores (1, 2A, H, W),
+  // deltas (1, 4A, H, W), im_info (1, 3) = (height, width, scale).
+  int64_t h = b.between(1, 4), w = b.between(1, 4), stride = 4;
+  std::vector<double> scales{2.0}, ratios{1.0};
+  if (b.chance(0.5))
+    scales.push_back(4.0);
+  if (b.chance(0.5))
+    ratios.push_back(0.5);
+  int64_t anchors = int64_t(scales.size() * ratios.size());
+  auto list = [](const std::vector<double> &v) {
+    std::string s = "(";
+    for (size_t i = 0; i < v.size(); ++i)
+      s += (i ? ", " : "") + str(v[i]);
+    return s + (v.size() == 1 ? ",)" : ")");
+  };
+  Value logits = b.freshData({1, 2 * anchors, h, w}, /*input=*/true);
+  Value scores = b.apply("sigmoid", {}, {logits}, {logits.shape}, 1)[0];
+  Value deltas = b.freshData({1, 4 * anchors, h, w}, /*input=*/true);
+  Value small = b.apply("_mul_scalar", {{"scalar", "0.2"}}, {deltas}, {deltas.shape}, 1)[0];
+  std::vector<Value> info;
+  for (double v : {double(h * stride), double(w * stride), 1.0})
+    info.push_back(b.apply("_full", {{"shape", "(1, 1)"}, {"value", str(v)}}, {}, {{1, 1}},
+                           v)[0]);
+  Value imInfo =
+      b.apply("Concat", {{"num_args", "3"}, {"dim", "1"}}, info, {{1, 3}}, double(16 * stride))[0];
+  int64_t post = b.between(1, 6);
+  std::map<std::string, std::string> a{{"feature_stride", str(stride)},
+                                       {"scales", list(scales)},
+                                       {"ratios", list(ratios)},
+                                       {"rpn_min_size", "1"},
+                                       {"rpn_pre_nms_top_n", str(b.between(1, 20))},
+                                       {"rpn_post_nms_top_n", str(post)}};
+  if (b.chance(0.4))
+    a["threshold"] = str(b.oneOf({0.3, 0.5}));
+  bool score = b.chance(0.4);
+  if (score)
+    a["output_score"] = "True";
+  if (b.chance(0.2))
+    a["iou_loss"] = "True";
+  std::vector<Shape> outs{{post, 5}};
+  if (score)
+    outs.push_back({post, 1});
+  b.apply("_contrib_Proposal", a, {scores, small, imInfo}, outs, double(16 * stride));
   return true;
 }
 
@@ -1306,75 +2729,275 @@ bool buildBranches(Builder &b, const Value &x) {
   return true;
 }
 
+/// Operators without a gradient where training graphs use them, with the
+/// gradient flowing around them: a mask multiplying a value (x·(x > s),
+/// x·(y ≤ x)), the straight-through estimator of quantization-aware training
+/// x + BlockGrad(q(x) − x) (forward q(x), gradient 1), and a select
+/// m·a + (1 − m)·b with m = (a > b).
+bool buildMask(Builder &b, const Value &x) {
+  const Shape &s = x.shape;
+  switch (b.between(0, 2)) {
+  case 0: {
+    Value m;
+    if (b.chance(0.5)) {
+      const char *cmp = b.oneOf<const char *>(
+          {"_greater_scalar", "_greater_equal_scalar", "_lesser_scalar", "_lesser_equal_scalar"});
+      m = b.apply(cmp, {{"scalar", str(b.oneOf({0.0, 0.5, -0.3}))}}, {x}, {s}, 1)[0];
+    } else {
+      const char *cmp = b.oneOf<const char *>({"_greater", "_greater_equal", "_lesser",
+                                               "_lesser_equal", "_not_equal"});
+      m = b.apply(cmp, {}, b.ordered(x, b.sameShape(x)), {s}, 1)[0];
+    }
+    b.apply("elemwise_mul", {}, b.ordered(x, m), {s}, x.mag);
+    return true;
+  }
+  case 1: {
+    Value q;
+    if (b.chance(0.25)) {
+      q = b.apply("Cast", {{"dtype", b.oneOf<const char *>({"int8", "float16", "int32"})}}, {x},
+                  {s}, x.mag + 1)[0];
+    } else {
+      Value in = x;
+      if (b.chance(0.5)) {
+        // Quantization steps finer than 1.
+        in = b.apply("_mul_scalar", {{"scalar", "4"}}, {x}, {s}, 4 * x.mag)[0];
+      }
+      q = b.apply(b.oneOf<const char *>({"round", "rint", "floor", "ceil", "fix", "sign"}), {},
+                  {in}, {s}, in.mag + 1)[0];
+      if (!(in.entry == x.entry))
+        q = b.apply("_mul_scalar", {{"scalar", "0.25"}}, {q}, {s}, x.mag + 1)[0];
+    }
+    Value d = b.apply("elemwise_sub", {}, {q, x}, {s}, 2 * x.mag + 1)[0];
+    Value g = b.apply(b.chance(0.8) ? "BlockGrad" : "stop_gradient", {}, {d}, {s}, d.mag)[0];
+    b.apply(b.chance(0.7) ? "elemwise_add" : "_plus", {}, b.ordered(x, g), {s}, x.mag + d.mag);
+    return true;
+  }
+  default: {
+    Value y = b.sameShape(x);
+    Value m = b.apply(b.oneOf<const char *>({"_greater", "_lesser_equal"}), {}, {x, y}, {s}, 1)[0];
+    Value notM = b.apply("_rminus_scalar", {{"scalar", "1"}}, {m}, {s}, 1)[0];
+    Value a = b.apply("elemwise_mul", {}, b.ordered(m, x), {s}, x.mag)[0];
+    Value c = b.apply("elemwise_mul", {}, b.ordered(notM, y), {s}, y.mag)[0];
+    b.apply("elemwise_add", {}, {a, c}, {s}, x.mag + y.mag);
+    return true;
+  }
+  }
+}
+
 #define KILN_FUZZ_WITH_OP(fn, op)                                                             \
   [](Builder &b, const Value &x) { return fn(b, x, op); }
 
 const std::vector<OpEntry> &opTable() {
   static const std::vector<OpEntry> table = {
-      {"FullyConnected", 6, buildFullyConnected},
-      {"Convolution", 8, buildConvolution},
-      {"Deconvolution", 3, buildDeconvolution},
-      {"Pooling", 5, buildPooling},
-      {"Activation", 6, buildActivation},
-      {"LeakyReLU", 3, buildLeakyReLU},
-      {"BatchNorm", 6, buildBatchNorm},
-      {"LRN", 2, buildLRN},
-      {"Dropout", 2, buildDropout},
-      {"Embedding", 1, buildEmbedding, /*source=*/true},
-      {"SoftmaxOutput", 2, buildSoftmaxOutput},
-      {"LinearRegressionOutput", 1,
+      {"FullyConnected", 12, buildFullyConnected},
+      {"Convolution", 16, buildConvolution},
+      {"Deconvolution", 6, buildDeconvolution},
+      {"Pooling", 10, buildPooling},
+      {"Activation", 12, buildActivation},
+      {"LeakyReLU", 6, buildLeakyReLU},
+      {"BatchNorm", 12, buildBatchNorm},
+      {"LRN", 4, buildLRN},
+      {"Dropout", 4, buildDropout},
+      {"Embedding", 2, buildEmbedding, /*source=*/true},
+      {"SoftmaxOutput", 4, buildSoftmaxOutput},
+      {"LinearRegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Data>(b, x, "LinearRegressionOutput");
        }},
-      {"LogisticRegressionOutput", 1,
+      {"LogisticRegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Probability>(b, x, "LogisticRegressionOutput");
        }},
-      {"MAERegressionOutput", 1,
+      {"MAERegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Data>(b, x, "MAERegressionOutput");
        }},
-      {"softmax", 2, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "softmax")},
-      {"log_softmax", 2, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "log_softmax")},
-      {"SoftmaxActivation", 1, buildSoftmaxActivation},
-      {"Flatten", 3, buildFlatten},
-      {"_copy", 1, buildCopy},
-      {"Reshape", 4, buildReshape},
-      {"transpose", 3, buildTranspose},
-      {"Concat", 4, buildConcat},
-      {"SliceChannel", 3, buildSliceChannel},
-      {"elemwise_add", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_add")},
-      {"elemwise_sub", 3, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_sub")},
-      {"elemwise_mul", 3, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_mul")},
-      {"elemwise_div", 2, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_div")},
-      {"add_n", 2, buildAddN},
-      {"broadcast_add", 3, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_add")},
-      {"broadcast_sub", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_sub")},
-      {"broadcast_mul", 3, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_mul")},
-      {"broadcast_div", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_div")},
-      {"broadcast_maximum", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_maximum")},
-      {"broadcast_minimum", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_minimum")},
-      {"broadcast_power", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_power")},
-      {"_plus_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_plus_scalar")},
-      {"_minus_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_minus_scalar")},
-      {"_rminus_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rminus_scalar")},
-      {"_mul_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_mul_scalar")},
-      {"_div_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_div_scalar")},
-      {"_rdiv_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rdiv_scalar")},
-      {"_power_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_power_scalar")},
-      {"_rpower_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rpower_scalar")},
-      {"_maximum_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_maximum_scalar")},
-      {"_minimum_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_minimum_scalar")},
-      {"broadcast_to", 2, buildBroadcastTo},
-      {"dot", 2, buildDot},
-      {"slice_axis", 2, buildSliceAxis},
-      {"sum", 2, KILN_FUZZ_WITH_OP(buildReduce, "sum")},
-      {"mean", 2, KILN_FUZZ_WITH_OP(buildReduce, "mean")},
-      {"max", 1, KILN_FUZZ_WITH_OP(buildReduce, "max")},
-      {"min", 1, KILN_FUZZ_WITH_OP(buildReduce, "min")},
+      {"softmax", 4, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "softmax")},
+      {"log_softmax", 4, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "log_softmax")},
+      {"SoftmaxActivation", 2, buildSoftmaxActivation},
+      {"Flatten", 6, buildFlatten},
+      {"_copy", 2, buildCopy},
+      {"Reshape", 8, buildReshape},
+      {"transpose", 6, buildTranspose},
+      {"Concat", 8, buildConcat},
+      {"SliceChannel", 6, buildSliceChannel},
+      {"elemwise_add", 12, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_add")},
+      {"elemwise_sub", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_sub")},
+      {"elemwise_mul", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_mul")},
+      {"elemwise_div", 4, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_div")},
+      {"add_n", 4, buildAddN},
+      {"broadcast_add", 6, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_add")},
+      {"broadcast_sub", 4, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_sub")},
+      {"broadcast_mul", 6, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_mul")},
+      {"broadcast_div", 4, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_div")},
+      {"broadcast_maximum", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_maximum")},
+      {"broadcast_minimum", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_minimum")},
+      {"broadcast_power", 2, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_power")},
+      {"_plus_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_plus_scalar")},
+      {"_minus_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_minus_scalar")},
+      {"_rminus_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_rminus_scalar")},
+      {"_mul_scalar", 4, KILN_FUZZ_WITH_OP(buildScalar, "_mul_scalar")},
+      {"_div_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_div_scalar")},
+      {"_rdiv_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_rdiv_scalar")},
+      {"_power_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_power_scalar")},
+      {"_rpower_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_rpower_scalar")},
+      {"_maximum_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_maximum_scalar")},
+      {"_minimum_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_minimum_scalar")},
+      {"broadcast_to", 4, buildBroadcastTo},
+      {"dot", 4, buildDot},
+      {"slice_axis", 4, buildSliceAxis},
+      {"sum", 4, KILN_FUZZ_WITH_OP(buildReduce, "sum")},
+      {"mean", 4, KILN_FUZZ_WITH_OP(buildReduce, "mean")},
+      {"max", 2, KILN_FUZZ_WITH_OP(buildReduce, "max")},
+      {"min", 2, KILN_FUZZ_WITH_OP(buildReduce, "min")},
+      // Elementwise math (GraphElementwise.td): unary functions.
+      {"relu", 1, KILN_FUZZ_WITH_OP(buildUnary, "relu")},
+      {"sigmoid", 1, KILN_FUZZ_WITH_OP(buildUnary, "sigmoid")},
+      {"tanh", 1, KILN_FUZZ_WITH_OP(buildUnary, "tanh")},
+      {"softsign", 1, KILN_FUZZ_WITH_OP(buildUnary, "softsign")},
+      {"exp", 1, KILN_FUZZ_WITH_OP(buildUnary, "exp")},
+      {"expm1", 1, KILN_FUZZ_WITH_OP(buildUnary, "expm1")},
+      {"log", 1, KILN_FUZZ_WITH_OP(buildUnary, "log")},
+      {"log2", 1, KILN_FUZZ_WITH_OP(buildUnary, "log2")},
+      {"log10", 1, KILN_FUZZ_WITH_OP(buildUnary, "log10")},
+      {"log1p", 1, KILN_FUZZ_WITH_OP(buildUnary, "log1p")},
+      {"sqrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "sqrt")},
+      {"rsqrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "rsqrt")},
+      {"cbrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "cbrt")},
+      {"rcbrt", 1, KILN_FUZZ_WITH_OP(buildUnary, "rcbrt")},
+      {"square", 1, KILN_FUZZ_WITH_OP(buildUnary, "square")},
+      {"abs", 1, KILN_FUZZ_WITH_OP(buildUnary, "abs")},
+      {"sign", 1, KILN_FUZZ_WITH_OP(buildUnary, "sign")},
+      {"negative", 1, KILN_FUZZ_WITH_OP(buildUnary, "negative")},
+      {"reciprocal", 1, KILN_FUZZ_WITH_OP(buildUnary, "reciprocal")},
+      {"floor", 1, KILN_FUZZ_WITH_OP(buildUnary, "floor")},
+      {"ceil", 1, KILN_FUZZ_WITH_OP(buildUnary, "ceil")},
+      {"round", 1, KILN_FUZZ_WITH_OP(buildUnary, "round")},
+      {"rint", 1, KILN_FUZZ_WITH_OP(buildUnary, "rint")},
+      {"fix", 1, KILN_FUZZ_WITH_OP(buildUnary, "fix")},
+      {"trunc", 1, KILN_FUZZ_WITH_OP(buildUnary, "trunc")},
+      {"erf", 1, KILN_FUZZ_WITH_OP(buildUnary, "erf")},
+      {"sin", 1, KILN_FUZZ_WITH_OP(buildUnary, "sin")},
+      {"cos", 1, KILN_FUZZ_WITH_OP(buildUnary, "cos")},
+      {"tan", 1, KILN_FUZZ_WITH_OP(buildUnary, "tan")},
+      {"arcsin", 1, KILN_FUZZ_WITH_OP(buildUnary, "arcsin")},
+      {"arccos", 1, KILN_FUZZ_WITH_OP(buildUnary, "arccos")},
+      {"arctan", 1, KILN_FUZZ_WITH_OP(buildUnary, "arctan")},
+      {"sinh", 1, KILN_FUZZ_WITH_OP(buildUnary, "sinh")},
+      {"cosh", 1, KILN_FUZZ_WITH_OP(buildUnary, "cosh")},
+      {"arcsinh", 1, KILN_FUZZ_WITH_OP(buildUnary, "arcsinh")},
+      {"arccosh", 1, KILN_FUZZ_WITH_OP(buildUnary, "arccosh")},
+      {"arctanh", 1, KILN_FUZZ_WITH_OP(buildUnary, "arctanh")},
+      {"degrees", 1, KILN_FUZZ_WITH_OP(buildUnary, "degrees")},
+      {"radians", 1, KILN_FUZZ_WITH_OP(buildUnary, "radians")},
+      {"logical_not", 1, KILN_FUZZ_WITH_OP(buildUnary, "logical_not")},
+      {"zeros_like", 1, KILN_FUZZ_WITH_OP(buildUnary, "zeros_like")},
+      {"ones_like", 1, KILN_FUZZ_WITH_OP(buildUnary, "ones_like")},
+      {"BlockGrad", 1, KILN_FUZZ_WITH_OP(buildUnary, "BlockGrad")},
+      {"clip", 1, buildClip},
+      {"hard_sigmoid", 1, buildHardSigmoid},
+      {"Cast", 2, buildCast},
+      // Binary functions: same shapes, broadcasting, a scalar operand.
+      {"_mod", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_mod")},
+      {"_power", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_power")},
+      {"_maximum", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_maximum")},
+      {"_minimum", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_minimum")},
+      {"_hypot", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_hypot")},
+      {"_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_equal")},
+      {"_not_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_not_equal")},
+      {"_greater", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_greater")},
+      {"_greater_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_greater_equal")},
+      {"_lesser", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_lesser")},
+      {"_lesser_equal", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_lesser_equal")},
+      {"_logical_and", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_logical_and")},
+      {"_logical_or", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_logical_or")},
+      {"_logical_xor", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_logical_xor")},
+      {"broadcast_mod", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_mod")},
+      {"broadcast_hypot", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_hypot")},
+      {"broadcast_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_equal")},
+      {"broadcast_not_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_not_equal")},
+      {"broadcast_greater", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_greater")},
+      {"broadcast_greater_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_greater_equal")},
+      {"broadcast_lesser", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_lesser")},
+      {"broadcast_lesser_equal", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_lesser_equal")},
+      {"broadcast_logical_and", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_logical_and")},
+      {"broadcast_logical_or", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_logical_or")},
+      {"broadcast_logical_xor", 1, KILN_FUZZ_WITH_OP(buildBroadcast, "broadcast_logical_xor")},
+      {"_mod_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_mod_scalar")},
+      {"_hypot_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_hypot_scalar")},
+      {"_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_equal_scalar")},
+      {"_not_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_not_equal_scalar")},
+      {"_greater_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_greater_scalar")},
+      {"_greater_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_greater_equal_scalar")},
+      {"_lesser_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_lesser_scalar")},
+      {"_lesser_equal_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_lesser_equal_scalar")},
+      {"_logical_and_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_and_scalar")},
+      {"_logical_or_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_or_scalar")},
+      {"_logical_xor_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_logical_xor_scalar")},
+      {"_rmod_scalar", 1, KILN_FUZZ_WITH_OP(buildScalar, "_rmod_scalar")},
+      // Shape and indexing operators (GraphShapeOps.td).
+      {"expand_dims", 2, buildExpandDims},
+      {"squeeze", 2, buildSqueeze},
+      {"SwapAxis", 2, buildSwapAxis},
+      {"reverse", 2, buildReverse},
+      {"tile", 2, buildTile},
+      {"repeat", 2, buildRepeat},
+      {"stack", 2, buildStack},
+      {"slice", 3, buildSlice},
+      {"slice_like", 1, buildSliceLike},
+      {"reshape_like", 1, buildReshapeLike},
+      {"broadcast_like", 1, buildBroadcastLike},
+      {"depth_to_space", 1, buildDepthToSpace},
+      {"space_to_depth", 1, buildSpaceToDepth},
+      {"Crop", 1, buildCrop},
+      {"Pad", 2, buildPad},
+      {"take", 2, buildTake},
+      {"pick", 2, buildPick},
+      {"gather_nd", 1, buildGatherND},
+      {"one_hot", 1, buildOneHot, /*source=*/true},
+      {"where", 2, buildWhere},
+      {"shape_array", 1, buildShapeArray},
+      {"size_array", 1, buildSizeArray},
+      {"_arange", 1, buildArange, /*source=*/true},
+      {"_zeros", 1, KILN_FUZZ_WITH_OP(buildFill, "_zeros"), /*source=*/true},
+      {"_ones", 1, KILN_FUZZ_WITH_OP(buildFill, "_ones"), /*source=*/true},
+      {"_full", 1, KILN_FUZZ_WITH_OP(buildFill, "_full"), /*source=*/true},
+      // Reductions, searching, sorting (GraphReduceOps.td).
+      {"prod", 2, KILN_FUZZ_WITH_OP(buildProduct, "prod")},
+      {"nanprod", 1, KILN_FUZZ_WITH_OP(buildProduct, "nanprod")},
+      {"nansum", 1, buildNansum},
+      {"norm", 2, buildNorm},
+      {"argmax", 2, KILN_FUZZ_WITH_OP(buildSearch, "argmax")},
+      {"argmin", 1, KILN_FUZZ_WITH_OP(buildSearch, "argmin")},
+      {"topk", 2, KILN_FUZZ_WITH_OP(buildSorting, "topk")},
+      {"sort", 2, KILN_FUZZ_WITH_OP(buildSorting, "sort")},
+      {"argsort", 1, KILN_FUZZ_WITH_OP(buildSorting, "argsort")},
+      // NN layers (GraphNNOps.td).
+      {"LayerNorm", 3, buildLayerNorm},
+      {"InstanceNorm", 2, buildInstanceNorm},
+      {"GroupNorm", 2, buildGroupNorm},
+      {"L2Normalization", 2, buildL2Normalization},
+      {"UpSampling", 2, buildUpSampling},
+      {"_contrib_BilinearResize2D", 2, buildBilinearResize},
+      {"_contrib_AdaptiveAvgPooling2D", 2, buildAdaptivePooling},
+      {"batch_dot", 2, buildBatchDot},
+      {"MakeLoss", 1, buildMakeLoss},
+      // RNN (GraphRNNOps.td).
+      {"RNN", 3, buildRNN},
+      {"_rnn_param_concat", 1, buildRNNParamConcat},
+      // Detection (GraphDetectionOps.td).
+      {"ROIPooling", 1, KILN_FUZZ_WITH_OP(buildROIOp, "ROIPooling")},
+      {"_contrib_ROIAlign", 1, KILN_FUZZ_WITH_OP(buildROIOp, "_contrib_ROIAlign")},
+      {"_contrib_MultiBoxPrior", 1, buildMultiBoxPrior},
+      {"_contrib_box_iou", 1, buildBoxIoU, /*source=*/true},
+      {"_contrib_box_decode", 1, buildBoxDecode},
+      {"_contrib_box_nms", 1, buildBoxNMS, /*source=*/true},
+      {"_contrib_MultiBoxDetection", 1, buildMultiBoxDetection, /*source=*/true},
+      {"_contrib_Proposal", 1, buildProposal, /*source=*/true},
       // Motifs (several operators each).
-      {"residual", 12, buildResidual, false, /*motif=*/true},
-      {"branches", 3, buildBranches, false, /*motif=*/true},
+      {"masks", 6, buildMask, false, /*motif=*/true},
+      {"residual", 28, buildResidual, false, /*motif=*/true},
+      {"branches", 6, buildBranches, false, /*motif=*/true},
   };
   return table;
 }

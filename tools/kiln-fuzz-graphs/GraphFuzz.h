@@ -44,16 +44,24 @@ enum class VarRole {
   ClassLabel,  ///< whole numbers in [0, range)
   Probability, ///< U(0, 1): probability labels, logistic targets
   Index,       ///< whole numbers in [0, range): Embedding's indices
+  /// Corner boxes (x1, y1, x2, y2) along the last axis (of 4) inside
+  /// [0, extent]², each side 15% to 40% of the extent: detection operands.
+  Box,
+  /// Regions of interest (batch index in [0, range), x1, y1, x2, y2) along
+  /// the last axis (of 5), boxes as Box's.
+  Roi,
 };
 
 struct VarInfo {
   VarRole role = VarRole::Data;
-  /// ClassLabel / Index: values are in [0, range).
+  /// ClassLabel / Index: values are in [0, range); Roi: batch indices.
   int64_t range = 0;
   /// A data input of the model (ImportOptions::inputShapes, kiln-run
   /// --input): not differentiated. Labels feeding a loss head are inputs
   /// whatever this says (the importer's rule).
   bool input = false;
+  /// Box / Roi: the coordinates' range [0, extent].
+  double extent = 1;
 };
 
 /// A generated graph. Variables with a known shape carry MXNet's `__shape__`

@@ -330,7 +330,9 @@ Results lowerPoolingGrad(Ctx &cx, g::PoolingGradOp op) {
           Value g = a[0];
           if (pv != 1) {
             Value r = divf(nb, nl, a[2], a[1]);
-            if (pv != 2)
+            if (pv == 3)
+              r = mulf(nb, nl, r, r);
+            else if (pv != 2)
               r = math::PowFOp::create(nb, nl, r, cx.k(nb, nl, pm1));
             g = mulf(nb, nl, g, r);
           }

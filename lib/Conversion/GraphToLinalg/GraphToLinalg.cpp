@@ -159,6 +159,10 @@ Value poolForward(Ctx &cx, Value x, const PoolWindows &w, ArrayRef<int64_t> outS
     x = cx.map1(x, [&](Value v) -> Value {
       if (pv == 2)
         return arith::MulFOp::create(cx.b, cx.loc, v, v);
+      // MXNet's a_pow_p<3> is a·a·a, signed (powf of a negative base is
+      // NaN once expanded through exp/log).
+      if (pv == 3)
+        return arith::MulFOp::create(cx.b, cx.loc, arith::MulFOp::create(cx.b, cx.loc, v, v), v);
       return math::PowFOp::create(cx.b, cx.loc, v, cx.f(pv));
     });
   }
@@ -168,6 +172,10 @@ Value poolForward(Ctx &cx, Value x, const PoolWindows &w, ArrayRef<int64_t> outS
     return cx.map1(acc, [&](Value v) -> Value {
       if (pv == 2)
         return math::SqrtOp::create(cx.b, cx.loc, v);
+      // MXNet's a_root_p<3> is cbrt: a window whose cubes sum below 0
+      // has a negative norm, not NaN.
+      if (pv == 3)
+        return math::CbrtOp::create(cx.b, cx.loc, v);
       return math::PowFOp::create(cx.b, cx.loc, v, cx.f(1.0 / pv));
     });
   if (type != g::PoolType::avg)

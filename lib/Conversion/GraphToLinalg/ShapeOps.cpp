@@ -222,12 +222,25 @@ Results lowerSlice(Ctx &cx, g::SliceOp op) {
     return op.emitOpError() << err, failure();
   if (llvm::all_of(box.step, [](int64_t s) { return s > 0; }))
     return one(cx.slice(x, box.begin, box.size, box.step));
-  // A negative step: read element begin + k·step directly.
+  // A negative step: the same elements taken with the positive step from
+  // the lowest one, then those axes reversed. (Reading begin + k·step from
+  // x directly would give linalg an identity map on x for every other
+  // axis sliced with step 1, from which it takes x's extent, not the
+  // slice's, as the loop bound.)
+  SmallVector<int64_t> lowest(box.begin), stride(box.step);
   SmallVector<AffineExpr> in;
-  for (size_t d = 0; d < xs.size(); ++d)
-    in.push_back(cx.d(d) * box.step[d] + box.begin[d]);
+  for (size_t d = 0; d < xs.size(); ++d) {
+    if (box.step[d] > 0) {
+      in.push_back(cx.d(d));
+      continue;
+    }
+    lowest[d] = box.begin[d] + (box.size[d] - 1) * box.step[d];
+    stride[d] = -box.step[d];
+    in.push_back(box.size[d] - 1 - cx.d(d));
+  }
+  Value part = cx.slice(x, lowest, box.size, stride);
   SmallVector<Iter> iters(xs.size(), Iter::parallel);
-  return one(cx.generic(box.size, ValueRange{x}, {cx.map(xs.size(), in)}, iters,
+  return one(cx.generic(box.size, ValueRange{part}, {cx.map(xs.size(), in)}, iters,
                         [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
 }
 
