@@ -1373,6 +1373,40 @@ bool buildCast(Builder &b, const Value &x) {
   return true;
 }
 
+/// broadcast_axis: some size-1 axes (non-negative, as MXNet 1.9.1 takes
+/// them) grown to 2..4.
+bool buildBroadcastAxis(Builder &b, const Value &x) {
+  Shape axes, sizes, out = x.shape;
+  for (size_t d = 0; d < x.shape.size(); ++d)
+    if (x.shape[d] == 1 && b.chance(0.7)) {
+      axes.push_back(static_cast<int64_t>(d));
+      sizes.push_back(b.between(2, 4));
+      out[d] = sizes.back();
+    }
+  if (axes.empty() || !b.fits(out))
+    return false;
+  b.apply(b.chance(0.5) ? "broadcast_axis" : "broadcast_axes",
+          {{"axis", tuple(axes)}, {"size", tuple(sizes)}}, {x}, {out}, x.mag);
+  return true;
+}
+
+/// smooth_l1 with sigma = scalar: C¹ (its gradient is continuous at the
+/// joins ±1/σ²), so any operand is fine.
+bool buildSmoothL1(Builder &b, const Value &x) {
+  double sigma = b.oneOf({1.0, 2.0, 0.5, 1.3});
+  double mag = std::max(x.mag, 0.5 * x.mag * x.mag * sigma * sigma);
+  if (mag > 1e3)
+    return false;
+  b.apply("smooth_l1", {{"scalar", str(sigma)}}, {x}, {x.shape}, mag);
+  return true;
+}
+
+/// _contrib_div_sqrt_dim: x / sqrt(last dimension).
+bool buildDivSqrtDim(Builder &b, const Value &x) {
+  b.apply("_contrib_div_sqrt_dim", {}, {x}, {x.shape}, x.mag);
+  return true;
+}
+
 bool buildBroadcastTo(Builder &b, const Value &x) {
   Shape codes, out;
   bool grows = false;
@@ -2844,6 +2878,9 @@ const std::vector<OpEntry> &opTable() {
       {"_maximum_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_maximum_scalar")},
       {"_minimum_scalar", 2, KILN_FUZZ_WITH_OP(buildScalar, "_minimum_scalar")},
       {"broadcast_to", 4, buildBroadcastTo},
+      {"broadcast_axis", 3, buildBroadcastAxis},
+      {"smooth_l1", 1, buildSmoothL1},
+      {"_contrib_div_sqrt_dim", 1, buildDivSqrtDim},
       {"dot", 4, buildDot},
       {"slice_axis", 4, buildSliceAxis},
       {"sum", 4, KILN_FUZZ_WITH_OP(buildReduce, "sum")},
