@@ -236,7 +236,7 @@ class Graph_Op<string mnemonic, list<Trait> traits = []>
   // MXNet's input names (ListArguments order; they name implicit variables
   // such as "fc1_weight"), and the rule that adjusts them to the attributes
   // (MXInputRule: Fixed, Bias, BiasOffByDefault, PreluGamma, Variadic,
-  // SoftmaxLength, RNN).
+  // SoftmaxLength, RNN, SequenceLength).
   list<string> mxnetInputs = ["data"];
   string mxnetInputRule = "Fixed";
   // How many trailing inputs are auxiliary states (BatchNorm: 2).

@@ -1,7 +1,7 @@
 //===- GraphRNNOps.td - Graph dialect: recurrent layers -*- tablegen -*-===//
 //
 // MXNet's fused RNN operator (lstm, gru, rnn_relu, rnn_tanh; layers, directions, its packed
-// parameter vector).
+// parameter vector), and the Sequence ops (SequenceMask, SequenceLast, SequenceReverse).
 // An op family of its own (GraphBase.td): its ops are declared in
 // Graph/GraphRNNOps.h, defined in dialects/Graph/RNNOps.cpp, run by
 // lib/Interpreter/RNNOps.cpp and lowered by
@@ -195,6 +195,129 @@ def Graph_RNNParamConcatOp : Graph_Op<"rnn_param_concat"> {
   let mxnetAttrs = [MXDef<"dim", "Int", "1">];
   let mxnetInputRule = "Variadic";
   let customVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Sequence ops: what MXNet's recurrent models use around the fused RNN
+//===----------------------------------------------------------------------===//
+
+// The attributes and MXNet entry the three Sequence ops share: `data` with
+// the time axis `axis` and the batch axis the other of dims 0 and 1, and
+// `sequence_length` (N) only with `use_sequence_length`.
+class Graph_SequenceOp<string mnemonic, string mxname>
+    : Graph_Op<mnemonic> {
+  let arguments = (ins Graph_Tensor:$data, Optional<Graph_Tensor>:$sequence_length,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_sequence_length,
+                   DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = mxname;
+  let mxnetAttrs = [MXDef<"use_sequence_length", "Bool", "False">, MXDef<"axis", "Int", "0">];
+  let mxnetInputs = ["data", "sequence_length"];
+  let mxnetInputRule = "SequenceLength";
+  let customVerifier = 1;
+}
+
+def Graph_SequenceMaskOp : Graph_SequenceOp<"sequence_mask", "SequenceMask"> {
+  let summary = "MXNet SequenceMask: sets the steps past each sequence's length to a value";
+  let description = [{
+    MXNet 1.9.1's `SequenceMask` (src/operator/sequence_mask.cc). `data` has
+    rank ≥ 2; `axis` (0 or 1) is its time axis T and the other of dims 0 and
+    1 its batch axis N. Without `use_sequence_length` the output is `data`.
+    With it, `sequence_length` `(N)` holds each sequence's length as floats,
+    truncated toward zero as MXNet's `static_cast<int>`: every element of
+    batch element n at time steps t ≥ L_n is set to `value`, the others are
+    copied. A length of 0 masks the whole sequence, a length ≥ T none of
+    it. A negative length (MXNet's kernel writes before the tensor) is
+    refused by the interpreter; the compiled kernel treats it as 0.
+
+    The gradient passes dy where data was kept and 0 where it was masked
+    (MXNet's backward); `sequence_length` gets none.
+
+    Example:
+    ```mlir
+    %y = graph.sequence_mask %x, %len {use_sequence_length = true, value = -1.0 : f32}
+        : (tensor<4x2x3xf32>, tensor<2xf32>) -> tensor<4x2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Optional<Graph_Tensor>:$sequence_length,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_sequence_length,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$value,
+                   DefaultValuedAttr<I64Attr, "0">:$axis);
+  let mxnetAliases = ["_npx_sequence_mask"];
+  let mxnetAttrs = [MXDef<"use_sequence_length", "Bool", "False">, MXDef<"value", "F32", "0">,
+                    MXDef<"axis", "Int", "0">];
+}
+
+def Graph_SequenceLastOp : Graph_SequenceOp<"sequence_last", "SequenceLast"> {
+  let summary = "MXNet SequenceLast: the last valid step of each sequence";
+  let description = [{
+    MXNet 1.9.1's `SequenceLast` (src/operator/sequence_last-inl.h). `data`
+    has rank ≥ 2; `axis` (0 or 1) is its time axis T, the other of dims 0
+    and 1 its batch axis N; the result `(N, d2, d3, ...)` drops the time
+    axis. Batch element n takes step L_n − 1, with L_n =
+    `sequence_length[n]` truncated toward zero (MXNet's cast), or T without
+    `use_sequence_length`. MXNet reads outside the tensor for a length of 0
+    or more than T; the interpreter refuses such lengths, the compiled
+    kernel clamps the step into [0, T − 1].
+
+    The gradient scatters dy into step L_n − 1 of each sequence, zero
+    elsewhere (graph.sequence_last_grad); `sequence_length` gets none.
+
+    Example:
+    ```mlir
+    %y = graph.sequence_last %x, %len {use_sequence_length = true}
+        : (tensor<4x2x3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+}
+
+def Graph_SequenceLastGradOp : Graph_Op<"sequence_last_grad"> {
+  let summary = "Gradient of graph.sequence_last with respect to its data";
+  let description = [{
+    Operands: the forward's `data` (for its shape only), the gradient of its
+    output and, with `use_sequence_length`, its `sequence_length`; the
+    attributes are the forward's. The result, shaped like `data`, holds
+    `output_grad[n]` at step L_n − 1 of batch element n and 0 elsewhere
+    (MXNet's SequenceLastGradKernel), with L_n as graph.sequence_last takes
+    it.
+
+    Example:
+    ```mlir
+    %dx = graph.sequence_last_grad %x, %dy {axis = 1 : i64}
+        : (tensor<2x4x3xf32>, tensor<2x3xf32>) -> tensor<2x4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$output_grad,
+                   Optional<Graph_Tensor>:$sequence_length,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_sequence_length,
+                   DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Graph_Tensor:$data_grad);
+  let customVerifier = 1;
+}
+
+def Graph_SequenceReverseOp : Graph_SequenceOp<"sequence_reverse", "SequenceReverse"> {
+  let summary = "MXNet SequenceReverse: reverses each sequence's valid steps";
+  let description = [{
+    MXNet 1.9.1's `SequenceReverse` (src/operator/sequence_reverse-inl.h).
+    `data` `(T, N, ...)` has rank ≥ 2 and its time axis first (`axis` must
+    be 0, as in MXNet). Batch element n reverses its first L_n steps, with
+    L_n = `sequence_length[n]` truncated toward zero (MXNet's cast), or T
+    without `use_sequence_length`: output step t is input step L_n − 1 − t
+    for t < L_n, and input step t (copied, not reversed) for t ≥ L_n. A
+    length of 0 copies the sequence. MXNet writes outside the tensor for a
+    negative length or one above T; the interpreter refuses such lengths,
+    the compiled kernel clamps them into [0, T].
+
+    The reversal is its own inverse, so the gradient is graph.sequence_reverse
+    of dy with the same lengths (MXNet's backward); `sequence_length` gets
+    none.
+
+    Example:
+    ```mlir
+    %y = graph.sequence_reverse %x, %len {use_sequence_length = true}
+        : (tensor<4x2x3xf32>, tensor<2xf32>) -> tensor<4x2x3xf32>
+    ```
+  }];
 }
 
 #endif // KILN_GRAPH_RNN_OPS

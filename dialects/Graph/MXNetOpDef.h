@@ -86,7 +86,9 @@ struct MXIgnoredKey {
 /// UpSampling ("arg0".."argN-1" for num_args with sample_type nearest,
 /// `inputs` for bilinear); ResizeLike (the second input, "like", exists only
 /// for mode like); RNN ("state_cell" only for mode lstm, "sequence_length"
-/// only with use_sequence_length).
+/// only with use_sequence_length); SequenceLength (the second input,
+/// "sequence_length", exists only with use_sequence_length: SequenceMask,
+/// SequenceLast, SequenceReverse).
 enum class MXInputRule {
   Fixed,
   Bias,
@@ -96,7 +98,8 @@ enum class MXInputRule {
   SoftmaxLength,
   UpSampling,
   ResizeLike,
-  RNN
+  RNN,
+  SequenceLength
 };
 
 struct MXNetOpDef {

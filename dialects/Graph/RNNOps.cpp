@@ -440,3 +440,139 @@ LogicalResult RNNParamConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value
   concatGradient(*this, builder, resultGrads[0], static_cast<int64_t>(getDim()), operandGrads);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Sequence ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// What the Sequence ops check of their attributes: `sequence_length` present
+/// exactly with use_sequence_length, and a time axis MXNet 1.9.1 accepts
+/// (0 or 1; SequenceReverse only 0).
+template <typename OpT> LogicalResult verifySequenceOp(OpT op, bool onlyAxisZero) {
+  if (op.getUseSequenceLength() != bool(op.getSequenceLength()))
+    return op.emitOpError() << (op.getUseSequenceLength()
+                                    ? "use_sequence_length needs the operand 'sequence_length'"
+                                    : "takes the operand 'sequence_length' only with "
+                                      "use_sequence_length");
+  int64_t axis = static_cast<int64_t>(op.getAxis());
+  if (onlyAxisZero && axis != 0)
+    return op.emitOpError() << "axis must be 0 (MXNet 1.9.1 supports only a leading time "
+                               "axis), got "
+                            << axis;
+  if (axis != 0 && axis != 1)
+    return op.emitOpError() << "axis must be 0 or 1 (MXNet 1.9.1 supports no other), got "
+                            << axis;
+  return verifyShapes(op);
+}
+
+/// MXNet's Sequence*Prop::InferShape: data of rank ≥ 2 and sequence_length
+/// (N), N being the dim of 0 and 1 that is not `axis`. Returns data's shape.
+template <typename OpT>
+FailureOr<Shape> inferSequenceOperands(OpT op, ShapeRule &r, unsigned dataIdx,
+                                       unsigned lengthIdx) {
+  auto data = r.need(dataIdx, "data");
+  if (failed(data))
+    return failure();
+  if (data->size() < 2) {
+    r.error() << "expects data of rank 2 or greater (time and batch axes), got rank "
+              << data->size();
+    return failure();
+  }
+  int64_t batch = (*data)[op.getAxis() == 0 ? 1 : 0];
+  if (op.getSequenceLength() && failed(r.assign(lengthIdx, "sequence_length", {batch})))
+    return failure();
+  return *data;
+}
+
+/// The result of graph.sequence_last for data of shape `data`: the time axis
+/// dropped, the batch axis first.
+Shape sequenceLastShape(ArrayRef<int64_t> data, int64_t axis) {
+  Shape out{data[axis == 0 ? 1 : 0]};
+  out.append(data.begin() + 2, data.end());
+  return out;
+}
+
+} // namespace
+
+LogicalResult SequenceMaskOp::verify() { return verifySequenceOp(*this, false); }
+LogicalResult SequenceLastOp::verify() { return verifySequenceOp(*this, false); }
+LogicalResult SequenceReverseOp::verify() { return verifySequenceOp(*this, true); }
+LogicalResult SequenceLastGradOp::verify() { return verifySequenceOp(*this, false); }
+
+LogicalResult SequenceMaskOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = inferSequenceOperands(*this, r, 0, 1);
+  if (failed(data))
+    return failure();
+  return r.result(*data);
+}
+
+LogicalResult SequenceReverseOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = inferSequenceOperands(*this, r, 0, 1);
+  if (failed(data))
+    return failure();
+  return r.result(*data);
+}
+
+LogicalResult SequenceLastOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = inferSequenceOperands(*this, r, 0, 1);
+  if (failed(data))
+    return failure();
+  return r.result(sequenceLastShape(*data, static_cast<int64_t>(getAxis())));
+}
+
+LogicalResult SequenceLastGradOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = inferSequenceOperands(*this, r, 0, 2);
+  if (failed(data))
+    return failure();
+  if (failed(r.assign(1, "output_grad", sequenceLastShape(*data, static_cast<int64_t>(getAxis())))))
+    return failure();
+  return r.result(*data);
+}
+
+// sequence_length holds integers: no gradient for it, in all three.
+LogicalResult SequenceMaskOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(getNumOperands(), Value());
+  if (!getSequenceLength()) {
+    operandGrads[0] = resultGrads[0];
+    return success();
+  }
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.makeLike<SequenceMaskOp>(ValueRange{resultGrads[0], getSequenceLength()},
+                                               *this, {builder.getNamedAttr(
+                                                          "value", builder.getF32FloatAttr(0))});
+  return success();
+}
+
+LogicalResult SequenceReverseOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                               SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(getNumOperands(), Value());
+  GradBuilder g(builder, *this);
+  SmallVector<Value> operands{resultGrads[0]};
+  if (Value len = getSequenceLength())
+    operands.push_back(len);
+  operandGrads[0] = g.makeLike<SequenceReverseOp>(operands, *this);
+  return success();
+}
+
+LogicalResult SequenceLastOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(getNumOperands(), Value());
+  GradBuilder g(builder, *this);
+  SmallVector<Value> operands{getData(), resultGrads[0]};
+  if (Value len = getSequenceLength())
+    operands.push_back(len);
+  operandGrads[0] = g.makeLike<SequenceLastGradOp>(operands, *this);
+  return success();
+}
+
+LogicalResult SequenceLastGradOp::buildGradient(OpBuilder &, ArrayRef<Value>,
+                                                SmallVectorImpl<Value> &) {
+  return emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
+}

@@ -65,6 +65,10 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
     if (!boolAttr(attrs, "use_length", false))
       names.resize(1);
     break;
+  case MXInputRule::SequenceLength:
+    if (!boolAttr(attrs, "use_sequence_length", false))
+      names.resize(1);
+    break;
   // RNN: data, parameters, state, then state_cell (lstm only) and
   // sequence_length (use_sequence_length only), MXNet's ListRnnInputNames.
   case MXInputRule::RNN: {

@@ -409,6 +409,104 @@ void runParamConcat(OpEnv &env, g::RNNParamConcatOp op) {
   env.setResult(op, 0, std::move(out));
 }
 
+//===----------------------------------------------------------------------===//
+// Sequence ops
+//===----------------------------------------------------------------------===//
+
+/// The (T, N, rest) view of a Sequence op's data, and each batch element's
+/// length: sequence_length[n] truncated toward zero (MXNet's static_cast),
+/// or T without lengths (a length above T counts as T with `allowAboveT`).
+/// Lengths below minLength, or above T without `allowAboveT`, are those
+/// MXNet's kernel reads or writes outside the tensor with: refused, naming
+/// the op.
+struct SequenceView {
+  int64_t time, batch, rest;
+  bool timeFirst;
+  std::vector<int64_t> lengths;
+  /// The flat index of (t, n, r) in data.
+  int64_t at(int64_t t, int64_t n, int64_t r) const {
+    return ((timeFirst ? t * batch + n : n * time + t) * rest) + r;
+  }
+};
+
+SequenceView sequenceView(OpEnv &env, Operation *op, const Array &data, Value lengths,
+                          int64_t axis, int64_t minLength, bool allowAboveT) {
+  SequenceView v;
+  v.timeFirst = axis == 0;
+  v.time = data.shape[axis];
+  v.batch = data.shape[axis == 0 ? 1 : 0];
+  v.rest = extent(data.shape, 2, data.shape.size());
+  v.lengths.assign(v.batch, v.time);
+  if (!lengths)
+    return v;
+  const Array &len = env.get(op, lengths);
+  for (int64_t n = 0; n < v.batch; ++n) {
+    double l = len.data[n];
+    double truncated = std::trunc(l); // false comparisons for NaN
+    bool inRange = truncated >= minLength && (allowAboveT || truncated <= v.time);
+    if (!inRange)
+      fail(op, "sequence_length[" + std::to_string(n) + "] = " + std::to_string(l) +
+                   " is outside [" + std::to_string(minLength) + ", " +
+                   (allowAboveT ? std::string("inf") : std::to_string(v.time)) +
+                   "] (MXNet 1.9.1's kernel accesses memory outside the tensor for it)");
+    v.lengths[n] = allowAboveT ? static_cast<int64_t>(std::min(truncated, double(v.time)))
+                               : static_cast<int64_t>(truncated);
+  }
+  return v;
+}
+
+void runSequenceMask(OpEnv &env, g::SequenceMaskOp op) {
+  const Array &x = env.get(op, op.getData());
+  Array out = env.makeResult(op);
+  out.data = x.data;
+  SequenceView v = sequenceView(env, op, x, op.getSequenceLength(),
+                                static_cast<int64_t>(op.getAxis()), 0, /*allowAboveT=*/true);
+  // MXNet casts `value` to the data type; the parameter itself is a float.
+  double value = op.getValue().convertToFloat();
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t t = v.lengths[n]; t < v.time; ++t)
+      for (int64_t r = 0; r < v.rest; ++r)
+        out.data[v.at(t, n, r)] = value;
+  env.setResult(op, 0, std::move(out));
+}
+
+void runSequenceLast(OpEnv &env, g::SequenceLastOp op) {
+  const Array &x = env.get(op, op.getData());
+  Array out = env.makeResult(op);
+  SequenceView v = sequenceView(env, op, x, op.getSequenceLength(),
+                                static_cast<int64_t>(op.getAxis()), 1, false);
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t r = 0; r < v.rest; ++r)
+      out.data[n * v.rest + r] = x.data[v.at(v.lengths[n] - 1, n, r)];
+  env.setResult(op, 0, std::move(out));
+}
+
+void runSequenceLastGrad(OpEnv &env, g::SequenceLastGradOp op) {
+  const Array &x = env.get(op, op.getData());
+  const Array &dy = env.get(op, op.getOutputGrad());
+  Array dx = env.makeResult(op);
+  SequenceView v = sequenceView(env, op, x, op.getSequenceLength(),
+                                static_cast<int64_t>(op.getAxis()), 1, false);
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t r = 0; r < v.rest; ++r)
+      dx.data[v.at(v.lengths[n] - 1, n, r)] += dy.data[n * v.rest + r];
+  env.setResult(op, 0, std::move(dx));
+}
+
+void runSequenceReverse(OpEnv &env, g::SequenceReverseOp op) {
+  const Array &x = env.get(op, op.getData());
+  Array out = env.makeResult(op);
+  SequenceView v = sequenceView(env, op, x, op.getSequenceLength(),
+                                static_cast<int64_t>(op.getAxis()), 0, false);
+  for (int64_t n = 0; n < v.batch; ++n)
+    for (int64_t t = 0; t < v.time; ++t) {
+      int64_t from = t < v.lengths[n] ? v.lengths[n] - 1 - t : t;
+      for (int64_t r = 0; r < v.rest; ++r)
+        out.data[v.at(t, n, r)] = x.data[v.at(from, n, r)];
+    }
+  env.setResult(op, 0, std::move(out));
+}
+
 } // namespace
 
 bool interpretRNNOp(OpEnv &env, Operation *op) {
@@ -423,6 +521,22 @@ bool interpretRNNOp(OpEnv &env, Operation *op) {
       })
       .Case([&](g::RNNParamConcatOp o) {
         runParamConcat(env, o);
+        return true;
+      })
+      .Case([&](g::SequenceMaskOp o) {
+        runSequenceMask(env, o);
+        return true;
+      })
+      .Case([&](g::SequenceLastOp o) {
+        runSequenceLast(env, o);
+        return true;
+      })
+      .Case([&](g::SequenceLastGradOp o) {
+        runSequenceLastGrad(env, o);
+        return true;
+      })
+      .Case([&](g::SequenceReverseOp o) {
+        runSequenceReverse(env, o);
         return true;
       })
       .Default([](Operation *) { return false; });

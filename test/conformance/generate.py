@@ -1489,6 +1489,39 @@ def rnn_ops():
     return c
 
 
+def sequence_ops():
+    # SequenceMask, SequenceLast, SequenceReverse: the ops MXNet's recurrent
+    # models use around RNN. Lengths are floats MXNet truncates (2.7 -> 2);
+    # they cover 0 and T, and above T for SequenceMask (nothing masked), but
+    # not lengths MXNet's kernels access memory outside the tensor with
+    # (SequenceLast 0 or > T, SequenceReverse > T, negative ones).
+    def seq(op, shape, lengths=None, **attrs):
+        inputs = [("data", shape)]
+        if lengths is not None:
+            inputs.append(("sequence_length", (len(lengths),), Fixed(lengths, discrete=True)))
+            attrs["use_sequence_length"] = True
+        alias = attrs.pop("alias", None)
+        return Case(op, inputs, attrs, nograd={"sequence_length"}, alias=alias)
+
+    c = [seq("SequenceMask", (3, 2, 4)),
+         seq("SequenceMask", (4, 3, 2), [2.7, 0, 4], value=-1.0),
+         seq("SequenceMask", (3, 5, 2), [5, 1.5, 7], axis=1, value=0.5),
+         seq("SequenceMask", (4, 3), [1, 3, 2]),
+         seq("SequenceMask", (2, 3, 2, 2), [3, 1], axis=1),
+         seq("SequenceMask", (3, 2, 2), [1, 2], value=2.0, alias="_npx_sequence_mask")]
+    c += [seq("SequenceLast", (3, 2, 4)),
+          seq("SequenceLast", (2, 3, 4), axis=1),
+          seq("SequenceLast", (3, 3, 2), [2.7, 1, 3]),
+          seq("SequenceLast", (2, 4, 3), [4, 1.9], axis=1),
+          seq("SequenceLast", (4, 3), [1, 4, 2]),
+          seq("SequenceLast", (2, 3, 2, 2), [2, 3], axis=1)]
+    c += [seq("SequenceReverse", (4, 2, 3)),
+          seq("SequenceReverse", (4, 3, 2), [2.7, 0, 4]),
+          seq("SequenceReverse", (5, 2), [3, 5]),
+          seq("SequenceReverse", (3, 2, 2, 2), [1, 2])]
+    return c
+
+
 def rnn_param_concat_ops():
     # Gluon's RNN layers join their flattened weights with _rnn_param_concat
     # before RNN.
@@ -1652,7 +1685,7 @@ def all_cases():
     return (unary_ops() + activations() + binary_ops() + scalar_ops() + misc_elemwise() +
             shape_ops() + index_ops() + creation_ops() + image_shape_ops() + reductions() +
             nn_layers() + softmax_ops() + linalg_ops() + norm_layers() + resize_ops() +
-            rnn_ops() + rnn_param_concat_ops() + detection_ops())
+            rnn_ops() + rnn_param_concat_ops() + sequence_ops() + detection_ops())
 
 
 def main():

@@ -2363,6 +2363,36 @@ bool buildRNN(Builder &b, const Value &in) {
   return true;
 }
 
+/// SequenceMask / SequenceLast / SequenceReverse on (T, N, ...) data (or
+/// (N, T, ...) with axis 1), with or without per-sample lengths in
+/// [1, T] (the lengths MXNet's kernels define for all three ops).
+bool buildSequence(Builder &b, const Value &in, const char *op) {
+  std::string name = op;
+  Value x = in.shape.size() >= 2 && in.shape.size() <= 4 ? in : withRank(b, in, 3);
+  int64_t axis = name != "SequenceReverse" && b.chance(0.4) ? 1 : 0;
+  int64_t steps = x.shape[axis], batch = x.shape[1 - axis];
+  std::map<std::string, std::string> a;
+  if (axis != 0 || b.chance(0.3))
+    a["axis"] = str(axis);
+  bool lengths = b.chance(0.7);
+  if (lengths || b.chance(0.3))
+    a["use_sequence_length"] = lengths ? "True" : "False";
+  if (name == "SequenceMask" && b.chance(0.5))
+    a["value"] = str(b.oneOf({-1.0, 0.5, 2.0}));
+  Shape out = x.shape;
+  if (name == "SequenceLast")
+    out.erase(out.begin() + axis);
+  std::vector<Value> operands{x};
+  if (lengths) {
+    VarInfo info{VarRole::Length, steps, /*input=*/true};
+    Value len = b.variable("x" + std::to_string(b.numVariables++), {batch}, info);
+    len.mag = double(steps);
+    operands.push_back(len);
+  }
+  b.apply(op, a, operands, {out}, std::max(x.mag, 2.0));
+  return true;
+}
+
 bool buildRNNParamConcat(Builder &b, const Value &data) {
   // Gluon's packing of RNN weights: 1-D or 2-D parts joined along dim.
   Value x = withRank(b, data, b.chance(0.5) ? 1 : 2);
@@ -3021,6 +3051,9 @@ const std::vector<OpEntry> &opTable() {
       {"MakeLoss", 1, buildMakeLoss},
       // RNN (GraphRNNOps.td).
       {"RNN", 3, buildRNN},
+      {"SequenceMask", 1, KILN_FUZZ_WITH_OP(buildSequence, "SequenceMask")},
+      {"SequenceLast", 1, KILN_FUZZ_WITH_OP(buildSequence, "SequenceLast")},
+      {"SequenceReverse", 1, KILN_FUZZ_WITH_OP(buildSequence, "SequenceReverse")},
       {"_rnn_param_concat", 1, buildRNNParamConcat},
       // Detection (GraphDetectionOps.td).
       {"ROIPooling", 1, KILN_FUZZ_WITH_OP(buildROIOp, "ROIPooling")},

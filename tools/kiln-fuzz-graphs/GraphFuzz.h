@@ -44,6 +44,7 @@ enum class VarRole {
   ClassLabel,  ///< whole numbers in [0, range)
   Probability, ///< U(0, 1): probability labels, logistic targets
   Index,       ///< whole numbers in [0, range): Embedding's indices
+  Length,      ///< whole numbers in [1, range]: sequence lengths
   /// Corner boxes (x1, y1, x2, y2) along the last axis (of 4) inside
   /// [0, extent]², each side 15% to 40% of the extent: detection operands.
   Box,

@@ -140,6 +140,9 @@ Tensor drawValues(const VarInfo &info, const Shape &shape, uint64_t valueSeed,
     case VarRole::Index:
       v = float(info.range > 0 ? rng.below(uint64_t(info.range)) : 0);
       break;
+    case VarRole::Length:
+      v = float(1 + (info.range > 0 ? rng.below(uint64_t(info.range)) : 0));
+      break;
     case VarRole::Probability:
       v = float(rng.uniform());
       break;

@@ -642,6 +642,136 @@ Results lowerParamConcat(Ctx &cx, g::RNNParamConcatOp op) {
   return one(cx.concat(op.getInputs(), out, dim));
 }
 
+//===----------------------------------------------------------------------===//
+// Sequence ops
+//===----------------------------------------------------------------------===//
+
+/// A Sequence op's data as (d0, d1, rest), with its time axis (0 or 1).
+struct SequenceView {
+  Shape view;
+  int64_t axis;
+  int64_t time() const { return view[axis]; }
+  unsigned batchDim() const { return axis == 0 ? 1 : 0; }
+};
+
+SequenceView sequenceView(Value data, int64_t axis) {
+  Shape s = shapeOf(data);
+  return {Shape{s[0], s[1], product(s, 2)}, axis};
+}
+
+/// A batch element's length as an index in [lo, hi]: the float truncated
+/// toward zero (MXNet's cast), clamped first so that NaN (to lo) and lengths
+/// MXNet would access memory outside the tensor with stay inside it; `hi`
+/// without a length operand.
+Value lengthIndex(Ctx &cx, OpBuilder &nb, Location nl, Value length, int64_t lo, int64_t hi) {
+  if (!length)
+    return arith::ConstantIndexOp::create(nb, nl, hi);
+  Value v = arith::MaxNumFOp::create(nb, nl, length,
+                                     arith::ConstantOp::create(
+                                         nb, nl, nb.getFloatAttr(length.getType(), lo)));
+  v = arith::MinNumFOp::create(nb, nl, v,
+                               arith::ConstantOp::create(nb, nl,
+                                                         nb.getFloatAttr(length.getType(), hi)));
+  Value i = arith::FPToSIOp::create(nb, nl, nb.getI64Type(), v);
+  return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), i);
+}
+
+Results lowerSequenceMask(Ctx &cx, g::SequenceMaskOp op) {
+  Value length = op.getSequenceLength();
+  if (!length)
+    return one(op.getData());
+  SequenceView v = sequenceView(op.getData(), static_cast<int64_t>(op.getAxis()));
+  double value = op.getValue().convertToFloat();
+  SmallVector<Iter> iters(3, Iter::parallel);
+  Value out = cx.generic(
+      v.view, ValueRange{cx.reshape(op.getData(), v.view), length},
+      {cx.id(3), cx.map(3, {cx.d(v.batchDim())})}, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        Value t = linalg::IndexOp::create(nb, nl, v.axis);
+        Value len = lengthIndex(cx, nb, nl, a[1], 0, v.time());
+        Value kept = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, len);
+        return arith::SelectOp::create(nb, nl, kept, a[0], cx.k(nb, nl, value));
+      });
+  return one(cx.reshape(out, shapeOf(op.getOutput())));
+}
+
+/// graph.sequence_last's result as (batch, rest): step L_n − 1 of `x3`.
+Results lowerSequenceLast(Ctx &cx, g::SequenceLastOp op) {
+  SequenceView v = sequenceView(op.getData(), static_cast<int64_t>(op.getAxis()));
+  Value x3 = cx.reshape(op.getData(), v.view);
+  Value length = op.getSequenceLength();
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (length) {
+    ins.push_back(length);
+    maps.push_back(cx.map(2, {cx.d(0)}));
+  }
+  Shape out{v.view[v.batchDim()], v.view[2]};
+  Value last = cx.generic(
+      out, ins, maps, {Iter::parallel, Iter::parallel},
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        Value n = linalg::IndexOp::create(nb, nl, 0), r = linalg::IndexOp::create(nb, nl, 1);
+        Value len = lengthIndex(cx, nb, nl, length ? a[0] : Value(), 1, v.time());
+        Value t = arith::SubIOp::create(nb, nl, len, arith::ConstantIndexOp::create(nb, nl, 1));
+        SmallVector<Value> at = v.axis == 0 ? SmallVector<Value>{t, n, r}
+                                            : SmallVector<Value>{n, t, r};
+        return tensor::ExtractOp::create(nb, nl, x3, at);
+      });
+  return one(cx.reshape(last, shapeOf(op.getOutput())));
+}
+
+Results lowerSequenceLastGrad(Ctx &cx, g::SequenceLastGradOp op) {
+  SequenceView v = sequenceView(op.getData(), static_cast<int64_t>(op.getAxis()));
+  Value dy = cx.reshape(op.getOutputGrad(), {v.view[v.batchDim()], v.view[2]});
+  Value length = op.getSequenceLength();
+  SmallVector<Value> ins{dy};
+  SmallVector<AffineMap> maps{cx.map(3, {cx.d(v.batchDim()), cx.d(2)})};
+  if (length) {
+    ins.push_back(length);
+    maps.push_back(cx.map(3, {cx.d(v.batchDim())}));
+  }
+  SmallVector<Iter> iters(3, Iter::parallel);
+  Value dx = cx.generic(v.view, ins, maps, iters,
+                        [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                          Value t = linalg::IndexOp::create(nb, nl, v.axis);
+                          Value len = lengthIndex(cx, nb, nl, length ? a[1] : Value(), 1,
+                                                  v.time());
+                          Value last = arith::SubIOp::create(
+                              nb, nl, len, arith::ConstantIndexOp::create(nb, nl, 1));
+                          Value here =
+                              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, t, last);
+                          return arith::SelectOp::create(nb, nl, here, a[0], cx.k(nb, nl, 0));
+                        });
+  return one(cx.reshape(dx, shapeOf(op.getDataGrad())));
+}
+
+/// Axis 0 only: output step t is input step L − 1 − t below L, t above.
+Results lowerSequenceReverse(Ctx &cx, g::SequenceReverseOp op) {
+  SequenceView v = sequenceView(op.getData(), 0);
+  Value x3 = cx.reshape(op.getData(), v.view);
+  Value length = op.getSequenceLength();
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (length) {
+    ins.push_back(length);
+    maps.push_back(cx.map(3, {cx.d(1)}));
+  }
+  SmallVector<Iter> iters(3, Iter::parallel);
+  Value out = cx.generic(
+      v.view, ins, maps, iters, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        Value t = linalg::IndexOp::create(nb, nl, 0), n = linalg::IndexOp::create(nb, nl, 1),
+              r = linalg::IndexOp::create(nb, nl, 2);
+        Value len = lengthIndex(cx, nb, nl, length ? a[0] : Value(), 0, v.time());
+        Value mirrored = arith::SubIOp::create(
+            nb, nl, arith::SubIOp::create(nb, nl, len, arith::ConstantIndexOp::create(nb, nl, 1)),
+            t);
+        Value inside = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, t, len);
+        Value from = arith::SelectOp::create(nb, nl, inside, mirrored, t);
+        return tensor::ExtractOp::create(nb, nl, x3, ValueRange{from, n, r});
+      });
+  return one(cx.reshape(out, shapeOf(op.getOutput())));
+}
+
 } // namespace
 
 std::optional<Results> lowerRNNOp(Ctx &cx, Operation *op) {
@@ -649,6 +779,10 @@ std::optional<Results> lowerRNNOp(Ctx &cx, Operation *op) {
       .Case([&](g::RNNOp o) { return lowerRNN(cx, o); })
       .Case([&](g::RNNGradOp o) { return lowerRNNGrad(cx, o); })
       .Case([&](g::RNNParamConcatOp o) { return lowerParamConcat(cx, o); })
+      .Case([&](g::SequenceMaskOp o) { return lowerSequenceMask(cx, o); })
+      .Case([&](g::SequenceLastOp o) { return lowerSequenceLast(cx, o); })
+      .Case([&](g::SequenceLastGradOp o) { return lowerSequenceLastGrad(cx, o); })
+      .Case([&](g::SequenceReverseOp o) { return lowerSequenceReverse(cx, o); })
       .Default([](Operation *) { return std::nullopt; });
 }
 

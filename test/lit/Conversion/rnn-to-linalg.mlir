@@ -44,3 +44,33 @@ func.func @tanh_grad(%x: tensor<3x2x3xf32>, %w: tensor<14xf32>, %h: tensor<1x2x2
       -> (tensor<3x2x3xf32>, tensor<14xf32>, tensor<1x2x2xf32>)
   return %dx, %dw, %dh0 : tensor<3x2x3xf32>, tensor<14xf32>, tensor<1x2x2xf32>
 }
+
+// -----
+
+// The Sequence ops: one generic each over the (T, N, rest) view. The mask
+// selects by t < ⌊length⌋; SequenceLast and SequenceReverse gather with
+// tensor.extract at the step the length picks; sequence_last_grad selects dy
+// at step ⌊length⌋ − 1 (T − 1 here, without lengths).
+// CHECK-LABEL: func.func @sequence
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x2x3xf32>, tensor<2xf32>)
+// CHECK:   arith.fptosi
+// CHECK:   arith.cmpi slt
+// CHECK:   arith.select
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2xf32>) outs(%{{.*}} : tensor<2x3xf32>)
+// CHECK:   tensor.extract
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2xf32>) outs(%{{.*}} : tensor<4x2x3xf32>)
+// CHECK:   tensor.extract
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x3xf32>) outs(%{{.*}} : tensor<4x2x3xf32>)
+// CHECK:   arith.cmpi eq
+// CHECK-NOT: graph.
+func.func @sequence(%x: tensor<4x2x3xf32>, %l: tensor<2xf32>, %dy: tensor<2x3xf32>)
+    -> (tensor<4x2x3xf32>, tensor<2x3xf32>, tensor<4x2x3xf32>, tensor<4x2x3xf32>) {
+  %m = graph.sequence_mask %x, %l {use_sequence_length = true, value = -1.0 : f32}
+      : (tensor<4x2x3xf32>, tensor<2xf32>) -> tensor<4x2x3xf32>
+  %y = graph.sequence_last %x, %l {use_sequence_length = true}
+      : (tensor<4x2x3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+  %r = graph.sequence_reverse %x, %l {use_sequence_length = true}
+      : (tensor<4x2x3xf32>, tensor<2xf32>) -> tensor<4x2x3xf32>
+  %dx = graph.sequence_last_grad %x, %dy : (tensor<4x2x3xf32>, tensor<2x3xf32>) -> tensor<4x2x3xf32>
+  return %m, %y, %r, %dx : tensor<4x2x3xf32>, tensor<2x3xf32>, tensor<4x2x3xf32>, tensor<4x2x3xf32>
+}

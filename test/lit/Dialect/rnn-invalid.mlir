@@ -203,3 +203,70 @@ func.func @mask_shape(%x: tensor<3x2x3xf32>, %w: tensor<78xf32>, %h: tensor<2x2x
       : (tensor<3x2x3xf32>, tensor<78xf32>, tensor<2x2x2xf32>, tensor<1x3x2x3xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+// The Sequence ops (SequenceMask, SequenceLast, SequenceReverse).
+func.func @sequence_length_missing(%x: tensor<3x2x4xf32>) {
+  // expected-error @+1 {{'graph.sequence_mask' op use_sequence_length needs the operand 'sequence_length'}}
+  %y = graph.sequence_mask %x {use_sequence_length = true} : (tensor<3x2x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_length_unwanted(%x: tensor<3x2x4xf32>, %l: tensor<2xf32>) {
+  // expected-error @+1 {{'graph.sequence_last' op takes the operand 'sequence_length' only with use_sequence_length}}
+  %y = graph.sequence_last %x, %l : (tensor<3x2x4xf32>, tensor<2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_axis(%x: tensor<3x2x4xf32>) {
+  // expected-error @+1 {{'graph.sequence_mask' op axis must be 0 or 1 (MXNet 1.9.1 supports no other), got 2}}
+  %y = graph.sequence_mask %x {axis = 2 : i64} : (tensor<3x2x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_reverse_axis(%x: tensor<3x2x4xf32>) {
+  // expected-error @+1 {{'graph.sequence_reverse' op axis must be 0 (MXNet 1.9.1 supports only a leading time axis), got 1}}
+  %y = graph.sequence_reverse %x {axis = 1 : i64} : (tensor<3x2x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_rank(%x: tensor<3xf32>) {
+  // expected-error @+1 {{'graph.sequence_last' op expects data of rank 2 or greater (time and batch axes), got rank 1}}
+  %y = graph.sequence_last %x : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// sequence_length has one entry per batch element: 3 with axis 1.
+func.func @sequence_length_shape(%x: tensor<3x2x4xf32>, %l: tensor<2xf32>) {
+  // expected-error @+1 {{'graph.sequence_mask' op operand 'sequence_length' has shape (2) but the shape rule gives (3)}}
+  %y = graph.sequence_mask %x, %l {use_sequence_length = true, axis = 1 : i64}
+      : (tensor<3x2x4xf32>, tensor<2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_last_result(%x: tensor<3x2x4xf32>) {
+  // expected-error @+1 {{'graph.sequence_last' op result 0 has shape (3, 4) but the shape rule gives (2, 4)}}
+  %y = graph.sequence_last %x : (tensor<3x2x4xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_last_grad_shape(%x: tensor<3x2x4xf32>, %dy: tensor<3x4xf32>) {
+  // expected-error @+1 {{'graph.sequence_last_grad' op operand 'output_grad' has shape (3, 4) but the shape rule gives (2, 4)}}
+  %dx = graph.sequence_last_grad %x, %dy : (tensor<3x2x4xf32>, tensor<3x4xf32>) -> tensor<*xf32>
+  return
+}

@@ -80,3 +80,28 @@ func.func @param_concat(%a: tensor<24xf32>, %b: tensor<16xf32>) -> tensor<*xf32>
   %w = graph.rnn_param_concat %a, %b {dim = 0 : i64} : (tensor<24xf32>, tensor<16xf32>) -> tensor<*xf32>
   return %w : tensor<*xf32>
 }
+
+// -----
+
+// The Sequence ops. SequenceMask and SequenceReverse keep data's shape;
+// SequenceLast drops the time axis (axis 1 here: (N, T, 2, 3) -> (N, 2, 3));
+// sequence_length is (N).
+// CHECK-LABEL: func @sequence
+// CHECK: graph.sequence_mask %{{.*}}, %{{.*}} {axis = 1 : i64, use_sequence_length = true, value = -1.000000e+00 : f32}
+// CHECK: graph.sequence_last %{{.*}}, %{{.*}} {axis = 1 : i64, use_sequence_length = true}
+// CHECK: graph.sequence_reverse %{{.*}} :
+// CHECK: graph.sequence_last_grad
+// INFER-LABEL: func @sequence
+// INFER: graph.sequence_mask {{.*}} : (tensor<4x5x2x3xf32>, tensor<4xf32>) -> tensor<4x5x2x3xf32>
+// INFER: graph.sequence_last {{.*}} : (tensor<4x5x2x3xf32>, tensor<4xf32>) -> tensor<4x2x3xf32>
+// INFER: graph.sequence_reverse {{.*}} : (tensor<4x5x2x3xf32>) -> tensor<4x5x2x3xf32>
+// INFER: graph.sequence_last_grad {{.*}} : (tensor<4x5x2x3xf32>, tensor<5x2x3xf32>) -> tensor<4x5x2x3xf32>
+func.func @sequence(%x: tensor<4x5x2x3xf32>, %l: tensor<4xf32>, %dy: tensor<5x2x3xf32>) {
+  %m = graph.sequence_mask %x, %l {use_sequence_length = true, value = -1.0 : f32, axis = 1 : i64}
+      : (tensor<4x5x2x3xf32>, tensor<4xf32>) -> tensor<*xf32>
+  %y = graph.sequence_last %x, %l {use_sequence_length = true, axis = 1 : i64}
+      : (tensor<4x5x2x3xf32>, tensor<4xf32>) -> tensor<*xf32>
+  %r = graph.sequence_reverse %x : (tensor<4x5x2x3xf32>) -> tensor<*xf32>
+  %dx = graph.sequence_last_grad %x, %dy : (tensor<4x5x2x3xf32>, tensor<5x2x3xf32>) -> tensor<*xf32>
+  return
+}
