@@ -19,7 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Graph/GraphOps.h"
+#include "Graph/GraphOpsImpl.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -31,100 +31,18 @@ using namespace kiln::graph;
 
 namespace {
 
-ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+/// Resizes `grads` to one (null) entry per operand of `op`.
+void init(Operation *op, SmallVectorImpl<Value> &grads) {
+  grads.assign(op->getNumOperands(), Value());
+}
+
+ArrayRef<int64_t> shapeOf(Value v) { return staticShape(v); }
 
 int64_t numElements(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
   return n;
-}
-
-/// loc("<node>_backward") for a forward op named by a NameLoc, so interpreter
-/// and lowering errors in the backward still name the MXNet node.
-Location backwardLoc(Operation *op) {
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    return NameLoc::get(StringAttr::get(op->getContext(), name.getName().str() + "_backward"),
-                        name.getChildLoc());
-  return op->getLoc();
-}
-
-/// Creates the backward ops of one forward op at the builder's insertion
-/// point.
-class GradBuilder {
-public:
-  GradBuilder(OpBuilder &b, Operation *op)
-      : b(b), op(op), loc(backwardLoc(op)),
-        type(UnrankedTensorType::get(
-            cast<TensorType>(
-                (op->getNumOperands() ? op->getOperand(0) : op->getResult(0)).getType())
-                .getElementType())) {}
-
-  /// Builds `OpTy` with one unranked result (typed later by shape inference).
-  template <typename OpTy, typename... Args> Value make(Args &&...args) {
-    return OpTy::create(b, loc, type, std::forward<Args>(args)...).getResult();
-  }
-
-  /// Builds `OpTy` with the attributes of `from` that OpTy also has (the
-  /// backward kernels take their forward op's attributes by name).
-  template <typename OpTy>
-  Value makeLike(ValueRange operands, Operation *from, ArrayRef<NamedAttribute> extra = {}) {
-    SmallVector<NamedAttribute> attrs;
-    ArrayRef<StringRef> names = OpTy::getAttributeNames();
-    for (NamedAttribute a : from->getAttrs())
-      if (llvm::is_contained(names, a.getName().getValue()) &&
-          !llvm::any_of(extra, [&](NamedAttribute e) { return e.getName() == a.getName(); }))
-        attrs.push_back(a);
-    attrs.append(extra.begin(), extra.end());
-    return OpTy::create(b, loc, TypeRange{type}, operands, attrs)->getResult(0);
-  }
-
-  DenseI64ArrayAttr array(ArrayRef<int64_t> v) { return b.getDenseI64ArrayAttr(v); }
-  FloatAttr f64(double v) { return b.getF64FloatAttr(v); }
-
-  Value reshape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
-    if (from == to)
-      return v;
-    return make<ReshapeOp>(v, to, false);
-  }
-  Value neg(Value v) { return make<MulScalarOp>(v, f64(-1)); }
-  Value mul(Value a, Value c) { return make<ElemwiseMulOp>(a, c); }
-  Value zeros(ArrayRef<int64_t> shape) { return make<ZerosOp>(shape); }
-  Value sum(Value v, ArrayRef<int64_t> axes, bool keepdims) {
-    return make<SumOp>(v, array(axes), keepdims, false);
-  }
-
-  /// Sums a gradient of shape `from` (a broadcast result) down to the shape
-  /// `to` of the operand that was broadcast: over the leading axes `to`
-  /// lacks and over the axes where `to` has 1 and `from` does not.
-  Value sumToShape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
-    size_t lead = from.size() - to.size();
-    SmallVector<int64_t> axes;
-    for (size_t d = 0; d < from.size(); ++d)
-      if (d < lead || (to[d - lead] == 1 && from[d] != 1))
-        axes.push_back(d);
-    if (axes.empty())
-      return reshape(v, from, to);
-    SmallVector<int64_t> kept(from);
-    for (int64_t a : axes)
-      kept[a] = 1;
-    return reshape(sum(v, axes, /*keepdims=*/true), kept, to);
-  }
-
-  OpBuilder &b;
-  Operation *op;
-  Location loc;
-  Type type;
-};
-
-/// Resizes `grads` to one (null) entry per operand of `op`.
-void init(Operation *op, SmallVectorImpl<Value> &grads) {
-  grads.assign(op->getNumOperands(), Value());
-}
-
-/// The shared rule of the backward kernels: no second-order gradients.
-LogicalResult notDifferentiable(Operation *op) {
-  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
 }
 
 /// Spatial axes (2, 3, ...) plus the batch axis: what a bias gradient sums over.
@@ -341,14 +259,12 @@ LogicalResult SoftmaxOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>
                                              SmallVectorImpl<Value> &operandGrads) {
   init(*this, operandGrads);
   GradBuilder g(builder, *this);
-  // A loss head: its built-in gradient ignores the head gradient, except
-  // with MXNet's out_grad = true, which multiplies the two.
+  // A loss head: its built-in gradient ignores the head gradient. With
+  // out_grad = true MXNet 1.9.1 multiplies it by "the output gradient",
+  // which its backward node wires to the softmax output itself.
   Value dx = g.makeLike<SoftmaxOutputGradOp>({getOutput(), getLabel()}, *this);
-  if (getOutGrad()) {
-    if (!resultGrads[0])
-      return success();
-    dx = g.mul(dx, resultGrads[0]);
-  }
+  if (getOutGrad())
+    dx = g.mul(dx, getOutput());
   operandGrads[0] = dx;
   return success();
 }
@@ -465,7 +381,7 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> result
     int64_t n = shapeOf(in)[dim];
     operandGrads[i] = getNumOperands() == 1
                           ? resultGrads[0]
-                          : g.make<SliceAxisOp>(resultGrads[0], dim, offset, offset + n);
+                          : g.sliceAxis(resultGrads[0], dim, offset, offset + n);
     offset += n;
   }
   return success();
@@ -495,48 +411,6 @@ LogicalResult SplitOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultG
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
 
-LogicalResult ElemwiseAddOp::buildGradient(OpBuilder &, ArrayRef<Value> resultGrads,
-                                           SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
-  operandGrads[0] = operandGrads[1] = resultGrads[0];
-  return success();
-}
-
-LogicalResult ElemwiseSubOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
-                                           SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
-  if (!resultGrads[0])
-    return success();
-  GradBuilder g(builder, *this);
-  operandGrads[0] = resultGrads[0];
-  operandGrads[1] = g.neg(resultGrads[0]);
-  return success();
-}
-
-LogicalResult ElemwiseMulOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
-                                           SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
-  if (!resultGrads[0])
-    return success();
-  GradBuilder g(builder, *this);
-  operandGrads[0] = g.mul(resultGrads[0], getRhs());
-  operandGrads[1] = g.mul(resultGrads[0], getLhs());
-  return success();
-}
-
-LogicalResult ElemwiseDivOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
-                                           SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
-  Value dy = resultGrads[0];
-  if (!dy)
-    return success();
-  GradBuilder g(builder, *this);
-  // y = a/b: ∂/∂a = 1/b, ∂/∂b = −a/b² = −y/b.
-  operandGrads[0] = g.make<ElemwiseDivOp>(dy, getRhs());
-  operandGrads[1] = g.neg(g.make<ElemwiseDivOp>(g.mul(dy, getOutput()), getRhs()));
-  return success();
-}
-
 LogicalResult AddNOp::buildGradient(OpBuilder &, ArrayRef<Value> resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   init(*this, operandGrads);
@@ -544,113 +418,6 @@ LogicalResult AddNOp::buildGradient(OpBuilder &, ArrayRef<Value> resultGrads,
     v = resultGrads[0];
   return success();
 }
-
-/// The scalar ops, one per formula: dy·f′(x) built from forward ops.
-template <typename ScalarOp, typename Fn>
-static LogicalResult scalarGradient(ScalarOp op, OpBuilder &builder, Value dy,
-                                    SmallVectorImpl<Value> &operandGrads, Fn &&rule) {
-  init(op, operandGrads);
-  if (!dy)
-    return success();
-  GradBuilder g(builder, op);
-  operandGrads[0] = rule(g, dy, op.getScalar().convertToDouble());
-  return success();
-}
-
-#define KILN_SCALAR_GRADIENT(OP, BODY)                                                             \
-  LogicalResult OP::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,                 \
-                                  SmallVectorImpl<Value> &operandGrads) {                          \
-    return scalarGradient(*this, builder, resultGrads[0],                                          \
-                          operandGrads, [&](GradBuilder & g, Value dy, double s) -> Value BODY);   \
-  }
-KILN_SCALAR_GRADIENT(PlusScalarOp, { return dy; })
-KILN_SCALAR_GRADIENT(MinusScalarOp, { return dy; })
-KILN_SCALAR_GRADIENT(RMinusScalarOp, { return g.neg(dy); })
-KILN_SCALAR_GRADIENT(MulScalarOp, { return g.make<MulScalarOp>(dy, g.f64(s)); })
-KILN_SCALAR_GRADIENT(DivScalarOp, { return g.make<DivScalarOp>(dy, g.f64(s)); })
-// y = s/x: ∂y/∂x = −s/x² = −y/x.
-KILN_SCALAR_GRADIENT(RDivScalarOp,
-                     { return g.neg(g.make<ElemwiseDivOp>(g.mul(dy, getOutput()), getData())); })
-// y = xˢ: s·x^(s−1) (0 for s = 0, where x^(−1) would make 0·∞ at x = 0).
-KILN_SCALAR_GRADIENT(PowerScalarOp, {
-  if (s == 0)
-    return Value();
-  if (s == 1)
-    return dy;
-  Value d = g.make<MulScalarOp>(g.make<PowerScalarOp>(getData(), g.f64(s - 1)), g.f64(s));
-  return g.mul(dy, d);
-})
-// y = sˣ: y·log(s).
-KILN_SCALAR_GRADIENT(RPowerScalarOp,
-                     { return g.make<MulScalarOp>(g.mul(dy, getOutput()), g.f64(std::log(s))); })
-// MXNet's masks: x ≥ s for maximum, x ≤ s for minimum (both 1 at a tie).
-KILN_SCALAR_GRADIENT(MaximumScalarOp,
-                     { return g.mul(dy, g.make<GreaterEqualScalarOp>(getData(), g.f64(s))); })
-KILN_SCALAR_GRADIENT(MinimumScalarOp,
-                     { return g.mul(dy, g.make<LesserEqualScalarOp>(getData(), g.f64(s))); })
-#undef KILN_SCALAR_GRADIENT
-
-/// The broadcast binary ops: each operand's gradient is computed at the
-/// result's shape by `lhsRule` / `rhsRule`, then summed over the axes that
-/// operand was broadcast along.
-template <typename BinaryOp, typename LhsFn, typename RhsFn>
-static LogicalResult broadcastGradient(BinaryOp op, OpBuilder &builder, Value dy,
-                                       SmallVectorImpl<Value> &operandGrads, LhsFn &&lhsRule,
-                                       RhsFn &&rhsRule) {
-  init(op, operandGrads);
-  if (!dy)
-    return success();
-  GradBuilder g(builder, op);
-  ArrayRef<int64_t> ys = shapeOf(op.getOutput());
-  if (Value l = lhsRule(g, dy))
-    operandGrads[0] = g.sumToShape(l, ys, shapeOf(op.getLhs()));
-  if (Value r = rhsRule(g, dy))
-    operandGrads[1] = g.sumToShape(r, ys, shapeOf(op.getRhs()));
-  return success();
-}
-
-#define KILN_BROADCAST_GRADIENT(OP, LHS, RHS)                                                      \
-  LogicalResult OP::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,                 \
-                                  SmallVectorImpl<Value> &operandGrads) {                          \
-    Value a = getLhs(), b = getRhs(), y = getOutput();                                             \
-    (void)a, (void)b, (void)y;                                                                     \
-    return broadcastGradient(*this, builder, resultGrads[0],                                       \
-                             operandGrads, [&](GradBuilder & g, Value dy) -> Value LHS,            \
-                             [&](GradBuilder & g, Value dy) -> Value RHS);                         \
-  }
-KILN_BROADCAST_GRADIENT(
-    BroadcastAddOp, { return dy; }, { return dy; })
-KILN_BROADCAST_GRADIENT(
-    BroadcastSubOp, { return dy; }, { return g.neg(dy); })
-KILN_BROADCAST_GRADIENT(
-    BroadcastMulOp, { return g.make<BroadcastMulOp>(dy, b); },
-    { return g.make<BroadcastMulOp>(dy, a); })
-// y = a/b: dy/b and −dy·y/b.
-KILN_BROADCAST_GRADIENT(
-    BroadcastDivOp, { return g.make<BroadcastDivOp>(dy, b); },
-    { return g.neg(g.make<BroadcastDivOp>(g.mul(dy, y), b)); })
-// MXNet's masks: lhs where a ≥ b (a ≤ b for minimum), rhs elsewhere.
-KILN_BROADCAST_GRADIENT(
-    BroadcastMaximumOp, { return g.mul(dy, g.make<BroadcastGreaterEqualOp>(a, b)); },
-    {
-      Value ge = g.make<BroadcastGreaterEqualOp>(a, b);
-      return g.mul(dy, g.make<RMinusScalarOp>(ge, g.f64(1)));
-    })
-KILN_BROADCAST_GRADIENT(
-    BroadcastMinimumOp, { return g.mul(dy, g.make<BroadcastLesserEqualOp>(a, b)); },
-    {
-      Value le = g.make<BroadcastLesserEqualOp>(a, b);
-      return g.mul(dy, g.make<RMinusScalarOp>(le, g.f64(1)));
-    })
-// y = aᵇ: b·a^(b−1) (not b·y/a, which fails at a = 0) and y·log(a).
-KILN_BROADCAST_GRADIENT(
-    BroadcastPowerOp,
-    {
-      Value pow = g.make<BroadcastPowerOp>(a, g.make<MinusScalarOp>(b, g.f64(1)));
-      return g.mul(dy, g.make<BroadcastMulOp>(pow, b));
-    },
-    { return g.mul(dy, g.make<BroadcastMulOp>(y, g.make<LogOp>(a))); })
-#undef KILN_BROADCAST_GRADIENT
 
 LogicalResult BroadcastToOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
                                            SmallVectorImpl<Value> &operandGrads) {
@@ -720,23 +487,31 @@ LogicalResult DotOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGra
   if (!dc)
     return success();
   GradBuilder g(builder, *this);
-  Value a = getLhs(), b = getRhs();
   bool ta = getTransposeA(), tb = getTransposeB();
+  // On the matrices MXNet multiplies (N-D operands and vectors reshaped):
   // C = op(A)·op(B): ∂A = dC·op(B)ᵀ (transposed back when A was), ∂B
   // likewise; each case is one dot with the right flags.
+  ArrayRef<int64_t> as = shapeOf(getLhs()), bs = shapeOf(getRhs()), cs = shapeOf(getOutput());
+  Shape a2 = lhsMatrix(as, ta), b2 = rhsMatrix(bs, tb);
+  Shape c2{a2[ta ? 1 : 0], b2[tb ? 0 : 1]};
+  Value a = g.reshape(getLhs(), as, a2), b = g.reshape(getRhs(), bs, b2);
+  dc = g.reshape(dc, cs, c2);
+  Value da, db;
   if (!ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, true, false);
+    da = g.make<DotOp>(dc, b, false, true);
+    db = g.make<DotOp>(a, dc, true, false);
   } else if (ta && !tb) {
-    operandGrads[0] = g.make<DotOp>(b, dc, false, true);
-    operandGrads[1] = g.make<DotOp>(a, dc, false, false);
+    da = g.make<DotOp>(b, dc, false, true);
+    db = g.make<DotOp>(a, dc, false, false);
   } else if (!ta && tb) {
-    operandGrads[0] = g.make<DotOp>(dc, b, false, false);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, false);
+    da = g.make<DotOp>(dc, b, false, false);
+    db = g.make<DotOp>(dc, a, true, false);
   } else {
-    operandGrads[0] = g.make<DotOp>(b, dc, true, true);
-    operandGrads[1] = g.make<DotOp>(dc, a, true, true);
+    da = g.make<DotOp>(b, dc, true, true);
+    db = g.make<DotOp>(dc, a, true, true);
   }
+  operandGrads[0] = g.reshape(da, a2, as);
+  operandGrads[1] = g.reshape(db, b2, bs);
   return success();
 }
 
@@ -750,8 +525,7 @@ LogicalResult SliceAxisOp::buildGradient(OpBuilder &builder, ArrayRef<Value> res
   int64_t rank = xs.size();
   int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + rank : (int64_t)getAxis();
   int64_t dim = xs[axis];
-  int64_t begin = (int64_t)getBegin() < 0 ? (int64_t)getBegin() + dim : (int64_t)getBegin();
-  int64_t end = (int64_t)getEnd() < 0 ? (int64_t)getEnd() + dim : (int64_t)getEnd();
+  auto [begin, end] = getRange(dim);
   // Zeros around the slice's gradient.
   SmallVector<Value> parts;
   SmallVector<int64_t> pad(xs);
@@ -774,32 +548,15 @@ LogicalResult ZerosOp::buildGradient(OpBuilder &, ArrayRef<Value>,
   return success();
 }
 
-LogicalResult LogOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
-                                   SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
-  if (!resultGrads[0])
-    return success();
-  GradBuilder g(builder, *this);
-  operandGrads[0] = g.make<ElemwiseDivOp>(resultGrads[0], getData());
-  return success();
+// Random numbers are piecewise constant in their counter: no gradient.
+LogicalResult DropoutMaskOp::buildGradient(OpBuilder &, ArrayRef<Value>,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  return noGradient(*this, operandGrads);
 }
-
-// Comparisons and random numbers are piecewise constant in their operands:
-// no gradient flows through them.
-#define KILN_NO_GRADIENT(OP)                                                                       \
-  LogicalResult OP::buildGradient(OpBuilder &, ArrayRef<Value>,                                    \
-                                  SmallVectorImpl<Value> &operandGrads) {                          \
-    init(*this, operandGrads);                                                                     \
-    return success();                                                                              \
-  }
-KILN_NO_GRADIENT(BroadcastEqualOp)
-KILN_NO_GRADIENT(BroadcastGreaterEqualOp)
-KILN_NO_GRADIENT(BroadcastLesserEqualOp)
-KILN_NO_GRADIENT(GreaterEqualScalarOp)
-KILN_NO_GRADIENT(LesserEqualScalarOp)
-KILN_NO_GRADIENT(DropoutMaskOp)
-KILN_NO_GRADIENT(RandomUniformOp)
-#undef KILN_NO_GRADIENT
+LogicalResult RandomUniformOp::buildGradient(OpBuilder &, ArrayRef<Value>,
+                                             SmallVectorImpl<Value> &operandGrads) {
+  return noGradient(*this, operandGrads);
+}
 
 LogicalResult BatchNormTrainOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
                                               SmallVectorImpl<Value> &operandGrads) {
@@ -832,3 +589,163 @@ KILN_NOT_DIFFERENTIABLE(LeakyReLUGradOp)
 KILN_NOT_DIFFERENTIABLE(LRNGradOp)
 KILN_NOT_DIFFERENTIABLE(EmbeddingGradOp)
 #undef KILN_NOT_DIFFERENTIABLE
+
+//===----------------------------------------------------------------------===//
+// GradBuilder and the derivative formulas' graph values
+//===----------------------------------------------------------------------===//
+
+LogicalResult kiln::graph::notDifferentiable(Operation *op) {
+  return op->emitOpError() << "is not differentiable (Kiln has no second-order gradients)";
+}
+
+ArrayRef<int64_t> kiln::graph::staticShape(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+LogicalResult kiln::graph::noGradient(Operation *op, SmallVectorImpl<Value> &grads) {
+  init(op, grads);
+  return success();
+}
+
+/// loc("<node>_backward") for a forward op named by a NameLoc, so interpreter
+/// and lowering errors in the backward still name the MXNet node.
+static Location backwardLoc(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    return NameLoc::get(StringAttr::get(op->getContext(), name.getName().str() + "_backward"),
+                        name.getChildLoc());
+  return op->getLoc();
+}
+
+GradBuilder::GradBuilder(OpBuilder &b, Operation *op)
+    : b(b), op(op), loc(backwardLoc(op)),
+      type(UnrankedTensorType::get(
+          cast<TensorType>((op->getNumOperands() ? op->getOperand(0) : op->getResult(0)).getType())
+              .getElementType())) {}
+
+Value GradBuilder::reshape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  if (from == to)
+    return v;
+  return make<ReshapeOp>(v, to, false);
+}
+Value GradBuilder::neg(Value v) { return make<MulScalarOp>(v, f64(-1)); }
+Value GradBuilder::mul(Value a, Value c) { return make<ElemwiseMulOp>(a, c); }
+Value GradBuilder::zeros(ArrayRef<int64_t> shape) { return make<ZerosOp>(shape); }
+Value GradBuilder::sliceAxis(Value v, int64_t axis, int64_t begin, int64_t end) {
+  return make<SliceAxisOp>(v, axis, begin, b.getI64IntegerAttr(end));
+}
+Value GradBuilder::sum(Value v, ArrayRef<int64_t> axes, bool keepdims) {
+  return make<SumOp>(v, array(axes), keepdims, false);
+}
+
+Value GradBuilder::sumToShape(Value v, ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  size_t lead = from.size() - to.size();
+  SmallVector<int64_t> axes;
+  for (size_t d = 0; d < from.size(); ++d)
+    if (d < lead || (to[d - lead] == 1 && from[d] != 1))
+      axes.push_back(d);
+  if (axes.empty())
+    return reshape(v, from, to);
+  SmallVector<int64_t> kept(from);
+  for (int64_t a : axes)
+    kept[a] = 1;
+  return reshape(sum(v, axes, /*keepdims=*/true), kept, to);
+}
+
+GExpr GradBuilder::expr(Value v, Value like) {
+  ArrayRef<int64_t> s = staticShape(like);
+  return GExpr{this, v, SmallVector<int64_t, 4>(s.begin(), s.end())};
+}
+
+namespace kiln::graph::gexpr {
+namespace {
+
+SmallVector<int64_t, 4> broadcastShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t, 4> out(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t l = i + a.size() >= rank ? a[i + a.size() - rank] : 1;
+    int64_t r = i + b.size() >= rank ? b[i + b.size() - rank] : 1;
+    out[i] = l == 1 ? r : l;
+  }
+  return out;
+}
+
+/// A binary op of two graph values: the same-shape op when the shapes agree,
+/// the broadcasting one otherwise.
+template <typename SameShapeOp, typename BroadcastOp>
+GExpr binary(const GExpr &a, const GExpr &b) {
+  GradBuilder *g = a.g;
+  if (a.shape == b.shape)
+    return {g, g->make<SameShapeOp>(a.value, b.value), a.shape};
+  return {g, g->make<BroadcastOp>(a.value, b.value), broadcastShape(a.shape, b.shape)};
+}
+
+template <typename ScalarOp> GExpr withScalar(const GExpr &a, double s) {
+  return {a.g, a.g->make<ScalarOp>(a.value, a.g->f64(s)), a.shape};
+}
+
+template <typename UnaryOp> GExpr unary(const GExpr &x) {
+  return {x.g, x.g->make<UnaryOp>(x.value), x.shape};
+}
+
+} // namespace
+
+GExpr operator+(const GExpr &a, const GExpr &b) {
+  return binary<ElemwiseAddOp, BroadcastAddOp>(a, b);
+}
+GExpr operator-(const GExpr &a, const GExpr &b) {
+  return binary<ElemwiseSubOp, BroadcastSubOp>(a, b);
+}
+GExpr operator*(const GExpr &a, const GExpr &b) {
+  return binary<ElemwiseMulOp, BroadcastMulOp>(a, b);
+}
+GExpr operator/(const GExpr &a, const GExpr &b) {
+  return binary<ElemwiseDivOp, BroadcastDivOp>(a, b);
+}
+GExpr operator+(const GExpr &a, double b) { return b == 0 ? a : withScalar<PlusScalarOp>(a, b); }
+GExpr operator-(const GExpr &a, double b) { return b == 0 ? a : withScalar<MinusScalarOp>(a, b); }
+GExpr operator*(const GExpr &a, double b) { return b == 1 ? a : withScalar<MulScalarOp>(a, b); }
+GExpr operator/(const GExpr &a, double b) { return b == 1 ? a : withScalar<DivScalarOp>(a, b); }
+GExpr operator+(double a, const GExpr &b) { return b + a; }
+GExpr operator-(double a, const GExpr &b) { return withScalar<RMinusScalarOp>(b, a); }
+GExpr operator*(double a, const GExpr &b) { return b * a; }
+GExpr operator/(double a, const GExpr &b) { return withScalar<RDivScalarOp>(b, a); }
+GExpr operator-(const GExpr &a) { return unary<NegativeOp>(a); }
+
+GExpr exp(const GExpr &x) { return unary<ExpOp>(x); }
+GExpr log(const GExpr &x) { return unary<LogOp>(x); }
+GExpr sqrt(const GExpr &x) { return unary<SqrtOp>(x); }
+GExpr square(const GExpr &x) { return unary<SquareOp>(x); }
+GExpr abs(const GExpr &x) { return unary<AbsOp>(x); }
+GExpr sign(const GExpr &x) { return unary<SignOp>(x); }
+GExpr floor(const GExpr &x) { return unary<FloorOp>(x); }
+GExpr sin(const GExpr &x) { return unary<SinOp>(x); }
+GExpr cos(const GExpr &x) { return unary<CosOp>(x); }
+GExpr sinh(const GExpr &x) { return unary<SinhOp>(x); }
+GExpr cosh(const GExpr &x) { return unary<CoshOp>(x); }
+GExpr pow(const GExpr &a, const GExpr &b) { return binary<PowerOp, BroadcastPowerOp>(a, b); }
+GExpr pow(const GExpr &a, double b) { return withScalar<PowerScalarOp>(a, b); }
+GExpr pow(double a, const GExpr &b) { return withScalar<RPowerScalarOp>(b, a); }
+GExpr gt(const GExpr &a, const GExpr &b) { return binary<GreaterOp, BroadcastGreaterOp>(a, b); }
+GExpr ge(const GExpr &a, const GExpr &b) {
+  return binary<GreaterEqualOp, BroadcastGreaterEqualOp>(a, b);
+}
+GExpr lt(const GExpr &a, const GExpr &b) { return binary<LesserOp, BroadcastLesserOp>(a, b); }
+GExpr le(const GExpr &a, const GExpr &b) {
+  return binary<LesserEqualOp, BroadcastLesserEqualOp>(a, b);
+}
+GExpr gt(const GExpr &a, double b) { return withScalar<GreaterScalarOp>(a, b); }
+GExpr ge(const GExpr &a, double b) { return withScalar<GreaterEqualScalarOp>(a, b); }
+GExpr lt(const GExpr &a, double b) { return withScalar<LesserScalarOp>(a, b); }
+GExpr le(const GExpr &a, double b) { return withScalar<LesserEqualScalarOp>(a, b); }
+GExpr gt(double a, const GExpr &b) { return lt(b, a); }
+GExpr ge(double a, const GExpr &b) { return le(b, a); }
+GExpr lt(double a, const GExpr &b) { return gt(b, a); }
+GExpr le(double a, const GExpr &b) { return ge(b, a); }
+GExpr cast(const GExpr &x, DType dtype) {
+  if (dtype == DType::float32 || dtype == DType::float64)
+    return x;
+  return {x.g, x.g->make<CastOp>(x.value, dtype), x.shape};
+}
+
+} // namespace kiln::graph::gexpr

@@ -12,40 +12,58 @@
 #ifndef KILN_GRAPH_GRAD_OPS
 #define KILN_GRAPH_GRAD_OPS
 
-def Graph_RegressionKind : Graph_Enum<"RegressionKind", "regression loss head", [
-  I32EnumAttrCase<"linear", 0>, I32EnumAttrCase<"logistic", 1>, I32EnumAttrCase<"mae", 2>]>;
-def Graph_RegressionKindAttr : Graph_EnumAttr<Graph_RegressionKind, "regression_kind">;
-
 //===----------------------------------------------------------------------===//
 // Linear algebra and slicing (also plain MXNet operators)
 //===----------------------------------------------------------------------===//
 
 def Graph_DotOp : Graph_Op<"dot"> {
-  let summary = "MXNet dot on matrices: op(lhs) · op(rhs)";
+  let summary = "MXNet dot: op(lhs) · op(rhs), contracting lhs's last and rhs's first axis";
   let description = [{
-    Both operands are rank 2. `transpose_a` / `transpose_b` transpose the
-    operand before the product, so the result is `[M, N]` with
-    op(lhs) `[M, K]` and op(rhs) `[K, N]`. Autodiff uses it for the
-    FullyConnected gradients (dX = dY·W, dW = dYᵀ·X).
+    MXNet's dot of N-D arrays: without transposes it contracts the last axis
+    of `lhs` with the first axis of `rhs`, and the result's shape is lhs's
+    other axes followed by rhs's: (2, 3, 4) · (4, 5) → (2, 3, 5). Both
+    operands are matrices seen that way: lhs as [product of all but its last
+    axis, last axis], rhs as [first axis, product of the others]; with
+    `transpose_a` lhs is [first axis, product of the others], transposed
+    (its first axis is contracted and the result keeps its other axes),
+    and with `transpose_b` rhs is [product of all but its last axis, last
+    axis], transposed. A vector (rank 1) contributes no result axis: lhs is
+    a row and rhs a column, whatever the transposes; the dot of two
+    vectors, which MXNet does not let be transposed, has shape (1).
+    Autodiff uses it for the FullyConnected gradients (dX = dY·W,
+    dW = dYᵀ·X).
 
     Example:
     ```mlir
     %dw = graph.dot %dy, %x {transpose_a = true}
         : (tensor<8x10xf32>, tensor<8x784xf32>) -> tensor<10x784xf32>
+    %y = graph.dot %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x5xf32>
     ```
   }];
   let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs,
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
                    DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
   let results = (outs Graph_Tensor:$output);
+  let opDecl = [{
+    /// The matrices MXNet multiplies (before the transposes): lhs as
+    /// [a0, a1] and rhs as [b0, b1].
+    static ::kiln::graph::Shape lhsMatrix(::llvm::ArrayRef<int64_t> lhs, bool transposeA);
+    static ::kiln::graph::Shape rhsMatrix(::llvm::ArrayRef<int64_t> rhs, bool transposeB);
+  }];
+  let mxnetName = "dot";
+  let mxnetAttrs = [MXDef<"transpose_a", "Bool", "False">, MXDef<"transpose_b", "Bool", "False">];
+  let mxnetKeys = [MXKey<"forward_stype", "MustBeNone">];
+  let mxnetInputs = ["lhs", "rhs"];
 }
 
 def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
   let summary = "MXNet slice_axis: elements [begin, end) along `axis`";
   let description = [{
-    Negative `axis`, `begin` and `end` count from the back, as in MXNet;
-    after normalization 0 ≤ begin < end ≤ dim. Autodiff uses it for the
-    gradient of Concat.
+    Negative `axis`, `begin` and `end` count from the back, as in MXNet; an
+    absent `end` (MXNet's None) is the end of the axis. After normalization
+    0 ≤ begin < end ≤ dim. As in MXNet, a node must write the key `end`
+    (None being one of its values). Autodiff uses the op for the gradient
+    of Concat.
 
     Example:
     ```mlir
@@ -53,8 +71,21 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
         : (tensor<2x8xf32>) -> tensor<2x3xf32>
     ```
   }];
-  let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin, I64Attr:$end);
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$axis, I64Attr:$begin,
+                   OptionalAttr<I64Attr>:$end);
+  let mxnetName = "slice_axis";
+  let mxnetAttrs = [MXReq<"axis", "Int">, MXReq<"begin", "Int">, MXReqOrNone<"end", "Int">];
   let results = (outs Graph_Tensor:$output);
+  let opDecl = [{
+    /// [begin, end) along an axis of size `dim`, negative values and an
+    /// absent end resolved as MXNet does (not range-checked).
+    std::pair<int64_t, int64_t> getRange(int64_t dim) {
+      int64_t begin = static_cast<int64_t>(getBegin());
+      std::optional<uint64_t> end = getEnd();
+      int64_t e = end ? static_cast<int64_t>(*end) : dim;
+      return {begin < 0 ? begin + dim : begin, end && e < 0 ? e + dim : e};
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -64,49 +95,26 @@ def Graph_SliceAxisOp : Graph_Op<"slice_axis"> {
 def Graph_ZerosOp : Graph_Op<"zeros"> {
   let summary = "MXNet _zeros: a tensor of zeros of the static `shape`";
   let description = [{
-    No operands; the result has shape `shape` (entries ≥ 0) and the element
-    type its type names. Autodiff returns it as the gradient of a
-    differentiated argument nothing depends on, and pads slice_axis
-    gradients with it.
+    No operands; the result has shape `shape` (not empty, entries ≥ 0) and
+    the element type its type names. MXNet's `dtype` is accepted and
+    dropped: zero is the same value in every dtype. Autodiff returns the op
+    as the gradient of a differentiated argument nothing depends on, and
+    pads slice_axis gradients with it.
 
     Example:
     ```mlir
     %z = graph.zeros {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
     ```
   }];
-  let arguments = (ins DenseI64ArrayAttr:$shape);
+  let arguments = (ins DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shape);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_zeros";
+  let mxnetAttrs = [MXDef<"shape", "Tuple", "()">];
+  let mxnetKeys = [MXKey<"ctx">, MXKey<"dtype">];
+  let mxnetInputs = [];
+  let mxnetHasGradient = 0;
+  let customVerifier = 1;
 }
-
-def Graph_LogOp : Graph_Op<"log",
-    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
-  let summary = "MXNet log: the natural logarithm, elementwise";
-  let description = [{
-    log(x) elementwise (−inf at 0, NaN below). Autodiff uses it for the
-    exponent gradient of broadcast_power: ∂(aᵇ)/∂b = aᵇ·log(a).
-
-    Example:
-    ```mlir
-    %y = graph.log %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$data);
-  let results = (outs Graph_Tensor:$output);
-}
-
-// Comparisons give 1 where the relation holds and 0 elsewhere (MXNet's
-// float-valued comparison operators). Autodiff uses them as the masks of the
-// maximum/minimum and max/min-reduction gradients; their own gradient is 0.
-def Graph_BroadcastEqualOp
-    : Graph_BroadcastBinaryOp<"broadcast_equal", "(lhs == rhs ? 1 : 0)">;
-def Graph_BroadcastGreaterEqualOp
-    : Graph_BroadcastBinaryOp<"broadcast_greater_equal", "(lhs >= rhs ? 1 : 0)">;
-def Graph_BroadcastLesserEqualOp
-    : Graph_BroadcastBinaryOp<"broadcast_lesser_equal", "(lhs <= rhs ? 1 : 0)">;
-def Graph_GreaterEqualScalarOp
-    : Graph_ScalarOp<"greater_equal_scalar", "(x >= scalar ? 1 : 0)">;
-def Graph_LesserEqualScalarOp
-    : Graph_ScalarOp<"lesser_equal_scalar", "(x <= scalar ? 1 : 0)">;
 
 //===----------------------------------------------------------------------===//
 // Training-mode forward ops
@@ -135,6 +143,7 @@ def Graph_BatchNormTrainOp : Graph_Op<"batch_norm_train"> {
                    DefaultValuedAttr<BoolAttr, "true">:$fix_gamma,
                    DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs Graph_Tensor:$output, Graph_Tensor:$mean, Graph_Tensor:$var);
+  let customVerifier = 1;
 }
 
 def Graph_DropoutMaskOp : Graph_Op<"dropout_mask"> {
@@ -180,6 +189,7 @@ def Graph_DropoutMaskOp : Graph_Op<"dropout_mask"> {
                    DenseI64ArrayAttr:$shape,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 def Graph_RandomUniformOp : Graph_Op<"random_uniform"> {
@@ -203,6 +213,7 @@ def Graph_RandomUniformOp : Graph_Op<"random_uniform"> {
                    DefaultValuedAttr<I64Attr, "0">:$seed,
                    DenseI64ArrayAttr:$shape);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -233,11 +244,12 @@ def Graph_ConvolutionWeightGradOp : Graph_Op<"convolution_weight_grad"> {
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$pad,
                    DefaultValuedAttr<I64Attr, "1">:$num_group);
   let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
+  let opDecl = [{
     ::llvm::SmallVector<int64_t> getStrides();
     ::llvm::SmallVector<int64_t> getDilations();
     ::llvm::SmallVector<int64_t> getPads();
   }];
+  let customVerifier = 1;
 }
 
 def Graph_PoolingGradOp : Graph_Op<"pooling_grad"> {
@@ -280,14 +292,16 @@ def Graph_PoolingGradOp : Graph_Op<"pooling_grad"> {
                    DefaultValuedAttr<I64Attr, "2">:$p_value,
                    DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
   let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
+  let opDecl = [{
     ::llvm::SmallVector<int64_t> getStrides();
     ::llvm::SmallVector<int64_t> getPads();
   }];
+  let customVerifier = 1;
 }
 
 def Graph_ActivationGradOp : Graph_Op<"activation_grad",
-    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+    [SameOperandsAndResultShape, Graph_ElementwiseTrait,
+     DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "Gradient of Activation: out_grad · f′";
   let description = [{
     `saved` is the forward op's output for relu, sigmoid and tanh (f′ is a
@@ -304,6 +318,7 @@ def Graph_ActivationGradOp : Graph_Op<"activation_grad",
   let arguments = (ins Graph_Tensor:$out_grad, Graph_Tensor:$saved,
                    Graph_ActTypeAttr:$act_type);
   let results = (outs Graph_Tensor:$output);
+  let inPlaceOperand = 0;
 }
 
 def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad"> {
@@ -335,6 +350,7 @@ def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad"> {
                    DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs Graph_Tensor:$data_grad, Graph_Tensor:$gamma_grad,
                       Graph_Tensor:$beta_grad);
+  let customVerifier = 1;
 }
 
 def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
@@ -349,16 +365,19 @@ def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
     - Class labels: p is viewed as rows of K classes like the forward
       (default: (N, size/N); `preserve_shape`: rows = all leading axes,
       K = last axis; `multi_output`: (N, K, S) with S the spatial size and
-      one label per (n, s)). Each label is cast to int (truncated) as k;
+      one label per (n, s)). Without `multi_output` the rows take the first
+      labels in row-major order (MXNet's label of shape data.shape[:-1]
+      holds more than the N rows of the default view; the others are not
+      read). Each label is cast to int (truncated) as k;
       the row's gradient is p − t with t = onehot(k) (a k outside [0, K)
       matches no class); with `smooth_alpha` = a > 0 (not with
       `multi_output`, which MXNet does not smooth) t is 1 − a at k and
       a/(K − 1) elsewhere. With `use_ignore`, rows whose int label equals
       int(ignore_label) are zero. Everything is then scaled by
-      grad_scale / cnt, cnt being 1 (`null`), the number of rows (`batch`:
-      N, or the product of the leading axes with `preserve_shape`), or the
-      count of labels whose int value differs from int(ignore_label),
-      at least 1 (`valid`, with or without `use_ignore`); with
+      grad_scale / cnt, cnt being 1 (`null`), the number of labels
+      (`batch`; with `multi_output` N), or the count of labels whose int
+      value differs from int(ignore_label), at least 1 (`valid`, with or
+      without `use_ignore`), all labels counted even those not read; with
       `multi_output` cnt is further multiplied by S unless `valid`.
 
     Example:
@@ -375,6 +394,8 @@ def Graph_SoftmaxOutputGradOp : Graph_Op<"softmax_output_grad",
                    DefaultValuedAttr<Graph_NormalizationAttr, "Normalization::null">:$normalization,
                    DefaultValuedAttr<F32Attr, "0.0f">:$smooth_alpha);
   let results = (outs Graph_Tensor:$data_grad);
+  let customVerifier = 1;
+  let inPlaceOperand = 0;
 }
 
 def Graph_RegressionOutputGradOp : Graph_Op<"regression_output_grad",
@@ -398,6 +419,7 @@ def Graph_RegressionOutputGradOp : Graph_Op<"regression_output_grad",
                    Graph_RegressionKindAttr:$kind,
                    DefaultValuedAttr<F32Attr, "1.0f">:$grad_scale);
   let results = (outs Graph_Tensor:$data_grad);
+  let inPlaceOperand = 0;
 }
 
 def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [SameOperandsAndResultShape]> {
@@ -418,6 +440,7 @@ def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [SameOperandsAndResultShape]>
                    OptionalAttr<F64Attr>:$temperature,
                    DefaultValuedAttr<BoolAttr, "false">:$log);
   let results = (outs Graph_Tensor:$output_grad);
+  let customVerifier = 1;
 }
 
 def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
@@ -430,8 +453,11 @@ def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
     - prelu: data > 0 ? 1 : gamma[c], c the index along axis 1 (0 for a 1-D
       input; a 1-element gamma is shared by every channel);
     - elu: data > 0 ? 1 : slope·exp(data);
-    - selu: λ·(data > 0 ? 1 : α·exp(data)), λ = 1.0507009873554804934193349852946,
-      α = 1.6732632423543772848170429916717 (the forward's constants);
+    - selu: λ·(data > 0 ? 1 : α + y), y = λα·(exp(data) − 1) the forward's
+      output, λ = 1.0507009873554804934193349852946,
+      α = 1.6732632423543772848170429916717 (the forward's constants). This
+      is MXNet 1.9.1's selu_grad (not the derivative λα·exp(data) = y + λα),
+      which Kiln matches;
     - gelu: Φ(x) + x·φ(x) with Φ(x) = (1 + erf(x/√2))/2, φ(x) = exp(−x²/2)/√(2π);
     - rrelu: the inference form, data > 0 ? 1 : (lower_bound + upper_bound)/2
       (training mode rewrites rrelu into elementwise ops with random slopes).
@@ -451,6 +477,8 @@ def Graph_LeakyReLUGradOp : Graph_Op<"leaky_relu_grad",
                    DefaultValuedAttr<F32Attr, "0.125f">:$lower_bound,
                    DefaultValuedAttr<F32Attr, "0.334f">:$upper_bound);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
+  let inPlaceOperand = 0;
 }
 
 def Graph_LRNGradOp : Graph_Op<"lrn_grad"> {
@@ -477,6 +505,7 @@ def Graph_LRNGradOp : Graph_Op<"lrn_grad"> {
                    DefaultValuedAttr<F32Attr, "0.75f">:$beta,
                    DefaultValuedAttr<F32Attr, "2.0f">:$knorm);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad"> {
@@ -498,6 +527,7 @@ def Graph_EmbeddingGradOp : Graph_Op<"embedding_grad"> {
   let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$out_grad,
                    I64Attr:$input_dim, I64Attr:$output_dim);
   let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
 }
 
 #endif // KILN_GRAPH_GRAD_OPS

@@ -73,4 +73,27 @@ def Graph_GradientOpInterface : OpInterface<"GradientOpInterface"> {
   ];
 }
 
+def Graph_TrainingModeOpInterface : OpInterface<"TrainingModeOpInterface"> {
+  let cppNamespace = "::kiln::graph";
+  let description = [{
+    An op of a family whose behaviour changes in training mode, which
+    kiln-graph-training-mode (lib/Transforms/Autodiff.cpp) asks to make that
+    explicit, as the pass does itself for BatchNorm, Dropout and rrelu. The
+    op rewrites itself with new ops at the builder's insertion point (just
+    before it), drawing random numbers only through the counter-based ops
+    (graph.dropout_mask, graph.random_uniform) fed by `counter()` (the
+    function's rng_counter argument, created on first use) with seeds from
+    `nextSeed()`, so that every engine computes the same function. It may
+    update itself in place; it must not erase itself.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Makes the op's training-mode behaviour explicit.",
+      "::llvm::LogicalResult", "rewriteForTraining",
+      (ins "::mlir::OpBuilder &":$builder,
+           "::llvm::function_ref<::mlir::Value()>":$counter,
+           "::llvm::function_ref<uint64_t()>":$nextSeed)>,
+  ];
+}
+
 #endif // KILN_GRAPH_INTERFACES

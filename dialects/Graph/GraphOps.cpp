@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Graph/GraphOps.h"
+#include "Graph/GraphOpsImpl.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -185,7 +185,6 @@ SmallVector<int64_t> PoolingOp::getStrides() {
 }
 SmallVector<int64_t> PoolingOp::getPads() { return expand(getPad(), getKernel().size(), 0); }
 
-LogicalResult ActivationOp::verify() { return verifyShapes(*this); }
 
 LogicalResult LeakyReLUOp::verify() {
   bool prelu = getActType() == LeakyActType::prelu;
@@ -213,7 +212,6 @@ LogicalResult LRNOp::verify() {
   return verifyShapes(*this);
 }
 
-LogicalResult IdentityOp::verify() { return verifyShapes(*this); }
 
 LogicalResult DropoutOp::verify() {
   double p = getP().convertToDouble();
@@ -241,9 +239,6 @@ LogicalResult SoftmaxOutputOp::verify() {
   return verifyShapes(*this);
 }
 
-LogicalResult LinearRegressionOutputOp::verify() { return verifyShapes(*this); }
-LogicalResult LogisticRegressionOutputOp::verify() { return verifyShapes(*this); }
-LogicalResult MAERegressionOutputOp::verify() { return verifyShapes(*this); }
 
 template <typename SoftmaxLikeOp>
 static LogicalResult verifySoftmaxLike(SoftmaxLikeOp op) {
@@ -251,15 +246,18 @@ static LogicalResult verifySoftmaxLike(SoftmaxLikeOp op) {
     return op.emitOpError() << "temperature must be nonzero";
   return verifyShapes(op);
 }
-LogicalResult SoftmaxOp::verify() { return verifySoftmaxLike(*this); }
+LogicalResult SoftmaxOp::verify() {
+  if (getUseLength() != bool(getLength()))
+    return emitOpError() << (getUseLength() ? "use_length needs the operand 'length'"
+                                            : "takes the operand 'length' only with use_length");
+  return verifySoftmaxLike(*this);
+}
 LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxLike(*this); }
-LogicalResult SoftmaxActivationOp::verify() { return verifyShapes(*this); }
 
 //===----------------------------------------------------------------------===//
 // Shape manipulation
 //===----------------------------------------------------------------------===//
 
-LogicalResult FlattenOp::verify() { return verifyShapes(*this); }
 
 LogicalResult ReshapeOp::verify() {
   ArrayRef<int64_t> shape = getShape();
@@ -320,30 +318,6 @@ LogicalResult SplitOp::verify() {
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
 
-#define KILN_VERIFY_SHAPES_ONLY(OP)                                                    \
-  LogicalResult OP::verify() { return verifyShapes(*this); }
-KILN_VERIFY_SHAPES_ONLY(ElemwiseAddOp)
-KILN_VERIFY_SHAPES_ONLY(ElemwiseSubOp)
-KILN_VERIFY_SHAPES_ONLY(ElemwiseMulOp)
-KILN_VERIFY_SHAPES_ONLY(ElemwiseDivOp)
-KILN_VERIFY_SHAPES_ONLY(PlusScalarOp)
-KILN_VERIFY_SHAPES_ONLY(MinusScalarOp)
-KILN_VERIFY_SHAPES_ONLY(RMinusScalarOp)
-KILN_VERIFY_SHAPES_ONLY(MulScalarOp)
-KILN_VERIFY_SHAPES_ONLY(DivScalarOp)
-KILN_VERIFY_SHAPES_ONLY(RDivScalarOp)
-KILN_VERIFY_SHAPES_ONLY(PowerScalarOp)
-KILN_VERIFY_SHAPES_ONLY(RPowerScalarOp)
-KILN_VERIFY_SHAPES_ONLY(MaximumScalarOp)
-KILN_VERIFY_SHAPES_ONLY(MinimumScalarOp)
-KILN_VERIFY_SHAPES_ONLY(BroadcastAddOp)
-KILN_VERIFY_SHAPES_ONLY(BroadcastSubOp)
-KILN_VERIFY_SHAPES_ONLY(BroadcastMulOp)
-KILN_VERIFY_SHAPES_ONLY(BroadcastDivOp)
-KILN_VERIFY_SHAPES_ONLY(BroadcastMaximumOp)
-KILN_VERIFY_SHAPES_ONLY(BroadcastMinimumOp)
-KILN_VERIFY_SHAPES_ONLY(BroadcastPowerOp)
-#undef KILN_VERIFY_SHAPES_ONLY
 
 LogicalResult AddNOp::verify() {
   if (getInputs().empty())
@@ -358,14 +332,9 @@ LogicalResult BroadcastToOp::verify() {
   return verifyShapes(*this);
 }
 
-/// The reduced axes for an input of `rank`, normalized and sorted: MXNet's
-/// absent or empty `axis` means all axes (even with exclude); otherwise the
-/// listed axes, or every other axis with `exclude`. Out-of-range entries are
-/// dropped (the verifier rejects them once the rank is known).
-template <typename ReduceOp>
-static SmallVector<int64_t> reducedAxes(ReduceOp op, int64_t rank) {
+SmallVector<int64_t> kiln::graph::reducedAxes(std::optional<ArrayRef<int64_t>> axis, bool exclude,
+                                              int64_t rank) {
   SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  std::optional<ArrayRef<int64_t>> axis = op.getAxis();
   if (!axis || axis->empty())
     return all;
   SmallVector<bool> listed(rank, false);
@@ -376,26 +345,15 @@ static SmallVector<int64_t> reducedAxes(ReduceOp op, int64_t rank) {
   }
   SmallVector<int64_t> out;
   for (int64_t i = 0; i < rank; ++i)
-    if (listed[i] != op.getExclude())
+    if (listed[i] != exclude)
       out.push_back(i);
   return out;
 }
-
-#define KILN_REDUCE(OP)                                                                \
-  LogicalResult OP::verify() { return verifyShapes(*this); }                          \
-  SmallVector<int64_t> OP::getReducedAxes(int64_t rank) { return reducedAxes(*this, rank); }
-KILN_REDUCE(SumOp)
-KILN_REDUCE(MeanOp)
-KILN_REDUCE(MaxOp)
-KILN_REDUCE(MinOp)
-#undef KILN_REDUCE
 
 //===----------------------------------------------------------------------===//
 // Training and gradient ops (GraphGradOps.td)
 //===----------------------------------------------------------------------===//
 
-LogicalResult DotOp::verify() { return verifyShapes(*this); }
-LogicalResult SliceAxisOp::verify() { return verifyShapes(*this); }
 
 LogicalResult BatchNormTrainOp::verify() {
   if (!(getEps().convertToDouble() > 0))
@@ -441,7 +399,6 @@ SmallVector<int64_t> PoolingGradOp::getStrides() {
 }
 SmallVector<int64_t> PoolingGradOp::getPads() { return expand(getPad(), getKernel().size(), 0); }
 
-LogicalResult ActivationGradOp::verify() { return verifyShapes(*this); }
 
 LogicalResult BatchNormGradOp::verify() {
   if (!(getEps().convertToDouble() > 0))
@@ -456,7 +413,6 @@ LogicalResult SoftmaxOutputGradOp::verify() {
   return verifyShapes(*this);
 }
 
-LogicalResult RegressionOutputGradOp::verify() { return verifyShapes(*this); }
 
 LogicalResult SoftmaxGradOp::verify() {
   if (auto t = getTemperature(); t && t->isZero())
@@ -465,18 +421,15 @@ LogicalResult SoftmaxGradOp::verify() {
 }
 
 LogicalResult ZerosOp::verify() {
+  // MXNet's legacy shape () is an unknown shape, not a scalar.
+  if (getShape().empty())
+    return emitOpError() << "shape must not be empty";
   for (int64_t d : getShape())
     if (d < 0)
       return emitOpError() << "shape entries must be non-negative, got " << d;
   return verifyShapes(*this);
 }
 
-LogicalResult LogOp::verify() { return verifyShapes(*this); }
-LogicalResult BroadcastEqualOp::verify() { return verifyShapes(*this); }
-LogicalResult BroadcastGreaterEqualOp::verify() { return verifyShapes(*this); }
-LogicalResult BroadcastLesserEqualOp::verify() { return verifyShapes(*this); }
-LogicalResult GreaterEqualScalarOp::verify() { return verifyShapes(*this); }
-LogicalResult LesserEqualScalarOp::verify() { return verifyShapes(*this); }
 
 /// The static `shape` of the random ops: non-negative entries.
 static LogicalResult checkStaticShape(Operation *op, ArrayRef<int64_t> shape) {
@@ -531,53 +484,3 @@ LogicalResult EmbeddingGradOp::verify() {
     return failure();
   return verifyShapes(*this);
 }
-
-//===----------------------------------------------------------------------===//
-// In-place hints
-//===----------------------------------------------------------------------===//
-
-// Every op below is elementwise in its operand 0 (or, for flatten/reshape, a
-// pure view of it), so writing the result over that buffer never clobbers an
-// element still to be read. Softmax, LRN, pooling and the like are left out:
-// their kernels read neighbouring elements after writing some outputs.
-#define KILN_INPLACE_0(OP)                                                             \
-  std::optional<unsigned> OP::getInPlaceOperand(unsigned resultIndex) {               \
-    if (resultIndex != 0)                                                              \
-      return std::nullopt;                                                             \
-    return 0u;                                                                         \
-  }
-KILN_INPLACE_0(ActivationOp)
-KILN_INPLACE_0(LeakyReLUOp)
-KILN_INPLACE_0(BatchNormOp)
-KILN_INPLACE_0(DropoutOp)
-KILN_INPLACE_0(FlattenOp)
-KILN_INPLACE_0(IdentityOp)
-KILN_INPLACE_0(ReshapeOp)
-KILN_INPLACE_0(AddNOp)
-KILN_INPLACE_0(ElemwiseAddOp)
-KILN_INPLACE_0(ElemwiseSubOp)
-KILN_INPLACE_0(ElemwiseMulOp)
-KILN_INPLACE_0(ElemwiseDivOp)
-KILN_INPLACE_0(LinearRegressionOutputOp)
-KILN_INPLACE_0(LogisticRegressionOutputOp)
-KILN_INPLACE_0(MAERegressionOutputOp)
-KILN_INPLACE_0(PlusScalarOp)
-KILN_INPLACE_0(MinusScalarOp)
-KILN_INPLACE_0(RMinusScalarOp)
-KILN_INPLACE_0(MulScalarOp)
-KILN_INPLACE_0(DivScalarOp)
-KILN_INPLACE_0(RDivScalarOp)
-KILN_INPLACE_0(PowerScalarOp)
-KILN_INPLACE_0(RPowerScalarOp)
-KILN_INPLACE_0(MaximumScalarOp)
-KILN_INPLACE_0(MinimumScalarOp)
-KILN_INPLACE_0(ActivationGradOp)
-// Gradient kernels that are one elementwise map over operand 0 (the
-// softmax_output_grad `valid` count reads only the labels).
-KILN_INPLACE_0(LeakyReLUGradOp)
-KILN_INPLACE_0(SoftmaxOutputGradOp)
-KILN_INPLACE_0(RegressionOutputGradOp)
-KILN_INPLACE_0(LogOp)
-KILN_INPLACE_0(GreaterEqualScalarOp)
-KILN_INPLACE_0(LesserEqualScalarOp)
-#undef KILN_INPLACE_0

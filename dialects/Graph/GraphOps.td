@@ -10,92 +10,7 @@
 #ifndef KILN_GRAPH_OPS
 #define KILN_GRAPH_OPS
 
-include "mlir/IR/OpBase.td"
-include "mlir/IR/AttrTypeBase.td"
-include "mlir/IR/EnumAttr.td"
-include "mlir/IR/BuiltinAttributes.td"
-include "mlir/IR/CommonAttrConstraints.td"
-include "mlir/Interfaces/SideEffectInterfaces.td"
-include "Graph/GraphInterfaces.td"
-
-//===----------------------------------------------------------------------===//
-// Dialect
-//===----------------------------------------------------------------------===//
-
-def Graph_Dialect : Dialect {
-  let name = "graph";
-  let cppNamespace = "::kiln::graph";
-  let summary = "Kiln's graph dialect: MXNet operators on tensors";
-  let description = [{
-    Every MXNet operator Kiln supports is one op here, with typed attributes
-    and MXNet's defaults. A model is a `func.func` whose arguments are, in
-    order, the data inputs, the learnable parameters and the auxiliary states
-    (see docs/graph-dialect.md for the naming attributes), and whose results
-    are the graph heads.
-  }];
-  let useDefaultAttributePrinterParser = 1;
-  let dependentDialects = ["::mlir::func::FuncDialect"];
-}
-
-class Graph_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Graph_Dialect, mnemonic,
-         !listconcat(traits, [Pure,
-                              DeclareOpInterfaceMethods<Graph_ShapeInferenceOpInterface>,
-                              // Every op states its gradient rule (Gradients.cpp),
-                              // so a new op without one fails to link.
-                              DeclareOpInterfaceMethods<Graph_GradientOpInterface>])> {
-  // Generic, predictable syntax: `graph.op %a, %b {attrs} : (types) -> types`.
-  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
-  let hasVerifier = 1;
-}
-
-def Graph_Tensor : TensorOf<[AnyFloat]>;
-
-//===----------------------------------------------------------------------===//
-// Enums
-//===----------------------------------------------------------------------===//
-
-class Graph_Enum<string name, string desc, list<I32EnumAttrCase> cases>
-    : I32EnumAttr<name, desc, cases> {
-  let cppNamespace = "::kiln::graph";
-  let genSpecializedAttr = 0;
-}
-class Graph_EnumAttr<EnumAttrInfo info, string mnemonic>
-    : EnumAttr<Graph_Dialect, info, mnemonic> {
-  let assemblyFormat = "`<` $value `>`";
-}
-
-def Graph_ActType : Graph_Enum<"ActType", "Activation act_type", [
-  I32EnumAttrCase<"relu", 0>, I32EnumAttrCase<"sigmoid", 1>, I32EnumAttrCase<"tanh", 2>,
-  I32EnumAttrCase<"softrelu", 3>, I32EnumAttrCase<"softsign", 4>]>;
-def Graph_ActTypeAttr : Graph_EnumAttr<Graph_ActType, "act_type">;
-
-def Graph_LeakyActType : Graph_Enum<"LeakyActType", "LeakyReLU act_type", [
-  I32EnumAttrCase<"leaky", 0>, I32EnumAttrCase<"prelu", 1>, I32EnumAttrCase<"elu", 2>,
-  I32EnumAttrCase<"selu", 3>, I32EnumAttrCase<"gelu", 4>, I32EnumAttrCase<"rrelu", 5>]>;
-def Graph_LeakyActTypeAttr : Graph_EnumAttr<Graph_LeakyActType, "leaky_act_type">;
-
-def Graph_PoolType : Graph_Enum<"PoolType", "Pooling pool_type", [
-  I32EnumAttrCase<"max", 0>, I32EnumAttrCase<"avg", 1>, I32EnumAttrCase<"sum", 2>,
-  I32EnumAttrCase<"lp", 3>]>;
-def Graph_PoolTypeAttr : Graph_EnumAttr<Graph_PoolType, "pool_type">;
-
-def Graph_PoolingConvention : Graph_Enum<"PoolingConvention", "Pooling pooling_convention", [
-  I32EnumAttrCase<"valid", 0>, I32EnumAttrCase<"full", 1>, I32EnumAttrCase<"same", 2>]>;
-def Graph_PoolingConventionAttr
-    : Graph_EnumAttr<Graph_PoolingConvention, "pooling_convention">;
-
-def Graph_Normalization : Graph_Enum<"Normalization", "SoftmaxOutput normalization", [
-  I32EnumAttrCase<"null", 0>, I32EnumAttrCase<"batch", 1>, I32EnumAttrCase<"valid", 2>]>;
-def Graph_NormalizationAttr : Graph_EnumAttr<Graph_Normalization, "normalization">;
-
-def Graph_SoftmaxMode : Graph_Enum<"SoftmaxMode", "SoftmaxActivation mode", [
-  I32EnumAttrCase<"instance", 0>, I32EnumAttrCase<"channel", 1>]>;
-def Graph_SoftmaxModeAttr : Graph_EnumAttr<Graph_SoftmaxMode, "softmax_mode">;
-
-def Graph_DropoutMode : Graph_Enum<"DropoutMode", "Dropout mode", [
-  I32EnumAttrCase<"training", 0>, I32EnumAttrCase<"always", 1>]>;
-def Graph_DropoutModeAttr : Graph_EnumAttr<Graph_DropoutMode, "dropout_mode">;
+include "Graph/GraphBase.td"
 
 //===----------------------------------------------------------------------===//
 // Neural-network layers
@@ -120,6 +35,11 @@ def Graph_FullyConnectedOp : Graph_Op<"fully_connected"> {
                    I64Attr:$num_hidden,
                    DefaultValuedAttr<BoolAttr, "true">:$flatten);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "FullyConnected";
+  let mxnetAttrs = [MXReq<"num_hidden", "Int">, MXDef<"flatten", "Bool", "True">];
+  let mxnetInputs = ["data", "weight", "bias"];
+  let mxnetInputRule = "Bias";
+  let customVerifier = 1;
 }
 
 def Graph_ConvolutionOp : Graph_Op<"convolution"> {
@@ -147,12 +67,20 @@ def Graph_ConvolutionOp : Graph_Op<"convolution"> {
                    I64Attr:$num_filter,
                    DefaultValuedAttr<I64Attr, "1">:$num_group);
   let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
+  let opDecl = [{
     /// Attributes expanded to one entry per spatial dimension.
     ::llvm::SmallVector<int64_t> getStrides();
     ::llvm::SmallVector<int64_t> getDilations();
     ::llvm::SmallVector<int64_t> getPads();
   }];
+  let mxnetName = "Convolution";
+  let mxnetAttrs = [MXReq<"kernel", "Tuple">, MXDef<"stride", "Tuple", "()">,
+                    MXDef<"dilate", "Tuple", "()">, MXDef<"pad", "Tuple", "()">,
+                    MXReq<"num_filter", "Int">, MXDef<"num_group", "Int", "1">];
+  let mxnetKeys = [MXKeyWorkspace, MXKeyCudnnTune, MXKeyCudnnOff, MXKeyLayout];
+  let mxnetInputs = ["data", "weight", "bias"];
+  let mxnetInputRule = "Bias";
+  let customVerifier = 1;
 }
 
 def Graph_DeconvolutionOp : Graph_Op<"deconvolution"> {
@@ -181,13 +109,22 @@ def Graph_DeconvolutionOp : Graph_Op<"deconvolution"> {
                    I64Attr:$num_filter,
                    DefaultValuedAttr<I64Attr, "1">:$num_group);
   let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
+  let opDecl = [{
     ::llvm::SmallVector<int64_t> getStrides();
     ::llvm::SmallVector<int64_t> getDilations();
     /// Effective padding and output adjustment (derived from target_shape when set).
     ::llvm::SmallVector<int64_t> getPads(::llvm::ArrayRef<int64_t> inputSpatial);
     ::llvm::SmallVector<int64_t> getAdjs(::llvm::ArrayRef<int64_t> inputSpatial);
   }];
+  let mxnetName = "Deconvolution";
+  let mxnetAttrs = [MXReq<"kernel", "Tuple">, MXDef<"stride", "Tuple", "()">,
+                    MXDef<"dilate", "Tuple", "()">, MXDef<"pad", "Tuple", "()">,
+                    MXDef<"adj", "Tuple", "()">, MXDef<"target_shape", "Tuple", "()">,
+                    MXReq<"num_filter", "Int">, MXDef<"num_group", "Int", "1">];
+  let mxnetKeys = [MXKeyWorkspace, MXKeyCudnnTune, MXKeyCudnnOff, MXKeyLayout];
+  let mxnetInputs = ["data", "weight", "bias"];
+  let mxnetInputRule = "BiasOffByDefault";
+  let customVerifier = 1;
 }
 
 def Graph_PoolingOp : Graph_Op<"pooling"> {
@@ -219,14 +156,23 @@ def Graph_PoolingOp : Graph_Op<"pooling"> {
                    DefaultValuedAttr<I64Attr, "2">:$p_value,
                    DefaultValuedAttr<BoolAttr, "true">:$count_include_pad);
   let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
+  let opDecl = [{
     ::llvm::SmallVector<int64_t> getStrides();
     ::llvm::SmallVector<int64_t> getPads();
   }];
+  let mxnetName = "Pooling";
+  let mxnetAttrs = [MXDef<"kernel", "Tuple", "()">, MXEnum<"pool_type", "PoolType", "max">,
+                    MXDef<"global_pool", "Bool", "False">,
+                    MXEnum<"pooling_convention", "PoolingConvention", "valid">,
+                    MXDef<"stride", "Tuple", "()">, MXDef<"pad", "Tuple", "()">,
+                    MXDef<"p_value", "Int", "2">, MXDef<"count_include_pad", "Bool", "True">];
+  let mxnetKeys = [MXKeyCudnnOff, MXKeyLayout];
+  let customVerifier = 1;
 }
 
 def Graph_ActivationOp : Graph_Op<"activation",
-    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+    [SameOperandsAndResultShape, Graph_ElementwiseTrait,
+     DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "MXNet Activation: relu, sigmoid, tanh, softrelu, softsign";
   let description = [{
     Elementwise activation; `softrelu` is log(1 + exp(x)), `softsign` is
@@ -240,6 +186,10 @@ def Graph_ActivationOp : Graph_Op<"activation",
   }];
   let arguments = (ins Graph_Tensor:$data, Graph_ActTypeAttr:$act_type);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Activation";
+  let mxnetAttrs = [MXEnum<"act_type", "ActType">];
+  let inPlaceOperand = 0;
+  let shapeRule = "inferSameShape(*this, state, {\"data\"})";
 }
 
 def Graph_LeakyReLUOp : Graph_Op<"leaky_relu",
@@ -251,6 +201,8 @@ def Graph_LeakyReLUOp : Graph_Op<"leaky_relu",
     second operand. `elu`: x > 0 ? x : slope·(eˣ − 1). `selu` uses the fixed
     SELU constants, `gelu` the erf form. `rrelu` draws a slope in
     [lower_bound, upper_bound] in training and uses their mean at inference.
+    The gradient is MXNet's: for selu that is λ·(α + y) at x ≤ 0 (y the
+    output), not the derivative (graph.leaky_relu_grad).
 
     Example:
     ```mlir
@@ -264,6 +216,13 @@ def Graph_LeakyReLUOp : Graph_Op<"leaky_relu",
                    DefaultValuedAttr<F32Attr, "0.125f">:$lower_bound,
                    DefaultValuedAttr<F32Attr, "0.334f">:$upper_bound);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "LeakyReLU";
+  let mxnetAttrs = [MXEnum<"act_type", "LeakyActType", "leaky">, MXDef<"slope", "F32", "0.25">,
+                    MXDef<"lower_bound", "F32", "0.125">, MXDef<"upper_bound", "F32", "0.334">];
+  let mxnetInputs = ["data", "gamma"];
+  let mxnetInputRule = "PreluGamma";
+  let inPlaceOperand = 0;
+  let customVerifier = 1;
 }
 
 def Graph_BatchNormOp : Graph_Op<"batch_norm",
@@ -292,6 +251,16 @@ def Graph_BatchNormOp : Graph_Op<"batch_norm",
                    DefaultValuedAttr<BoolAttr, "false">:$use_global_stats,
                    DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "BatchNorm";
+  let mxnetAttrs = [MXDef<"eps", "F64", "0.001">, MXDef<"momentum", "F32", "0.9">,
+                    MXDef<"fix_gamma", "Bool", "True">, MXDef<"use_global_stats", "Bool", "False">,
+                    MXDef<"axis", "Int", "1">];
+  let mxnetKeys = [MXKeyCudnnOff, MXKey<"output_mean_var", "MustBeFalse">,
+                   MXKey<"min_calib_range", "MustBeNone">, MXKey<"max_calib_range", "MustBeNone">];
+  let mxnetInputs = ["data", "gamma", "beta", "moving_mean", "moving_var"];
+  let mxnetNumAux = 2;
+  let inPlaceOperand = 0;
+  let customVerifier = 1;
 }
 
 def Graph_LRNOp : Graph_Op<"lrn", [SameOperandsAndResultShape]> {
@@ -310,6 +279,10 @@ def Graph_LRNOp : Graph_Op<"lrn", [SameOperandsAndResultShape]> {
                    DefaultValuedAttr<F32Attr, "0.75f">:$beta,
                    DefaultValuedAttr<F32Attr, "2.0f">:$knorm);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "LRN";
+  let mxnetAttrs = [MXReq<"nsize", "Int">, MXDef<"alpha", "F32", "0.0001">,
+                    MXDef<"beta", "F32", "0.75">, MXDef<"knorm", "F32", "2">];
+  let customVerifier = 1;
 }
 
 def Graph_DropoutOp : Graph_Op<"dropout",
@@ -330,6 +303,12 @@ def Graph_DropoutOp : Graph_Op<"dropout",
                    DefaultValuedAttr<Graph_DropoutModeAttr, "DropoutMode::training">:$mode,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Dropout";
+  let mxnetAttrs = [MXDef<"p", "F32", "0.5">, MXEnum<"mode", "DropoutMode", "training">,
+                    MXDef<"axes", "Tuple", "()">];
+  let mxnetKeys = [MXKeyCudnnOff];
+  let inPlaceOperand = 0;
+  let customVerifier = 1;
 }
 
 def Graph_EmbeddingOp : Graph_Op<"embedding"> {
@@ -347,21 +326,35 @@ def Graph_EmbeddingOp : Graph_Op<"embedding"> {
   let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$weight,
                    I64Attr:$input_dim, I64Attr:$output_dim);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Embedding";
+  let mxnetAttrs = [MXReq<"input_dim", "Int">, MXReq<"output_dim", "Int">];
+  let mxnetKeys = [MXKey<"dtype", "Float32OrNone">, MXKey<"sparse_grad">];
+  let mxnetInputs = ["data", "weight"];
+  let customVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
 // Softmax family and loss heads
 //===----------------------------------------------------------------------===//
 
-def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output"> {
+def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output", [Graph_LossHeadTrait]> {
   let summary = "MXNet SoftmaxOutput (alias Softmax): softmax forward, cross-entropy gradient";
   let description = [{
     Forward: softmax over all non-batch dimensions flattened (shape
     `(N, size/N)`) by default; over axis 1 at every position with
     `multi_output`; over the last axis with `preserve_shape`. The result has
-    the shape of `data`. `label` is either class ids (data's shape without the
-    softmax axis) or probabilities (data's shape). The backward ignores head
-    gradients: (p − onehot(label)) · grad_scale / cnt (see SPEC §2.3).
+    the shape of `data`. `label` is either class ids or probabilities
+    (data's shape). Class ids have, as MXNet requires, data's shape without
+    the last axis (with `multi_output`: (N, spatial size), the spatial
+    shape (N, d2, ...) or (N, 1, d2, ...)); Kiln also accepts (N) for
+    data of rank 3 or more without `preserve_shape` (Kiln's former rule).
+    By default MXNet reads only the first N of
+    them, one per row of the flattened (N, size/N) softmax, but normalizes
+    by all of them (see graph.softmax_output_grad). The backward ignores
+    head gradients: (p − onehot(label)) · grad_scale / cnt (see SPEC §2.3).
+    With `out_grad` MXNet 1.9.1 multiplies that by the softmax output p
+    itself, not by the head gradient (its backward node reads the output
+    where the head gradient would be), and so does Kiln.
 
     Example:
     ```mlir
@@ -378,10 +371,20 @@ def Graph_SoftmaxOutputOp : Graph_Op<"softmax_output"> {
                    DefaultValuedAttr<BoolAttr, "false">:$out_grad,
                    DefaultValuedAttr<F32Attr, "0.0f">:$smooth_alpha);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "SoftmaxOutput";
+  let mxnetAliases = ["Softmax"];
+  let mxnetAttrs = [MXDef<"grad_scale", "F32", "1">, MXDef<"ignore_label", "F32", "-1">,
+                    MXDef<"multi_output", "Bool", "False">, MXDef<"use_ignore", "Bool", "False">,
+                    MXDef<"preserve_shape", "Bool", "False">,
+                    MXEnum<"normalization", "Normalization", "null">,
+                    MXDef<"out_grad", "Bool", "False">, MXDef<"smooth_alpha", "F32", "0">];
+  let mxnetInputs = ["data", "label"];
+  let customVerifier = 1;
 }
 
 class Graph_RegressionOutputOp<string mnemonic, string mxname, string fwd>
-    : Graph_Op<mnemonic, [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+    : Graph_Op<mnemonic, [Graph_LossHeadTrait,
+                          DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "MXNet " # mxname # ": " # fwd # " forward, built-in regression gradient";
   let description = [{
     A loss head. The forward result has the shape of `data`; `label` has the
@@ -396,6 +399,11 @@ class Graph_RegressionOutputOp<string mnemonic, string mxname, string fwd>
   let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$label,
                    DefaultValuedAttr<F32Attr, "1.0f">:$grad_scale);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = mxname;
+  let mxnetAttrs = [MXDef<"grad_scale", "F32", "1">];
+  let mxnetInputs = ["data", "label"];
+  let inPlaceOperand = 0;
+  let shapeRule = "inferRegression(*this, state)";
 }
 def Graph_LinearRegressionOutputOp
     : Graph_RegressionOutputOp<"linear_regression_output", "LinearRegressionOutput", "identity">;
@@ -404,8 +412,9 @@ def Graph_LogisticRegressionOutputOp
 def Graph_MAERegressionOutputOp
     : Graph_RegressionOutputOp<"mae_regression_output", "MAERegressionOutput", "identity">;
 
-class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
-    : Graph_Op<mnemonic, [SameOperandsAndResultShape]> {
+class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula,
+                          list<Trait> traits = [SameOperandsAndResultShape]>
+    : Graph_Op<mnemonic, traits> {
   let summary = "MXNet " # mxname # " along `axis` (default −1)";
   let description = [{
     Computes }] # formula # [{ along `axis`, dividing the input by
@@ -420,8 +429,40 @@ class Graph_SoftmaxLikeOp<string mnemonic, string mxname, string formula>
                    DefaultValuedAttr<I64Attr, "-1">:$axis,
                    OptionalAttr<F64Attr>:$temperature);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = mxname;
+  let mxnetAttrs = [MXDef<"axis", "Int", "-1">, MXOpt<"temperature", "F64">];
+  let mxnetKeys = [MXKey<"dtype", "Float32OrNone">, MXKey<"use_length", "MustBeFalse">];
+  let customVerifier = 1;
+  let shapeRule = "inferSoftmaxLike(*this, state, getAxis())";
 }
-def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)">;
+def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp(x)", []> {
+  let description = [{
+    Computes exp(x) / Σ exp(x) along `axis`, dividing the input by
+    `temperature` first when it is set.
+
+    With `use_length` the second operand `length` (data's shape without
+    `axis`; (1) for rank-1 data) masks every row: row i takes only its first
+    int(length[i]) elements (truncated, clipped to [0, size of axis]) into
+    the softmax, and the other elements are 0, as MXNet's kernel writes
+    them (a length of 0 gives a row of zeros). `length` gets no gradient.
+
+    Example:
+    ```mlir
+    %y = graph.softmax %x, %len {use_length = true}
+        : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Optional<Graph_Tensor>:$length,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   OptionalAttr<F64Attr>:$temperature,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_length);
+  let mxnetAttrs = [MXDef<"axis", "Int", "-1">, MXOpt<"temperature", "F64">,
+                    MXDef<"use_length", "Bool", "False">];
+  let mxnetKeys = [MXKey<"dtype", "Float32OrNone">];
+  let mxnetInputs = ["data", "length"];
+  let mxnetInputRule = "SoftmaxLength";
+  let shapeRule = "";
+}
 def Graph_LogSoftmaxOp : Graph_SoftmaxLikeOp<"log_softmax", "log_softmax", "x − log Σ exp(x)">;
 
 def Graph_SoftmaxActivationOp : Graph_Op<"softmax_activation", [SameOperandsAndResultShape]> {
@@ -439,6 +480,8 @@ def Graph_SoftmaxActivationOp : Graph_Op<"softmax_activation", [SameOperandsAndR
   let arguments = (ins Graph_Tensor:$data,
                    DefaultValuedAttr<Graph_SoftmaxModeAttr, "SoftmaxMode::instance">:$mode);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "SoftmaxActivation";
+  let mxnetAttrs = [MXEnum<"mode", "SoftmaxMode", "instance">];
 }
 
 //===----------------------------------------------------------------------===//
@@ -456,10 +499,14 @@ def Graph_FlattenOp : Graph_Op<"flatten",
   }];
   let arguments = (ins Graph_Tensor:$data);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Flatten";
+  let mxnetAliases = ["flatten"];
+  let inPlaceOperand = 0;
 }
 
 def Graph_IdentityOp : Graph_Op<"identity",
-    [SameOperandsAndResultShape, DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+    [SameOperandsAndResultShape, Graph_ElementwiseTrait,
+     DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "MXNet identity / _copy: the input, unchanged";
   let description = [{
     MXNet writes `mx.sym.identity` as `_copy` (ResNet's scripts open with
@@ -472,6 +519,9 @@ def Graph_IdentityOp : Graph_Op<"identity",
   }];
   let arguments = (ins Graph_Tensor:$data);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_copy";
+  let mxnetAliases = ["identity"];
+  let inPlaceOperand = 0;
 }
 
 def Graph_ReshapeOp : Graph_Op<"reshape",
@@ -491,6 +541,12 @@ def Graph_ReshapeOp : Graph_Op<"reshape",
   let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$shape,
                    DefaultValuedAttr<BoolAttr, "false">:$reverse);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Reshape";
+  let mxnetAliases = ["reshape"];
+  let mxnetAttrs = [MXReq<"shape", "Tuple">, MXDef<"reverse", "Bool", "False">];
+  let mxnetLegacyReshape = 1;
+  let inPlaceOperand = 0;
+  let customVerifier = 1;
 }
 
 def Graph_TransposeOp : Graph_Op<"transpose"> {
@@ -504,6 +560,9 @@ def Graph_TransposeOp : Graph_Op<"transpose"> {
   let arguments = (ins Graph_Tensor:$data,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "transpose";
+  let mxnetAttrs = [MXDef<"axes", "Tuple", "()">];
+  let customVerifier = 1;
 }
 
 def Graph_ConcatOp : Graph_Op<"concat"> {
@@ -521,6 +580,11 @@ def Graph_ConcatOp : Graph_Op<"concat"> {
   let arguments = (ins Variadic<Graph_Tensor>:$inputs,
                    DefaultValuedAttr<I64Attr, "1">:$dim);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Concat";
+  let mxnetAliases = ["concat"];
+  let mxnetAttrs = [MXDef<"dim", "Int", "1">];
+  let mxnetInputRule = "Variadic";
+  let customVerifier = 1;
 }
 
 def Graph_SplitOp : Graph_Op<"split"> {
@@ -540,34 +604,19 @@ def Graph_SplitOp : Graph_Op<"split"> {
                    DefaultValuedAttr<I64Attr, "1">:$axis,
                    DefaultValuedAttr<BoolAttr, "false">:$squeeze_axis);
   let results = (outs Variadic<Graph_Tensor>:$outputs);
+  let mxnetName = "SliceChannel";
+  let mxnetAliases = ["split"];
+  let mxnetAttrs = [MXReq<"num_outputs", "Int">, MXDef<"axis", "Int", "1">,
+                    MXDef<"squeeze_axis", "Bool", "False">];
+  let mxnetSplitResults = 1;
+  let customVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
 
-class Graph_ElemwiseBinaryOp<string mnemonic, string mxname, string formula>
-    : Graph_Op<mnemonic, [SameOperandsAndResultShape,
-                          DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
-  let summary = "MXNet " # mxname # ": " # formula # " on equal shapes";
-  let description = [{
-    Both operands must have the same shape (MXNet's Symbol semantics; use the
-    broadcast ops for NumPy broadcasting).
-
-    Example:
-    ```mlir
-    %y = graph.}] # mnemonic # [{ %a, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs);
-  let results = (outs Graph_Tensor:$output);
-}
-def Graph_ElemwiseAddOp : Graph_ElemwiseBinaryOp<"elemwise_add", "elemwise_add", "lhs + rhs">;
-def Graph_ElemwiseSubOp : Graph_ElemwiseBinaryOp<"elemwise_sub", "elemwise_sub", "lhs − rhs">;
-def Graph_ElemwiseMulOp : Graph_ElemwiseBinaryOp<"elemwise_mul", "elemwise_mul", "lhs · rhs">;
-def Graph_ElemwiseDivOp : Graph_ElemwiseBinaryOp<"elemwise_div", "elemwise_div", "lhs / rhs">;
-
-def Graph_AddNOp : Graph_Op<"add_n", [SameOperandsAndResultShape,
+def Graph_AddNOp : Graph_Op<"add_n", [SameOperandsAndResultShape, Graph_ElementwiseTrait,
                                       DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
   let summary = "MXNet add_n (ElementWiseSum): the sum of equally shaped tensors";
   let description = [{
@@ -579,57 +628,12 @@ def Graph_AddNOp : Graph_Op<"add_n", [SameOperandsAndResultShape,
   }];
   let arguments = (ins Variadic<Graph_Tensor>:$inputs);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "add_n";
+  let mxnetAliases = ["ElementWiseSum"];
+  let mxnetInputRule = "Variadic";
+  let inPlaceOperand = 0;
+  let customVerifier = 1;
 }
-
-class Graph_ScalarOp<string mnemonic, string formula>
-    : Graph_Op<mnemonic, [SameOperandsAndResultShape,
-                          DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
-  let summary = "MXNet _" # mnemonic # ": " # formula;
-  let description = [{
-    Elementwise with the constant `scalar`: }] # formula # [{.
-
-    Example:
-    ```mlir
-    %y = graph.}] # mnemonic # [{ %x {scalar = 2.000000e+00 : f64}
-        : (tensor<2x3xf32>) -> tensor<2x3xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$data, F64Attr:$scalar);
-  let results = (outs Graph_Tensor:$output);
-}
-def Graph_PlusScalarOp : Graph_ScalarOp<"plus_scalar", "x + scalar">;
-def Graph_MinusScalarOp : Graph_ScalarOp<"minus_scalar", "x − scalar">;
-def Graph_RMinusScalarOp : Graph_ScalarOp<"rminus_scalar", "scalar − x">;
-def Graph_MulScalarOp : Graph_ScalarOp<"mul_scalar", "x · scalar">;
-def Graph_DivScalarOp : Graph_ScalarOp<"div_scalar", "x / scalar">;
-def Graph_RDivScalarOp : Graph_ScalarOp<"rdiv_scalar", "scalar / x">;
-def Graph_PowerScalarOp : Graph_ScalarOp<"power_scalar", "x ^ scalar">;
-def Graph_RPowerScalarOp : Graph_ScalarOp<"rpower_scalar", "scalar ^ x">;
-def Graph_MaximumScalarOp : Graph_ScalarOp<"maximum_scalar", "max(x, scalar)">;
-def Graph_MinimumScalarOp : Graph_ScalarOp<"minimum_scalar", "min(x, scalar)">;
-
-class Graph_BroadcastBinaryOp<string mnemonic, string formula>
-    : Graph_Op<mnemonic> {
-  let summary = "MXNet " # mnemonic # ": " # formula # " with NumPy broadcasting";
-  let description = [{
-    Shapes are aligned from the right; each pair of dimensions must be equal
-    or one of them 1, and the result takes the larger.
-
-    Example:
-    ```mlir
-    %y = graph.}] # mnemonic # [{ %a, %b : (tensor<2x3xf32>, tensor<1x3xf32>) -> tensor<2x3xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs);
-  let results = (outs Graph_Tensor:$output);
-}
-def Graph_BroadcastAddOp : Graph_BroadcastBinaryOp<"broadcast_add", "lhs + rhs">;
-def Graph_BroadcastSubOp : Graph_BroadcastBinaryOp<"broadcast_sub", "lhs − rhs">;
-def Graph_BroadcastMulOp : Graph_BroadcastBinaryOp<"broadcast_mul", "lhs · rhs">;
-def Graph_BroadcastDivOp : Graph_BroadcastBinaryOp<"broadcast_div", "lhs / rhs">;
-def Graph_BroadcastMaximumOp : Graph_BroadcastBinaryOp<"broadcast_maximum", "max(lhs, rhs)">;
-def Graph_BroadcastMinimumOp : Graph_BroadcastBinaryOp<"broadcast_minimum", "min(lhs, rhs)">;
-def Graph_BroadcastPowerOp : Graph_BroadcastBinaryOp<"broadcast_power", "lhs ^ rhs">;
 
 def Graph_BroadcastToOp : Graph_Op<"broadcast_to"> {
   let summary = "MXNet broadcast_to: expand size-1 dimensions to `shape` (0 keeps a dim)";
@@ -641,36 +645,17 @@ def Graph_BroadcastToOp : Graph_Op<"broadcast_to"> {
   }];
   let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$shape);
   let results = (outs Graph_Tensor:$output);
+  let mxnetName = "broadcast_to";
+  let mxnetAttrs = [MXReq<"shape", "Tuple">];
+  let customVerifier = 1;
 }
 
-class Graph_ReduceOp<string mnemonic, string what>
-    : Graph_Op<mnemonic> {
-  let summary = "MXNet " # mnemonic # ": " # what # " over `axis`";
-  let description = [{
-    Reduces over the listed axes (all axes when `axis` is absent, MXNet's
-    None), or over every other axis with `exclude`. `keepdims` keeps reduced
-    axes as size 1.
-
-    Example:
-    ```mlir
-    %y = graph.}] # mnemonic # [{ %x {axis = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
-    ```
-  }];
-  let arguments = (ins Graph_Tensor:$data,
-                   OptionalAttr<DenseI64ArrayAttr>:$axis,
-                   DefaultValuedAttr<BoolAttr, "false">:$keepdims,
-                   DefaultValuedAttr<BoolAttr, "false">:$exclude);
-  let results = (outs Graph_Tensor:$output);
-  let extraClassDeclaration = [{
-    /// The reduced axes, normalized to [0, rank) and sorted, for an input of `rank`.
-    ::llvm::SmallVector<int64_t> getReducedAxes(int64_t rank);
-  }];
-}
-def Graph_SumOp : Graph_ReduceOp<"sum", "the sum">;
+def Graph_SumOp : Graph_ReduceOp<"sum", "the sum"> { let mxnetAliases = ["sum_axis"]; }
 def Graph_MeanOp : Graph_ReduceOp<"mean", "the mean">;
-def Graph_MaxOp : Graph_ReduceOp<"max", "the maximum">;
-def Graph_MinOp : Graph_ReduceOp<"min", "the minimum">;
+def Graph_MaxOp : Graph_ReduceOp<"max", "the maximum"> { let mxnetAliases = ["max_axis"]; }
+def Graph_MinOp : Graph_ReduceOp<"min", "the minimum"> { let mxnetAliases = ["min_axis"]; }
 
+include "Graph/GraphElementwise.td"
 include "Graph/GraphGradOps.td"
 
 #endif // KILN_GRAPH_OPS

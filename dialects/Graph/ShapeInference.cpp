@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Graph/GraphOps.h"
+#include "Graph/GraphOpsImpl.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -34,67 +34,6 @@ std::string kiln::graph::formatShape(llvm::ArrayRef<int64_t> shape) {
 
 namespace {
 
-/// Access to one op's inference state with MXNet's SHAPE_ASSIGN_CHECK
-/// semantics: an implied operand shape is either recorded (unknown operand) or
-/// checked against the known one.
-class Rule {
-public:
-  Rule(Operation *op, ShapeInferenceState &state) : op(op), state(state) {
-    // Callers may hand in a state sized for a different op; the rules index
-    // operands by position, so normalize it once here.
-    state.operands.resize(op->getNumOperands());
-    state.results.clear();
-  }
-
-  /// The shape of operand `idx`, or an error naming it when still unknown.
-  FailureOr<Shape> need(unsigned idx, StringRef name) {
-    if (idx < state.operands.size() && state.operands[idx])
-      return *state.operands[idx];
-    op->emitOpError() << "cannot infer the shape of operand '" << name << "'";
-    return failure();
-  }
-
-  bool known(unsigned idx) const {
-    return idx < state.operands.size() && state.operands[idx].has_value();
-  }
-
-  /// Records the implied shape of operand `idx` or checks it against the
-  /// known one.
-  LogicalResult assign(unsigned idx, StringRef name, ArrayRef<int64_t> shape) {
-    auto &slot = state.operands[idx];
-    if (!slot) {
-      slot = Shape(shape.begin(), shape.end());
-      return success();
-    }
-    if (ArrayRef<int64_t>(*slot) == shape)
-      return success();
-    return op->emitOpError() << "operand '" << name << "' has shape "
-                             << formatShape(*slot) << " but the shape rule gives "
-                             << formatShape(shape);
-  }
-
-  LogicalResult result(ArrayRef<int64_t> shape) {
-    state.results.emplace_back(shape.begin(), shape.end());
-    return success();
-  }
-
-  InFlightDiagnostic error() { return op->emitOpError(); }
-
-  /// Normalizes a possibly negative axis against `rank`, MXNet's CheckAxis.
-  FailureOr<int64_t> axis(int64_t a, int64_t rank, StringRef what = "axis") {
-    int64_t n = a < 0 ? a + rank : a;
-    if (n < 0 || n >= rank) {
-      error() << what << " " << a << " out of range for rank-" << rank << " input";
-      return failure();
-    }
-    return n;
-  }
-
-private:
-  Operation *op;
-  ShapeInferenceState &state;
-};
-
 int64_t product(ArrayRef<int64_t> dims) {
   int64_t p = 1;
   for (int64_t d : dims)
@@ -102,100 +41,8 @@ int64_t product(ArrayRef<int64_t> dims) {
   return p;
 }
 
-/// Ops whose operands and result all share one shape: any known operand
-/// determines the others (MXNet's ElemwiseShape).
-LogicalResult inferSameShape(Operation *op, ShapeInferenceState &state,
-                             ArrayRef<StringRef> names) {
-  Rule r(op, state);
-  std::optional<Shape> shape;
-  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
-    if (r.known(i)) {
-      shape = *state.operands[i];
-      break;
-    }
-  // Fixed operands have one name each; a variadic list is "inputs #i".
-  auto nameOf = [&](unsigned i) -> std::string {
-    if (names.size() == op->getNumOperands())
-      return names[i].str();
-    return (names[0] + " #" + llvm::Twine(i)).str();
-  };
-  if (!shape) {
-    (void)r.need(0, nameOf(0));
-    return failure();
-  }
-  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
-    if (failed(r.assign(i, nameOf(i), *shape)))
-      return failure();
-  return r.result(*shape);
-}
-
-LogicalResult inferUnary(Operation *op, ShapeInferenceState &state) {
-  return inferSameShape(op, state, {"data"});
-}
-
-LogicalResult inferBroadcast(Operation *op, ShapeInferenceState &state) {
-  Rule r(op, state);
-  auto lhs = r.need(0, "lhs");
-  if (failed(lhs))
-    return failure();
-  auto rhs = r.need(1, "rhs");
-  if (failed(rhs))
-    return failure();
-  size_t rank = std::max(lhs->size(), rhs->size());
-  Shape out(rank, 1);
-  size_t bl = rank - lhs->size(), br = rank - rhs->size();
-  for (size_t i = 0; i < rank; ++i) {
-    int64_t l = i >= bl ? (*lhs)[i - bl] : 1;
-    int64_t rr = i >= br ? (*rhs)[i - br] : 1;
-    if (l != rr && l != 1 && rr != 1)
-      return r.error() << "operands could not be broadcast together with shapes "
-                       << formatShape(*lhs) << " and " << formatShape(*rhs);
-    out[i] = l == 1 ? rr : l;
-  }
-  return r.result(out);
-}
-
-/// MXNet's ReduceAxesShapeImpl.
-template <typename ReduceOp>
-LogicalResult inferReduce(ReduceOp op, ShapeInferenceState &state) {
-  Rule r(op, state);
-  auto data = r.need(0, "data");
-  if (failed(data))
-    return failure();
-  int64_t rank = data->size();
-  std::optional<ArrayRef<int64_t>> axisAttr = op.getAxis();
-  // MXNet treats an absent or empty axis as "reduce everything", even with
-  // exclude, and a full reduction without keepdims yields shape (1).
-  if (!axisAttr || axisAttr->empty())
-    return r.result(op.getKeepdims() ? Shape(rank, 1) : Shape{1});
-  SmallVector<int64_t> axes;
-  for (int64_t a : *axisAttr) {
-    auto n = r.axis(a, rank);
-    if (failed(n))
-      return failure();
-    axes.push_back(*n);
-  }
-  llvm::sort(axes);
-  for (size_t i = 1; i < axes.size(); ++i)
-    if (axes[i] == axes[i - 1])
-      return r.error() << "reduction axes contain axis " << axes[i] << " twice";
-  auto listed = [&](int64_t i) { return llvm::is_contained(axes, i); };
-  Shape out;
-  bool keep = op.getKeepdims(), exclude = op.getExclude();
-  for (int64_t i = 0; i < rank; ++i) {
-    bool reduced = exclude ? !listed(i) : listed(i);
-    if (!reduced)
-      out.push_back((*data)[i]);
-    else if (keep)
-      out.push_back(1);
-  }
-  if (out.empty())
-    out.push_back(1);
-  return r.result(out);
-}
-
 /// Checks that `data` has `kernelRank` spatial dimensions after N and C.
-LogicalResult checkSpatialRank(Rule &r, ArrayRef<int64_t> data, size_t kernelRank) {
+LogicalResult checkSpatialRank(ShapeRule &r, ArrayRef<int64_t> data, size_t kernelRank) {
   if (data.size() != kernelRank + 2)
     return r.error() << "expects a rank-" << kernelRank + 2 << " input for a "
                      << kernelRank << "-D kernel, got rank " << data.size();
@@ -206,7 +53,7 @@ LogicalResult checkSpatialRank(Rule &r, ArrayRef<int64_t> data, size_t kernelRan
 /// channels split into `numGroup` groups, the weight is
 /// [filters, C/g, *kernel] (Convolution) or [C, filters/g, *kernel] (the
 /// transposed Deconvolution), and the bias has one entry per filter.
-LogicalResult assignConvParameters(Rule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> kernel,
+LogicalResult assignConvParameters(ShapeRule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> kernel,
                                    int64_t numGroup, int64_t numFilter, bool transposed,
                                    bool hasBias) {
   if (failed(checkSpatialRank(r, data, kernel.size())))
@@ -225,7 +72,7 @@ LogicalResult assignConvParameters(Rule &r, ArrayRef<int64_t> data, ArrayRef<int
 }
 
 /// MXNet's InferReshapeShape, including its handling of `reverse`.
-FailureOr<Shape> reshapeShape(Rule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t> dshape,
+FailureOr<Shape> reshapeShape(ShapeRule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t> dshape,
                               bool reverse) {
   SmallVector<int64_t> src(dshape.begin(), dshape.end());
   SmallVector<int64_t> params(codes.begin(), codes.end());
@@ -308,12 +155,101 @@ FailureOr<Shape> reshapeShape(Rule &r, ArrayRef<int64_t> codes, ArrayRef<int64_t
 
 } // namespace
 
+/// Ops whose operands and result all share one shape: any known operand
+/// determines the others (MXNet's ElemwiseShape).
+LogicalResult kiln::graph::inferSameShape(Operation *op, ShapeInferenceState &state,
+                                          ArrayRef<StringRef> names) {
+  ShapeRule r(op, state);
+  std::optional<Shape> shape;
+  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
+    if (r.known(i)) {
+      shape = *state.operands[i];
+      break;
+    }
+  // Fixed operands have one name each; a variadic list is "inputs #i".
+  auto nameOf = [&](unsigned i) -> std::string {
+    if (names.size() == op->getNumOperands())
+      return names[i].str();
+    return (names[0] + " #" + llvm::Twine(i)).str();
+  };
+  if (!shape) {
+    (void)r.need(0, nameOf(0));
+    return failure();
+  }
+  for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
+    if (failed(r.assign(i, nameOf(i), *shape)))
+      return failure();
+  return r.result(*shape);
+}
+
+
+LogicalResult kiln::graph::inferBroadcast(Operation *op, ShapeInferenceState &state) {
+  ShapeRule r(op, state);
+  auto lhs = r.need(0, "lhs");
+  if (failed(lhs))
+    return failure();
+  auto rhs = r.need(1, "rhs");
+  if (failed(rhs))
+    return failure();
+  size_t rank = std::max(lhs->size(), rhs->size());
+  Shape out(rank, 1);
+  size_t bl = rank - lhs->size(), br = rank - rhs->size();
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t l = i >= bl ? (*lhs)[i - bl] : 1;
+    int64_t rr = i >= br ? (*rhs)[i - br] : 1;
+    if (l != rr && l != 1 && rr != 1)
+      return r.error() << "operands could not be broadcast together with shapes "
+                       << formatShape(*lhs) << " and " << formatShape(*rhs);
+    out[i] = l == 1 ? rr : l;
+  }
+  return r.result(out);
+}
+
+LogicalResult kiln::graph::inferReduce(Operation *op, ShapeInferenceState &state,
+                                       std::optional<ArrayRef<int64_t>> axisAttr, bool keepdims,
+                                       bool exclude) {
+  ShapeRule r(op, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  int64_t rank = data->size();
+  // MXNet treats an absent or empty axis as "reduce everything", even with
+  // exclude, and a full reduction without keepdims yields shape (1).
+  if (!axisAttr || axisAttr->empty())
+    return r.result(keepdims ? Shape(rank, 1) : Shape{1});
+  SmallVector<int64_t> axes;
+  for (int64_t a : *axisAttr) {
+    auto n = r.axis(a, rank);
+    if (failed(n))
+      return failure();
+    axes.push_back(*n);
+  }
+  llvm::sort(axes);
+  for (size_t i = 1; i < axes.size(); ++i)
+    if (axes[i] == axes[i - 1])
+      return r.error() << "reduction axes contain axis " << axes[i] << " twice";
+  auto listed = [&](int64_t i) { return llvm::is_contained(axes, i); };
+  Shape out;
+  bool keep = keepdims;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = exclude ? !listed(i) : listed(i);
+    if (!reduced)
+      out.push_back((*data)[i]);
+    else if (keep)
+      out.push_back(1);
+  }
+  if (out.empty())
+    out.push_back(1);
+  return r.result(out);
+}
+
+
 //===----------------------------------------------------------------------===//
 // Neural-network layers
 //===----------------------------------------------------------------------===//
 
 LogicalResult FullyConnectedOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -338,7 +274,7 @@ LogicalResult FullyConnectedOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ConvolutionOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -361,7 +297,7 @@ LogicalResult ConvolutionOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -394,7 +330,7 @@ LogicalResult DeconvolutionOp::inferShapes(ShapeInferenceState &state) {
 /// The output shape of Pooling (and of the forward that a pooling_grad
 /// differentiates).
 template <typename PoolOp>
-static FailureOr<Shape> poolingOutputShape(Rule &r, PoolOp op, ArrayRef<int64_t> data) {
+static FailureOr<Shape> poolingOutputShape(ShapeRule &r, PoolOp op, ArrayRef<int64_t> data) {
   if (op.getGlobalPool()) {
     if (data.size() < 3 || data.size() > 5)
       return r.error() << "global pooling expects a rank-3, 4 or 5 input, got rank "
@@ -432,7 +368,7 @@ static FailureOr<Shape> poolingOutputShape(Rule &r, PoolOp op, ArrayRef<int64_t>
 }
 
 LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -442,12 +378,8 @@ LogicalResult PoolingOp::inferShapes(ShapeInferenceState &state) {
   return r.result(*out);
 }
 
-LogicalResult ActivationOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
-}
-
 LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -463,7 +395,7 @@ LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -479,7 +411,7 @@ LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult LRNOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -490,7 +422,7 @@ LogicalResult LRNOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult IdentityOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -498,7 +430,7 @@ LogicalResult IdentityOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult DropoutOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -509,7 +441,7 @@ LogicalResult DropoutOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -524,14 +456,17 @@ LogicalResult EmbeddingOp::inferShapes(ShapeInferenceState &state) {
 // Softmax family and loss heads
 //===----------------------------------------------------------------------===//
 
-/// SoftmaxOutput's label rule (shared with softmax_output_grad): the label
-/// holds class ids or, with data's shape, probabilities.
-static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
+/// SoftmaxOutput's label rule (shared with softmax_output_grad), MXNet's
+/// SoftmaxOutputShape: the label holds class ids or, with data's shape,
+/// probabilities.
+static LogicalResult inferSoftmaxLabel(ShapeRule &r, ShapeInferenceState &state,
                                        ArrayRef<int64_t> d, bool multiOutput,
                                        bool preserveShape) {
   // Class-id label shapes, the first being the one inferred when the label is
-  // unknown. MXNet also accepts (N, spatial) and (N, 1, spatial...) with
-  // multi_output; all three hold the same ids in the same order.
+  // unknown. With multi_output MXNet accepts (N, spatial size),
+  // (N, spatial...) and (N, 1, spatial...), which hold the same ids in the
+  // same order. Otherwise it requires data.shape[:-1], of which only the
+  // first N values are read unless preserve_shape; Kiln also accepts (N).
   SmallVector<Shape, 3> classIds;
   if (multiOutput) {
     if (d.size() < 2)
@@ -542,15 +477,15 @@ static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
     Shape l1{d[0], product(d.drop_front(2))};
     Shape l3(d.begin(), d.end());
     l3[1] = 1;
-    classIds = {l2, l1, l3};
-  } else if (preserveShape) {
-    if (d.empty())
-      return r.error() << "expects an input of rank at least 1";
-    classIds.push_back(Shape(d.drop_back()));
+    classIds = {l1, l2, l3};
   } else {
     if (d.empty())
       return r.error() << "expects an input of rank at least 1";
-    classIds.push_back(Shape{d[0]});
+    // Rank-1 data: one class per element (MXNet's rule would give a scalar
+    // label, of which its kernel reads N values).
+    classIds.push_back(d.size() == 1 ? Shape{d[0]} : Shape(d.drop_back()));
+    if (!preserveShape && d.size() > 2)
+      classIds.push_back(Shape{d[0]});
   }
   if (!r.known(1)) {
     (void)r.assign(1, "label", classIds.front());
@@ -567,7 +502,7 @@ static LogicalResult inferSoftmaxLabel(Rule &r, ShapeInferenceState &state,
 }
 
 LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -580,8 +515,8 @@ LogicalResult SoftmaxOutputOp::inferShapes(ShapeInferenceState &state) {
 /// MXNet's RegressionOpShape: the label defaults to the data shape, except
 /// that an (N, 1) output takes an (N) label; a known label must agree on N and
 /// on the element count.
-static LogicalResult inferRegression(Operation *op, ShapeInferenceState &state) {
-  Rule r(op, state);
+LogicalResult kiln::graph::inferRegression(Operation *op, ShapeInferenceState &state) {
+  ShapeRule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -604,36 +539,42 @@ static LogicalResult inferRegression(Operation *op, ShapeInferenceState &state) 
   return r.result(d);
 }
 
-LogicalResult LinearRegressionOutputOp::inferShapes(ShapeInferenceState &state) {
-  return inferRegression(*this, state);
-}
-LogicalResult LogisticRegressionOutputOp::inferShapes(ShapeInferenceState &state) {
-  return inferRegression(*this, state);
-}
-LogicalResult MAERegressionOutputOp::inferShapes(ShapeInferenceState &state) {
-  return inferRegression(*this, state);
-}
 
-template <typename SoftmaxLikeOp>
-static LogicalResult inferSoftmaxLike(SoftmaxLikeOp op, ShapeInferenceState &state) {
-  Rule r(op, state);
+LogicalResult kiln::graph::inferSoftmaxLike(Operation *op, ShapeInferenceState &state,
+                                            int64_t axis) {
+  ShapeRule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
-  if (failed(r.axis(op.getAxis(), data->size())))
+  if (failed(r.axis(axis, data->size())))
     return failure();
   return r.result(*data);
 }
 
 LogicalResult SoftmaxOp::inferShapes(ShapeInferenceState &state) {
-  return inferSoftmaxLike(*this, state);
-}
-LogicalResult LogSoftmaxOp::inferShapes(ShapeInferenceState &state) {
-  return inferSoftmaxLike(*this, state);
+  if (failed(inferSoftmaxLike(*this, state, getAxis())))
+    return failure();
+  if (!getLength())
+    return success();
+  // MXNet's SoftmaxOpShape: one length per row along `axis`.
+  Shape d = state.results[0];
+  ShapeRule r(*this, state);
+  auto axis = static_cast<int64_t>(getAxis());
+  if (axis < 0)
+    axis += static_cast<int64_t>(d.size());
+  Shape len;
+  for (int64_t i = 0; i < (int64_t)d.size(); ++i)
+    if (i != axis)
+      len.push_back(d[i]);
+  if (len.empty())
+    len.push_back(1);
+  if (failed(r.assign(1, "length", len)))
+    return failure();
+  return r.result(d);
 }
 
 LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -651,7 +592,7 @@ LogicalResult SoftmaxActivationOp::inferShapes(ShapeInferenceState &state) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult FlattenOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -661,7 +602,7 @@ LogicalResult FlattenOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ReshapeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -672,7 +613,7 @@ LogicalResult ReshapeOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult TransposeOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -694,7 +635,7 @@ LogicalResult TransposeOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ConcatOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   unsigned n = getNumOperands();
   if (n == 0)
     return r.error() << "concat needs at least one input";
@@ -723,7 +664,7 @@ LogicalResult ConcatOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SplitOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -752,15 +693,6 @@ LogicalResult SplitOp::inferShapes(ShapeInferenceState &state) {
 // Elementwise arithmetic
 //===----------------------------------------------------------------------===//
 
-#define KILN_SAME_SHAPE_BINARY(OP)                                                     \
-  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
-    return inferSameShape(*this, state, {"lhs", "rhs"});                               \
-  }
-KILN_SAME_SHAPE_BINARY(ElemwiseAddOp)
-KILN_SAME_SHAPE_BINARY(ElemwiseSubOp)
-KILN_SAME_SHAPE_BINARY(ElemwiseMulOp)
-KILN_SAME_SHAPE_BINARY(ElemwiseDivOp)
-#undef KILN_SAME_SHAPE_BINARY
 
 LogicalResult AddNOp::inferShapes(ShapeInferenceState &state) {
   if (getNumOperands() == 0)
@@ -768,37 +700,9 @@ LogicalResult AddNOp::inferShapes(ShapeInferenceState &state) {
   return inferSameShape(*this, state, {"inputs"});
 }
 
-#define KILN_UNARY(OP)                                                                 \
-  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
-    return inferUnary(*this, state);                                                   \
-  }
-KILN_UNARY(PlusScalarOp)
-KILN_UNARY(MinusScalarOp)
-KILN_UNARY(RMinusScalarOp)
-KILN_UNARY(MulScalarOp)
-KILN_UNARY(DivScalarOp)
-KILN_UNARY(RDivScalarOp)
-KILN_UNARY(PowerScalarOp)
-KILN_UNARY(RPowerScalarOp)
-KILN_UNARY(MaximumScalarOp)
-KILN_UNARY(MinimumScalarOp)
-#undef KILN_UNARY
-
-#define KILN_BROADCAST(OP)                                                             \
-  LogicalResult OP::inferShapes(ShapeInferenceState &state) {                          \
-    return inferBroadcast(*this, state);                                               \
-  }
-KILN_BROADCAST(BroadcastAddOp)
-KILN_BROADCAST(BroadcastSubOp)
-KILN_BROADCAST(BroadcastMulOp)
-KILN_BROADCAST(BroadcastDivOp)
-KILN_BROADCAST(BroadcastMaximumOp)
-KILN_BROADCAST(BroadcastMinimumOp)
-KILN_BROADCAST(BroadcastPowerOp)
-#undef KILN_BROADCAST
 
 LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -823,46 +727,63 @@ LogicalResult BroadcastToOp::inferShapes(ShapeInferenceState &state) {
   return r.result(out);
 }
 
-LogicalResult SumOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
-LogicalResult MeanOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
-LogicalResult MaxOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
-LogicalResult MinOp::inferShapes(ShapeInferenceState &state) {
-  return inferReduce(*this, state);
-}
 
 //===----------------------------------------------------------------------===//
 // Training and gradient ops (GraphGradOps.td)
 //===----------------------------------------------------------------------===//
 
+Shape DotOp::lhsMatrix(ArrayRef<int64_t> lhs, bool transposeA) {
+  if (lhs.size() <= 1) {
+    int64_t k = lhs.empty() ? 1 : lhs[0];
+    return transposeA ? Shape{k, 1} : Shape{1, k};
+  }
+  if (transposeA)
+    return {lhs[0], product(lhs.drop_front())};
+  return {product(lhs.drop_back()), lhs.back()};
+}
+
+Shape DotOp::rhsMatrix(ArrayRef<int64_t> rhs, bool transposeB) {
+  if (rhs.size() <= 1) {
+    int64_t k = rhs.empty() ? 1 : rhs[0];
+    return transposeB ? Shape{1, k} : Shape{k, 1};
+  }
+  if (transposeB)
+    return {product(rhs.drop_back()), rhs.back()};
+  return {rhs[0], product(rhs.drop_front())};
+}
+
+/// MXNet's DotShape.
 LogicalResult DotOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto lhs = r.need(0, "lhs");
   if (failed(lhs))
     return failure();
   auto rhs = r.need(1, "rhs");
   if (failed(rhs))
     return failure();
-  if (lhs->size() != 2 || rhs->size() != 2)
-    return r.error() << "expects rank-2 operands, got " << formatShape(*lhs) << " and "
-                     << formatShape(*rhs);
-  int64_t m = getTransposeA() ? (*lhs)[1] : (*lhs)[0];
-  int64_t k = getTransposeA() ? (*lhs)[0] : (*lhs)[1];
-  int64_t k2 = getTransposeB() ? (*rhs)[1] : (*rhs)[0];
-  int64_t n = getTransposeB() ? (*rhs)[0] : (*rhs)[1];
+  bool ta = getTransposeA(), tb = getTransposeB();
+  if (lhs->empty() || rhs->empty())
+    return r.error() << "expects operands of rank at least 1, got " << formatShape(*lhs)
+                     << " and " << formatShape(*rhs);
+  if (lhs->size() == 1 && rhs->size() == 1 && (ta || tb))
+    return r.error() << "cannot transpose vectors";
+  Shape a = lhsMatrix(*lhs, ta), b = rhsMatrix(*rhs, tb);
+  int64_t k = ta ? a[0] : a[1], k2 = tb ? b[1] : b[0];
   if (k != k2)
     return r.error() << "contraction sizes differ: " << k << " (lhs " << formatShape(*lhs)
                      << ") and " << k2 << " (rhs " << formatShape(*rhs) << ")";
-  return r.result({m, n});
+  Shape out;
+  if (lhs->size() > 1)
+    out.append(ta ? lhs->begin() + 1 : lhs->begin(), ta ? lhs->end() : lhs->end() - 1);
+  if (rhs->size() > 1)
+    out.append(tb ? rhs->begin() : rhs->begin() + 1, tb ? rhs->end() - 1 : rhs->end());
+  if (out.empty())
+    out.push_back(1);
+  return r.result(out);
 }
 
 LogicalResult SliceAxisOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -870,22 +791,22 @@ LogicalResult SliceAxisOp::inferShapes(ShapeInferenceState &state) {
   if (failed(axis))
     return failure();
   int64_t dim = (*data)[*axis];
-  int64_t begin = (int64_t)getBegin(), end = (int64_t)getEnd();
-  if (begin < 0)
-    begin += dim;
-  if (end < 0)
-    end += dim;
-  if (begin < 0 || end > dim || begin >= end)
-    return r.error() << "slice [" << (int64_t)getBegin() << ", " << (int64_t)getEnd()
-                     << ") is empty or out of range for axis " << *axis << " of size "
-                     << dim;
+  auto [begin, end] = getRange(dim);
+  if (begin < 0 || end > dim || begin >= end) {
+    InFlightDiagnostic d = r.error() << "slice [" << (int64_t)getBegin() << ", ";
+    if (getEnd())
+      d << (int64_t)*getEnd();
+    else
+      d << "None";
+    return d << ") is empty or out of range for axis " << *axis << " of size " << dim;
+  }
   Shape out = *data;
   out[*axis] = end - begin;
   return r.result(out);
 }
 
 LogicalResult BatchNormTrainOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -901,7 +822,7 @@ LogicalResult BatchNormTrainOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ConvolutionWeightGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -935,7 +856,7 @@ LogicalResult ConvolutionWeightGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult PoolingGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -952,7 +873,7 @@ LogicalResult ActivationGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult BatchNormGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
@@ -969,7 +890,7 @@ LogicalResult BatchNormGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SoftmaxOutputGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto out = r.need(0, "output");
   if (failed(out))
     return failure();
@@ -984,7 +905,7 @@ LogicalResult RegressionOutputGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   std::optional<Shape> shape = r.known(0)   ? state.operands[0]
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
@@ -996,39 +917,20 @@ LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult ZerosOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   return r.result(getShape());
-}
-
-LogicalResult LogOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
-}
-LogicalResult BroadcastEqualOp::inferShapes(ShapeInferenceState &state) {
-  return inferBroadcast(*this, state);
-}
-LogicalResult BroadcastGreaterEqualOp::inferShapes(ShapeInferenceState &state) {
-  return inferBroadcast(*this, state);
-}
-LogicalResult BroadcastLesserEqualOp::inferShapes(ShapeInferenceState &state) {
-  return inferBroadcast(*this, state);
-}
-LogicalResult GreaterEqualScalarOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
-}
-LogicalResult LesserEqualScalarOp::inferShapes(ShapeInferenceState &state) {
-  return inferUnary(*this, state);
 }
 
 /// The random ops: a one-element counter, and the result of the static
 /// `shape` attribute.
-static LogicalResult inferRandom(Rule &r, ArrayRef<int64_t> shape) {
+static LogicalResult inferRandom(ShapeRule &r, ArrayRef<int64_t> shape) {
   if (failed(r.assign(0, "counter", {1})))
     return failure();
   return r.result(shape);
 }
 
 LogicalResult DropoutMaskOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   for (int64_t a : getAxes())
     if (failed(r.axis(a, getShape().size(), "axes entry")))
       return failure();
@@ -1036,12 +938,12 @@ LogicalResult DropoutMaskOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult RandomUniformOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   return inferRandom(r, getShape());
 }
 
 LogicalResult LeakyReLUGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   std::optional<Shape> shape = r.known(0)   ? state.operands[0]
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
@@ -1060,7 +962,7 @@ LogicalResult LeakyReLUGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult LRNGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   std::optional<Shape> shape = r.known(0)   ? state.operands[0]
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
@@ -1073,7 +975,7 @@ LogicalResult LRNGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 LogicalResult EmbeddingGradOp::inferShapes(ShapeInferenceState &state) {
-  Rule r(*this, state);
+  ShapeRule r(*this, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();

@@ -9,8 +9,9 @@
 // compiles the training function that kiln-autodiff derives from it: the
 // forward in training mode and the backward in one plan, so one
 // forward(true) computes outputs, every parameter gradient and the new aux
-// states (MXNet updates BatchNorm's moving statistics in forward, and so
-// does this). backward() then only makes the gradients current: it re-runs
+// states (a training step updates BatchNorm's moving statistics once, as
+// MXNet's does; see docs/training.md for forward-only runs). backward()
+// then only makes the gradients current: it re-runs
 // the step when it is given head gradients for heads that are not loss
 // heads. Arrays are owned by the executor and reused across steps, so a
 // training loop allocates nothing per step.

@@ -515,7 +515,7 @@ std::vector<NDArray> invoke(const std::string &opName, const std::vector<NDArray
   const std::string op = mx::canonicalOpName(opName);
   const mx::OpInfo *info = mx::lookupOp(op);
   if (!info)
-    throw Error("nd::invoke: unknown operator '" + opName + "'");
+    throw Error("nd::invoke: " + mx::unknownOperatorMessage(opName));
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].empty()) // (the message is built only when needed: a hot path)
       detail::checkUsable(inputs[i], "input " + std::to_string(i) + " of " + op);

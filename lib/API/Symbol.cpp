@@ -117,7 +117,7 @@ Symbol createImpl(const std::string &op, const std::string &name,
     throw Error(msg + " in node '" + nodeName + "'");
   };
   if (!info)
-    throw Error("unknown operator '" + op + "'" +
+    throw Error(mx::unknownOperatorMessage(op) +
                 (name.empty() ? std::string() : " in node '" + name + "'"));
   auto node = std::make_shared<SymbolNode>();
   node->op = canonical;
@@ -411,7 +411,7 @@ Symbol symbolFromGraph(mx::Graph graph) {
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const mx::Node &n = graph.nodes[i];
     if (!n.isVariable() && !mx::lookupOp(n.op))
-      throw Error("unknown operator '" + n.op + "' in node '" + n.name + "'");
+      throw Error(mx::unknownOperatorMessage(n.op) + " in node '" + n.name + "'");
     auto node = std::make_shared<SymbolNode>();
     node->op = n.op;
     node->name = n.name;

@@ -219,9 +219,17 @@ CompiledModel kiln::buildExecutable(ModuleOp module, const ExecutableOptions &op
   auto func = module.lookupSymbol<func::FuncOp>(options.entry);
   if (!func || func.isExternal())
     throw Error("executable: the module has no function @" + options.entry + " with a body");
-  bool outlined = llvm::none_of(func.getBody().front(), [](Operation &op) {
-    return op.getDialect() && op.getDialect()->getNamespace() == "graph";
-  });
+  // Outlined: no graph ops left and kernel calls in their place. A function
+  // with neither returns only its arguments (an identity network, a
+  // training-mode Dropout(p = 0) of an input): outlining still has to give
+  // each output a kernel that copies it into the output buffer.
+  Block &body = func.getBody().front();
+  bool outlined = llvm::none_of(body,
+                                [](Operation &op) {
+                                  return op.getDialect() &&
+                                         op.getDialect()->getNamespace() == "graph";
+                                }) &&
+                  llvm::any_of(body, [](Operation &op) { return isa<func::CallOp>(op); });
   if (!outlined && options.fuse)
     (void)fuseGraph(func);
   if (!outlined && failed(outlineKernels(module, options.entry)))

@@ -285,7 +285,8 @@ void Executor::Impl::setExtraArgs(int64_t stepNumber,
 }
 
 void Executor::Impl::storeAuxUpdates(const std::vector<Tensor> &results) {
-  // MXNet updates the moving statistics in forward.
+  // One training step (forward(true), whose plan includes the backward)
+  // updates the moving statistics once, as one MXNet forward + backward does.
   for (size_t a = 0; a < auxNames.size(); ++a)
     if (auxResult[a] != ~size_t(0)) {
       Tensor &dst = args[argIndex.at(auxNames[a])];

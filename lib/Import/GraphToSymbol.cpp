@@ -103,7 +103,7 @@ mx::Graph exportGraph(func::FuncOp f) {
       }
       continue;
     }
-    const OpSpec *spec = lookupByIRName(op.getName().getStringRef());
+    const MXNetOpDef *spec = lookupByIRName(op.getName().getStringRef());
     if (!spec)
       throw Error("cannot export " + describe(&op) + " to MXNet: no MXNet operator");
     if (op.getNumRegions() != 0)
@@ -120,18 +120,23 @@ mx::Graph exportGraph(func::FuncOp f) {
                     " to MXNet: an operand is not defined in the function body");
       node.inputs.push_back(e->second);
     }
-    for (const AttrSpec &a : spec->attrs) {
+    for (const MXAttrSpec &a : spec->attrs) {
       Attribute attr = op.getAttr(a.name);
-      if (!attr)
+      if (!attr) {
+        // MXOptDef: an absent attribute is None, which is not the default;
+        // keyRequired: MXNet requires the key even when its value is None.
+        if ((a.optional && a.mxDefault) || a.keyRequired)
+          node.attrs[a.name] = "None";
         continue;
+      }
       if (Attribute d = defaultAttr(ctx, a); d && d == attr)
         continue;
       node.attrs[a.name] = formatAttr(a, attr);
     }
     // MXNet reads the bias slot from no_bias, and variadic ops need num_args.
-    if (spec->bias != BiasRule::None)
+    if (hasBiasInput(*spec))
       node.attrs["no_bias"] = mx::formatBool(op.getNumOperands() == 2);
-    if (spec->numArgs)
+    if (isVariadic(*spec))
       node.attrs["num_args"] = std::to_string(op.getNumOperands());
 
     auto id = (int64_t)g.nodes.size();

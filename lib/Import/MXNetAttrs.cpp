@@ -136,6 +136,71 @@ std::vector<int64_t> parseTuple(const std::string &value,
 
 bool isNone(const std::string &value) { return lower(trim(value)) == "none"; }
 
+std::vector<double> parseFloatTuple(const std::string &value, const std::string &context) {
+  std::string t = trim(value);
+  std::vector<double> result;
+  if (t.empty())
+    fail(context, "a tuple of numbers such as (0.5, 1)", value);
+  if (t.front() != '(' && t.front() != '[') {
+    result.push_back(parseFloat(t, context));
+    return result;
+  }
+  char close = t.front() == '(' ? ')' : ']';
+  if (t.back() != close)
+    fail(context, "a tuple of numbers such as (0.5, 1)", value);
+  std::string body = t.substr(1, t.size() - 2);
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t comma = body.find(',', start);
+    std::string token = trim(body.substr(start, comma == std::string::npos ? std::string::npos
+                                                                            : comma - start));
+    if (!token.empty())
+      result.push_back(parseFloat(token, context));
+    else if (comma != std::string::npos || result.empty())
+      fail(context, "a tuple of numbers such as (0.5, 1)", value);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return result;
+}
+
+std::vector<std::optional<int64_t>> parseOptTuple(const std::string &value,
+                                                  const std::string &context) {
+  auto entry = [&](const std::string &token) -> std::optional<int64_t> {
+    if (isNone(token))
+      return std::nullopt;
+    int64_t v = 0;
+    if (!parseIntToken(token, v))
+      fail(context, "a tuple of integers or None such as (None, 3)", value);
+    return v;
+  };
+  std::string t = trim(value);
+  if (t.empty() || (t.front() != '(' && t.front() != '['))
+    return {entry(t)};
+  char close = t.front() == '(' ? ')' : ']';
+  if (t.back() != close)
+    fail(context, "a tuple of integers or None such as (None, 3)", value);
+  std::string body = t.substr(1, t.size() - 2);
+  std::vector<std::optional<int64_t>> result;
+  if (trim(body).empty())
+    return result;
+  size_t start = 0;
+  while (true) {
+    size_t comma = body.find(',', start);
+    std::string token =
+        body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    // "(3,)" has an empty element after its trailing comma.
+    if (comma == std::string::npos && trim(token).empty() && !result.empty())
+      break;
+    result.push_back(entry(token));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return result;
+}
+
 std::string formatBool(bool value) { return value ? "True" : "False"; }
 
 std::string formatTuple(const std::vector<int64_t> &values) {
@@ -148,6 +213,13 @@ std::string formatTuple(const std::vector<int64_t> &values) {
   if (values.size() == 1)
     s += ",";
   return s + ")";
+}
+
+std::string formatOptTuple(const std::vector<std::optional<int64_t>> &values) {
+  std::string s = "(";
+  for (size_t i = 0; i < values.size(); ++i)
+    s += (i ? ", " : "") + (values[i] ? std::to_string(*values[i]) : std::string("None"));
+  return s + (values.size() == 1 ? ",)" : ")");
 }
 
 std::string formatFloat(double value) {

@@ -25,11 +25,20 @@ double parseFloat(const std::string &value, const std::string &context);
 std::vector<int64_t> parseTuple(const std::string &value, const std::string &context);
 /// True for "None" (any case), MXNet's unset optional.
 bool isNone(const std::string &value);
+/// A tuple of numbers, "(0.5, 1, 2)" or "[0.5]" or a bare "0.5" (MXNet's
+/// float tuples: MultiBoxPrior sizes, ratios...).
+std::vector<double> parseFloatTuple(const std::string &value, const std::string &context);
+/// A tuple whose entries may be None ("(None, 1)", slice's begin/end/step),
+/// None entries being std::nullopt; otherwise read as parseTuple.
+std::vector<std::optional<int64_t>> parseOptTuple(const std::string &value,
+                                                  const std::string &context);
 
 /// "True" / "False", as MXNet's Python writes them.
 std::string formatBool(bool value);
 /// "(3, 3)", "(3,)", "()".
 std::string formatTuple(const std::vector<int64_t> &values);
+/// "(None, 1)", "(2,)", "()".
+std::string formatOptTuple(const std::vector<std::optional<int64_t>> &values);
 /// The shortest decimal that reads back to the same double ("0.001", "1e-05").
 std::string formatFloat(double value);
 

@@ -2,7 +2,9 @@
 
 #include "Import/MXNetGraph.h"
 
+#include "Graph/MXNetOpDef.h"
 #include "Import/MXNetAttrs.h"
+#include "Import/OpCatalog.h"
 #include "kiln/Error.h"
 
 #include "runtime/io/File.h"
@@ -33,6 +35,28 @@ int64_t numOutputs(const Node &node) {
   if (node.op == "BatchNorm") {
     const std::string *v = attr("output_mean_var");
     return v && parseBool(*v, context + "'output_mean_var'") ? 3 : 1;
+  }
+  // topk has a second output, the indices, with ret_typ = both (with
+  // value, MXNet computes them too but does not show them).
+  if (node.op == "topk") {
+    const std::string *r = attr("ret_typ");
+    return r && *r == "both" ? 2 : 1;
+  }
+  // Ops whose second output is visible only with a flag (Proposal's
+  // output_score; their ODS names it in mxnetExtraResultIf).
+  if (const OpInfo *info = lookupOp(canonicalOpName(node.op));
+      info && info->def && info->def->extraResultIf) {
+    const std::string *v = attr(info->def->extraResultIf);
+    return v && parseBool(*v, context + "'" + info->def->extraResultIf + "'") ? 2 : 1;
+  }
+  // RNN: output, then with state_outputs the final states (hy, and cy for
+  // lstm).
+  if (node.op == "RNN" || node.op == "_npx_rnn") {
+    const std::string *v = attr("state_outputs");
+    if (!v || !parseBool(*v, context + "'state_outputs'"))
+      return 1;
+    const std::string *mode = attr("mode");
+    return mode && *mode == "lstm" ? 3 : 2;
   }
   return 1;
 }

@@ -232,7 +232,7 @@ Graph Reader::read(const std::string &text) {
 
     const OpInfo *info = lookupOp(node.op);
     if (!info)
-      failNode(node.name, "unknown operator '" + op->str() + "'");
+      failNode(node.name, unknownOperatorMessage(op->str()));
     std::vector<std::string> inputNames;
     try {
       inputNames = info->inputNames(node.attrs);

@@ -100,7 +100,7 @@ private:
 };
 
 struct PreparedOp {
-  const OpSpec *spec = nullptr;
+  const MXNetOpDef *spec = nullptr;
   NamedAttrList attrs;
   std::vector<std::string> inputNames;
   int numAux = 0;
@@ -200,10 +200,8 @@ void Importer::prepare(int64_t id) {
   PreparedOp &p = prepared[id];
   const mx::OpInfo *info = mx::lookupOp(node.op);
   p.spec = lookupByMXName(node.op);
-  if (!p.spec)
-    p.spec = lookupByMXName(mx::canonicalOpName(node.op));
   if (!p.spec || !info)
-    fail(id, "unknown operator '" + node.op + "' (not supported by Kiln)");
+    fail(id, mx::unknownOperatorMessage(node.op));
 
   std::map<std::string, std::string> attrs = node.attrs;
   if (p.spec->legacyReshape) {
@@ -239,11 +237,7 @@ void Importer::prepare(int64_t id) {
   std::set<std::string> seen;
   for (const auto &[key, value] : attrs) {
     std::string context = where(id) + " attribute '" + key + "'";
-    const AttrSpec *aspec = nullptr;
-    for (const AttrSpec &a : p.spec->attrs)
-      if (key == a.name)
-        aspec = &a;
-    if (aspec) {
+    if (const MXAttrSpec *aspec = p.spec->findAttr(key)) {
       seen.insert(key);
       if (mx::isNone(value)) {
         if (!aspec->mxDefault && !aspec->optional)
@@ -251,16 +245,18 @@ void Importer::prepare(int64_t id) {
         continue; // MXNet's unset optional: the default applies
       }
       Attribute attr = parseAttr(&ctx, *aspec, value, context);
-      if (Attribute d = defaultAttr(&ctx, *aspec); d && d == attr)
+      // An optional attribute with a default (MXOptDef) keeps its default
+      // explicitly: its absence means None.
+      if (Attribute d = defaultAttr(&ctx, *aspec); d && d == attr && !aspec->optional)
         continue;
       p.attrs.set(aspec->name, attr);
       continue;
     }
-    if (key == "no_bias" && p.spec->bias != BiasRule::None) {
+    if (key == "no_bias" && hasBiasInput(*p.spec)) {
       mx::parseBool(value, context); // the catalog's input list decides
       continue;
     }
-    if (key == "num_args" && p.spec->numArgs) {
+    if (key == "num_args" && isVariadic(*p.spec)) {
       int64_t num = mx::parseInt(value, context);
       if (num != (int64_t)node.inputs.size())
         fail(id, "attribute 'num_args' is " + std::to_string(num) + " but the node has " +
@@ -268,19 +264,22 @@ void Importer::prepare(int64_t id) {
       continue;
     }
     bool extra = false;
-    for (const ExtraKey &k : p.spec->extraKeys)
+    for (const MXIgnoredKey &k : p.spec->ignoredKeys)
       if (key == k.name) {
         extra = true;
-        if (k.check)
-          k.check(value, context, kernel);
+        checkIgnoredKey(k, value, context, kernel);
       }
     if (extra || isUserHintKey(key))
       continue;
     fail(id, "unknown attribute '" + key + "' for operator " + p.spec->mxName);
   }
-  for (const AttrSpec &a : p.spec->attrs)
-    if (!a.mxDefault && !a.optional && !seen.count(a.name))
-      fail(id, "missing required attribute '" + std::string(a.name) + "'");
+  for (const MXAttrSpec &a : p.spec->attrs) {
+    if (((!a.mxDefault && !a.optional) || a.keyRequired) && !seen.count(a.name))
+      fail(id, "missing required attribute '" + std::string(a.name) + "'" +
+                   (a.keyRequired ? " (None is a value; MXNet requires the key)" : ""));
+    if (a.mxDefault && a.optional && !seen.count(a.name))
+      p.attrs.set(a.name, defaultAttr(&ctx, a));
+  }
 
   try {
     p.inputNames = info->inputNames(node.attrs);
@@ -293,7 +292,7 @@ void Importer::prepare(int64_t id) {
                  (node.inputs.size() == 1 ? "" : "s") + " but " + p.spec->mxName +
                  " with these attributes takes " + std::to_string(p.inputNames.size()) + " (" +
                  joinNames(p.inputNames) + ")");
-  if (p.spec->numArgs && node.inputs.empty())
+  if (isVariadic(*p.spec) && node.inputs.empty())
     fail(id, "needs at least one input");
 
   if (p.spec->splitResults) {
@@ -301,6 +300,10 @@ void Importer::prepare(int64_t id) {
     p.numResults = cast<IntegerAttr>(a).getInt();
     if (p.numResults < 1)
       fail(id, "attribute 'num_outputs' must be positive, not " + std::to_string(p.numResults));
+  } else {
+    // Outputs that other attributes make visible (topk's ret_typ = both,
+    // RNN's state_outputs).
+    p.numResults = mx::numOutputs(node);
   }
 
   for (const mx::NodeEntry &e : node.inputs) {

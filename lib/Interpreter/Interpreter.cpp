@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Interpreter/Interpreter.h"
+#include "Interpreter/InterpreterImpl.h"
 
 #include "Graph/GraphOps.h"
 #include "kiln/Error.h"
@@ -31,10 +32,6 @@ using namespace mlir;
 namespace g = kiln::graph;
 
 namespace kiln::ref {
-namespace {
-
-using Shape = std::vector<int64_t>;
-using Index = llvm::SmallVector<int64_t, 6>;
 
 //===----------------------------------------------------------------------===//
 // Shapes and indices
@@ -53,22 +50,6 @@ std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + (shape.size() == 1 ? ",)" : ")");
-}
-
-/// Calls fn(index, flat) for every multi-index of `shape` in row-major order,
-/// so `flat` is the index's position in a row-major buffer.
-template <typename Fn>
-void forEachIndex(llvm::ArrayRef<int64_t> shape, Fn &&fn) {
-  int64_t n = numElements(shape);
-  Index idx(shape.size(), 0);
-  for (int64_t flat = 0; flat < n; ++flat) {
-    fn(static_cast<const Index &>(idx), flat);
-    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-      if (++idx[d] < shape[d])
-        break;
-      idx[d] = 0;
-    }
-  }
 }
 
 int64_t flatIndex(llvm::ArrayRef<int64_t> idx, llvm::ArrayRef<int64_t> shape) {
@@ -129,7 +110,7 @@ std::string describe(Operation *op) {
   return s;
 }
 
-[[noreturn]] void fail(Operation *op, const std::string &msg) {
+void fail(Operation *op, const std::string &msg) {
   throw Error(describe(op) + ": " + msg);
 }
 
@@ -148,6 +129,10 @@ int64_t normalizeAxis(Operation *op, int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+
+namespace {
+
+
 /// An empty stride/dilate/pad attribute means MXNet's default in every
 /// spatial dimension; otherwise it must have one entry per kernel dimension.
 Shape expandAttr(Operation *op, const char *what, llvm::ArrayRef<int64_t> v,
@@ -161,27 +146,38 @@ Shape expandAttr(Operation *op, const char *what, llvm::ArrayRef<int64_t> v,
 }
 
 /// Softmax or log-softmax over the middle axis of an (outer, n, inner) view.
+/// With `length` (one entry per (outer, inner) row, MXNet's use_length),
+/// row r takes only its first int(length[r]) elements, clipped to [0, n];
+/// the others are 0.
 void softmax3D(const std::vector<double> &x, std::vector<double> &y,
                int64_t outer, int64_t n, int64_t inner, double temperature,
-               bool log) {
+               bool log, const std::vector<double> *length = nullptr) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       auto at = [&](int64_t j) { return (o * n + j) * inner + i; };
+      int64_t len = n;
+      if (length) {
+        double l = (*length)[o * inner + i];
+        len = std::isnan(l) || l <= 0 ? 0 : l >= static_cast<double>(n) ? n
+                                                                         : static_cast<int64_t>(l);
+      }
       // Subtracting the max keeps exp() finite; the result is unchanged.
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < n; ++j)
+      for (int64_t j = 0; j < len; ++j)
         mx = std::max(mx, x[at(j)] / temperature);
       double sum = 0;
-      for (int64_t j = 0; j < n; ++j)
+      for (int64_t j = 0; j < len; ++j)
         sum += std::exp(x[at(j)] / temperature - mx);
-      for (int64_t j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < len; ++j) {
         double z = x[at(j)] / temperature - mx;
         y[at(j)] = log ? z - std::log(sum) : std::exp(z) / sum;
       }
+      for (int64_t j = len; j < n; ++j)
+        y[at(j)] = 0;
     }
 }
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+using g::fn::sigmoid;
 
 /// The taps of a convolution window: for one position `o` on the window
 /// side (spatial multi-index), the flat spatial index, in a plane of size
@@ -241,12 +237,27 @@ void batchStats(const Array &x, int64_t outer, int64_t c, int64_t inner,
 // The interpreter
 //===----------------------------------------------------------------------===//
 
-class Interpreter {
+/// The op families outside Interpreter.cpp (InterpreterImpl.h), asked in
+/// turn for an op the core does not run.
+const FamilyInterpreter kFamilies[] = {interpretShapeOp, interpretReduceOp, interpretNNOp,
+                                       interpretRNNOp, interpretDetectionOp};
+
+class Interpreter : public OpEnv {
 public:
   Interpreter(func::FuncOp fn, const Options &opts)
       : fn(fn), opts(opts), rng(opts.seed) {}
 
   Result run(const std::vector<Array> &args);
+
+  // OpEnv, for the families' kernels.
+  const Array &get(Operation *op, Value v) override;
+  Array makeResult(Operation *op, unsigned i = 0) override;
+  void setResult(Operation *op, unsigned i, Array value) override {
+    values[op->getResult(i)] = std::move(value);
+  }
+  const Options &options() const override { return opts; }
+  double uniform() override { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+  void recordAuxUpdate(Value arg, Array value) override;
 
 private:
   func::FuncOp fn;
@@ -255,17 +266,13 @@ private:
   Result result;
   llvm::DenseMap<Value, Array> values;
 
-  /// Uniform in [0, 1), built from raw engine bits: std::uniform_real_-
-  /// distribution is implementation-defined, and runs must be reproducible
-  /// across standard libraries.
-  double uniform() { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+  // uniform() is built from raw engine bits: std::uniform_real_distribution
+  // is implementation-defined, and runs must be reproducible across standard
+  // libraries.
 
   void checkArguments(const std::vector<Array> &args);
-  const Array &get(Operation *op, Value v);
   Shape resultShape(Operation *op, unsigned i = 0);
-  Array makeResult(Operation *op, unsigned i = 0);
   void exec(Operation *op);
-  void recordAuxUpdate(Value arg, Array value);
 
   // Layers.
   Array fullyConnected(g::FullyConnectedOp op);
@@ -281,7 +288,7 @@ private:
   // Softmax family and loss heads.
   Array softmaxOutput(g::SoftmaxOutputOp op);
   Array softmaxAlong(Operation *op, Value data, int64_t axis,
-                     double temperature, bool log);
+                     double temperature, bool log, Value length = Value());
   Array softmaxActivation(g::SoftmaxActivationOp op);
   Array unary(Operation *op, Value data, const std::function<double(double)> &f);
   // Shape manipulation.
@@ -410,20 +417,30 @@ Result Interpreter::run(const std::vector<Array> &args) {
 }
 
 void Interpreter::exec(Operation *op) {
-  auto scalar = [&](auto sop, std::function<double(double, double)> f) {
-    double s = toDouble(sop.getScalar());
-    return unary(sop, sop.getData(), [&](double x) { return f(x, s); });
-  };
   using R = ReduceKind;
   auto reduceOp = [&](auto rop, R kind) {
     return reduce(rop, rop.getData(), rop.getAxis(), rop.getExclude(), kind);
   };
-  auto bin = [&](auto bop, std::function<double(double, double)> f) {
-    return broadcastBinary(bop, bop.getLhs(), bop.getRhs(), f);
-  };
-  auto ew = [&](auto eop, std::function<double(double, double)> f) {
-    return elemwise(eop, eop.getLhs(), eop.getRhs(), f);
-  };
+
+  // Elementwise ops defined by a formula (GraphElementwise.td).
+  Array formulaResult;
+  if (g::visitFormulaOp(op, [&](auto o) {
+        using OpT = decltype(o);
+        if constexpr (g::FormulaOperands<OpT>::value == 1)
+          formulaResult = unary(o, o->getOperand(0), [&](double x) { return o.apply(x); });
+        else if constexpr (OpT::template hasTrait<g::GraphBroadcastElementwise>())
+          formulaResult = broadcastBinary(o, o.getLhs(), o.getRhs(),
+                                          [&](double a, double b) { return o.apply(a, b); });
+        else
+          formulaResult = elemwise(o, o.getLhs(), o.getRhs(),
+                                   [&](double a, double b) { return o.apply(a, b); });
+      })) {
+    values[op->getResult(0)] = std::move(formulaResult);
+    return;
+  }
+  for (FamilyInterpreter family : kFamilies)
+    if (family(*this, op))
+      return;
 
   // Split is the one op with several results; it stores them itself.
   if (auto s = dyn_cast<g::SplitOp>(op))
@@ -458,7 +475,7 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::SoftmaxOp o) {
             auto t = o.getTemperature();
             return softmaxAlong(o, o.getData(), static_cast<int64_t>(o.getAxis()),
-                                t ? toDouble(*t) : 1.0, /*log=*/false);
+                                t ? toDouble(*t) : 1.0, /*log=*/false, o.getLength());
           })
           .Case([&](g::LogSoftmaxOp o) {
             auto t = o.getTemperature();
@@ -471,70 +488,7 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::ReshapeOp o) { return copyData(o, o.getData()); })
           .Case([&](g::TransposeOp o) { return transpose(o); })
           .Case([&](g::ConcatOp o) { return concat(o); })
-          .Case([&](g::ElemwiseAddOp o) {
-            return ew(o, [](double a, double b) { return a + b; });
-          })
-          .Case([&](g::ElemwiseSubOp o) {
-            return ew(o, [](double a, double b) { return a - b; });
-          })
-          .Case([&](g::ElemwiseMulOp o) {
-            return ew(o, [](double a, double b) { return a * b; });
-          })
-          .Case([&](g::ElemwiseDivOp o) {
-            return ew(o, [](double a, double b) { return a / b; });
-          })
           .Case([&](g::AddNOp o) { return addN(o); })
-          .Case([&](g::PlusScalarOp o) {
-            return scalar(o, [](double x, double s) { return x + s; });
-          })
-          .Case([&](g::MinusScalarOp o) {
-            return scalar(o, [](double x, double s) { return x - s; });
-          })
-          .Case([&](g::RMinusScalarOp o) {
-            return scalar(o, [](double x, double s) { return s - x; });
-          })
-          .Case([&](g::MulScalarOp o) {
-            return scalar(o, [](double x, double s) { return x * s; });
-          })
-          .Case([&](g::DivScalarOp o) {
-            return scalar(o, [](double x, double s) { return x / s; });
-          })
-          .Case([&](g::RDivScalarOp o) {
-            return scalar(o, [](double x, double s) { return s / x; });
-          })
-          .Case([&](g::PowerScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::pow(x, s); });
-          })
-          .Case([&](g::RPowerScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::pow(s, x); });
-          })
-          .Case([&](g::MaximumScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::max(x, s); });
-          })
-          .Case([&](g::MinimumScalarOp o) {
-            return scalar(o, [](double x, double s) { return std::min(x, s); });
-          })
-          .Case([&](g::BroadcastAddOp o) {
-            return bin(o, [](double a, double b) { return a + b; });
-          })
-          .Case([&](g::BroadcastSubOp o) {
-            return bin(o, [](double a, double b) { return a - b; });
-          })
-          .Case([&](g::BroadcastMulOp o) {
-            return bin(o, [](double a, double b) { return a * b; });
-          })
-          .Case([&](g::BroadcastDivOp o) {
-            return bin(o, [](double a, double b) { return a / b; });
-          })
-          .Case([&](g::BroadcastMaximumOp o) {
-            return bin(o, [](double a, double b) { return std::max(a, b); });
-          })
-          .Case([&](g::BroadcastMinimumOp o) {
-            return bin(o, [](double a, double b) { return std::min(a, b); });
-          })
-          .Case([&](g::BroadcastPowerOp o) {
-            return bin(o, [](double a, double b) { return std::pow(a, b); });
-          })
           .Case([&](g::BroadcastToOp o) { return broadcastTo(o); })
           .Case([&](g::SumOp o) { return reduceOp(o, R::Sum); })
           .Case([&](g::MeanOp o) { return reduceOp(o, R::Mean); })
@@ -549,24 +503,6 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::RegressionOutputGradOp o) { return regressionOutputGrad(o); })
           .Case([&](g::SoftmaxGradOp o) { return softmaxGrad(o); })
           .Case([&](g::ZerosOp o) { return zeros(o); })
-          .Case([&](g::LogOp o) {
-            return unary(o, o.getData(), [](double x) { return std::log(x); });
-          })
-          .Case([&](g::BroadcastEqualOp o) {
-            return bin(o, [](double a, double b) { return a == b ? 1.0 : 0.0; });
-          })
-          .Case([&](g::BroadcastGreaterEqualOp o) {
-            return bin(o, [](double a, double b) { return a >= b ? 1.0 : 0.0; });
-          })
-          .Case([&](g::BroadcastLesserEqualOp o) {
-            return bin(o, [](double a, double b) { return a <= b ? 1.0 : 0.0; });
-          })
-          .Case([&](g::GreaterEqualScalarOp o) {
-            return scalar(o, [](double x, double s) { return x >= s ? 1.0 : 0.0; });
-          })
-          .Case([&](g::LesserEqualScalarOp o) {
-            return scalar(o, [](double x, double s) { return x <= s ? 1.0 : 0.0; });
-          })
           .Case([&](g::DropoutMaskOp o) { return dropoutMask(o); })
           .Case([&](g::RandomUniformOp o) { return randomUniform(o); })
           .Case([&](g::LeakyReLUGradOp o) { return leakyReluGrad(o); })
@@ -922,10 +858,10 @@ Array Interpreter::activation(g::ActivationOp op) {
   std::function<double(double)> f;
   switch (op.getActType()) {
   case g::ActType::relu:
-    f = [](double x) { return x > 0 ? x : 0.0; };
+    f = g::fn::relu;
     break;
   case g::ActType::sigmoid:
-    f = sigmoid;
+    f = g::fn::sigmoid;
     break;
   case g::ActType::tanh:
     f = [](double x) { return std::tanh(x); };
@@ -937,7 +873,7 @@ Array Interpreter::activation(g::ActivationOp op) {
     };
     break;
   case g::ActType::softsign:
-    f = [](double x) { return x / (1 + std::fabs(x)); };
+    f = g::fn::softsign;
     break;
   }
   return unary(op, op.getData(), f);
@@ -1161,7 +1097,7 @@ Array Interpreter::softmaxOutput(g::SoftmaxOutputOp op) {
 }
 
 Array Interpreter::softmaxAlong(Operation *op, Value data, int64_t axis,
-                                double temperature, bool log) {
+                                double temperature, bool log, Value length) {
   const Array &x = get(op, data);
   Array out = makeResult(op);
   if (out.shape != x.shape)
@@ -1169,8 +1105,16 @@ Array Interpreter::softmaxAlong(Operation *op, Value data, int64_t axis,
                  shapeStr(x.shape));
   int64_t rank = x.shape.size();
   int64_t a = normalizeAxis(op, axis, rank);
-  softmax3D(x.data, out.data, extent(x.shape, 0, a), x.shape[a],
-            extent(x.shape, a + 1, rank), temperature, log);
+  int64_t outer = extent(x.shape, 0, a), inner = extent(x.shape, a + 1, rank);
+  const std::vector<double> *len = nullptr;
+  if (length) {
+    const Array &l = get(op, length);
+    if (l.size() != outer * inner)
+      fail(op, "length " + shapeStr(l.shape) + " does not hold one entry per row of " +
+                   shapeStr(x.shape) + " along axis " + std::to_string(a));
+    len = &l.data;
+  }
+  softmax3D(x.data, out.data, outer, x.shape[a], inner, temperature, log, len);
   return out;
 }
 
@@ -1408,9 +1352,14 @@ Array Interpreter::reduce(Operation *op, Value data,
         o = o * x.shape[d] + i[d];
     double v = x.data[flat];
     double &acc = out.data[o];
-    acc = kind == ReduceKind::Max   ? std::max(acc, v)
-          : kind == ReduceKind::Min ? std::min(acc, v)
-                                    : acc + v;
+    // MXNet's max/min propagate NaN (like arith.maximumf on the compiled
+    // path); std::max/std::min would silently drop it.
+    if (kind == ReduceKind::Max)
+      acc = (std::isnan(v) || v > acc) ? v : acc;
+    else if (kind == ReduceKind::Min)
+      acc = (std::isnan(v) || v < acc) ? v : acc;
+    else
+      acc += v;
   });
   if (kind == ReduceKind::Mean)
     for (double &v : out.data)
@@ -1434,17 +1383,19 @@ void Interpreter::store(Operation *op, std::vector<Array> results) {
 Array Interpreter::dot(g::DotOp op) {
   const Array &a = get(op, op.getLhs());
   const Array &b = get(op, op.getRhs());
-  if (a.shape.size() != 2 || b.shape.size() != 2)
-    fail(op, "operands must be matrices, got " + shapeStr(a.shape) + " and " +
+  if (a.shape.empty() || b.shape.empty())
+    fail(op, "operands must have rank at least 1, got " + shapeStr(a.shape) + " and " +
                  shapeStr(b.shape));
+  // MXNet multiplies the operands seen as matrices (DotOp::lhsMatrix).
   bool ta = op.getTransposeA(), tb = op.getTransposeB();
-  int64_t m = a.shape[ta ? 1 : 0], k = a.shape[ta ? 0 : 1];
-  int64_t k2 = b.shape[tb ? 1 : 0], n = b.shape[tb ? 0 : 1];
+  g::Shape am = g::DotOp::lhsMatrix(a.shape, ta), bm = g::DotOp::rhsMatrix(b.shape, tb);
+  int64_t m = am[ta ? 1 : 0], k = am[ta ? 0 : 1];
+  int64_t k2 = bm[tb ? 1 : 0], n = bm[tb ? 0 : 1];
   Array out = makeResult(op);
-  if (k != k2 || out.shape != Shape{m, n})
+  if (k != k2 || out.size() != m * n)
     fail(op, "op(" + shapeStr(a.shape) + ") · op(" + shapeStr(b.shape) +
                  ") does not give result " + shapeStr(out.shape));
-  int64_t a1 = a.shape[1], b1 = b.shape[1];
+  int64_t a1 = am[1], b1 = bm[1];
   for (int64_t i = 0; i < m; ++i)
     for (int64_t l = 0; l < k; ++l) {
       double av = ta ? a.data[l * a1 + i] : a.data[i * a1 + l];
@@ -1459,16 +1410,12 @@ Array Interpreter::sliceAxis(g::SliceAxisOp op) {
   int64_t rank = x.shape.size();
   int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
   int64_t dim = x.shape[axis];
-  int64_t begin = static_cast<int64_t>(op.getBegin());
-  int64_t end = static_cast<int64_t>(op.getEnd());
-  if (begin < 0)
-    begin += dim;
-  if (end < 0)
-    end += dim;
+  auto [begin, end] = op.getRange(dim);
   if (begin < 0 || end > dim || begin >= end)
-    fail(op, "slice [" + std::to_string(op.getBegin()) + ", " +
-                 std::to_string(op.getEnd()) + ") is empty or out of range for axis " +
-                 std::to_string(axis) + " of " + shapeStr(x.shape));
+    fail(op, "slice [" + std::to_string(static_cast<int64_t>(op.getBegin())) + ", " +
+                 (op.getEnd() ? std::to_string(static_cast<int64_t>(*op.getEnd())) : "None") +
+                 ") is empty or out of range for axis " + std::to_string(axis) + " of " +
+                 shapeStr(x.shape));
   Shape want = x.shape;
   want[axis] = end - begin;
   Array out = makeResult(op);
@@ -1760,7 +1707,9 @@ Array Interpreter::softmaxOutputGrad(g::SoftmaxOutputGradOp op) {
     outer = extent(p.shape, 0, rank - 1), n = p.shape[rank - 1], inner = 1;
   else
     outer = p.shape[0], n = extent(p.shape, 1, rank), inner = 1;
-  if (label.size() != outer * inner)
+  // MXNet reads the first outer·inner labels: without multi_output a label
+  // of shape data.shape[:-1] holds more than the N rows of the default view.
+  if (multi ? label.size() != outer * inner : label.size() < outer)
     fail(op, "label " + shapeStr(label.shape) + " does not hold one class per row of output " +
                  shapeStr(p.shape));
   // Labels are compared as MXNet does, after a cast to int.
@@ -1781,9 +1730,11 @@ Array Interpreter::softmaxOutputGrad(g::SoftmaxOutputGradOp op) {
   case g::Normalization::null:
     break;
   case g::Normalization::batch:
-    cnt = static_cast<double>(outer);
+    // MXNet divides by the label count (its first axis with multi_output).
+    cnt = static_cast<double>(multi ? outer : label.size());
     break;
   case g::Normalization::valid: {
+    // Every label counts, also those beyond the rows MXNet reads.
     int64_t valid = 0;
     for (double l : label.data)
       valid += static_cast<int>(l) != ignore;
@@ -1927,7 +1878,9 @@ Array Interpreter::leakyReluGrad(g::LeakyReLUGradOp op) {
       d = v > 0 ? 1 : slope * std::exp(v);
       break;
     case g::LeakyActType::selu:
-      d = kSeluLambda * (v > 0 ? 1 : kSeluAlpha * std::exp(v));
+      // MXNet's selu_grad of the output y = λα(eˣ − 1): λ·(α + y), not the
+      // derivative λαeˣ.
+      d = kSeluLambda * (v > 0 ? 1 : kSeluAlpha + kSeluLambda * kSeluAlpha * std::expm1(v));
       break;
     case g::LeakyActType::gelu:
       // Φ(x) + x·φ(x); 0.398942... is 1/√(2π).

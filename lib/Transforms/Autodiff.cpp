@@ -1,7 +1,8 @@
 //===- Autodiff.cpp - kiln-graph-training-mode and kiln-autodiff ----------===//
 //
 // Training mode rewrites the few ops whose behaviour changes in training
-// (BatchNorm, Dropout, rrelu) into ops that state it explicitly, so the
+// (BatchNorm, Dropout, rrelu, and the ops of families that implement
+// TrainingModeOpInterface) into ops that state it explicitly, so the
 // result is an ordinary pure function: same inputs, same outputs, whichever
 // engine runs it. Autodiff then appends the reverse-mode backward of that
 // function by walking its ops in reverse and asking each op
@@ -75,12 +76,7 @@ static bool hasStaticShape(Value v) {
   return t && t.hasStaticShape();
 }
 
-bool kiln::isLossHead(Operation *op) {
-  if (auto s = dyn_cast_or_null<g::SoftmaxOutputOp>(op))
-    return !s.getOutGrad();
-  return isa_and_nonnull<g::LinearRegressionOutputOp, g::LogisticRegressionOutputOp,
-                         g::MAERegressionOutputOp>(op);
-}
+bool kiln::isLossHead(Operation *op) { return op && op->hasTrait<g::GraphLossHead>(); }
 
 //===----------------------------------------------------------------------===//
 // Training mode
@@ -232,6 +228,11 @@ LogicalResult TrainingModeRewriter::run() {
       r = rewrite(d);
     else if (auto l = dyn_cast<g::LeakyReLUOp>(op))
       r = rewrite(l);
+    else if (auto t = dyn_cast<g::TrainingModeOpInterface>(op)) {
+      // Op families' own training-mode rewrites (RNN's dropout masks).
+      b.setInsertionPoint(op);
+      r = t.rewriteForTraining(b, [&] { return getCounter(); }, [&] { return nextSeed(); });
+    }
     if (failed(r))
       return failure();
   }

@@ -82,8 +82,8 @@ struct AutodiffOptions {
 /// Fails with a diagnostic naming the op or argument at fault.
 mlir::LogicalResult differentiate(mlir::func::FuncOp func, const AutodiffOptions &options = {});
 
-/// SoftmaxOutput (without MXNet's out_grad = true) and the regression
-/// outputs: heads whose backward ignores the head gradient.
+/// Ops with Graph_LossHeadTrait (SoftmaxOutput, the regression outputs,
+/// MakeLoss): heads whose backward ignores the head gradient.
 bool isLossHead(mlir::Operation *op);
 
 } // namespace kiln

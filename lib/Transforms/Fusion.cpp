@@ -34,20 +34,14 @@ static bool isGraphOp(Operation *op) {
 }
 
 /// Ops that read every operand elementwise (same index as the output) and
-/// write one result of the data operand's shape.
+/// write one result of the data operand's shape: Graph_ElementwiseTrait, and
+/// LeakyReLU (whose prelu gamma is per channel; see epilogueReason).
 static bool isElementwise(Operation *op) {
-  return isa<g::ActivationOp, g::LeakyReLUOp, g::ElemwiseAddOp, g::ElemwiseSubOp, g::ElemwiseMulOp,
-             g::ElemwiseDivOp, g::AddNOp, g::PlusScalarOp, g::MinusScalarOp, g::RMinusScalarOp,
-             g::MulScalarOp, g::DivScalarOp, g::RDivScalarOp, g::PowerScalarOp, g::RPowerScalarOp,
-             g::MaximumScalarOp, g::MinimumScalarOp, g::IdentityOp, g::LogOp,
-             g::GreaterEqualScalarOp, g::LesserEqualScalarOp, g::ActivationGradOp,
-             g::LeakyReLUGradOp>(op);
+  return op->hasTrait<g::GraphElementwise>() || isa<g::LeakyReLUOp, g::LeakyReLUGradOp>(op);
 }
 
 static bool isBroadcastBinary(Operation *op) {
-  return isa<g::BroadcastAddOp, g::BroadcastSubOp, g::BroadcastMulOp, g::BroadcastDivOp,
-             g::BroadcastMaximumOp, g::BroadcastMinimumOp, g::BroadcastPowerOp,
-             g::BroadcastEqualOp, g::BroadcastGreaterEqualOp, g::BroadcastLesserEqualOp>(op);
+  return op->hasTrait<g::GraphBroadcastElementwise>();
 }
 
 /// Producers with several results (training BatchNorm and its gradient):
@@ -81,14 +75,11 @@ static const char *epilogueReason(Operation *user, Value v) {
   if (user->getNumResults() != 1)
     return "has several results";
   Value out = user->getResult(0);
-  if (isa<g::ActivationOp, g::LeakyReLUOp, g::PlusScalarOp, g::MinusScalarOp, g::RMinusScalarOp,
-          g::MulScalarOp, g::DivScalarOp, g::RDivScalarOp, g::PowerScalarOp, g::RPowerScalarOp,
-          g::MaximumScalarOp, g::MinimumScalarOp, g::FlattenOp, g::ReshapeOp, g::IdentityOp,
-          g::LogOp, g::GreaterEqualScalarOp, g::LesserEqualScalarOp>(user) ||
-      isInferenceDropout(user))
+  // Every operand is read at the output's index (equal shapes).
+  if (user->hasTrait<g::GraphElementwise>())
+    return nullptr;
+  if (isa<g::LeakyReLUOp, g::FlattenOp, g::ReshapeOp>(user) || isInferenceDropout(user))
     return user->getOperand(0) == v ? nullptr : "reads the value as a parameter, not as data";
-  if (isa<g::ActivationGradOp>(user))
-    return nullptr; // out_grad and saved: both read at the output's index
   if (auto lg = dyn_cast<g::LeakyReLUGradOp>(user))
     return lg.getGamma() == v ? "reads the value as prelu's per-channel gamma" : nullptr;
   if (isa<g::BatchNormOp>(user)) {
@@ -98,8 +89,6 @@ static const char *epilogueReason(Operation *user, Value v) {
         return "reads the value as a parameter, not as data";
     return nullptr;
   }
-  if (isa<g::ElemwiseAddOp, g::ElemwiseSubOp, g::ElemwiseMulOp, g::ElemwiseDivOp, g::AddNOp>(user))
-    return nullptr; // equal shapes: every operand is read at the output's index
   if (isBroadcastBinary(user))
     // The chain value must be the full-size operand; the other one (a bias,
     // a per-channel scale) broadcasts into it.

@@ -297,6 +297,86 @@ std::vector<OpCase> opCases() {
       {"mean", {{"axis", "1"}}, {"graph.mean", "axis = array<i64: 1>"}, {}, 1},
       {"max", {{"axis", "(0, 1)"}}, {"graph.max", "axis = array<i64: 0, 1>"}, {}, 1},
       {"min", {{"keepdims", "1"}}, {"graph.min", "keepdims = true"}, {}, 1},
+      // MXOptDef: topk/sort/argsort's axis defaults to -1 and None means the
+      // flattened array, so the default is explicit in the IR and an absent
+      // attribute exports as None.
+      {"topk", {}, {"graph.topk", "axis = -1 : i64"}, {"ret_typ", "k ="}, 1, 1, {}},
+      {"topk",
+       {{"axis", "None"}, {"k", "3"}, {"ret_typ", "both"}, {"dtype", "int32"}},
+       {"graph.topk", "k = 3 : i64", "ret_typ = #graph.topk_ret_typ<both>",
+        "dtype = #graph.dtype<int32>"},
+       {"axis"},
+       1,
+       2,
+       {{"axis", "None"}, {"ret_typ", "both"}}},
+      {"_npx_topk", {{"axis", "0"}, {"ret_typ", "mask"}}, {"graph.topk", "axis = 0 : i64"}, {}, 1,
+       1, {{"axis", "0"}}},
+      {"sort", {{"axis", "-1"}, {"is_ascend", "False"}},
+       {"graph.sort", "axis = -1 : i64", "is_ascend = false"}, {}, 1, 1, {{"is_ascend", "False"}}},
+      {"argsort", {{"axis", "None"}}, {"graph.argsort"}, {"axis"}, 1, 1, {{"axis", "None"}}},
+      {"argmax", {{"axis", "1"}, {"keepdims", "True"}},
+       {"graph.argmax", "axis = 1 : i64", "keepdims = true"}, {}, 1, 1, {{"axis", "1"}}},
+      {"argmin", {{"axis", "None"}}, {"graph.argmin"}, {"axis"}, 1, 1, {}},
+      {"norm", {{"ord", "1"}, {"axis", "(0, 1)"}, {"out_dtype", "float32"}},
+       {"graph.norm", "ord = 1 : i64", "axis = array<i64: 0, 1>", "out_dtype = #graph.dtype<float32>"},
+       {}, 1, 1, {{"ord", "1"}, {"out_dtype", "float32"}}},
+      {"prod", {{"axis", "1"}, {"exclude", "True"}}, {"graph.prod", "exclude = true"}, {}, 1},
+      {"nansum", {}, {"graph.nansum"}, {"axis"}, 1},
+      {"nanprod", {{"keepdims", "True"}}, {"graph.nanprod", "keepdims = true"}, {}, 1},
+      // Shape and indexing (GraphShapeOps.td).
+      {"slice",
+       {{"begin", "(None, 1)"}, {"end", "[3, None]"}, {"step", "(None, -2)"}},
+       {"graph.slice", "begin = array<i64: -9223372036854775808, 1>",
+        "end = array<i64: 3, -9223372036854775808>", "step = array<i64: -9223372036854775808, -2>"},
+       {},
+       1,
+       1,
+       {{"begin", "(None, 1)"}, {"end", "(3, None)"}, {"step", "(None, -2)"}}},
+      {"crop", {{"begin", "(0,)"}, {"end", "(2,)"}}, {"graph.slice"}, {"step"}, 1},
+      {"slice_axis", {{"axis", "1"}, {"begin", "-2"}, {"end", "None"}}, {"graph.slice_axis"},
+       {"end"}, 1, 1, {{"begin", "-2"}, {"end", "None"}}},
+      {"take",
+       {{"axis", "-1"}, {"mode", "wrap"}},
+       {"graph.take", "axis = -1 : i64", "mode = #graph.take_mode<wrap>"},
+       {},
+       2,
+       1,
+       {{"mode", "wrap"}}},
+      {"choose_element_0index", {{"keepdims", "True"}}, {"graph.pick", "keepdims = true"}, {"axis"},
+       2},
+      {"Pad",
+       {{"mode", "reflect"}, {"pad_width", "(0, 0, 0, 0, 1, 1, 2, 2)"}},
+       {"graph.pad", "mode = #graph.pad_mode<reflect>"},
+       {"constant_value"},
+       1,
+       1,
+       {{"mode", "reflect"}, {"pad_width", "(0, 0, 0, 0, 1, 1, 2, 2)"}}},
+      {"Crop",
+       {{"num_args", "2"}, {"center_crop", "True"}},
+       {"graph.crop", "center_crop = true"},
+       {"h_w", "offset"},
+       2,
+       1,
+       {{"num_args", "2"}, {"center_crop", "True"}}},
+      {"one_hot",
+       {{"depth", "4"}, {"dtype", "int32"}, {"on_value", "2.5"}},
+       {"graph.one_hot", "depth = 4 : i64", "dtype = #graph.dtype<int32>"},
+       {"off_value"},
+       1,
+       1,
+       {{"dtype", "int32"}, {"on_value", "2.5"}}},
+      {"_arange",
+       {{"start", "2"}, {"stop", "None"}, {"ctx", "cpu(0)"}, {"dtype", "float32"}},
+       {"graph.arange", "start = 2.000000e+00 : f64"},
+       {"stop", "dtype", "ctx"},
+       0,
+       1,
+       {{"start", "2"}}},
+      {"_zeros", {{"shape", "(2, 3)"}, {"dtype", "int64"}}, {"graph.zeros"}, {"dtype"}, 0},
+      {"flip", {{"axis", "(0, 1)"}}, {"graph.reverse", "axis = array<i64: 0, 1>"}, {}, 1},
+      {"swapaxes", {{"dim1", "1"}}, {"graph.swap_axis", "dim1 = 1 : i64"}, {"dim2"}, 1},
+      {"stack", {{"num_args", "3"}, {"axis", "1"}}, {"graph.stack", "axis = 1 : i64"}, {}, 3, 1,
+       {{"num_args", "3"}}},
   };
 }
 
@@ -413,15 +493,18 @@ TEST_F(ImportTest, TableDefaultsMatchDialectDefaults) {
   auto t = mlir::UnrankedTensorType::get(b.getF32Type());
   mlir::OwningOpRef<mlir::ModuleOp> m = mlir::ModuleOp::create(loc);
   b.setInsertionPointToEnd(m->getBody());
-  for (const importer::OpSpec &spec : importer::allOpSpecs()) {
+  for (const graph::MXNetOpDef *def : graph::mxnetOps()) {
+    const graph::MXNetOpDef &spec = *def;
     SCOPED_TRACE(spec.mxName);
     mlir::OperationState st(loc, spec.irName);
     st.addTypes(t);
     mlir::Operation *op = b.create(st);
-    for (const importer::AttrSpec &a : spec.attrs) {
+    for (const graph::MXAttrSpec &a : spec.attrs) {
       mlir::Attribute d = importer::defaultAttr(&ctx, a);
       mlir::Attribute filled = op->getAttr(a.name);
-      if (d)
+      // An optional attribute with an MXNet default (MXOptDef) has no
+      // dialect default: its absence means None.
+      if (d && !a.optional)
         EXPECT_EQ(d, filled) << a.name;
       else
         EXPECT_FALSE(filled) << a.name << " has a dialect default the table lacks";
@@ -435,10 +518,10 @@ TEST_F(ImportTest, TableDefaultsMatchDialectDefaults) {
 TEST_F(ImportTest, SpecDefaultsAreMXNets) {
   // SPEC §2.3's porting traps, checked against the table directly.
   auto find = [](const char *op, const char *attr) -> std::string {
-    const importer::OpSpec *s = importer::lookupByMXName(op);
+    const graph::MXNetOpDef *s = importer::lookupByMXName(op);
     if (!s)
       return "<no op>";
-    for (const importer::AttrSpec &a : s->attrs)
+    for (const graph::MXAttrSpec &a : s->attrs)
       if (std::string(a.name) == attr)
         return a.mxDefault ? a.mxDefault : "<required>";
     return "<no attr>";
@@ -455,10 +538,9 @@ TEST_F(ImportTest, SpecDefaultsAreMXNets) {
   EXPECT_EQ(find("Pooling", "pool_type"), "max");
   EXPECT_EQ(find("Pooling", "pooling_convention"), "valid");
   EXPECT_EQ(find("SoftmaxOutput", "ignore_label"), "-1");
-  EXPECT_EQ(importer::lookupByMXName("Deconvolution")->bias,
-            importer::BiasRule::NoBiasDefaultTrue);
-  EXPECT_EQ(importer::lookupByMXName("Convolution")->bias,
-            importer::BiasRule::NoBiasDefaultFalse);
+  EXPECT_EQ(importer::lookupByMXName("Deconvolution")->inputRule,
+            graph::MXInputRule::BiasOffByDefault);
+  EXPECT_EQ(importer::lookupByMXName("Convolution")->inputRule, graph::MXInputRule::Bias);
 }
 
 //===-- Arguments and results --------------------------------------------===//
@@ -647,7 +729,7 @@ TEST_F(ImportTest, BadAttributeValuesNameNodeAndAttribute) {
       {"FullyConnected", {{"num_hidden", "10"}, {"flatten", "maybe"}}, {"flatten", "maybe"}},
       {"FullyConnected", {{"num_hidden", "10"}, {"bogus_key", "1"}}, {"bogus_key"}},
       {"Dropout", {{"mode", "sometimes"}}, {"mode", "sometimes"}},
-      {"softmax", {{"use_length", "True"}}, {"use_length"}},
+      {"log_softmax", {{"use_length", "True"}}, {"use_length"}},
       {"Embedding", {{"input_dim", "3"}, {"output_dim", "2"}, {"dtype", "float16"}}, {"dtype"}},
   };
   for (const Bad &c : cases) {

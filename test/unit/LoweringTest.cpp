@@ -383,6 +383,110 @@ TEST(LoweringArith, Reductions) {
 }
 
 //===----------------------------------------------------------------------===//
+// Reductions and sorting (GraphReduceOps.td)
+//===----------------------------------------------------------------------===//
+
+/// `op` applied to `prep`(x) (an elementwise op: floor makes ties, log of
+/// negatives makes NaN), so the sorting ops meet what random data never has.
+std::string afterPrep(const Shape &in, const std::string &prep, const std::string &op,
+                      const std::string &attrs, unsigned nres = 1) {
+  std::string rtypes, rets;
+  for (unsigned i = 0; i < nres; ++i) {
+    rtypes += (i ? ", " : "") + std::string("tensor<*xf32>");
+    rets += (i ? ", " : "") + std::string("%1") + (nres > 1 ? "#" + std::to_string(i) : "");
+  }
+  std::string res = nres > 1 ? "%1:" + std::to_string(nres) : "%1";
+  return "func.func @main(%a0: " + tt(in) + ") -> (" + rtypes + ") {\n  %0 = graph." + prep +
+         " %a0 : (" + tt(in) + ") -> " + tt(in) + "\n  " + res + " = graph." + op + " %0" +
+         (attrs.empty() ? "" : " {" + attrs + "}") + " : (" + tt(in) + ") -> (" + rtypes +
+         ")\n  return " + rets + " : " + rtypes + "\n}\n";
+}
+
+TEST(LoweringReduce, ProdNansumNanprodNorm) {
+  for (const char *op : {"prod", "nansum", "nanprod"}) {
+    check(single({{2, 3, 4}}, op, "axis = array<i64: 1>"), {Range{0.5, 1.5}});
+    check(single({{2, 3, 4}}, op, "axis = array<i64: 0, 2>, keepdims = true"), {Range{0.5, 1.5}});
+    check(single({{2, 3, 4}}, op, "axis = array<i64: 1>, exclude = true"), {Range{0.5, 1.5}});
+    check(single({{2, 3, 4}}, op, ""), {Range{0.5, 1.5}});
+    // log of negatives: NaN, skipped by nansum/nanprod, kept by prod.
+    check(afterPrep({5, 7}, "log", op, "axis = array<i64: 1>"));
+  }
+  for (const char *attrs : {"", "axis = array<i64: 1>", "axis = array<i64: 0, 2>, keepdims = true",
+                            "ord = 1 : i64, axis = array<i64: -1>", "ord = 1 : i64"})
+    check(single({{3, 4, 5}}, "norm", attrs));
+}
+
+TEST(LoweringReduce, ArgmaxArgmin) {
+  for (const char *op : {"argmax", "argmin"}) {
+    check(single({{3, 4, 5}}, op, "axis = 1 : i64"));
+    check(single({{3, 4, 5}}, op, "axis = -1 : i64, keepdims = true"));
+    check(single({{3, 4, 5}}, op, ""));
+    // Ties (the first occurrence) and NaN (the first NaN wins).
+    check(afterPrep({6, 40}, "floor", op, "axis = 1 : i64"), {Range{-2, 2}});
+    check(afterPrep({40, 6}, "floor", op, "axis = 0 : i64"), {Range{-2, 2}});
+    check(afterPrep({6, 40}, "log", op, "axis = 1 : i64"), {Range{-0.2, 1}});
+  }
+}
+
+TEST(LoweringReduce, SortArgsortTopK) {
+  // Rows of odd lengths past several merge widths, each axis position, the
+  // flattened array; floor makes many ties (their index order must hold)
+  // and log of negatives NaN (sorted as the largest value).
+  for (const char *prep : {"floor", "log", "exp"}) {
+    SCOPED_TRACE(prep);
+    std::vector<Range> r = {Range{-3, 3}};
+    for (const char *attrs : {"axis = -1 : i64", "axis = -1 : i64, is_ascend = false",
+                              "axis = 0 : i64", "axis = 1 : i64, is_ascend = false", ""}) {
+      check(afterPrep({5, 37, 3}, prep, "sort", attrs), r);
+      check(afterPrep({5, 37, 3}, prep, "argsort", attrs), r);
+    }
+    check(afterPrep({1}, prep, "argsort", "axis = 0 : i64"), r);
+    check(afterPrep({4, 100}, prep, "topk",
+                    "axis = -1 : i64, k = 5 : i64, ret_typ = #graph.topk_ret_typ<both>", 2),
+          r);
+    check(afterPrep({33, 4}, prep, "topk",
+                    "axis = 0 : i64, k = 3 : i64, ret_typ = #graph.topk_ret_typ<mask>, "
+                    "is_ascend = true"),
+          r);
+    check(afterPrep({3, 4, 5}, prep, "topk", "k = 7 : i64, ret_typ = #graph.topk_ret_typ<value>"),
+          r);
+    // k past the selection path's limit: the merge sort's first k.
+    check(afterPrep({3, 40}, prep, "topk",
+                    "axis = 1 : i64, k = 12 : i64, ret_typ = #graph.topk_ret_typ<both>", 2),
+          r);
+    check(afterPrep({30, 3}, prep, "topk",
+                    "axis = 0 : i64, k = 9 : i64, ret_typ = #graph.topk_ret_typ<mask>"),
+          r);
+    check(afterPrep({2, 9}, prep, "topk",
+                    "axis = 1 : i64, k = 1 : i64, ret_typ = #graph.topk_ret_typ<both>", 2),
+          r);
+  }
+  // Ties spread over the top k (several groups of equal values), on both
+  // topk paths (selection for k <= 8, merge sort beyond).
+  for (const char *attrs : {"axis = -1 : i64, k = 6 : i64", "axis = -1 : i64, k = 20 : i64",
+                            "axis = -1 : i64, k = 6 : i64, is_ascend = true",
+                            "axis = 0 : i64, k = 8 : i64"})
+    check(afterPrep({64, 64}, "floor", "topk", attrs), {Range{-20, 20}});
+  // Index dtypes: uint8 wraps past 255, float16 rounds past 2048.
+  check(single({{2, 300}}, "argsort", "axis = -1 : i64, dtype = #graph.dtype<uint8>"));
+  check(single({{1, 2100}}, "argsort", "axis = -1 : i64, dtype = #graph.dtype<float16>"));
+}
+
+TEST(LoweringReduce, BackwardOps) {
+  check(single({{2, 3}, {2, 1}, {2, 1}}, "prod_grad", ""));
+  check(single({{2, 3}, {1, 3}, {1, 3}}, "nanprod_grad", ""));
+  check(single({{2, 3}, {2, 1}, {2, 1}}, "nansum_grad", ""));
+  check(single({{2, 3}, {2, 1}, {2, 1}}, "norm_grad", "ord = 1 : i64"));
+  check(single({{2, 3}, {2, 1}, {2, 1}}, "norm_grad", ""), {Range{}, Range{}, pos});
+  // Indices as positions: [0, 5) along an axis of 5 (fractions truncate).
+  check(single({{3, 2}, {3, 2}}, "topk_grad", "axis = 1 : i64, shape = array<i64: 3, 5>"),
+        {Range{}, Range{0, 4.99}});
+  check(single({{2, 4}, {2, 4}}, "topk_grad", "axis = 0 : i64, shape = array<i64: 3, 4>"),
+        {Range{}, Range{0, 2.99}});
+  check(single({{4}, {4}}, "topk_grad", "shape = array<i64: 2, 3>"), {Range{}, Range{0, 5.99}});
+}
+
+//===----------------------------------------------------------------------===//
 // Shapes big enough for the tiled/vectorized/parallel paths: several cache
 // tiles and k blocks, partial register tiles, kiln_parallel_for dispatch.
 //===----------------------------------------------------------------------===//

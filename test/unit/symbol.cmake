@@ -5,3 +5,6 @@ kiln_add_unittest(SymbolAPITest ${CMAKE_CURRENT_LIST_DIR}/SymbolAPITest.cpp)
 target_link_libraries(SymbolAPITest PRIVATE KilnAPI)
 kiln_add_unittest(ZooTest ${CMAKE_CURRENT_LIST_DIR}/ZooTest.cpp)
 target_link_libraries(ZooTest PRIVATE KilnAPI)
+# The operator registry against MXNet 1.9.1's own list of operators.
+kiln_add_unittest(RegistryTest ${CMAKE_CURRENT_LIST_DIR}/RegistryTest.cpp)
+target_link_libraries(RegistryTest PRIVATE KilnMXNetGraph)

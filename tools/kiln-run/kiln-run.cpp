@@ -1,16 +1,17 @@
 //===- kiln-run.cpp - Run a model on .npy inputs --------------------------===//
 //
 // kiln-run MODEL [--params P] --input NAME=FILE.npy ... [--output-dir DIR]
-//          [--train] [--backward] [--head-grad NAME=FILE.npy]
+//          [--train] [--backward [--grad-inputs]] [--head-grad NAME=FILE.npy]
 //          [--target cpu|cuda] [--bench N] [--random-params SEED]
 //          [--engine compiled|reference] [--recompute]
 //
 // Contract: shared/SPEC.md §1.2. Writes DIR/out<i>.npy per head; with
 // --train also DIR/aux_<name>.npy per aux state (the updated moving
 // statistics); with --backward also DIR/grad_<name>.npy per learnable
-// argument. --train runs the kiln-graph-training-mode rewrite of the model,
-// --backward its kiln-autodiff rewrite (docs/autodiff.md), on either engine;
-// --recompute adds kiln-recompute (MXNet's mirror, docs/memory.md) after it.
+// argument (and, with --grad-inputs, per --input). --train runs the
+// kiln-graph-training-mode rewrite of the model, --backward its kiln-autodiff
+// rewrite (docs/autodiff.md), on either engine; --recompute adds
+// kiln-recompute (MXNet's mirror, docs/memory.md) after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +55,11 @@ static cl::opt<bool> trainMode("train", cl::desc("Training mode (batch statistic
 static cl::opt<bool> backward(
     "backward",
     cl::desc("Also compute the gradient of every learnable argument (implies --train)"),
+    cl::cat(category));
+static cl::opt<bool> gradInputs(
+    "grad-inputs",
+    cl::desc("With --backward, also write grad_<input>.npy for every --input (saliency maps, "
+             "adversarial examples; a label input gets zeros, as in MXNet)"),
     cl::cat(category));
 static cl::list<std::string> headGrads(
     "head-grad",
@@ -117,6 +123,8 @@ static int runTool() {
     throw Error("--target=" + target + " is not available yet; this build runs on cpu");
   if (!headGrads.empty() && !backward)
     throw Error("--head-grad needs --backward");
+  if (gradInputs && !backward)
+    throw Error("--grad-inputs needs --backward");
   if (recomputeFlag && !backward)
     throw Error("--recompute changes the backward: use it with --backward");
   // --backward implies --train (SPEC §1.2).
@@ -172,10 +180,11 @@ static int runTool() {
   mlir::OwningOpRef<mlir::ModuleOp> runModule = mlir::cast<mlir::ModuleOp>(model.module->clone());
   auto mainFunc = runModule->lookupSymbol<mlir::func::FuncOp>("main");
   if (backward) {
-    // Learnable: every argument neither given by --input nor an aux state.
+    // Learnable: every argument neither given by --input nor an aux state;
+    // with --grad-inputs the given inputs too.
     AutodiffOptions options;
     for (const ModelArg &arg : model.args)
-      if (arg.kind != ModelArg::Aux && !inputs.count(arg.name))
+      if (arg.kind != ModelArg::Aux && (gradInputs || !inputs.count(arg.name)))
         options.wrt.push_back(arg.name);
     transformModel(context, model.fileName, "automatic differentiation",
                    [&] { return differentiate(mainFunc, options); });

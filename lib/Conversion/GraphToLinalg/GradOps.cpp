@@ -50,17 +50,24 @@ SmallVector<bool> allBut(size_t rank, int64_t axis) {
 
 /// A matmul whose indexing maps read the transposed operands in place: the
 /// GEMM packing reads either layout, so no transpose is materialized.
+/// N-D operands are reshaped to the matrices MXNet multiplies
+/// (DotOp::lhsMatrix / rhsMatrix), the result back to its shape.
 Results lowerDot(Ctx &cx, g::DotOp op) {
-  Shape out = shapeOf(op.getOutput());
+  bool ta = op.getTransposeA(), tb = op.getTransposeB();
+  Shape a2 = g::DotOp::lhsMatrix(shapeOf(op.getLhs()), ta);
+  Shape b2 = g::DotOp::rhsMatrix(shapeOf(op.getRhs()), tb);
+  Shape out{a2[ta ? 1 : 0], b2[tb ? 0 : 1]};
   AffineExpr m = cx.d(0), n = cx.d(1), k = cx.d(2);
-  AffineMap am = op.getTransposeA() ? cx.map(3, {k, m}) : cx.map(3, {m, k});
-  AffineMap bm = op.getTransposeB() ? cx.map(3, {n, k}) : cx.map(3, {k, n});
+  AffineMap am = ta ? cx.map(3, {k, m}) : cx.map(3, {m, k});
+  AffineMap bm = tb ? cx.map(3, {n, k}) : cx.map(3, {k, n});
   auto maps = cx.b.getAffineMapArrayAttr({am, bm, cx.map(3, {m, n})});
   Value init = cx.filled(out, 0.0);
-  return one(linalg::MatmulOp::create(cx.b, cx.loc, TypeRange{init.getType()},
-                                      ValueRange{op.getLhs(), op.getRhs()}, ValueRange{init},
-                                      {cx.b.getNamedAttr("indexing_maps", maps)})
-                 .getResult(0));
+  Value y = linalg::MatmulOp::create(cx.b, cx.loc, TypeRange{init.getType()},
+                                     ValueRange{cx.reshape(op.getLhs(), a2),
+                                                cx.reshape(op.getRhs(), b2)},
+                                     ValueRange{init}, {cx.b.getNamedAttr("indexing_maps", maps)})
+                .getResult(0);
+  return one(cx.reshape(y, shapeOf(op.getOutput())));
 }
 
 Results lowerSliceAxis(Ctx &cx, g::SliceAxisOp op) {
@@ -420,7 +427,8 @@ Results lowerSoftmaxOutputGrad(Ctx &cx, g::SoftmaxOutputGradOp op) {
   case g::Normalization::null:
     break;
   case g::Normalization::batch:
-    cnt = static_cast<double>(outer);
+    // MXNet divides by the label count (its first axis with multi_output).
+    cnt = static_cast<double>(multi ? outer : product(shapeOf(label)));
     break;
   case g::Normalization::valid: {
     Shape ls = shapeOf(label);
@@ -447,7 +455,12 @@ Results lowerSoftmaxOutputGrad(Ctx &cx, g::SoftmaxOutputGradOp op) {
 
   Shape view{outer, classes, inner};
   Value p3 = cx.reshape(p, view);
-  Value l2 = cx.reshape(label, {outer, inner});
+  // Without multi_output MXNet reads the first `outer` labels (a label of
+  // shape data.shape[:-1] holds more).
+  Value l2 = label;
+  if (!multi && product(shapeOf(label)) != outer)
+    l2 = cx.slice(cx.reshape(label, {product(shapeOf(label))}), {0}, {outer});
+  l2 = cx.reshape(l2, {outer, inner});
   AffineMap pm = cx.id(3), lm = cx.map(3, {cx.d(0), cx.d(2)}), fm = cx.map(3, {});
   SmallVector<Iter> iters(3, Iter::parallel);
   Value g3 = cx.generic(view, ValueRange{p3, l2, factor}, {pm, lm, fm}, iters,
@@ -558,8 +571,9 @@ Results lowerLeakyReLUGrad(Ctx &cx, g::LeakyReLUGradOp op) {
     case g::LeakyActType::selu: {
       const double alpha = 1.6732632423543772848170429916717;
       const double lambda = 1.0507009873554804934193349852946;
-      d = mulf(nb, nl, cx.k(nb, nl, lambda),
-               neg(mulf(nb, nl, cx.k(nb, nl, alpha), math::ExpOp::create(nb, nl, v))));
+      // MXNet's λ·(α + y), y = λα(eˣ − 1) the output (see leaky_relu_grad).
+      Value y = mulf(nb, nl, cx.k(nb, nl, lambda * alpha), math::ExpM1Op::create(nb, nl, v));
+      d = mulf(nb, nl, cx.k(nb, nl, lambda), neg(addf(nb, nl, cx.k(nb, nl, alpha), y)));
       break;
     }
     case g::LeakyActType::gelu: {

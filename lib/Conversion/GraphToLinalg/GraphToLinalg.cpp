@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FormulaLowering.h"
 #include "LoweringHelpers.h"
 
 #include "Graph/GraphOps.h"
@@ -193,27 +194,21 @@ Results lowerActivation(Ctx &cx, g::ActivationOp op) {
   return one(cx.mapBcast(
       shapeOf(op.getData()), ValueRange{op.getData()},
       [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        Value x = a[0];
+        formula::S x{&nb, nl, a[0]};
         switch (t) {
         case g::ActType::relu:
-          return arith::SelectOp::create(nb, nl, cx.gt0(nb, nl, x), x, cx.k(nb, nl, 0));
+          return formula::relu(x).v;
         case g::ActType::sigmoid:
-          return cx.sigmoid(nb, nl, x);
+          return formula::sigmoid(x).v;
         case g::ActType::tanh:
-          return math::TanhOp::create(nb, nl, x);
-        case g::ActType::softrelu: {
+          return formula::tanh(x).v;
+        case g::ActType::softrelu:
           // log(1 + eˣ) without overflow: x + log1p(e⁻ˣ) for x > 0.
-          Value pos = arith::AddFOp::create(
-              nb, nl, x,
-              math::Log1pOp::create(nb, nl,
-                                    math::ExpOp::create(nb, nl, arith::NegFOp::create(nb, nl, x))));
-          Value neg = math::Log1pOp::create(nb, nl, math::ExpOp::create(nb, nl, x));
-          return arith::SelectOp::create(nb, nl, cx.gt0(nb, nl, x), pos, neg);
-        }
+          return arith::SelectOp::create(nb, nl, cx.gt0(nb, nl, x.v),
+                                         (x + formula::log1p(formula::exp(-x))).v,
+                                         formula::log1p(formula::exp(x)).v);
         case g::ActType::softsign:
-          return arith::DivFOp::create(
-              nb, nl, x,
-              arith::AddFOp::create(nb, nl, cx.k(nb, nl, 1), math::AbsFOp::create(nb, nl, x)));
+          return formula::softsign(x).v;
         }
         llvm_unreachable("act_type");
       }));
@@ -324,27 +319,18 @@ Results lowerEmbedding(Ctx &cx, g::EmbeddingOp op) {
                         }));
 }
 
-/// Kernel-friendly unary elementwise op with a scalar.
-Results lowerScalar(Ctx &cx, Operation *op, Value x, double s,
-                    function_ref<Value(OpBuilder &, Location, Value, Value)> fn) {
-  return one(cx.mapBcast(shapeOf(x), ValueRange{x},
-                         [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           return fn(nb, nl, a[0], cx.k(nb, nl, s));
+/// An elementwise op defined by a formula (GraphElementwise.td): its
+/// formula instantiated on the scalars of a linalg body, operands broadcast
+/// to the result's shape.
+template <typename OpT> Results lowerFormula(Ctx &cx, OpT op) {
+  using formula::S;
+  return one(cx.mapBcast(shapeOf(op->getResult(0)), op->getOperands(),
+                         [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                           if constexpr (graph::FormulaOperands<OpT>::value == 1)
+                             return op.apply(S{&nb, nl, a[0]}).v;
+                           else
+                             return op.apply(S{&nb, nl, a[0]}, S{&nb, nl, a[1]}).v;
                          }));
-}
-
-Results lowerBinary(Ctx &cx, Operation *op, Value lhs, Value rhs,
-                    function_ref<Value(OpBuilder &, Location, Value, Value)> fn) {
-  return one(cx.mapBcast(shapeOf(op->getResult(0)), ValueRange{lhs, rhs},
-                         [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           return fn(nb, nl, a[0], a[1]);
-                         }));
-}
-
-template <typename T> auto binf() {
-  return [](OpBuilder &nb, Location nl, Value a, Value b) -> Value {
-    return T::create(nb, nl, a, b);
-  };
 }
 
 Results lowerReduce(Ctx &cx, Operation *op, Value x, SmallVector<int64_t> axes, int kind) {
@@ -453,40 +439,80 @@ Results lowerSoftmaxAlong(Ctx &cx, Value x, int64_t axis, double temperature, bo
   return one(cx.softmax(x, reduced, temperature, log));
 }
 
+/// softmax with MXNet's use_length: row r of the (outer, n, inner) view
+/// around `axis` takes its first int(length[r]) elements (clipped to
+/// [0, n]) into the softmax; the others are 0.
+Results lowerSoftmaxLength(Ctx &cx, Value x, Value length, int64_t axis, double temperature) {
+  Shape xs = shapeOf(x);
+  int64_t a = normAxis(axis, xs.size());
+  Shape view{product(xs, 0, a), xs[a], product(xs, a + 1)};
+  Value xv = cx.reshape(x, view);
+  if (temperature != 1.0) {
+    Value t = cx.f(temperature);
+    xv = cx.map1(xv, [&](Value v) { return arith::DivFOp::create(cx.b, cx.loc, v, t); });
+  }
+  SmallVector<Iter> iters(3, Iter::parallel);
+  // mask = 1 where j + 1 ≤ length (j < int(length) for a whole number of
+  // rows; false for NaN), 0 elsewhere.
+  Value mask = cx.generic(
+      view, ValueRange{cx.reshape(length, {view[0], view[2]})}, {cx.map(3, {cx.d(0), cx.d(2)})},
+      iters, [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+        Value j = arith::IndexCastOp::create(nb, nl, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, nl, 1));
+        Value jf = arith::SIToFPOp::create(nb, nl, cx.et, j);
+        Value next = arith::AddFOp::create(nb, nl, jf, cx.k(nb, nl, 1.0));
+        Value in = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE, next, v[0]);
+        return arith::SelectOp::create(nb, nl, in, cx.k(nb, nl, 1.0), cx.k(nb, nl, 0.0));
+      });
+  auto inRow = [&](OpBuilder &nb, Location nl, Value m) -> Value {
+    return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::ONE, m, cx.k(nb, nl, 0.0));
+  };
+  SmallVector<bool> reduced{false, true, false};
+  Value mx = cx.reduceAxes(
+      xv, reduced, cx.negInf(),
+      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+        return arith::MaximumFOp::create(nb, nl, acc, v);
+      },
+      {},
+      [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+        Value ninf = cx.k(nb, nl, -std::numeric_limits<double>::infinity());
+        return arith::SelectOp::create(nb, nl, inRow(nb, nl, v[1]), v[0], ninf);
+      },
+      ValueRange{mask});
+  Value sum = cx.reduceAxes(
+      xv, reduced, cx.f(0.0),
+      [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
+        return arith::AddFOp::create(nb, nl, acc, v);
+      },
+      ValueRange{mx},
+      [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+        Value e = math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, v[0], v[2]));
+        return arith::SelectOp::create(nb, nl, inRow(nb, nl, v[1]), e, cx.k(nb, nl, 0.0));
+      },
+      ValueRange{mask});
+  AffineMap km = cx.keptMap(reduced);
+  Value y = cx.generic(view, ValueRange{xv, mx, sum, mask}, {cx.id(3), km, km, cx.id(3)}, iters,
+                       [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+                         Value e = math::ExpOp::create(nb, nl,
+                                                       arith::SubFOp::create(nb, nl, v[0], v[1]));
+                         Value p = arith::DivFOp::create(nb, nl, e, v[2]);
+                         return arith::SelectOp::create(nb, nl, inRow(nb, nl, v[3]), p,
+                                                        cx.k(nb, nl, 0.0));
+                       });
+  return one(cx.reshape(y, xs));
+}
+
 Results lowerOp(Ctx &cx, Operation *op) {
   using B = OpBuilder;
   using L = Location;
-  auto scalar = [&](auto sop, function_ref<Value(B &, L, Value, Value)> fn) {
-    return lowerScalar(cx, sop, sop.getData(), toDouble(sop.getScalar()), fn);
-  };
-  auto bin = [&](auto bop, function_ref<Value(B &, L, Value, Value)> fn) {
-    return lowerBinary(cx, bop, bop.getLhs(), bop.getRhs(), fn);
-  };
   auto reduce = [&](auto rop, int kind) {
     return lowerReduce(cx, rop, rop.getData(),
                        rop.getReducedAxes(shapeOf(rop.getData()).size()), kind);
   };
   auto identity = [&](Value x) { return one(cx.reshape(x, shapeOf(op->getResult(0)))); };
-  auto powf = [](B &nb, L nl, Value a, Value b) -> Value {
-    return math::PowFOp::create(nb, nl, a, b);
-  };
-  auto rsub = [](B &nb, L nl, Value a, Value b) -> Value {
-    return arith::SubFOp::create(nb, nl, b, a);
-  };
-  auto rdiv = [](B &nb, L nl, Value a, Value b) -> Value {
-    return arith::DivFOp::create(nb, nl, b, a);
-  };
-  auto rpow = [](B &nb, L nl, Value a, Value b) -> Value {
-    return math::PowFOp::create(nb, nl, b, a);
-  };
-  // MXNet's comparisons: 1 where the relation holds, else 0 (NaN: 0).
-  auto cmp = [&](arith::CmpFPredicate p) {
-    return [&cx, p](B &nb, L nl, Value a, Value b) -> Value {
-      Value c = arith::CmpFOp::create(nb, nl, p, a, b);
-      return arith::SelectOp::create(nb, nl, c, cx.k(nb, nl, 1.0), cx.k(nb, nl, 0.0));
-    };
-  };
-  using P = arith::CmpFPredicate;
+  Results formulaResult = failure();
+  if (graph::visitFormulaOp(op, [&](auto o) { formulaResult = lowerFormula(cx, o); }))
+    return formulaResult;
   return llvm::TypeSwitch<Operation *, Results>(op)
       .Case([&](g::FullyConnectedOp o) { return lowerFC(cx, o); })
       .Case([&](g::ConvolutionOp o) { return lowerConv(cx, o); })
@@ -515,6 +541,9 @@ Results lowerOp(Ctx &cx, Operation *op) {
       })
       .Case([&](g::SoftmaxOp o) {
         auto t = o.getTemperature();
+        if (Value length = o.getLength())
+          return lowerSoftmaxLength(cx, o.getData(), length, static_cast<int64_t>(o.getAxis()),
+                                    t ? toDouble(*t) : 1.0);
         return lowerSoftmaxAlong(cx, o.getData(), static_cast<int64_t>(o.getAxis()),
                                  t ? toDouble(*t) : 1.0, false);
       })
@@ -534,10 +563,6 @@ Results lowerOp(Ctx &cx, Operation *op) {
       .Case([&](g::TransposeOp o) { return lowerTranspose(cx, o); })
       .Case([&](g::ConcatOp o) { return lowerConcat(cx, o); })
       .Case([&](g::SplitOp o) { return lowerSplit(cx, o); })
-      .Case([&](g::ElemwiseAddOp o) { return bin(o, binf<arith::AddFOp>()); })
-      .Case([&](g::ElemwiseSubOp o) { return bin(o, binf<arith::SubFOp>()); })
-      .Case([&](g::ElemwiseMulOp o) { return bin(o, binf<arith::MulFOp>()); })
-      .Case([&](g::ElemwiseDivOp o) { return bin(o, binf<arith::DivFOp>()); })
       .Case([&](g::AddNOp o) -> Results {
         Shape s = shapeOf(o.getOutput());
         if (o.getInputs().empty())
@@ -549,44 +574,19 @@ Results lowerOp(Ctx &cx, Operation *op) {
           return acc;
         }));
       })
-      .Case([&](g::PlusScalarOp o) { return scalar(o, binf<arith::AddFOp>()); })
-      .Case([&](g::MinusScalarOp o) { return scalar(o, binf<arith::SubFOp>()); })
-      .Case([&](g::RMinusScalarOp o) { return scalar(o, rsub); })
-      .Case([&](g::MulScalarOp o) { return scalar(o, binf<arith::MulFOp>()); })
-      .Case([&](g::DivScalarOp o) { return scalar(o, binf<arith::DivFOp>()); })
-      .Case([&](g::RDivScalarOp o) { return scalar(o, rdiv); })
-      .Case([&](g::PowerScalarOp o) { return scalar(o, powf); })
-      .Case([&](g::RPowerScalarOp o) { return scalar(o, rpow); })
-      .Case([&](g::MaximumScalarOp o) { return scalar(o, binf<arith::MaximumFOp>()); })
-      .Case([&](g::MinimumScalarOp o) { return scalar(o, binf<arith::MinimumFOp>()); })
-      .Case([&](g::BroadcastAddOp o) { return bin(o, binf<arith::AddFOp>()); })
-      .Case([&](g::BroadcastSubOp o) { return bin(o, binf<arith::SubFOp>()); })
-      .Case([&](g::BroadcastMulOp o) { return bin(o, binf<arith::MulFOp>()); })
-      .Case([&](g::BroadcastDivOp o) { return bin(o, binf<arith::DivFOp>()); })
-      .Case([&](g::BroadcastMaximumOp o) { return bin(o, binf<arith::MaximumFOp>()); })
-      .Case([&](g::BroadcastMinimumOp o) { return bin(o, binf<arith::MinimumFOp>()); })
-      .Case([&](g::BroadcastPowerOp o) { return bin(o, powf); })
       .Case([&](g::BroadcastToOp o) {
         return one(cx.mapBcast(shapeOf(o.getOutput()), ValueRange{o.getData()},
                                [](B &, L, ValueRange a) { return a[0]; }));
       })
-      .Case([&](g::LogOp o) {
-        return one(cx.map1(o.getData(), [&](Value v) -> Value {
-          return math::LogOp::create(cx.b, cx.loc, v);
-        }));
-      })
-      .Case([&](g::BroadcastEqualOp o) { return bin(o, cmp(P::OEQ)); })
-      .Case([&](g::BroadcastGreaterEqualOp o) { return bin(o, cmp(P::OGE)); })
-      .Case([&](g::BroadcastLesserEqualOp o) { return bin(o, cmp(P::OLE)); })
-      .Case([&](g::GreaterEqualScalarOp o) { return scalar(o, cmp(P::OGE)); })
-      .Case([&](g::LesserEqualScalarOp o) { return scalar(o, cmp(P::OLE)); })
       .Case([&](g::SumOp o) { return reduce(o, 0); })
       .Case([&](g::MeanOp o) { return reduce(o, 1); })
       .Case([&](g::MaxOp o) { return reduce(o, 2); })
       .Case([&](g::MinOp o) { return reduce(o, 3); })
       .Default([&](Operation *o) -> Results {
-        if (std::optional<Results> r = lowerGradOp(cx, o))
-          return *r;
+        for (auto family : {lowerGradOp, lowerShapeOp, lowerReduceOp, lowerNNOp, lowerRNNOp,
+                            lowerDetectionOp})
+          if (std::optional<Results> r = family(cx, o))
+            return *r;
         return o->emitOpError("has no lowering to linalg"), failure();
       });
 }

@@ -232,6 +232,14 @@ AffineMap preluGammaMap(Ctx &cx, ArrayRef<int64_t> xs, Value gamma);
 /// `op` is not one of them.
 std::optional<Results> lowerGradOp(Ctx &cx, Operation *op);
 
+/// The op families with their own .td (ShapeOps.cpp, ...): each lowers its
+/// ops and returns std::nullopt for any other op.
+std::optional<Results> lowerShapeOp(Ctx &cx, Operation *op);
+std::optional<Results> lowerReduceOp(Ctx &cx, Operation *op);
+std::optional<Results> lowerNNOp(Ctx &cx, Operation *op);
+std::optional<Results> lowerRNNOp(Ctx &cx, Operation *op);
+std::optional<Results> lowerDetectionOp(Ctx &cx, Operation *op);
+
 } // namespace kiln::lowering
 
 #endif // KILN_CONVERSION_GRAPHTOLINALG_LOWERINGHELPERS_H

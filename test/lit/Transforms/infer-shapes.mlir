@@ -137,11 +137,12 @@ func.func @prelu_embedding(%x: tensor<1x4x5x5xf32>, %g: tensor<*xf32>, %i: tenso
 
 // -----
 
-// Labels: class ids (N) by default, the data shape without axis 1 with
-// multi_output, without the last axis with preserve_shape; regression labels
-// take the data shape, except that MXNet gives an (N, 1) output an (N) label.
+// Labels: class ids (N) by default (the data shape without the last axis),
+// (N, spatial size) with multi_output (MXNet's first choice), without the last
+// axis with preserve_shape; regression labels take the data shape, except
+// that MXNet gives an (N, 1) output an (N) label.
 // CHECK-LABEL: func @labels
-// CHECK-SAME: (%{{.*}}: tensor<8x10xf32>, %{{.*}}: tensor<8xf32>, %{{.*}}: tensor<2x5x3x3xf32>, %{{.*}}: tensor<2x3x3xf32>, %{{.*}}: tensor<2x3x5xf32>, %{{.*}}: tensor<2x3xf32>, %{{.*}}: tensor<4x1xf32>, %{{.*}}: tensor<4xf32>, %{{.*}}: tensor<4x3xf32>, %{{.*}}: tensor<4x3xf32>)
+// CHECK-SAME: (%{{.*}}: tensor<8x10xf32>, %{{.*}}: tensor<8xf32>, %{{.*}}: tensor<2x5x3x3xf32>, %{{.*}}: tensor<2x9xf32>, %{{.*}}: tensor<2x3x5xf32>, %{{.*}}: tensor<2x3xf32>, %{{.*}}: tensor<4x1xf32>, %{{.*}}: tensor<4xf32>, %{{.*}}: tensor<4x3xf32>, %{{.*}}: tensor<4x3xf32>)
 func.func @labels(%a: tensor<8x10xf32>, %la: tensor<*xf32>, %b: tensor<2x5x3x3xf32>, %lb: tensor<*xf32>,
                   %c: tensor<2x3x5xf32>, %lc: tensor<*xf32>, %d: tensor<4x1xf32>, %ld: tensor<*xf32>,
                   %e: tensor<4x3xf32>, %le: tensor<*xf32>) {

@@ -1,0 +1,376 @@
+//===- GraphNNOps.td - Graph dialect: neural-network layers -*- tablegen -*-===//
+//
+// Layers beyond the core ones: normalizations (LayerNorm, InstanceNorm, GroupNorm,
+// L2Normalization), resizing and adaptive pooling, batch_dot, MakeLoss.
+// An op family of its own (GraphBase.td): its ops are declared in
+// Graph/GraphNNOps.h, defined in dialects/Graph/NNOps.cpp, run by
+// lib/Interpreter/NNOps.cpp and lowered by
+// lib/Conversion/GraphToLinalg/NNOps.cpp; GraphDialect.cpp registers them
+// and their MXNet names.
+//
+// Every op follows MXNet 1.9.1's kernel (src/operator/nn, contrib, tensor);
+// where MXNet does something surprising the op's description says so.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_GRAPH_NN_OPS
+#define KILN_GRAPH_NN_OPS
+
+include "Graph/GraphBase.td"
+
+//===----------------------------------------------------------------------===//
+// Normalizations
+//===----------------------------------------------------------------------===//
+
+// The normalization layers see their input as a 3-D view (outer, channels,
+// inner) whose axis 1 indexes gamma and beta, and take their statistics over
+// one axis of it (NormView in GraphNNOps.h).
+class Graph_NormOp<string mnemonic> : Graph_Op<mnemonic> {
+  let familyDecl = [{
+    /// The op's view of an input of shape `data`.
+    ::kiln::graph::NormView getNormView(::llvm::ArrayRef<int64_t> data);
+  }];
+  let customVerifier = 1;
+}
+
+def Graph_LayerNormOp : Graph_NormOp<"layer_norm"> {
+  let summary = "MXNet LayerNorm: normalize along `axis`, then scale and shift";
+  let description = [{
+    For every position of the other axes, with mean μ and biased variance σ²
+    of the values along `axis` (default −1, the last):
+    out = (x − μ) / sqrt(σ² + eps) · gamma + beta, `gamma` and `beta` being
+    `[C]` with C the size of `axis`. `eps` is a float (MXNet's default
+    1e-5f). MXNet's `output_mean_var` (extra mean/std results) is accepted
+    only when false.
+
+    Example:
+    ```mlir
+    %y = graph.layer_norm %x, %g, %b {axis = 1 : i64}
+        : (tensor<2x3x4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$gamma, Graph_Tensor:$beta,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   DefaultValuedAttr<F32Attr, "1e-5f">:$eps);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "LayerNorm";
+  let mxnetAliases = ["_npx_layer_norm"];
+  let mxnetAttrs = [MXDef<"axis", "Int", "-1">, MXDef<"eps", "F32", "1e-05">];
+  let mxnetKeys = [MXKey<"output_mean_var", "MustBeFalse">];
+  let mxnetInputs = ["data", "gamma", "beta"];
+}
+
+def Graph_InstanceNormOp : Graph_NormOp<"instance_norm"> {
+  let summary = "MXNet InstanceNorm: normalize each (sample, channel) plane";
+  let description = [{
+    `data` is `(N, C, d2, ...)` (rank at least 3). For every sample n and
+    channel c, with mean μ and biased variance σ² over the spatial axes:
+    out = (x − μ) / sqrt(σ² + eps) · gamma[c] + beta[c]. Note MXNet's `eps`
+    default of 1e-3 (a float), larger than LayerNorm's and GroupNorm's.
+
+    Example:
+    ```mlir
+    %y = graph.instance_norm %x, %g, %b
+        : (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$gamma, Graph_Tensor:$beta,
+                   DefaultValuedAttr<F32Attr, "1e-3f">:$eps);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "InstanceNorm";
+  let mxnetAttrs = [MXDef<"eps", "F32", "0.001">];
+  let mxnetInputs = ["data", "gamma", "beta"];
+}
+
+def Graph_GroupNormOp : Graph_NormOp<"group_norm"> {
+  let summary = "MXNet GroupNorm: normalize groups of channels";
+  let description = [{
+    `data` is `(N, C, d2, ...)` (rank at least 3) with C divisible by
+    `num_groups` G. The channels split into G consecutive groups; for every
+    sample and group, with mean μ and biased variance σ² over the group's
+    channels and all spatial positions:
+    out = (x − μ) / sqrt(σ² + eps) · gamma[g] + beta[g].
+
+    As in MXNet 1.9.1, `gamma` and `beta` are `[num_groups]`, one scale and
+    shift per group (not per channel as in the GroupNorm paper and other
+    frameworks). MXNet's `output_mean_var` is accepted only when false.
+
+    Example:
+    ```mlir
+    %y = graph.group_norm %x, %g, %b {num_groups = 2 : i64}
+        : (tensor<2x4x3xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2x4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$gamma, Graph_Tensor:$beta,
+                   DefaultValuedAttr<I64Attr, "1">:$num_groups,
+                   DefaultValuedAttr<F32Attr, "1e-5f">:$eps);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "GroupNorm";
+  let mxnetAttrs = [MXDef<"num_groups", "Int", "1">, MXDef<"eps", "F32", "1e-05">];
+  let mxnetKeys = [MXKey<"output_mean_var", "MustBeFalse">];
+  let mxnetInputs = ["data", "gamma", "beta"];
+}
+
+def Graph_L2NormalizationOp : Graph_NormOp<"l2_normalization"> {
+  let summary = "MXNet L2Normalization: divide by the L2 norm (instance, channel, spatial)";
+  let description = [{
+    out = x / sqrt(Σ x² + eps), the sum running, for `mode`:
+    - `instance` (default): over every axis but the first (one norm per
+      sample; a rank-1 input normalizes each element by itself);
+    - `channel`: over axis 1, at every (sample, spatial position);
+    - `spatial`: over the axes after 1, for every (sample, channel).
+    `channel` and `spatial` need a rank of at least 3. eps (a float, MXNet's
+    default 1e-10f) is added inside the square root.
+
+    Example:
+    ```mlir
+    %y = graph.l2_normalization %x {mode = #graph.l2norm_mode<channel>}
+        : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<F32Attr, "1e-10f">:$eps,
+                   DefaultValuedAttr<Graph_L2NormModeAttr, "L2NormMode::instance">:$mode);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "L2Normalization";
+  let mxnetAttrs = [MXDef<"eps", "F32", "1e-10">, MXEnum<"mode", "L2NormMode", "instance">];
+}
+
+//===----------------------------------------------------------------------===//
+// Resizing and adaptive pooling
+//===----------------------------------------------------------------------===//
+
+def Graph_UpSamplingOp : Graph_Op<"up_sampling"> {
+  let summary = "MXNet UpSampling: nearest-neighbour or bilinear (deconvolution) upsampling";
+  let description = [{
+    Every tensor is NCHW (rank 4).
+
+    `nearest`: the operands are the `num_args` images to upsample. The
+    output is (N, C', H·scale, W·scale) with H, W those of the first
+    operand; operand i is repeated s_i = H·scale / H_i times along both
+    spatial axes (s_i must be a whole number and the same for H and W, as
+    MXNet's kernel needs). With one operand s = scale. `multi_input_mode`
+    `concat` (default) stacks the upsampled operands along the channels
+    (C' = Σ C_i); `sum` adds them (every C_i equal).
+
+    `bilinear`: two operands, `data` (N, C, H, W) and `weight`
+    (C, 1, k, k) with k = 2·scale − scale mod 2; the result is MXNet's
+    depthwise Deconvolution of data with weight (kernel k, stride scale,
+    pad ⌈(scale − 1)/2⌉, num_group = num_filter = C, no bias): shape
+    (N, C, H·scale, W·scale). MXNet's bilinear mode only works when
+    `num_filter` equals C (its default 0 does not), and Kiln requires it.
+    The weight is a learnable parameter (MXNet initializes it with a
+    bilinear kernel); its gradient is the deconvolution's.
+
+    `num_args` is MXNet's operand count for `nearest`; for `bilinear` MXNet
+    ignores it (its documentation asks for 2).
+
+    Example:
+    ```mlir
+    %y = graph.up_sampling %a, %b {num_args = 2 : i64, scale = 2 : i64,
+                                   sample_type = #graph.sample_type<nearest>}
+        : (tensor<1x2x2x2xf32>, tensor<1x1x4x4xf32>) -> tensor<1x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs,
+                   I64Attr:$scale,
+                   DefaultValuedAttr<I64Attr, "0">:$num_filter,
+                   Graph_UpSamplingTypeAttr:$sample_type,
+                   DefaultValuedAttr<Graph_MultiInputModeAttr,
+                                     "MultiInputMode::concat">:$multi_input_mode,
+                   I64Attr:$num_args);
+  let results = (outs Graph_Tensor:$output);
+  let opDecl = [{
+    /// Bilinear mode: the kernel size, stride and padding of the equivalent
+    /// Deconvolution.
+    int64_t getBilinearKernel() {
+      auto s = static_cast<int64_t>(getScale());
+      return 2 * s - s % 2;
+    }
+    int64_t getBilinearPad() { return static_cast<int64_t>(getScale()) / 2; }
+  }];
+  let mxnetName = "UpSampling";
+  let mxnetAttrs = [MXReq<"scale", "Int">, MXDef<"num_filter", "Int", "0">,
+                    MXEnum<"sample_type", "UpSamplingType">,
+                    MXEnum<"multi_input_mode", "MultiInputMode", "concat">,
+                    MXReq<"num_args", "Int">];
+  let mxnetKeys = [MXKeyWorkspace];
+  let mxnetInputs = ["data", "weight"];
+  let mxnetInputRule = "UpSampling";
+  let customVerifier = 1;
+}
+
+def Graph_BilinearResize2DOp : Graph_Op<"bilinear_resize2d"> {
+  let summary = "MXNet _contrib_BilinearResize2D: bilinear resizing of NCHW images";
+  let description = [{
+    `data` is (N, C, H, W); the result is (N, C, OH, OW) with, by `mode`:
+    - `size` (default): OH = `height`, OW = `width`; with `scale_height`,
+      OH = int(scale_height · H) and OW = int(scale_width · W) (products in
+      float, truncated). As MXNet does, `scale_width` is used only when
+      `scale_height` is set (and is then required);
+    - `odd_scale`: an even H gives int(H · scale_height), an odd one
+      int((H − 1) · scale_height) + 1; likewise W (both scales required);
+    - `like`: the H and W of the second operand `like`, which only this mode
+      takes (its gradient is zero);
+    - `to_even_down` / `to_even_up` / `to_odd_down` / `to_odd_up`: H and W
+      moved by one to the nearest even / odd size below / above, when not
+      already even / odd.
+    Output pixel (i, j) reads source row r = i · (H − 1)/(OH − 1) with
+    `align_corners` (default), or r = max(0, (i + 0.5) · H/OH − 0.5)
+    without (0 when OH = 1), and interpolates linearly between rows
+    ⌊r⌋ and ⌊r⌋ + 1 (the last row reads itself twice); likewise columns.
+    The scale, r and the interpolation weights are computed in float, as
+    MXNet's CPU kernel does.
+
+    Example:
+    ```mlir
+    %y = graph.bilinear_resize2d %x {height = 5 : i64, width = 7 : i64}
+        : (tensor<1x2x3x4xf32>) -> tensor<1x2x5x7xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Optional<Graph_Tensor>:$like,
+                   DefaultValuedAttr<I64Attr, "1">:$height,
+                   DefaultValuedAttr<I64Attr, "1">:$width,
+                   OptionalAttr<F32Attr>:$scale_height,
+                   OptionalAttr<F32Attr>:$scale_width,
+                   DefaultValuedAttr<Graph_ResizeModeAttr, "ResizeMode::size">:$mode,
+                   DefaultValuedAttr<BoolAttr, "true">:$align_corners);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_contrib_BilinearResize2D";
+  let mxnetAttrs = [MXDef<"height", "Int", "1">, MXDef<"width", "Int", "1">,
+                    MXOpt<"scale_height", "F32">, MXOpt<"scale_width", "F32">,
+                    MXEnum<"mode", "ResizeMode", "size">,
+                    MXDef<"align_corners", "Bool", "True">];
+  let mxnetInputs = ["data", "like"];
+  let mxnetInputRule = "ResizeLike";
+  let customVerifier = 1;
+}
+
+def Graph_AdaptiveAvgPooling2DOp : Graph_Op<"adaptive_avg_pooling2d"> {
+  let summary = "MXNet _contrib_AdaptiveAvgPooling2D: average pooling to a fixed output size";
+  let description = [{
+    `data` is (N, C, H, W); the result is (N, C, OH, OW) with
+    (OH, OW) = `output_size`: empty (MXNet's default) gives (1, 1), one
+    entry a square. Output row i averages input rows
+    [⌊i·H/OH⌋, ⌈(i + 1)·H/OH⌉) (quotients in float, as MXNet's
+    START_IND/END_IND), likewise columns; windows may overlap, and repeat
+    rows when OH > H.
+
+    Example:
+    ```mlir
+    %y = graph.adaptive_avg_pooling2d %x {output_size = array<i64: 2, 3>}
+        : (tensor<1x2x5x7xf32>) -> tensor<1x2x2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$output_size);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_contrib_AdaptiveAvgPooling2D";
+  let mxnetAttrs = [MXDef<"output_size", "Tuple", "()">];
+  let customVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Products and loss heads
+//===----------------------------------------------------------------------===//
+
+def Graph_BatchDotOp : Graph_Op<"batch_dot"> {
+  let summary = "MXNet batch_dot: matrix products over leading batch axes";
+  let description = [{
+    Both operands have the same rank r ≥ 3 and the same leading r − 2 axes;
+    for every batch index b, out[b] = op(lhs[b]) · op(rhs[b]) with op the
+    transpose when `transpose_a` / `transpose_b` is set, so op(lhs[b]) is
+    [M, K], op(rhs[b]) is [K, N] and the result is [..., M, N].
+
+    Example:
+    ```mlir
+    %y = graph.batch_dot %a, %b {transpose_b = true}
+        : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<2x3x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_b);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "batch_dot";
+  let mxnetAliases = ["_npx_batch_dot"];
+  let mxnetAttrs = [MXDef<"transpose_a", "Bool", "False">, MXDef<"transpose_b", "Bool", "False">];
+  let mxnetKeys = [MXKey<"forward_stype", "MustBeNone">];
+  let mxnetInputs = ["lhs", "rhs"];
+}
+
+def Graph_MakeLossOp : Graph_Op<"make_loss",
+    [SameOperandsAndResultShape, Graph_LossHeadTrait,
+     DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet MakeLoss: identity forward, constant gradient (a loss head)";
+  let description = [{
+    The result is `data`. The backward ignores the head gradient and gives
+    every element grad_scale / cnt, MXNet's rule:
+    - `null` (default): cnt = 1;
+    - `batch`: cnt = the product of every axis but the last (MXNet views the
+      data as 2-D, (size / last, last), and divides by its rows: the batch
+      size only for rank-2 data; 1 for rank 1);
+    - `valid`: cnt = max(1, the number of elements greater than
+      `valid_thresh`).
+
+    Example:
+    ```mlir
+    %y = graph.make_loss %x {grad_scale = 5.000000e-01 : f32}
+        : (tensor<4x2xf32>) -> tensor<4x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$grad_scale,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$valid_thresh,
+                   DefaultValuedAttr<Graph_NormalizationAttr, "Normalization::null">:$normalization);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "MakeLoss";
+  let mxnetAttrs = [MXDef<"grad_scale", "F32", "1">, MXDef<"valid_thresh", "F32", "0">,
+                    MXEnum<"normalization", "Normalization", "null">];
+  let inPlaceOperand = 0;
+  let shapeRule = "inferSameShape(*this, state, {\"data\"})";
+}
+
+//===----------------------------------------------------------------------===//
+// Backward kernels (internal)
+//===----------------------------------------------------------------------===//
+
+def Graph_AdaptiveAvgPooling2DGradOp : Graph_Op<"adaptive_avg_pooling2d_grad"> {
+  let summary = "Gradient of AdaptiveAvgPooling2D with respect to its input";
+  let description = [{
+    From the forward's `data` (N, C, H, W), read for its shape only, and
+    `out_grad` (N, C, OH, OW): every input element of the window of output
+    (i, j) (the forward's windows) receives out_grad[i, j] / (window size);
+    contributions of overlapping windows add up. The result has data's
+    shape.
+
+    Example:
+    ```mlir
+    %dx = graph.adaptive_avg_pooling2d_grad %x, %dy
+        : (tensor<1x2x5x7xf32>, tensor<1x2x2x3xf32>) -> tensor<1x2x5x7xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$out_grad);
+  let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_BilinearResize2DGradOp : Graph_Op<"bilinear_resize2d_grad"> {
+  let summary = "Gradient of BilinearResize2D with respect to its input";
+  let description = [{
+    From the forward's `data` (N, C, H, W), read for its shape only, and
+    `out_grad` (N, C, OH, OW): each output pixel's gradient is added to the
+    (up to four) input pixels it interpolated, times their weights (the
+    forward's, for this `align_corners`). The result has data's shape.
+
+    Example:
+    ```mlir
+    %dx = graph.bilinear_resize2d_grad %x, %dy
+        : (tensor<1x2x3x4xf32>, tensor<1x2x5x7xf32>) -> tensor<1x2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$out_grad,
+                   DefaultValuedAttr<BoolAttr, "true">:$align_corners);
+  let results = (outs Graph_Tensor:$output);
+}
+
+#endif // KILN_GRAPH_NN_OPS

@@ -1,0 +1,755 @@
+//===- GraphShapeOps.td - Graph dialect: shape and indexing -*- tablegen -*-===//
+//
+// Views, data movement and indexing: expand_dims, squeeze, swapaxes, flip, tile, repeat,
+// broadcast_like, reshape_like, slice, slice_like, take, pick, gather_nd, one_hot, stack,
+// _arange/_ones/_full, Pad, Crop, space_to_depth, depth_to_space, shape_array, size_array, where.
+// An op family of its own (GraphBase.td): its ops are declared in
+// Graph/GraphShapeOps.h, defined in dialects/Graph/ShapeOps.cpp, run by
+// lib/Interpreter/ShapeOps.cpp and lowered by
+// lib/Conversion/GraphToLinalg/ShapeOps.cpp; GraphDialect.cpp registers them
+// and their MXNet names.
+//
+// Every op follows MXNet 1.9.1's kernel (src/operator/tensor/matrix_op-inl.h,
+// indexing_op.h, init_op.h, broadcast_reduce_op.h, control_flow_op.h,
+// src/operator/pad*, crop-inl.h, swapaxis-inl.h); where MXNet's behaviour is
+// surprising the description says so. Indices (take, pick, gather_nd,
+// one_hot) are floats, as everywhere in Kiln, truncated toward zero like
+// MXNet's static_cast; a NaN index reads as 0.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_GRAPH_SHAPE_OPS
+#define KILN_GRAPH_SHAPE_OPS
+
+include "Graph/GraphBase.td"
+
+//===----------------------------------------------------------------------===//
+// Views: the data in row-major order, another shape
+//===----------------------------------------------------------------------===//
+
+// A result that is the operand's data under another shape: it may share the
+// operand's buffer, and its gradient is the head gradient reshaped back.
+class Graph_ViewOp<string mnemonic>
+    : Graph_Op<mnemonic, [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let results = (outs Graph_Tensor:$output);
+  let inPlaceOperand = 0;
+  let gradientRule = "viewGradient(*this, builder, resultGrads, operandGrads)";
+}
+
+def Graph_ExpandDimsOp : Graph_ViewOp<"expand_dims"> {
+  let summary = "MXNet expand_dims: a size-1 axis inserted at `axis`";
+  let description = [{
+    The result has rank r + 1 with a 1 at `axis`, which is in [−r − 1, r];
+    a negative `axis` counts from the back of the result (−1 appends).
+
+    Example:
+    ```mlir
+    %y = graph.expand_dims %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x1x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$axis);
+  let mxnetName = "expand_dims";
+  let mxnetAttrs = [MXReq<"axis", "Int">];
+}
+
+def Graph_SqueezeOp : Graph_ViewOp<"squeeze"> {
+  let summary = "MXNet squeeze: size-1 axes removed";
+  let description = [{
+    Removes the listed axes, each of size 1 (negative axes count from the
+    back, no axis twice), or every size-1 axis when `axis` is absent
+    (MXNet's None). As in MXNet, squeezing every axis of an all-ones shape
+    leaves shape (1), not a scalar.
+
+    Example:
+    ```mlir
+    %y = graph.squeeze %x {axis = array<i64: 0>} : (tensor<1x3x1xf32>) -> tensor<3x1xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, OptionalAttr<DenseI64ArrayAttr>:$axis);
+  let mxnetName = "squeeze";
+  let mxnetAttrs = [MXOpt<"axis", "Tuple">];
+}
+
+def Graph_ReshapeLikeOp : Graph_ViewOp<"reshape_like"> {
+  let summary = "MXNet reshape_like: lhs's data in (part of) rhs's shape";
+  let description = [{
+    The dimensions [lhs_begin, lhs_end) of `lhs` are replaced by the
+    dimensions [rhs_begin, rhs_end) of `rhs`; absent bounds (MXNet's None)
+    are the start and end of the shape, negative ones count from the back.
+    With no bounds the result has rhs's shape. The element count must not
+    change. `rhs` is read for its shape only and gets no gradient.
+
+    Example:
+    ```mlir
+    %y = graph.reshape_like %a, %b {lhs_begin = 1 : i64, rhs_begin = 1 : i64}
+        : (tensor<2x6xf32>, tensor<5x3x2xf32>) -> tensor<2x3x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs,
+                   OptionalAttr<I64Attr>:$lhs_begin, OptionalAttr<I64Attr>:$lhs_end,
+                   OptionalAttr<I64Attr>:$rhs_begin, OptionalAttr<I64Attr>:$rhs_end);
+  let mxnetName = "reshape_like";
+  let mxnetAttrs = [MXOpt<"lhs_begin", "Int">, MXOpt<"lhs_end", "Int">,
+                    MXOpt<"rhs_begin", "Int">, MXOpt<"rhs_end", "Int">];
+  let mxnetInputs = ["lhs", "rhs"];
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Graph_SwapAxisOp : Graph_Op<"swap_axis"> {
+  let summary = "MXNet SwapAxis (swapaxes): two axes exchanged";
+  let description = [{
+    `dim1` and `dim2` (default 0, negative counting from the back) are
+    exchanged; equal axes give the input unchanged.
+
+    Example:
+    ```mlir
+    %y = graph.swap_axis %x {dim1 = 0 : i64, dim2 = 2 : i64}
+        : (tensor<2x3x4xf32>) -> tensor<4x3x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DefaultValuedAttr<I64Attr, "0">:$dim1,
+                   DefaultValuedAttr<I64Attr, "0">:$dim2);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "SwapAxis";
+  let mxnetAliases = ["swapaxes"];
+  let mxnetAttrs = [MXDef<"dim1", "Int", "0">, MXDef<"dim2", "Int", "0">];
+}
+
+def Graph_ReverseOp : Graph_Op<"reverse"> {
+  let summary = "MXNet reverse (flip): the order of elements along `axis` reversed";
+  let description = [{
+    Each listed axis is reversed in turn, as MXNet's kernel does, so an axis
+    listed twice is restored. Entries must be in [0, rank): MXNet 1.9.1's
+    reverse does not take negative axes.
+
+    Example:
+    ```mlir
+    %y = graph.reverse %x {axis = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$axis);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "reverse";
+  let mxnetAliases = ["flip"];
+  let mxnetAttrs = [MXReq<"axis", "Tuple">];
+  let customVerifier = 1;
+  let opDecl = [{
+    /// Per axis of a rank-`rank` input: reversed an odd number of times.
+    ::llvm::SmallVector<bool> getReversedAxes(int64_t rank);
+  }];
+}
+
+def Graph_TileOp : Graph_Op<"tile"> {
+  let summary = "MXNet tile: the input repeated `reps` times along each axis";
+  let description = [{
+    With d = len(reps) and r the input's rank, the result has rank max(d, r):
+    the shorter of the shape and `reps` is padded with leading 1s, and each
+    dimension is multiplied by its repetition count. Empty `reps` gives the
+    input. Counts must be positive (MXNet's 0 would make an empty array).
+
+    Example:
+    ```mlir
+    %y = graph.tile %x {reps = array<i64: 2, 1, 2>} : (tensor<2x3xf32>) -> tensor<2x2x6xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$reps);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "tile";
+  let mxnetAttrs = [MXReq<"reps", "Tuple">];
+  let customVerifier = 1;
+}
+
+def Graph_RepeatOp : Graph_Op<"repeat"> {
+  let summary = "MXNet repeat: each element repeated `repeats` times";
+  let description = [{
+    Along `axis` (negative counts from the back) each element is repeated
+    `repeats` times in place (1 2 → 1 1 2 2); without `axis` (MXNet's None)
+    the input is flattened first and the result is 1-D. `repeats` must be
+    positive (MXNet's 0 gives an empty array).
+
+    Example:
+    ```mlir
+    %y = graph.repeat %x {repeats = 2 : i64, axis = 0 : i64} : (tensor<2x3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$repeats, OptionalAttr<I64Attr>:$axis);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "repeat";
+  let mxnetAttrs = [MXReq<"repeats", "Int">, MXOpt<"axis", "Int">];
+  let customVerifier = 1;
+}
+
+def Graph_BroadcastLikeOp : Graph_Op<"broadcast_like"> {
+  let summary = "MXNet broadcast_like: lhs broadcast to rhs's shape";
+  let description = [{
+    Without axes, `lhs` has rhs's rank and each of its dimensions equals
+    rhs's or is 1 (broadcast); the result has rhs's shape. With `lhs_axes`
+    and `rhs_axes` (the same number of entries, negative counting from the
+    back), only those dimensions of lhs are replaced by the corresponding
+    dimensions of rhs, each listed lhs dimension being 1 or already equal;
+    the result has lhs's rank. `rhs` gets no gradient; lhs's gradient is
+    the head gradient summed over the broadcast dimensions.
+
+    Example:
+    ```mlir
+    %y = graph.broadcast_like %a, %b {lhs_axes = array<i64: 0>, rhs_axes = array<i64: 2>}
+        : (tensor<1x3xf32>, tensor<3x2x4xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$lhs, Graph_Tensor:$rhs,
+                   OptionalAttr<DenseI64ArrayAttr>:$lhs_axes,
+                   OptionalAttr<DenseI64ArrayAttr>:$rhs_axes);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "broadcast_like";
+  let mxnetAttrs = [MXOpt<"lhs_axes", "Tuple">, MXOpt<"rhs_axes", "Tuple">];
+  let mxnetInputs = ["lhs", "rhs"];
+}
+
+def Graph_StackOp : Graph_Op<"stack"> {
+  let summary = "MXNet stack: equally shaped inputs joined along a new axis";
+  let description = [{
+    The result has a new axis at `axis` (in [−r − 1, r] for rank-r inputs;
+    negative counts from the back of the result) whose size is the number of
+    inputs, MXNet's `num_args`.
+
+    Example:
+    ```mlir
+    %y = graph.stack %a, %b {axis = 1 : i64}
+        : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x2x3xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$data, DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "stack";
+  let mxnetAttrs = [MXDef<"axis", "Int", "0">];
+  let mxnetInputRule = "Variadic";
+  let customVerifier = 1;
+}
+
+def Graph_SpaceToDepthOp : Graph_Op<"space_to_depth"> {
+  let summary = "MXNet space_to_depth: block_size² spatial blocks moved into channels";
+  let description = [{
+    On NCHW data with H and W multiples of b = `block_size`:
+    out[n, (i·b + j)·C + c, h, w] = in[n, c, h·b + i, w·b + j], the result
+    being [N, C·b², H/b, W/b] (MXNet's order: the block offset is the outer
+    part of the channel index).
+
+    Example:
+    ```mlir
+    %y = graph.space_to_depth %x {block_size = 2 : i64}
+        : (tensor<1x2x4x4xf32>) -> tensor<1x8x2x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$block_size);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "space_to_depth";
+  let mxnetAttrs = [MXReq<"block_size", "Int">];
+  let customVerifier = 1;
+}
+
+def Graph_DepthToSpaceOp : Graph_Op<"depth_to_space"> {
+  let summary = "MXNet depth_to_space: channels moved into block_size² spatial blocks";
+  let description = [{
+    The inverse of space_to_depth on NCHW data with C a multiple of b²
+    (b = `block_size`): out[n, c, h·b + i, w·b + j] = in[n, (i·b + j)·C′ + c, h, w]
+    with C′ = C/b², the result being [N, C′, H·b, W·b].
+
+    Example:
+    ```mlir
+    %y = graph.depth_to_space %x {block_size = 2 : i64}
+        : (tensor<1x8x2x2xf32>) -> tensor<1x2x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, I64Attr:$block_size);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "depth_to_space";
+  let mxnetAttrs = [MXReq<"block_size", "Int">];
+  let customVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Slicing and padding
+//===----------------------------------------------------------------------===//
+
+def Graph_SliceOp : Graph_Op<"slice"> {
+  let summary = "MXNet slice (crop): a strided box of the input";
+  let description = [{
+    `begin`, `end` and `step` have one entry per leading axis (at most the
+    rank; `step` may be empty, meaning 1); later axes are taken whole. An
+    entry may be None, which is printed as −2⁶³ (MXNet's None: begin 0 or,
+    for a negative step, the last element; end the end of the axis or, for
+    a negative step, before the first element; step 1). Otherwise MXNet's
+    rules: negative begin/end count from the back; with a positive step a
+    begin still below 0 becomes 0; with a negative step a begin past the end
+    becomes the last element; end is clipped to [−1, dim]; the axis then has
+    ⌈(end − begin)/step⌉ elements. A step must not be 0, and an empty result
+    (which MXNet allows) is rejected: Kiln has no zero-size tensors.
+
+    Example:
+    ```mlir
+    %y = graph.slice %x {begin = array<i64: 3, 4>, end = array<i64: -9223372036854775808, 0>,
+                         step = array<i64: -1, -2>}
+        : (tensor<4x5xf32>) -> tensor<4x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$begin, DenseI64ArrayAttr:$end,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$step);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "slice";
+  let mxnetAliases = ["crop"];
+  let mxnetAttrs = [MXReq<"begin", "OptTuple">, MXReq<"end", "OptTuple">,
+                    MXDef<"step", "OptTuple", "()">];
+  let customVerifier = 1;
+}
+
+def Graph_SliceLikeOp : Graph_Op<"slice_like"> {
+  let summary = "MXNet slice_like: the leading box of data in shape_like's size";
+  let description = [{
+    On each listed axis (all axes when `axes` is empty; negative axes count
+    from the back) the result keeps the first shape_like.shape[axis]
+    elements of data, which must not exceed data's; without `axes` the two
+    inputs have the same rank. `shape_like` gets no gradient.
+
+    Example:
+    ```mlir
+    %y = graph.slice_like %x, %s {axes = array<i64: 0>}
+        : (tensor<3x4xf32>, tensor<2x2xf32>) -> tensor<2x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$shape_like,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "slice_like";
+  let mxnetAttrs = [MXDef<"axes", "Tuple", "()">];
+  let mxnetInputs = ["data", "shape_like"];
+}
+
+def Graph_CropOp : Graph_Op<"crop"> {
+  let summary = "MXNet Crop (legacy): an H×W window of NCHW data";
+  let description = [{
+    The window's size is `h_w` with one input (MXNet's num_args = 1), or the
+    H and W of the rank-4 `crop_like` with two. It starts at `offset` (y, x),
+    or with `center_crop` at ((H − h)/2, (W − w)/2) rounded down, and must
+    lie inside the input. `crop_like` gets no gradient. MXNet 1.9.1 accepts
+    num_args = 3 but computes nothing with it; Kiln rejects it.
+
+    Example:
+    ```mlir
+    %y = graph.crop %x {h_w = array<i64: 3, 2>, offset = array<i64: 1, 2>}
+        : (tensor<1x2x5x6xf32>) -> tensor<1x2x3x2xf32>
+    ```
+  }];
+  // MXNet's num_args inputs: data, then crop_like when there are two.
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$offset,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$h_w,
+                   DefaultValuedAttr<BoolAttr, "false">:$center_crop);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Crop";
+  let mxnetAttrs = [MXDef<"offset", "Tuple", "(0, 0)">, MXDef<"h_w", "Tuple", "(0, 0)">,
+                    MXDef<"center_crop", "Bool", "False">];
+  let mxnetInputRule = "Variadic";
+  let customVerifier = 1;
+  let opDecl = [{
+    ::mlir::Value getData() { return getInputs()[0]; }
+    /// The second input, or null with one.
+    ::mlir::Value getCropLike() {
+      return getInputs().size() > 1 ? getInputs()[1] : ::mlir::Value();
+    }
+    /// The window's top-left corner (y, x) in data of shape `data`, for a
+    /// result of shape `out`.
+    std::pair<int64_t, int64_t> getCorner(::llvm::ArrayRef<int64_t> data,
+                                          ::llvm::ArrayRef<int64_t> out);
+  }];
+}
+
+def Graph_PadOp : Graph_Op<"pad"> {
+  let summary = "MXNet Pad: constant, edge or reflect padding of 4-D/5-D data";
+  let description = [{
+    `pad_width` is (before₀, after₀, before₁, after₁, …), two entries per
+    axis; as in MXNet the data is 4-D or 5-D and the first two axes (N, C)
+    are not padded. `constant` fills with `constant_value`, `edge` repeats
+    the border element, `reflect` mirrors without repeating it (NumPy's
+    reflect), which needs every pad smaller than its axis. The gradient sums
+    the head gradient of every position that read an element.
+
+    Example:
+    ```mlir
+    %y = graph.pad %x {mode = #graph.pad_mode<edge>,
+                       pad_width = array<i64: 0, 0, 0, 0, 1, 2, 2, 1>}
+        : (tensor<1x2x3x3xf32>) -> tensor<1x2x6x6xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_PadModeAttr:$mode,
+                   DenseI64ArrayAttr:$pad_width,
+                   DefaultValuedAttr<F64Attr, "0.0">:$constant_value);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Pad";
+  let mxnetAliases = ["pad"];
+  let mxnetAttrs = [MXEnum<"mode", "PadMode">, MXReq<"pad_width", "Tuple">,
+                    MXDef<"constant_value", "F64", "0">];
+  let customVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing
+//===----------------------------------------------------------------------===//
+
+def Graph_TakeOp : Graph_Op<"take"> {
+  let summary = "MXNet take: slices of `a` along `axis` picked by indices";
+  let description = [{
+    The result is a.shape[:axis] + indices.shape + a.shape[axis+1:], entry
+    i of the indices selecting slice k = trunc(indices[i]) of `a` along
+    `axis` (negative counts from the back). `clip` (the default) clamps k to
+    [0, dim − 1]; `wrap` takes k modulo dim; `raise` is an error for an
+    index outside [0, dim − 1] in the reference interpreter (as in MXNet),
+    while compiled code, which cannot stop on a bad value, clamps as `clip`.
+    The indices get no gradient; `a` gets the head gradient added at every
+    picked slice.
+
+    Example:
+    ```mlir
+    %y = graph.take %a, %i {axis = 1 : i64} : (tensor<4x3xf32>, tensor<2x3xf32>) -> tensor<4x2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$a, Graph_Tensor:$indices,
+                   DefaultValuedAttr<I64Attr, "0">:$axis,
+                   DefaultValuedAttr<Graph_TakeModeAttr, "TakeMode::clip">:$mode);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "take";
+  let mxnetAttrs = [MXDef<"axis", "Int", "0">, MXEnum<"mode", "TakeMode", "clip">];
+  let mxnetInputs = ["a", "indices"];
+}
+
+def Graph_PickOp : Graph_Op<"pick"> {
+  let summary = "MXNet pick (choose_element_0index): one element per position along `axis`";
+  let description = [{
+    For every position of data with `axis` removed, the element at
+    k = trunc(index) along `axis`, clamped to [0, dim − 1] (`clip`, the
+    default) or taken modulo dim (`wrap`). `index` has data's shape with
+    `axis` removed, or with it kept as 1; the result has it removed, or kept
+    as 1 with `keepdims`. A 1-D data gives a (1)-shaped result. MXNet's
+    axis None (pick over the flattened data) is rejected by MXNet 1.9.1
+    itself; Kiln reads a None axis as the default −1. The index gets no
+    gradient.
+
+    Example:
+    ```mlir
+    %y = graph.pick %x, %i {axis = 0 : i64} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$index,
+                   DefaultValuedAttr<I64Attr, "-1">:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$keepdims,
+                   DefaultValuedAttr<Graph_PickModeAttr, "PickMode::clip">:$mode);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "pick";
+  let mxnetAliases = ["choose_element_0index"];
+  let mxnetAttrs = [MXDef<"axis", "Int", "-1">, MXDef<"keepdims", "Bool", "False">,
+                    MXEnum<"mode", "PickMode", "clip">];
+  let mxnetInputs = ["data", "index"];
+}
+
+def Graph_GatherNDOp : Graph_Op<"gather_nd"> {
+  let summary = "MXNet gather_nd: elements or slices of data at index tuples";
+  let description = [{
+    `indices` is [M, Y…] (rank ≥ 2, M ≤ rank of data): column y holds an
+    index into the first M axes of data, and the result is
+    [Y…, data.shape[M:]…]. Each index v along an axis of size d reads
+    position trunc(v + d) mod d, so −d ≤ v < 0 counts from the back as in
+    MXNet. MXNet rejects an index outside [−d, d − 1]: so does the reference
+    interpreter, while compiled code wraps it. The gradient adds the head
+    gradient at the positions read (MXNet's backward would not wrap a
+    negative index; Kiln does, as its forward).
+
+    Example:
+    ```mlir
+    %y = graph.gather_nd %x, %i : (tensor<3x4x2xf32>, tensor<2x5xf32>) -> tensor<5x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$indices);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "gather_nd";
+  let mxnetInputs = ["data", "indices"];
+}
+
+def Graph_OneHotOp : Graph_Op<"one_hot"> {
+  let summary = "MXNet one_hot: one row of `depth` values per index";
+  let description = [{
+    The result is indices.shape + (depth): `on_value` at position
+    k = trunc(index) and `off_value` elsewhere; an index whose k is outside
+    [0, depth) gives a row of `off_value`. Both values are rounded as MXNet
+    stores them in `dtype` (2.5 becomes 2 in int32), the result staying
+    float. No gradient.
+
+    Example:
+    ```mlir
+    %y = graph.one_hot %i {depth = 4 : i64} : (tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$indices, I64Attr:$depth,
+                   DefaultValuedAttr<F64Attr, "1.0">:$on_value,
+                   DefaultValuedAttr<F64Attr, "0.0">:$off_value,
+                   DefaultValuedAttr<Graph_DTypeAttr, "DType::float32">:$dtype);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "one_hot";
+  let mxnetAttrs = [MXReq<"depth", "Int">, MXDef<"on_value", "F64", "1">,
+                    MXDef<"off_value", "F64", "0">, MXEnum<"dtype", "DType", "float32">];
+  let mxnetInputs = ["indices"];
+  let mxnetHasGradient = 0;
+  let customVerifier = 1;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
+def Graph_WhereOp : Graph_Op<"where"> {
+  let summary = "MXNet where: x where condition ≠ 0, else y";
+  let description = [{
+    `x` and `y` have one shape; `condition` has it too, or is 1-D with one
+    entry per row (axis 0) of x, selecting whole rows. NaN counts as
+    nonzero. The condition gets no gradient; x gets the head gradient where
+    the condition is nonzero, y where it is zero.
+
+    Example:
+    ```mlir
+    %r = graph.where %c, %x, %y : (tensor<3xf32>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$condition, Graph_Tensor:$x, Graph_Tensor:$y);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "where";
+  let mxnetInputs = ["condition", "x", "y"];
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes and constants
+//===----------------------------------------------------------------------===//
+
+def Graph_ShapeArrayOp : Graph_Op<"shape_array"> {
+  let summary = "MXNet shape_array: the input's shape as a 1-D array";
+  let description = [{
+    MXNet returns int64 values; Kiln stores them as floats (exact up to 2²⁴
+    in float32). No gradient.
+
+    Example:
+    ```mlir
+    %s = graph.shape_array %x : (tensor<2x3xf32>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "shape_array";
+  let mxnetHasGradient = 0;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
+def Graph_SizeArrayOp : Graph_Op<"size_array"> {
+  let summary = "MXNet size_array: the input's element count as a (1)-shaped array";
+  let description = [{
+    MXNet returns an int64 value; Kiln stores it as a float (exact up to
+    2²⁴ in float32). No gradient.
+
+    Example:
+    ```mlir
+    %s = graph.size_array %x : (tensor<2x3xf32>) -> tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "size_array";
+  let mxnetHasGradient = 0;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
+// Ops without tensor operands: constants of the function, computed by a
+// kernel of their own in compiled code.
+class Graph_CreationOp<string mnemonic> : Graph_Op<mnemonic> {
+  let results = (outs Graph_Tensor:$output);
+  let mxnetInputs = [];
+  let mxnetHasGradient = 0;
+  let customVerifier = 1;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
+def Graph_ArangeOp : Graph_CreationOp<"arange"> {
+  let summary = "MXNet _arange (arange): evenly spaced values";
+  let description = [{
+    start, start + step, … below `stop` (above it for a negative step), each
+    value repeated `repeat` times: ⌈(stop − start)/step⌉·repeat values. With
+    no `stop` (MXNet's None) the range is [0, start). Each value is
+    start + ⌊i/repeat⌋·step rounded as `dtype` holds it; for an integer
+    dtype start and step are truncated first, as MXNet's kernel casts them.
+    `step` must not be 0, `repeat` must be positive and the range must not
+    be empty. `infer_range` (take the size from the consumer) needs shape
+    inference backward from a result, which Kiln does not do: with no
+    `stop` it is an error, with one it changes nothing. MXNet's `ctx` is
+    accepted and dropped.
+
+    Example:
+    ```mlir
+    %r = graph.arange {start = 1.5 : f64, stop = 4.0 : f64, step = 0.5 : f64} : () -> tensor<5xf32>
+    ```
+  }];
+  let arguments = (ins F64Attr:$start, OptionalAttr<F64Attr>:$stop,
+                   DefaultValuedAttr<F64Attr, "1.0">:$step,
+                   DefaultValuedAttr<I64Attr, "1">:$repeat,
+                   DefaultValuedAttr<BoolAttr, "false">:$infer_range,
+                   DefaultValuedAttr<Graph_DTypeAttr, "DType::float32">:$dtype);
+  let mxnetName = "_arange";
+  let mxnetAttrs = [MXReq<"start", "F64">, MXOpt<"stop", "F64">, MXDef<"step", "F64", "1">,
+                    MXDef<"repeat", "Int", "1">, MXDef<"infer_range", "Bool", "False">,
+                    MXEnum<"dtype", "DType", "float32">];
+  let mxnetKeys = [MXKey<"ctx">];
+  let opDecl = [{
+    /// The values, in order (the shape rule checks the attributes first).
+    ::llvm::SmallVector<double> getValues();
+  }];
+}
+
+def Graph_OnesOp : Graph_CreationOp<"ones"> {
+  let summary = "MXNet _ones (ones): a tensor of ones of the static `shape`";
+  let description = [{
+    `shape` is not empty (MXNet's legacy shape () is unknown) and has
+    positive entries. MXNet's `dtype` and `ctx` are accepted and dropped:
+    one is the same value in every dtype.
+
+    Example:
+    ```mlir
+    %o = graph.ones {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shape);
+  let mxnetName = "_ones";
+  let mxnetAttrs = [MXDef<"shape", "Tuple", "()">];
+  let mxnetKeys = [MXKey<"ctx">, MXKey<"dtype">];
+}
+
+def Graph_FullOp : Graph_CreationOp<"full"> {
+  let summary = "MXNet _full (full): a tensor filled with `value`";
+  let description = [{
+    `shape` is not empty (MXNet's legacy shape () is unknown) and has
+    positive entries. The value is rounded as MXNet stores it in `dtype`
+    (2.5 becomes 2 in int32), the result staying float. MXNet's `ctx` is
+    accepted and dropped.
+
+    Example:
+    ```mlir
+    %f = graph.full {shape = array<i64: 2, 3>, value = 2.5 : f64} : () -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shape, F64Attr:$value,
+                   DefaultValuedAttr<Graph_DTypeAttr, "DType::float32">:$dtype);
+  let mxnetName = "_full";
+  let mxnetAttrs = [MXDef<"shape", "Tuple", "()">, MXReq<"value", "F64">,
+                    MXEnum<"dtype", "DType", "float32">];
+  let mxnetKeys = [MXKey<"ctx">];
+}
+
+//===----------------------------------------------------------------------===//
+// Backward kernels (internal)
+//===----------------------------------------------------------------------===//
+
+class Graph_ShapeGradOp<string mnemonic> : Graph_Op<mnemonic> {
+  let results = (outs Graph_Tensor:$output);
+  let gradientRule = "notDifferentiable(*this)";
+}
+
+def Graph_SliceGradOp : Graph_ShapeGradOp<"slice_grad"> {
+  let summary = "Gradient of a strided slice: out_grad scattered into zeros";
+  let description = [{
+    The result has shape `shape`; along each axis d, element k of out_grad
+    lands at begin[d] + k·step[d] (steps nonzero, possibly negative; every
+    position inside the result), everything else is 0. `begin` and `step`
+    have one entry per axis, already resolved (no None, no negative begin):
+    the gradient of slice, slice_like and Crop.
+
+    Example:
+    ```mlir
+    %dx = graph.slice_grad %dy {begin = array<i64: 3, 0>, step = array<i64: -1, 2>,
+                                shape = array<i64: 4, 5>}
+        : (tensor<4x3xf32>) -> tensor<4x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$out_grad, DenseI64ArrayAttr:$begin,
+                   DenseI64ArrayAttr:$step, DenseI64ArrayAttr:$shape);
+}
+
+def Graph_TakeGradOp : Graph_ShapeGradOp<"take_grad"> {
+  let summary = "Gradient of take with respect to `a` (scatter-add)";
+  let description = [{
+    `out_grad` has take's result shape; the result has `shape` (a's) and
+    holds, at every slice along `axis` (normalized), the sum of the
+    out_grad slices of the indices that picked it with `mode` (`raise`
+    picking as `clip`).
+
+    Example:
+    ```mlir
+    %da = graph.take_grad %i, %dy {axis = 0 : i64, shape = array<i64: 5, 3>}
+        : (tensor<4xf32>, tensor<4x3xf32>) -> tensor<5x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$indices, Graph_Tensor:$out_grad, I64Attr:$axis,
+                   DefaultValuedAttr<Graph_TakeModeAttr, "TakeMode::clip">:$mode,
+                   DenseI64ArrayAttr:$shape);
+}
+
+def Graph_PickGradOp : Graph_ShapeGradOp<"pick_grad"> {
+  let summary = "Gradient of pick with respect to its data";
+  let description = [{
+    The result has `shape` (data's): out_grad's value at the element each
+    index picked along `axis` (normalized) with `mode`, 0 elsewhere.
+    `index` and `out_grad` have data's shape with the axis removed or kept
+    as 1.
+
+    Example:
+    ```mlir
+    %dx = graph.pick_grad %i, %dy {axis = 1 : i64, shape = array<i64: 3, 4>}
+        : (tensor<3xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$index, Graph_Tensor:$out_grad, I64Attr:$axis,
+                   DefaultValuedAttr<Graph_PickModeAttr, "PickMode::clip">:$mode,
+                   DenseI64ArrayAttr:$shape);
+}
+
+def Graph_GatherNDGradOp : Graph_ShapeGradOp<"gather_nd_grad"> {
+  let summary = "Gradient of gather_nd with respect to its data (scatter-add)";
+  let description = [{
+    The result has `shape` (data's) and holds the sum of the out_grad
+    slices gathered from each position, positions computed as gather_nd
+    does (trunc(v + d) mod d).
+
+    Example:
+    ```mlir
+    %dx = graph.gather_nd_grad %i, %dy {shape = array<i64: 3, 4, 2>}
+        : (tensor<2x5xf32>, tensor<5x2xf32>) -> tensor<3x4x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$indices, Graph_Tensor:$out_grad,
+                   DenseI64ArrayAttr:$shape);
+}
+
+def Graph_PadGradOp : Graph_ShapeGradOp<"pad_grad"> {
+  let summary = "Gradient of an edge or reflect Pad with respect to its data";
+  let description = [{
+    `out_grad` has the padded shape; the result has it less the padding:
+    every element receives the sum of out_grad over the positions whose
+    value it supplied (itself, and for `edge` the border runs, for
+    `reflect` its mirror images). `constant` padding's gradient is a slice
+    and does not use this op.
+
+    Example:
+    ```mlir
+    %dx = graph.pad_grad %dy {mode = #graph.pad_mode<reflect>,
+                              pad_width = array<i64: 0, 0, 0, 0, 1, 1, 1, 1>}
+        : (tensor<1x1x5x5xf32>) -> tensor<1x1x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$out_grad, Graph_PadModeAttr:$mode,
+                   DenseI64ArrayAttr:$pad_width);
+  let customVerifier = 1;
+}
+
+#endif // KILN_GRAPH_SHAPE_OPS

@@ -1,0 +1,308 @@
+// Verifier diagnostics of the NN family (GraphNNOps.td) and of the core ops
+// it extended (dot, softmax's length): attribute constraints, then the shape
+// rules once every operand is ranked.
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+func.func @layer_norm_axis(%x: tensor<2x3xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{axis 2 out of range for rank-2 input}}
+  %0 = graph.layer_norm %x, %g, %g {axis = 2 : i64} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_gamma(%x: tensor<2x3xf32>, %g: tensor<2xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{operand 'gamma' has shape (2) but the shape rule gives (3)}}
+  %0 = graph.layer_norm %x, %g, %b : (tensor<2x3xf32>, tensor<2xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @instance_norm_rank(%x: tensor<2x3xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{expects an input of rank at least 3 (N, C, spatial...), got shape (2, 3)}}
+  %0 = graph.instance_norm %x, %g, %g : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @group_norm_groups(%x: tensor<*xf32>) {
+  // expected-error @+1 {{num_groups must be positive, got 0}}
+  %0 = graph.group_norm %x, %x, %x {num_groups = 0 : i64} : (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @group_norm_divide(%x: tensor<2x6x3xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{num_groups (4) must divide the channels (6)}}
+  %0 = graph.group_norm %x, %g, %g {num_groups = 4 : i64} : (tensor<2x6x3xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// MXNet 1.9.1's GroupNorm has one gamma per group.
+func.func @group_norm_gamma(%x: tensor<2x6x3xf32>, %g: tensor<6xf32>) {
+  // expected-error @+1 {{operand 'gamma' has shape (6) but the shape rule gives (3)}}
+  %0 = graph.group_norm %x, %g, %g {num_groups = 3 : i64} : (tensor<2x6x3xf32>, tensor<6xf32>, tensor<6xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @l2_rank(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{mode channel expects an input of rank at least 3, got shape (2, 3)}}
+  %0 = graph.l2_normalization %x {mode = #graph.l2norm_mode<channel>} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_scale(%x: tensor<*xf32>) {
+  // expected-error @+1 {{scale must be at least 1, got 0}}
+  %0 = graph.up_sampling %x {num_args = 1 : i64, scale = 0 : i64, sample_type = #graph.sample_type<nearest>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_num_args(%x: tensor<*xf32>) {
+  // expected-error @+1 {{num_args must be at least 1, got 0}}
+  %0 = graph.up_sampling %x {num_args = 0 : i64, scale = 2 : i64, sample_type = #graph.sample_type<nearest>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_operands(%x: tensor<*xf32>) {
+  // expected-error @+1 {{has 1 operands but num_args is 2}}
+  %0 = graph.up_sampling %x {num_args = 2 : i64, scale = 2 : i64, sample_type = #graph.sample_type<nearest>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_bilinear_operands(%x: tensor<*xf32>) {
+  // expected-error @+1 {{bilinear mode takes two operands (data, weight), got 1}}
+  %0 = graph.up_sampling %x {num_args = 1 : i64, scale = 2 : i64, sample_type = #graph.sample_type<bilinear>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_bilinear_filters(%x: tensor<1x2x3x3xf32>, %w: tensor<2x1x4x4xf32>) {
+  // expected-error @+1 {{bilinear mode needs num_filter equal to the channels (2), got 0}}
+  %0 = graph.up_sampling %x, %w {num_args = 2 : i64, scale = 2 : i64, sample_type = #graph.sample_type<bilinear>} : (tensor<1x2x3x3xf32>, tensor<2x1x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_bilinear_weight(%x: tensor<1x2x3x3xf32>, %w: tensor<2x1x3x3xf32>) {
+  // expected-error @+1 {{operand 'weight' has shape (2, 1, 3, 3) but the shape rule gives (2, 1, 4, 4)}}
+  %0 = graph.up_sampling %x, %w {num_args = 2 : i64, num_filter = 2 : i64, scale = 2 : i64, sample_type = #graph.sample_type<bilinear>} : (tensor<1x2x3x3xf32>, tensor<2x1x3x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_rank(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{expects operand 'arg0' of rank 4 (N, C, H, W), got shape (2, 3, 4)}}
+  %0 = graph.up_sampling %x {num_args = 1 : i64, scale = 2 : i64, sample_type = #graph.sample_type<nearest>} : (tensor<2x3x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// The output is (4, 6); (3, 3) does not divide it.
+func.func @up_factor(%a: tensor<1x1x2x3xf32>, %b: tensor<1x1x3x3xf32>) {
+  // expected-error @+1 {{operand 'arg1' of shape (1, 1, 3, 3) does not upsample to the output's 4 x 6 by one whole factor}}
+  %0 = graph.up_sampling %a, %b {num_args = 2 : i64, scale = 2 : i64, sample_type = #graph.sample_type<nearest>} : (tensor<1x1x2x3xf32>, tensor<1x1x3x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_sum_channels(%a: tensor<1x1x2x2xf32>, %b: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{multi_input_mode sum needs equal channels, but operand 'arg1' has 2 and arg0 1}}
+  %0 = graph.up_sampling %a, %b {num_args = 2 : i64, scale = 2 : i64, sample_type = #graph.sample_type<nearest>, multi_input_mode = #graph.multi_input_mode<sum>} : (tensor<1x1x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @up_batch(%a: tensor<1x1x2x2xf32>, %b: tensor<2x1x4x4xf32>) {
+  // expected-error @+1 {{operand 'arg1' has batch size 2 but arg0 has 1}}
+  %0 = graph.up_sampling %a, %b {num_args = 2 : i64, scale = 2 : i64, sample_type = #graph.sample_type<nearest>} : (tensor<1x1x2x2xf32>, tensor<2x1x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_size(%x: tensor<*xf32>) {
+  // expected-error @+1 {{height and width must be at least 1, got 0 and 3}}
+  %0 = graph.bilinear_resize2d %x {height = 0 : i64, width = 3 : i64} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_like_missing(%x: tensor<*xf32>) {
+  // expected-error @+1 {{mode like needs the operand 'like'}}
+  %0 = graph.bilinear_resize2d %x {mode = #graph.resize_mode<like>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_like_extra(%x: tensor<*xf32>) {
+  // expected-error @+1 {{takes the operand 'like' only in mode like}}
+  %0 = graph.bilinear_resize2d %x, %x : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_odd_scale(%x: tensor<*xf32>) {
+  // expected-error @+1 {{mode odd_scale needs scale_height and scale_width}}
+  %0 = graph.bilinear_resize2d %x {mode = #graph.resize_mode<odd_scale>, scale_height = 2.0 : f32} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_scale_width(%x: tensor<*xf32>) {
+  // expected-error @+1 {{scale_height needs scale_width (MXNet reads both)}}
+  %0 = graph.bilinear_resize2d %x {scale_height = 2.0 : f32} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_empty(%x: tensor<1x1x1x4xf32>) {
+  // expected-error @+1 {{resizes (1, 1, 1, 4) to an empty 0 x 4 image}}
+  %0 = graph.bilinear_resize2d %x {mode = #graph.resize_mode<to_even_down>} : (tensor<1x1x1x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_rank(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{expects operand 'data' of rank 4 (N, C, H, W), got shape (2, 3, 4)}}
+  %0 = graph.bilinear_resize2d %x {height = 2 : i64, width = 2 : i64} : (tensor<2x3x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @resize_result(%x: tensor<1x1x3x3xf32>) {
+  // expected-error @+1 {{result 0 has shape (1, 1, 6, 6) but the shape rule gives (1, 1, 4, 4)}}
+  %0 = graph.bilinear_resize2d %x {mode = #graph.resize_mode<to_even_up>} : (tensor<1x1x3x3xf32>) -> tensor<1x1x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @adaptive_size(%x: tensor<*xf32>) {
+  // expected-error @+1 {{output_size has 3 entries; it takes at most 2 (height, width)}}
+  %0 = graph.adaptive_avg_pooling2d %x {output_size = array<i64: 1, 2, 3>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @adaptive_entry(%x: tensor<*xf32>) {
+  // expected-error @+1 {{output_size entries must be positive, got 0}}
+  %0 = graph.adaptive_avg_pooling2d %x {output_size = array<i64: 0>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @adaptive_rank(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{expects operand 'data' of rank 4 (N, C, H, W), got shape (2, 3, 4)}}
+  %0 = graph.adaptive_avg_pooling2d %x : (tensor<2x3x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @adaptive_grad(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x3x2x2xf32>) {
+  // expected-error @+1 {{out_grad (1, 3, 2, 2) and data (1, 2, 4, 4) disagree on batch size or channels}}
+  %0 = graph.adaptive_avg_pooling2d_grad %x, %dy : (tensor<1x2x4x4xf32>, tensor<1x3x2x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_dot_rank(%a: tensor<3x4xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{expects operands of one rank, at least 3, got (3, 4) and (4, 5)}}
+  %0 = graph.batch_dot %a, %b : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_dot_batch(%a: tensor<2x3x4xf32>, %b: tensor<3x4x5xf32>) {
+  // expected-error @+1 {{batch axes differ: (2, 3, 4) and (3, 4, 5)}}
+  %0 = graph.batch_dot %a, %b : (tensor<2x3x4xf32>, tensor<3x4x5xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_dot_k(%a: tensor<2x3x4xf32>, %b: tensor<2x5x4xf32>) {
+  // expected-error @+1 {{contraction sizes differ: 4 (lhs (2, 3, 4)) and 5 (rhs (2, 5, 4))}}
+  %0 = graph.batch_dot %a, %b : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @make_loss_shape(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{requires the same shape for all operands and results}}
+  %0 = graph.make_loss %x : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @dot_vectors_transposed(%a: tensor<4xf32>) {
+  // expected-error @+1 {{cannot transpose vectors}}
+  %0 = graph.dot %a, %a {transpose_a = true} : (tensor<4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @dot_nd(%a: tensor<2x3x4xf32>, %b: tensor<3x5xf32>) {
+  // expected-error @+1 {{contraction sizes differ: 4 (lhs (2, 3, 4)) and 3 (rhs (3, 5))}}
+  %0 = graph.dot %a, %b : (tensor<2x3x4xf32>, tensor<3x5xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_length_missing(%x: tensor<*xf32>) {
+  // expected-error @+1 {{use_length needs the operand 'length'}}
+  %0 = graph.softmax %x {use_length = true} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_length_extra(%x: tensor<*xf32>) {
+  // expected-error @+1 {{takes the operand 'length' only with use_length}}
+  %0 = graph.softmax %x, %x : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_length_shape(%x: tensor<3x4xf32>, %l: tensor<4xf32>) {
+  // expected-error @+1 {{operand 'length' has shape (4) but the shape rule gives (3)}}
+  %0 = graph.softmax %x, %l {use_length = true} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}
