@@ -437,8 +437,10 @@ def previous_result(workdir, stamp, forward_only, train_only):
         previous = json.load(open(os.path.join(workdir, "result.json")))
     except (OSError, ValueError):
         return {}
-    if (previous.get("kiln_stamp") != stamp or previous.get("forward_only") != forward_only or
-            previous.get("train_only", False) != train_only):
+    if previous.get("kiln_stamp") != stamp or previous.get("forward_only") != forward_only:
+        return {}
+    # A full run (inference and backward) also answers a backward-only one.
+    if previous.get("train_only", False) and not train_only:
         return {}
     return previous
 
@@ -595,6 +597,9 @@ def table_rows(results, variant="compiled"):
     for r in results:
         name = r["model"]
         size = str(r.get("size", "-"))
+        if r.get("not_run"):
+            rows.append([name, r["source"], "-", "not run", "not run", "-", "-", ""])
+            continue
         if "mxnet_error" in r:
             rows.append([name, r["source"], size, "-", "-", "-", "-",
                          "MXNet: " + escape(r["mxnet_error"])])
@@ -614,8 +619,10 @@ def table_rows(results, variant="compiled"):
             notes.append("compared with MXNet float32 (no float64 run)")
         fwd = cell(infer.get("summary", {}).get("out"), with_name=False) \
             if "summary" in infer else ("refused" if "error" in infer else "-")
-        if train is None:
-            bwd = aux = "n/a"
+        if train is None and r["source"] == "gluoncv-det":
+            bwd = aux = "n/a"  # detectors: inference only
+        elif train is None:
+            bwd = aux = "not run"  # a --forward-only run
         elif "summary" in train:
             s = train["summary"]
             bwd = cell(s["grad"])
@@ -663,7 +670,7 @@ def kiln_version():
                           stdout=subprocess.PIPE, text=True).stdout.strip()
 
 
-def write_doc(path, results, args, kiln_git=None):
+def write_doc(path, results, args, kiln_git=None, commands=None):
     bench = machine_info()
     m = bench.machine()
     kiln_git = kiln_git or kiln_version()
@@ -686,13 +693,19 @@ def write_doc(path, results, args, kiln_git=None):
                  if "summary" in (r.get("compiled", {}).get("train") or {})
                  and all(s is None or s["ok"] == s["n"]
                          for s in r["compiled"]["train"]["summary"].values()))
+    def short(command):  # a long --models list is in the table anyway
+        return re.sub(r"--models (\S+)", lambda m: "--models %s" % m.group(1)
+                      if m.group(1).count(",") < 4 else
+                      "--models <%d models>" % (m.group(1).count(",") + 1), command)
     text = TEMPLATE.format(
         date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         cpu="%s (%s CPUs; %s; %s)" % (m["cpu"], m["cpus"], m["simd"],
                                       m["load_before"].split("load", 1)[-1].strip()),
         versions=versions, kiln=kiln_git, factor=fmt_ratio(args.factor), rel_floor=REL_FLOOR,
         n=n, ran=ran, fwd_ok=fwd_ok, bwd_all=bwd_all, bwd_ok=bwd_ok,
-        command=" ".join(["scripts/conformance-models.sh"] + args.argv))
+        not_run=sum(1 for r in results if r.get("not_run")),
+        command="`, `".join(short(c) for c in commands or [" ".join(["scripts/conformance-models.sh"] +
+                                                   args.argv)]))
     text += bench.markdown_table(header, rows) + "\n"
     errors = error_summary(results)
     if errors:
@@ -715,7 +728,8 @@ writes several GB under `~/.cache/kiln/conformance-models`). Last run: {date}, `
 - Host: {cpu} when the table was written. {versions}. Kiln `{kiln}`, compiled engine
   (`kiln-run`, default threads). Compile times are wall-clock on that machine: on a shared
   2-core VM under load they are several times those of an idle one.
-- {n} models; {ran} compiled and ran forward, {fwd_ok} of them within tolerance; {bwd_all}
+- {n} models, {not_run} of them not run in this table (marked "not run"); {ran} compiled and
+  ran forward, {fwd_ok} of them within tolerance; {bwd_all}
   ran the backward, {bwd_ok} of them with every gradient, training output and aux state within
   tolerance.
 
@@ -808,8 +822,11 @@ def main():
     p.add_argument("--reference-infer", action="store_true",
                    help="with the reference variant, also run inference on it")
     p.add_argument("--json", help="also write all results to this file")
-    p.add_argument("--from-json", help="only rewrite the doc from the results a --json run "
-                                       "wrote (its command line is kept)")
+    p.add_argument("--from-json", help="only rewrite the doc from the results that --json "
+                                       "runs wrote: comma-separated files, a later file's "
+                                       "result of a model replacing an earlier one's (their "
+                                       "command lines are kept); every model of the list "
+                                       "without a result is listed as not run")
     # Internal: the MXNet worker for one model.
     p.add_argument("--mxnet-worker", help=argparse.SUPPRESS)
     p.add_argument("--source", help=argparse.SUPPRESS)
@@ -819,10 +836,17 @@ def main():
     if args.mxnet_worker:
         return worker(args)
     if args.from_json:
-        saved = json.load(open(args.from_json))
-        args.argv = saved["argv"]
-        write_doc(args.doc or os.path.join(ROOT, "docs", "compatibility.md"), saved["results"],
-                  args, saved.get("kiln"))
+        by_model, commands, kiln = {}, [], None
+        for path in args.from_json.split(","):
+            saved = json.load(open(path))
+            commands.append(" ".join(["scripts/conformance-models.sh"] + saved["argv"]))
+            kiln = kiln or saved.get("kiln")
+            for r in saved["results"]:
+                by_model[r["model"]] = r
+        results = [by_model.get(name, {"model": name, "source": source, "not_run": True})
+                   for name, source in model_list()]
+        write_doc(args.doc or os.path.join(ROOT, "docs", "compatibility.md"), results, args,
+                  kiln, commands)
         return 0
     args.variants = [v for v in args.variants.split(",") if v]
     for v in args.variants:
