@@ -144,7 +144,18 @@ def worker(args):
         if source == "gluoncv-det":
             kwargs["pretrained_base"] = False
         net = model_zoo.get_model(name, **kwargs)
-    net.initialize(mx.init.Xavier(), force_reinit=True)
+    class XavierOrUniform(mx.init.Xavier):
+        """Xavier, and uniform for a 1-D parameter that has no initializer of
+        its own (GluonCV's SSD feature expander: mx.sym.BatchNorm in a
+        SymbolBlock, whose gamma Xavier refuses); those are all gammas,
+        betas or running statistics, which are drawn again below."""
+        def _init_weight(self, desc, arr):
+            if len(arr.shape) < 2:
+                mx.init.Uniform(0.1)._init_weight(desc, arr)
+            else:
+                super()._init_weight(desc, arr)
+
+    net.initialize(XavierOrUniform(), force_reinit=True)
     net.hybridize()
     rng = np.random.RandomState(args.seed)
     x = rng.standard_normal((BATCH, 3, size, size)).astype(np.float32)
@@ -322,12 +333,46 @@ def array_kind(name):
     return "grad" if name.startswith("grad_") else "aux" if name.startswith("aux_") else "out"
 
 
-def compare_dirs(ref_dir, noise_dirs, kiln_dir, factor=FACTOR):
-    """Per-array comparison (see the module docstring). Returns a list of
-    dicts: name, kind, err, noise, scale, ratio, ok, problem."""
+def detections_in_canonical_order(directory):
+    """A detector's outputs (class ids, scores, boxes: [batch, n, 1], [batch,
+    n, 1], [batch, n, 4]) with each image's detections sorted by class id and
+    box instead of by score. With random weights many scores saturate at 1.0,
+    and the order of equal scores after NMS is arbitrary (MXNet float32 and
+    float64 already differ in it); the set of detections is what must match."""
     import numpy as np
+    try:
+        arrays = [np.load(os.path.join(directory, "out%d.npy" % i)).astype(np.float64)
+                  for i in range(3)]
+    except OSError:
+        return None
+    ids, scores, boxes = arrays
+    if not (ids.ndim == scores.ndim == boxes.ndim == 3 and ids.shape == scores.shape and
+            ids.shape[-1] == 1 and boxes.shape[:2] == ids.shape[:2] and boxes.shape[-1] == 4):
+        return None
+    for b in range(ids.shape[0]):
+        keys = [boxes[b, :, j] for j in (3, 2, 1, 0)] + [ids[b, :, 0]]
+        order = np.lexsort(keys)
+        ids[b], scores[b], boxes[b] = ids[b, order], scores[b, order], boxes[b, order]
+    return {"out0": ids, "out1": scores, "out2": boxes}
+
+
+def compare_dirs(ref_dir, noise_dirs, kiln_dir, factor=FACTOR, detections=False):
+    """Per-array comparison (see the module docstring). Returns a list of
+    dicts: name, kind, err, noise, scale, ratio, ok, problem. With
+    detections, a detector's outputs are compared in canonical order."""
+    import numpy as np
+    canonical = {}
+    if detections:
+        for d in [ref_dir, kiln_dir] + list(noise_dirs):
+            canonical[d] = detections_in_canonical_order(d) or {}
+
+    def load(directory, name):
+        if name in canonical.get(directory, {}):
+            return canonical[directory][name]
+        return np.load(os.path.join(directory, name + ".npy")).astype(np.float64)
+
     refs = {os.path.basename(f)[:-4]: f for f in glob.glob(os.path.join(ref_dir, "*.npy"))}
-    loaded = {k: np.load(f).astype(np.float64) for k, f in refs.items()}
+    loaded = {k: load(ref_dir, k) for k in refs}
     scales = {k: float(np.abs(v).max()) if v.size else 0.0 for k, v in loaded.items()}
     medians = {}
     for kind in ("out", "grad", "aux"):
@@ -342,7 +387,7 @@ def compare_dirs(ref_dir, noise_dirs, kiln_dir, factor=FACTOR):
             row.update(ok=False, problem="missing", ratio=float("inf"))
             rows.append(row)
             continue
-        k = np.load(kfile).astype(np.float64)
+        k = load(kiln_dir, name)
         if k.shape != r.shape:
             row.update(ok=False, problem="shape %s, MXNet %s" % (list(k.shape), list(r.shape)),
                        ratio=float("inf"))
@@ -352,7 +397,7 @@ def compare_dirs(ref_dir, noise_dirs, kiln_dir, factor=FACTOR):
         for d in noise_dirs:
             f = os.path.join(d, name + ".npy")
             if os.path.exists(f):
-                m = np.load(f).astype(np.float64)
+                m = load(d, name)
                 if m.shape == r.shape and m.size:
                     noise = max(noise, float(np.nan_to_num(np.abs(m - r), nan=np.inf).max()))
         err = float(np.nan_to_num(np.abs(k - r), nan=np.inf).max()) if r.size else 0.0
@@ -541,7 +586,7 @@ def run_model_once(name, source, args):
             noise = [os.path.join(mx, mode + t) for t in ("32", "32n")
                      if os.path.join(mx, mode + t) != ref]
             rows = compare_dirs(ref, noise, os.path.join(workdir, "kiln", variant, mode),
-                                args.factor)
+                                args.factor, detections=source == "gluoncv-det")
             run["arrays"] = rows
             if mode == "infer":
                 run["summary"] = {"out": summarize(rows, {"out"})}
