@@ -643,7 +643,8 @@ def table_rows(results, variant="compiled"):
         name = r["model"]
         size = str(r.get("size", "-"))
         if r.get("not_run"):
-            rows.append([name, r["source"], "-", "not run", "not run", "-", "-", ""])
+            note = r["not_run"] if isinstance(r["not_run"], str) else ""
+            rows.append([name, r["source"], "-", "not run", "not run", "-", "-", note])
             continue
         if "mxnet_error" in r:
             rows.append([name, r["source"], size, "-", "-", "-", "-",
@@ -789,7 +790,12 @@ files) and Kiln (`kiln-run`) run the exported files on the same batch of 2 stand
 images, at 224×224 (299 for Inception v3 and Xception, 331 for NASNet-A large, 32 for the CIFAR
 nets, the detectors at their own sizes).
 
-- **forward (inference)**: the outputs in inference mode.
+- **forward (inference)**: the outputs in inference mode. A detector's outputs (class ids,
+  scores, boxes after NMS) are compared with each image's detections sorted by class and box:
+  with random weights many scores saturate at 1.0, and NMS orders equal scores arbitrarily.
+  MXNet 1.9.1 cannot run GluonCV's YOLOv3 and SSD in float64 (a float32 constant meets a
+  float64 input in a `broadcast_add`), so they are compared with MXNet float32 (noted in the
+  row).
 - **backward: gradients**: training mode (batch statistics) with a head gradient of ones on every
   output; every parameter gradient (`grad_<name>`). Dropout is given p=0 in the training graph
   (two libraries cannot draw the same masks). The training-mode outputs are checked too and
@@ -872,6 +878,8 @@ def main():
                                        "result of a model replacing an earlier one's (their "
                                        "command lines are kept); every model of the list "
                                        "without a result is listed as not run")
+    p.add_argument("--not-run-reason", help="with --from-json: the note of the rows of "
+                                            "models without a result")
     # Internal: the MXNet worker for one model.
     p.add_argument("--mxnet-worker", help=argparse.SUPPRESS)
     p.add_argument("--source", help=argparse.SUPPRESS)
@@ -888,7 +896,8 @@ def main():
             kiln = kiln or saved.get("kiln")
             for r in saved["results"]:
                 by_model[r["model"]] = r
-        results = [by_model.get(name, {"model": name, "source": source, "not_run": True})
+        results = [by_model.get(name, {"model": name, "source": source,
+                                       "not_run": args.not_run_reason or True})
                    for name, source in model_list()]
         write_doc(args.doc or os.path.join(ROOT, "docs", "compatibility.md"), results, args,
                   kiln, commands)
