@@ -660,6 +660,8 @@ def table_rows(results, variant="compiled"):
         if r.get("dropout_zeroed"):
             notes.append("Dropout p=0 in training")
         for k, e in sorted(r.get("mxnet_errors", {}).items()):
+            # MXNet's check failures: the message without time stamp, file and condition
+            e = re.sub(r"^MXNetError: |\[\d\d:\d\d:\d\d\] \S+: |Check failed: .*?\): ", "", e)
             notes.append("MXNet %s: %s" % (k.replace("_error", ""), escape(e)))
         if any(run.get("reference") == "float32" for run in v.values() if run):
             notes.append("compared with MXNet float32 (no float64 run)")
