@@ -833,7 +833,7 @@ and its array. Why these numbers:
   pre-activation lies within float32 rounding of 0, float32 and float64 may take different
   branches, and every gradient upstream moves by up to a few percent. Both MXNet float32 and Kiln
   cross such kinks at random (resnet50_v1 at 224×224: ~70 of its 18 million relu inputs change
-  sign in MXNet float32, ~100 in Kiln; `docs/numerics.md`), so a backward failure alone does not
+  sign in MXNet float32, ~130 in Kiln; `docs/numerics.md`), so a backward failure alone does not
   prove a bug. When a model's backward fails, the script therefore runs the backward of its
   **smooth twin** — the same graph, weights and input with relu → softrelu and max → average
   pooling, which has no kinks — and appends the verdict: "smooth twin ok" means the failure was
