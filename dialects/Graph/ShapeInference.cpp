@@ -903,7 +903,7 @@ LogicalResult SoftmaxGradOp::inferShapes(ShapeInferenceState &state) {
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
   if (!shape)
-    return r.need(0, "output"), failure();
+    return static_cast<void>(r.need(0, "output")), failure();
   if (failed(r.axis(getAxis(), shape->size())))
     return failure();
   return inferSameShape(*this, state, {"output", "out_grad"});
@@ -941,7 +941,7 @@ LogicalResult LeakyReLUGradOp::inferShapes(ShapeInferenceState &state) {
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
   if (!shape)
-    return r.need(1, "data"), failure();
+    return static_cast<void>(r.need(1, "data")), failure();
   if (failed(r.assign(0, "out_grad", *shape)) || failed(r.assign(1, "data", *shape)))
     return failure();
   // prelu's gamma, as LeakyReLU: [C] with C = axis 1, or [1] for a 1-D input.
@@ -960,7 +960,7 @@ LogicalResult LRNGradOp::inferShapes(ShapeInferenceState &state) {
                                : r.known(1) ? state.operands[1]
                                             : std::nullopt;
   if (!shape)
-    return r.need(0, "data"), failure();
+    return static_cast<void>(r.need(0, "data")), failure();
   if (shape->size() < 2)
     return r.error() << "expects an input with a channel axis (rank at least 2), got rank "
                      << shape->size();

@@ -46,6 +46,9 @@ struct ErrorRecord {
   std::string message;
   // waitForAll retires records of older epochs in one step.
   uint64_t epoch = 0;
+  // The failed op's push order: waitForAll reports the earliest-pushed
+  // failure, whichever worker finished first.
+  uint64_t seq = 0;
   // Thrown already by some wait; waitForAll does not throw it again.
   std::atomic<bool> reported{false};
 };
@@ -508,6 +511,7 @@ std::shared_ptr<ErrorRecord> Engine::runOp(OprBlock *op,
   }
   auto rec = std::make_shared<ErrorRecord>();
   rec->message = describeFailure(op->info, op->device, what);
+  rec->seq = op->seq;
   std::lock_guard<std::mutex> lock(errMu);
   rec->epoch = errorEpoch.load();
   unreported.push_back(rec);
@@ -676,10 +680,13 @@ void Engine::waitForAll() {
   for (auto &rec : failures) {
     if (rec->reported.exchange(true))
       continue;
-    if (!first)
+    if (!first) {
       first = rec;
-    else
-      ++more;
+      continue;
+    }
+    ++more;
+    if (rec->seq < first->seq)
+      first = rec;
   }
   if (!first)
     return;

@@ -462,8 +462,9 @@ TEST_F(ImportTest, EveryOpConvertsItsAttributes) {
       EXPECT_NE(text.find(s), std::string::npos) << "missing '" << s << "' in " << text;
     for (const std::string &s : c.reject)
       EXPECT_EQ(text.find(s), std::string::npos) << "unexpected '" << s << "' in " << text;
-    if (c.operands >= 0)
+    if (c.operands >= 0) {
       EXPECT_EQ((int)op->getNumOperands(), c.operands) << text;
+    }
     EXPECT_EQ((int)op->getNumResults(), c.results) << text;
     // The node name is the op's location, for diagnostics and export.
     auto loc = llvm::dyn_cast<mlir::NameLoc>(op->getLoc());

@@ -367,9 +367,11 @@ TEST(MXNetJSON, RealMlpV08) {
             (Attrs{{"__ctx_group__", "stage1"}, {"__wd_mult__", "0.3"}}));
   EXPECT_EQ(g.nodes[0].hints,
             (Attrs{{"__ctx_group__", "stage1"}, {"__lr_mult__", "0.2"}}));
-  for (const Node &n : g.nodes)
-    if (n.isVariable())
+  for (const Node &n : g.nodes) {
+    if (n.isVariable()) {
       EXPECT_TRUE(n.attrs.empty()) << n.name;
+    }
+  }
   EXPECT_EQ(g.nodes[14].hints, (Attrs{{"__ctx_group__", "stage2"}}));
 }
 

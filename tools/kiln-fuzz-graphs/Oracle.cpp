@@ -373,7 +373,8 @@ unsigned constantChannelBatchNorms(mlir::ModuleOp module, const std::vector<Tens
   unsigned first = ret.getNumOperands();
   for (graph::BatchNormTrainOp op : norms)
     for (mlir::Value v : {op.getMean(), op.getVar()}) {
-      f.insertResult(ret.getNumOperands(), v.getType(), {});
+      if (failed(f.insertResult(ret.getNumOperands(), v.getType(), {})))
+        throw Error("kiln-fuzz-graphs: cannot add BatchNorm statistics as results");
       ret->insertOperands(ret.getNumOperands(), v);
     }
   ref::Result r = ref::run(f, ref::fromTensors(args));
