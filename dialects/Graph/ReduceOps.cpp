@@ -214,36 +214,42 @@ KeptValues keptValues(GradBuilder &g, Value data, Value output, Value dy,
   return {g.reshape(dy, ys, kept), g.reshape(output, ys, kept)};
 }
 
-template <typename ReduceOp>
-LogicalResult reduceFamilyGradient(ReduceOp op, OpBuilder &builder, ArrayRef<Value> resultGrads,
-                                   SmallVectorImpl<Value> &grads) {
+/// The gradient of a reduction whose backward op reads x, dy and y with the
+/// reduced axes kept: `makeGrad(g, x, kept)` builds it.
+template <typename ReduceOp, typename MakeGrad>
+LogicalResult keptAxesGradient(ReduceOp op, OpBuilder &builder, ArrayRef<Value> resultGrads,
+                               SmallVectorImpl<Value> &grads, MakeGrad makeGrad) {
   grads.assign(op->getNumOperands(), Value());
   if (!resultGrads[0])
     return success();
   GradBuilder g(builder, op);
   Value x = op.getData();
-  KeptValues k = keptValues(g, x, op.getOutput(), resultGrads[0],
-                            op.getReducedAxes(staticShape(x).size()));
-  if constexpr (std::is_same_v<ReduceOp, ProdOp>)
-    grads[0] = g.make<ProdGradOp>(x, k.dy, k.y);
-  else if constexpr (std::is_same_v<ReduceOp, NanprodOp>)
-    grads[0] = g.make<NanprodGradOp>(x, k.dy, k.y);
-  else
-    grads[0] = g.make<NansumGradOp>(x, k.dy, k.y);
+  grads[0] = makeGrad(g, x,
+                      keptValues(g, x, op.getOutput(), resultGrads[0],
+                                 op.getReducedAxes(staticShape(x).size())));
   return success();
+}
+
+template <typename ReduceOp>
+LogicalResult reduceFamilyGradient(ReduceOp op, OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  return keptAxesGradient(op, builder, resultGrads, grads,
+                          [](GradBuilder &g, Value x, const KeptValues &k) {
+                            if constexpr (std::is_same_v<ReduceOp, ProdOp>)
+                              return g.make<ProdGradOp>(x, k.dy, k.y);
+                            else if constexpr (std::is_same_v<ReduceOp, NanprodOp>)
+                              return g.make<NanprodGradOp>(x, k.dy, k.y);
+                            else
+                              return g.make<NansumGradOp>(x, k.dy, k.y);
+                          });
 }
 
 LogicalResult normGradient(NormOp op, OpBuilder &builder, ArrayRef<Value> resultGrads,
                            SmallVectorImpl<Value> &grads) {
-  grads.assign(op->getNumOperands(), Value());
-  if (!resultGrads[0])
-    return success();
-  GradBuilder g(builder, op);
-  Value x = op.getData();
-  KeptValues k = keptValues(g, x, op.getOutput(), resultGrads[0],
-                            op.getReducedAxes(staticShape(x).size()));
-  grads[0] = g.make<NormGradOp>(x, k.dy, k.y, op.getOrd());
-  return success();
+  return keptAxesGradient(op, builder, resultGrads, grads,
+                          [&](GradBuilder &g, Value x, const KeptValues &k) {
+                            return g.make<NormGradOp>(x, k.dy, k.y, op.getOrd());
+                          });
 }
 
 /// The scatter of the value gradient to the positions `indices` name.

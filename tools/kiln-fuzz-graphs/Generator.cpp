@@ -1545,11 +1545,17 @@ bool buildReduce(Builder &b, const Value &x, const char *op) {
 
 /// An index operand: whole numbers in [0, range), a data input (indices
 /// have no gradient).
-Value indexVariable(Builder &b, const Shape &shape, int64_t range) {
-  VarInfo info{VarRole::Index, range, /*input=*/true};
+/// A data input of whole numbers drawn by `role` (Index: [0, range),
+/// Length: [1, range]).
+Value wholeNumberInput(Builder &b, const Shape &shape, VarRole role, int64_t range) {
+  VarInfo info{role, range, /*input=*/true};
   Value v = b.variable("x" + std::to_string(b.numVariables++), shape, info);
   v.mag = double(range);
   return v;
+}
+
+Value indexVariable(Builder &b, const Shape &shape, int64_t range) {
+  return wholeNumberInput(b, shape, VarRole::Index, range);
 }
 
 /// A small shape of rank 1 or 2 (index operands).
@@ -2383,12 +2389,8 @@ bool buildSequence(Builder &b, const Value &in, const char *op) {
   if (name == "SequenceLast")
     out.erase(out.begin() + axis);
   std::vector<Value> operands{x};
-  if (lengths) {
-    VarInfo info{VarRole::Length, steps, /*input=*/true};
-    Value len = b.variable("x" + std::to_string(b.numVariables++), {batch}, info);
-    len.mag = double(steps);
-    operands.push_back(len);
-  }
+  if (lengths)
+    operands.push_back(wholeNumberInput(b, {batch}, VarRole::Length, steps));
   b.apply(op, a, operands, {out}, std::max(x.mag, 2.0));
   return true;
 }
