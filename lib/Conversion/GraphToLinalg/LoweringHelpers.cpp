@@ -257,6 +257,28 @@ Value Ctx::reduceAxes(Value x, ArrayRef<bool> reduced, Value initScalar,
       combine)[0];
 }
 
+/// The block B that splits a reduced extent L into (L / B, B) for a sum in
+/// two chains of about √L float32 additions instead of one of L (0: leave L
+/// whole). One chain's rounding error grows with its length; per-channel
+/// BatchNorm statistics of a 56×56 map summed in one chain of 3136 carried
+/// twice oneDNN's error, and a network's training forward doubled it
+/// (docs/numerics.md). BLAS k-blocking (LowerContractions.cpp) is the same
+/// idea. B is the divisor of L nearest √L with both factors at least 8.
+static int64_t reductionBlock(int64_t extent) {
+  constexpr int64_t kMinBlockedExtent = 256, kMinFactor = 8;
+  if (extent < kMinBlockedExtent)
+    return 0;
+  double root = std::sqrt(static_cast<double>(extent));
+  int64_t best = 0;
+  for (int64_t b = kMinFactor; b * kMinFactor <= extent && b <= 4 * root; ++b)
+    if (extent % b == 0 && (!best || std::abs(b - root) < std::abs(best - root)))
+      best = b;
+  // A lopsided split (L = 8·prime) gains little; keep one chain then.
+  if (best && (best * 4 < root || best > 4 * root))
+    return 0;
+  return best;
+}
+
 SmallVector<Value>
 Ctx::reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<Value> inits,
              function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange, ValueRange)> step,
@@ -267,36 +289,81 @@ Ctx::reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<
   size_t t = r;
   while (t > 0 && reduced[t - 1])
     --t;
+  SmallVector<bool> red(reduced.begin(), reduced.end());
+  SmallVector<Value> ins(full.begin(), full.end());
+  // A long trailing run is viewed as (L / B, B) so that it is summed in two
+  // stages (see reductionBlock).
+  int64_t block = t < r ? reductionBlock(product(s, t, r)) : 0;
+  if (block) {
+    Shape split(s.begin(), s.begin() + t);
+    split.push_back(product(s, t, r) / block);
+    split.push_back(block);
+    for (Value &v : ins)
+      v = reshape(v, split);
+    s = split;
+    red.resize(t);
+    red.append({true, true});
+    r = t + 2;
+  }
+  // The stages, in order, each a set of axes of `s`: the reduced axes before
+  // the trailing run, then the trailing run's outer factor L / B when it was
+  // split, then the rest of the trailing run. When the innermost axis is
+  // reduced together with outer axes (NCHW's per-channel sums), the outer
+  // ones go first into a partial result that keeps the trailing axes: its
+  // innermost loop is parallel, so the CPU pipeline vectorizes it with the
+  // accumulators in registers; the trailing axes are reduced after that,
+  // over data smaller by the outer axes' extent. Outer axes of extent 1 in
+  // all join the next stage.
+  SmallVector<SmallVector<bool>> stages;
+  SmallVector<bool> outer(r, false), trailing(r, false);
   int64_t outerExtent = 1;
   for (size_t i = 0; i < t; ++i)
-    if (reduced[i])
+    if (red[i]) {
+      outer[i] = true;
       outerExtent *= s[i];
-  bool twoStage = t < r && outerExtent > 1;
-  // Stage 1 reduces `first` (all reduced axes, or only those before the
-  // trailing run); its result keeps the other axes.
-  SmallVector<bool> first(reduced.begin(), reduced.end());
-  if (twoStage)
-    for (size_t i = t; i < r; ++i)
-      first[i] = false;
+    }
+  for (size_t i = t; i < r; ++i)
+    trailing[i] = true;
+  if (t == r) {
+    stages.push_back(outer);
+  } else {
+    SmallVector<bool> pending(r, false);
+    if (outerExtent > 1)
+      stages.push_back(outer);
+    else
+      pending = outer;
+    if (block) {
+      pending[r - 2] = true;
+      trailing[r - 2] = false;
+      stages.push_back(pending);
+      pending.assign(r, false);
+    }
+    for (size_t i = 0; i < r; ++i)
+      trailing[i] = trailing[i] || pending[i];
+    stages.push_back(trailing);
+  }
+
+  // Reduces the axes `red` of `fullIns` (of rank red.size()); `finalRed`
+  // indexes the kept operands.
   auto reduceOnce = [&](ValueRange fullIns, ValueRange keptIns, ArrayRef<Value> initVals,
-                        ArrayRef<bool> red, ArrayRef<bool> finalRed, bool useStep) {
+                        ArrayRef<bool> stageRed, ArrayRef<bool> finalRed, bool useStep) {
     Shape outShape;
     SmallVector<Iter> iters;
-    for (size_t i = 0; i < red.size(); ++i) {
-      iters.push_back(red[i] ? Iter::reduction : Iter::parallel);
-      if (!red[i])
+    for (size_t i = 0; i < stageRed.size(); ++i) {
+      iters.push_back(stageRed[i] ? Iter::reduction : Iter::parallel);
+      if (!stageRed[i])
         outShape.push_back(shapeOf(fullIns[0])[i]);
     }
-    SmallVector<AffineMap> maps(fullIns.size(), id(red.size()));
+    SmallVector<AffineMap> maps(fullIns.size(), id(stageRed.size()));
     maps.append(keptIns.size(), keptMap(finalRed));
-    SmallVector<Value> ins(fullIns);
-    ins.append(keptIns.begin(), keptIns.end());
+    SmallVector<Value> allIns(fullIns);
+    allIns.append(keptIns.begin(), keptIns.end());
     SmallVector<Value> outs;
     for (Value init : initVals)
       outs.push_back(filledWith(outShape, init));
-    SmallVector<AffineMap> outMaps(outs.size(), keptMap(red));
-    unsigned nIns = ins.size();
-    return genericN(ins, maps, outs, outMaps, iters,
+    SmallVector<AffineMap> outMaps(outs.size(), keptMap(stageRed));
+    unsigned nIns = allIns.size();
+    return genericN(allIns, maps, outs, outMaps, iters,
                     [&](OpBuilder &nb, Location nl, ValueRange a) -> SmallVector<Value> {
                       if (useStep)
                         return step(nb, nl, a.take_front(nIns), a.drop_front(nIns));
@@ -306,18 +373,22 @@ Ctx::reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<
                       return res;
                     });
   };
-  SmallVector<Value> partial = reduceOnce(full, kept, inits, first, reduced, /*useStep=*/true);
-  if (!twoStage)
-    return partial;
-  // Stage 2: the trailing axes of each partial result.
-  SmallVector<bool> second;
-  for (size_t i = 0; i < r; ++i)
-    if (!first[i])
-      second.push_back(reduced[i]);
-  SmallVector<Value> res;
-  for (auto [p, init] : llvm::zip(partial, inits))
-    res.push_back(reduceOnce(ValueRange{p}, {}, {init}, second, second, false)[0]);
-  return res;
+  SmallVector<Value> partial = reduceOnce(ins, kept, inits, stages[0], red, /*useStep=*/true);
+  // Later stages merge partial results, whose axes are those not reduced yet.
+  SmallVector<bool> done = stages[0];
+  for (size_t k = 1; k < stages.size(); ++k) {
+    SmallVector<bool> stageRed;
+    for (size_t i = 0; i < r; ++i)
+      if (!done[i])
+        stageRed.push_back(stages[k][i]);
+    for (size_t i = 0; i < r; ++i)
+      done[i] = done[i] || stages[k][i];
+    SmallVector<Value> next;
+    for (auto [p, init] : llvm::zip(partial, inits))
+      next.push_back(reduceOnce(ValueRange{p}, {}, {init}, stageRed, stageRed, false)[0]);
+    partial = std::move(next);
+  }
+  return partial;
 }
 
 Value Ctx::softmax(Value x, ArrayRef<bool> reduced, double temperature, bool log) {

@@ -112,7 +112,9 @@ struct Ctx {
   /// shape `out`.
   Value concat(ValueRange inputs, ArrayRef<int64_t> out, int64_t dim);
   /// Reduces `x` over the dims flagged in `reduced` into a tensor of the
-  /// kept dims, starting from `init` and combining with `combine(acc, v)`.
+  /// kept dims, starting from `init` and combining with `combine(acc, v)`;
+  /// `init` must be combine's identity (a long reduction runs in stages, each
+  /// starting from it).
   /// `pre` (optional) maps each element before combining and sees x, the
   /// full-size operands `fullExtra`, then the `extra` operands (indexed like
   /// the result). See reduceN for how the work is split.
@@ -124,12 +126,10 @@ struct Ctx {
   /// position; `step(nb, nl, values, accs)` gets their values and the
   /// current accumulators and yields the new ones; each result starts from
   /// its `inits` scalar. `merge(acc, partial)` must combine partial results
-  /// of the same reduction (Σ: add). When the innermost axis is reduced
-  /// together with outer axes (NCHW's per-channel sums), the outer reduced
-  /// axes go first into a partial result that keeps the trailing axes: its
-  /// innermost loop is parallel, so the CPU pipeline vectorizes it with the
-  /// accumulators in registers; the trailing axes are reduced after that,
-  /// over data smaller by the outer axes' extent.
+  /// of the same reduction (Σ: add), and `inits` be their identities. The
+  /// work is split in stages (outer reduced axes first, so that the innermost
+  /// loop stays parallel and vectorizes; a long trailing run in two blocks,
+  /// so that no float32 sum is one long chain): see the definition.
   SmallVector<Value>
   reduceN(ArrayRef<bool> reduced, ValueRange full, ValueRange kept, ArrayRef<Value> inits,
           llvm::function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange, ValueRange)> step,

@@ -56,14 +56,17 @@ Value normalize(Ctx &cx, Value x, const g::NormView &view, double eps, Value gam
   AffineMap km = cx.keptMap(reduced);
   SmallVector<Iter> iters(3, Iter::parallel);
   if (l2) {
-    // Σx² + eps, then x / sqrt(·) (MXNet's CPU loop starts the sum at eps).
-    Value sq = cx.reduceAxes(xv, reduced, cx.f(eps), addCombine, {},
+    // x / sqrt(Σx² + eps). (MXNet's CPU loop starts the sum at eps; a
+    // reduction's init must be the identity of its combine, as a long sum is
+    // reduced in stages.)
+    Value sq = cx.reduceAxes(xv, reduced, cx.f(0.0), addCombine, {},
                              [](OpBuilder &nb, Location nl, ValueRange a) {
                                return mulf(nb, nl, a[0], a[0]);
                              });
     Value y = cx.generic(vs, ValueRange{xv, sq}, {cx.id(3), km}, iters,
-                         [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                           return divf(nb, nl, a[0], math::SqrtOp::create(nb, nl, a[1]));
+                         [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                           Value total = addf(nb, nl, a[1], cx.k(nb, nl, eps));
+                           return divf(nb, nl, a[0], math::SqrtOp::create(nb, nl, total));
                          });
     return cx.reshape(y, xs);
   }
