@@ -166,15 +166,17 @@ LogicalResult LeakyReLUOp::buildGradient(OpBuilder &builder, ArrayRef<Value> res
     operands.push_back(getGamma());
   operandGrads[0] = g.makeLike<LeakyReLUGradOp>(operands, *this);
   if (getGamma()) {
-    // ∂y/∂gamma = min(x, 0) elementwise, summed over every axis but 1.
+    // ∂y/∂gamma = min(x, 0) elementwise, summed over every axis but 1 (over
+    // all of them for a gamma of one element shared by the channels).
     ArrayRef<int64_t> xs = shapeOf(getData());
+    bool perChannel = xs.size() >= 2 && shapeOf(getGamma()) != ArrayRef<int64_t>{1};
     SmallVector<int64_t> axes;
     for (size_t d = 0; d < xs.size(); ++d)
       if (d != 1)
         axes.push_back(d);
     Value neg = g.make<MinimumScalarOp>(getData(), g.f64(0));
     Value prod = g.mul(dy, neg);
-    operandGrads[1] = xs.size() >= 2 ? g.sum(prod, axes, false) : g.sum(prod, {}, false);
+    operandGrads[1] = perChannel ? g.sum(prod, axes, false) : g.sum(prod, {}, false);
   }
   return success();
 }

@@ -100,6 +100,11 @@ def Graph_ZerosOp : Graph_Op<"zeros"> {
     dropped: zero is the same value in every dtype. Autodiff returns the op
     as the gradient of a differentiated argument nothing depends on, and
     pads slice_axis gradients with it.
+    A 0 entry is MXNet's legacy unknown dimension: the result's shape stays
+    unknown until a consumer's shape rule implies it (Gluon's RNN layers
+    export their begin states as `_zeros` of shape (layers·directions, 0,
+    hidden), the batch size left to the RNN op), and shape inference then
+    writes the whole shape into `shape`.
 
     Example:
     ```mlir

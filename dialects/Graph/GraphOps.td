@@ -197,7 +197,8 @@ def Graph_LeakyReLUOp : Graph_Op<"leaky_relu",
   let summary = "MXNet LeakyReLU: leaky, prelu, elu, selu, gelu, rrelu";
   let description = [{
     `leaky`: x > 0 ? x : slope·x. `prelu`: the same with a learned per-channel
-    `gamma` (shape `[C]`, broadcast along axis 1), the only mode that takes a
+    `gamma` (shape `[C]`, broadcast along axis 1, or `[1]`: one slope shared
+    by every channel, Gluon PReLU's default), the only mode that takes a
     second operand. `elu`: x > 0 ? x : slope·(eˣ − 1). `selu` uses the fixed
     SELU constants, `gelu` the erf form. `rrelu` draws a slope in
     [lower_bound, upper_bound] in training and uses their mean at inference.

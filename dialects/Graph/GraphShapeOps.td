@@ -637,8 +637,13 @@ def Graph_OnesOp : Graph_CreationOp<"ones"> {
   let summary = "MXNet _ones (ones): a tensor of ones of the static `shape`";
   let description = [{
     `shape` is not empty (MXNet's legacy shape () is unknown) and has
-    positive entries. MXNet's `dtype` and `ctx` are accepted and dropped:
-    one is the same value in every dtype.
+    non-negative entries. MXNet's `dtype` and `ctx` are accepted and
+    dropped: one is the same value in every dtype.
+    A 0 entry is MXNet's legacy unknown dimension: the result's shape stays
+    unknown until a consumer's shape rule implies it (Gluon's RNN layers
+    export their begin states as `_zeros` of shape (layers·directions, 0,
+    hidden), the batch size left to the RNN op), and shape inference then
+    writes the whole shape into `shape`.
 
     Example:
     ```mlir
@@ -655,9 +660,14 @@ def Graph_FullOp : Graph_CreationOp<"full"> {
   let summary = "MXNet _full (full): a tensor filled with `value`";
   let description = [{
     `shape` is not empty (MXNet's legacy shape () is unknown) and has
-    positive entries. The value is rounded as MXNet stores it in `dtype`
+    non-negative entries. The value is rounded as MXNet stores it in `dtype`
     (2.5 becomes 2 in int32), the result staying float. MXNet's `ctx` is
     accepted and dropped.
+    A 0 entry is MXNet's legacy unknown dimension: the result's shape stays
+    unknown until a consumer's shape rule implies it (Gluon's RNN layers
+    export their begin states as `_zeros` of shape (layers·directions, 0,
+    hidden), the batch size left to the RNN op), and shape inference then
+    writes the whole shape into `shape`.
 
     Example:
     ```mlir

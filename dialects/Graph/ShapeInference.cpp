@@ -376,12 +376,14 @@ LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
-  // MXNet: gamma is [C] with C = axis 1, or [1] for a 1-D input.
+  // MXNet: gamma is [C] with C = axis 1 ([1] for a 1-D input), or [1]
+  // shared by every channel (Gluon's PReLU default).
   if (getGamma()) {
     int64_t c = data->size() >= 2 ? (*data)[1] : 1;
     if (data->empty())
       return r.error() << "prelu expects an input of rank at least 1";
-    if (failed(r.assign(1, "gamma", {c})))
+    bool shared = r.known(1) && *state.operands[1] == Shape{1};
+    if (!shared && failed(r.assign(1, "gamma", {c})))
       return failure();
   }
   return r.result(*data);
@@ -944,11 +946,12 @@ LogicalResult LeakyReLUGradOp::inferShapes(ShapeInferenceState &state) {
     return static_cast<void>(r.need(1, "data")), failure();
   if (failed(r.assign(0, "out_grad", *shape)) || failed(r.assign(1, "data", *shape)))
     return failure();
-  // prelu's gamma, as LeakyReLU: [C] with C = axis 1, or [1] for a 1-D input.
+  // prelu's gamma, as LeakyReLU: [C] with C = axis 1, or [1].
   if (getGamma()) {
     if (shape->empty())
       return r.error() << "prelu expects an input of rank at least 1";
-    if (failed(r.assign(2, "gamma", {shape->size() >= 2 ? (*shape)[1] : 1})))
+    bool shared = r.known(2) && *state.operands[2] == Shape{1};
+    if (!shared && failed(r.assign(2, "gamma", {shape->size() >= 2 ? (*shape)[1] : 1})))
       return failure();
   }
   return r.result(*shape);

@@ -107,9 +107,11 @@ LogicalResult checkPositive(Operation *op, StringRef name, int64_t v) {
 LogicalResult checkCreationShape(Operation *op, ArrayRef<int64_t> shape) {
   if (shape.empty())
     return op->emitOpError() << "shape must not be empty (MXNet's shape () is unknown)";
+  // 0 is MXNet's unknown dimension, inferred from the consumer.
   for (int64_t d : shape)
-    if (d <= 0)
-      return op->emitOpError() << "shape entries must be positive, got " << formatShape(shape);
+    if (d < 0)
+      return op->emitOpError() << "shape entries must be non-negative, got "
+                               << formatShape(shape);
   return success();
 }
 

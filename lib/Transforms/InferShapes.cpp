@@ -3,7 +3,9 @@
 // MXNet-style shape inference over a model function: each graph op, visited
 // in program order, infers its results from its operands and may pin down
 // the shapes of function arguments it consumes (parameters, labels), the way
-// MXNet's InferShape derives weight shapes from the data shape.
+// MXNet's InferShape derives weight shapes from the data shape, and of
+// creation ops whose `shape` has MXNet's unknown dimension 0 (Gluon's RNN
+// begin states).
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,14 +38,54 @@ static bool isCompatible(Type type, ArrayRef<int64_t> shape) {
 
 static Type elementTypeOf(Value v) { return cast<TensorType>(v.getType()).getElementType(); }
 
+/// The `shape` of a creation op (_zeros, _ones, _full: no operands, a
+/// `shape` attribute) that has MXNet's unknown dimension 0; its result waits
+/// for a consumer to imply it.
+static std::optional<ArrayRef<int64_t>> unknownCreationShape(Operation *op) {
+  if (!op || op->getNumOperands() != 0 || op->getNumResults() != 1)
+    return std::nullopt;
+  auto shape = op->getAttrOfType<DenseI64ArrayAttr>("shape");
+  if (!shape || !llvm::is_contained(shape.asArrayRef(), 0))
+    return std::nullopt;
+  return shape.asArrayRef();
+}
+
+/// Gives the creation op `producer` (with an unknown dimension) the shape its
+/// consumer `user` implies: the known dimensions must agree.
+static LogicalResult settleCreationShape(Operation *producer, ArrayRef<int64_t> declared,
+                                         ArrayRef<int64_t> implied, Operation *user,
+                                         unsigned operand) {
+  bool ok = declared.size() == implied.size();
+  for (size_t i = 0; ok && i < declared.size(); ++i)
+    ok = declared[i] == 0 || declared[i] == implied[i];
+  if (!ok)
+    return user->emitOpError() << "operand " << operand << " needs shape " << formatShape(implied)
+                               << " but its producer '" << producer->getName()
+                               << "' has shape " << formatShape(declared)
+                               << " (0: unknown)";
+  producer->setAttr("shape", DenseI64ArrayAttr::get(producer->getContext(), implied));
+  Value res = producer->getResult(0);
+  res.setType(RankedTensorType::get(implied, elementTypeOf(res)));
+  return success();
+}
+
 static LogicalResult inferOp(Operation *op, func::FuncOp func) {
   // Attribute constraints first: shape rules assume verified attributes
   // (e.g. a positive stride), and the importer may hand us unverified IR.
   if (failed(op->getName().verifyInvariants(op)))
     return failure();
   ShapeInferenceState state;
-  if (failed(kiln::graph::inferShapes(op, state)))
+  if (failed(kiln::graph::inferShapes(op, state))) {
+    // Say why an operand from a creation op of unknown shape stayed unknown.
+    for (Value operand : op->getOperands())
+      if (auto declared = unknownCreationShape(operand.getDefiningOp()))
+        operand.getDefiningOp()->emitRemark()
+            << "shape " << formatShape(*declared)
+            << " has MXNet's unknown dimension 0, which Kiln takes only from a consumer whose "
+               "shape rule implies it (an RNN state, an operand of an elementwise op), not "
+               "backward through other ops; give the shape in full";
     return failure();
+  }
   if (failed(checkResultShapes(op, state)))
     return failure();
 
@@ -58,9 +100,14 @@ static LogicalResult inferOp(Operation *op, func::FuncOp func) {
     if (!isCompatible(operand.getType(), shape))
       return op->emitOpError() << "operand " << i << " of type " << operand.getType()
                                << " cannot take the inferred shape " << formatShape(shape);
-    // Only function arguments are refined here: any other producer is an
-    // earlier op whose results were already inferred, or a foreign op whose
-    // types are not ours to change.
+    // Only function arguments and creation ops of unknown shape are refined
+    // here: any other producer is an earlier op whose results were already
+    // inferred, or a foreign op whose types are not ours to change.
+    if (auto declared = unknownCreationShape(operand.getDefiningOp())) {
+      if (failed(settleCreationShape(operand.getDefiningOp(), *declared, shape, op, i)))
+        return failure();
+      continue;
+    }
     auto arg = dyn_cast<BlockArgument>(operand);
     if (!arg || arg.getOwner() != &entry)
       continue;
@@ -78,7 +125,7 @@ mlir::LogicalResult kiln::inferFunctionShapes(func::FuncOp func) {
   if (func.isExternal())
     return success();
   WalkResult walk = func.walk<WalkOrder::PreOrder>([&](Operation *op) {
-    if (!isa<ShapeInferenceOpInterface>(op))
+    if (!isa<ShapeInferenceOpInterface>(op) || unknownCreationShape(op))
       return WalkResult::advance();
     return failed(inferOp(op, func)) ? WalkResult::interrupt() : WalkResult::advance();
   });

@@ -532,6 +532,9 @@ def activations():
                node="lr", gens={"gamma": U(0.05, 0.5)}),
           Case("LeakyReLU", [("data", (2, 4), nonzero(-2, 2))], {"act_type": "prelu"},
                node="lr", gens={"gamma": U(0.05, 0.5)}),
+          # One slope shared by every channel (Gluon PReLU's default alpha).
+          Case("LeakyReLU", [("data", (2, 3, 2, 2), nonzero(-2, 2)), ("gamma", (1,), U(0.05, 0.5))],
+               {"act_type": "prelu"}, node="lr"),
           # At inference rrelu's slope is (lower_bound + upper_bound) / 2; its
           # second visible output (the mask) is left unwritten by MXNet.
           lr("rrelu", (2, 3), backward=False, select=[0]),

@@ -112,3 +112,26 @@ func.func @reshape_infer(%x: tensor<*xf32>) -> tensor<*xf32> {
   %0 = graph.reshape %x {shape = array<i64: -1>} : (tensor<*xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// An unknown dimension is not inferred backward through a FullyConnected
+// (Gluon's unrolled LSTMCell begin state): the error names the creation op.
+func.func @unknown_creation_dim_behind_fc(%w: tensor<8x4xf32>) -> tensor<*xf32> {
+  // expected-remark @+1 {{shape (0, 4) has MXNet's unknown dimension 0}}
+  %h = graph.zeros {shape = array<i64: 0, 4>} : () -> tensor<*xf32>
+  // expected-error @+1 {{cannot infer the shape of operand 'data'}}
+  %0 = graph.fully_connected %h, %w {num_hidden = 8 : i64} : (tensor<*xf32>, tensor<8x4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// Known dimensions must agree with what the consumer implies.
+func.func @unknown_creation_dim_mismatch(%x: tensor<5x3x6xf32>, %w: tensor<*xf32>) -> tensor<*xf32> {
+  %h = graph.zeros {shape = array<i64: 2, 0, 4>} : () -> tensor<*xf32>
+  // expected-error @+1 {{operand 2 needs shape (1, 3, 4) but its producer 'graph.zeros' has shape (2, 0, 4) (0: unknown)}}
+  %y = graph.rnn %x, %w, %h {mode = #graph.rnn_mode<gru>, num_layers = 1 : i64, state_size = 4 : i64}
+      : (tensor<5x3x6xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return %y : tensor<*xf32>
+}

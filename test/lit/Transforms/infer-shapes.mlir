@@ -233,3 +233,28 @@ func.func @elementwise(%a: tensor<*xf32>, %b: tensor<2x3xf32>, %c: tensor<4x1x3x
   %2 = graph.broadcast_to %c {shape = array<i64: 0, 2, 0>} : (tensor<4x1x3xf32>) -> tensor<*xf32>
   return %0, %1, %2 : tensor<*xf32>, tensor<*xf32>, tensor<*xf32>
 }
+
+// -----
+
+// MXNet's unknown dimension 0 in a creation op's shape, taken from the
+// consumer: Gluon's LSTM layer exports its begin states as _zeros of shape
+// (layers·directions, 0, hidden) = (2, 0, 4); the RNN op's data (5, 3, 6)
+// gives the batch 3, and an elementwise add gives _ones its (3, 4).
+// CHECK-LABEL: func @unknown_creation_dims
+// CHECK: graph.zeros {shape = array<i64: 2, 3, 4>} : () -> tensor<2x3x4xf32>
+// CHECK: graph.zeros {shape = array<i64: 2, 3, 4>} : () -> tensor<2x3x4xf32>
+// CHECK: graph.rnn {{.*}} : (tensor<5x3x6xf32>, tensor<{{[0-9]+}}xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> (tensor<5x3x8xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>)
+// CHECK: graph.ones {shape = array<i64: 3, 4>} : () -> tensor<3x4xf32>
+func.func @unknown_creation_dims(%x: tensor<5x3x6xf32>, %w: tensor<*xf32>)
+    -> (tensor<*xf32>, tensor<*xf32>) {
+  %h = graph.zeros {shape = array<i64: 2, 0, 4>} : () -> tensor<*xf32>
+  %c = graph.zeros {shape = array<i64: 2, 0, 4>} : () -> tensor<*xf32>
+  %y, %hy, %cy = graph.rnn %x, %w, %h, %c {mode = #graph.rnn_mode<lstm>, num_layers = 1 : i64,
+      bidirectional = true, state_outputs = true, state_size = 4 : i64}
+      : (tensor<5x3x6xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+      -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  %o = graph.ones {shape = array<i64: 0, 4>} : () -> tensor<*xf32>
+  %s = graph.sum %hy {axis = array<i64: 0>} : (tensor<*xf32>) -> tensor<*xf32>
+  %z = graph.elemwise_add %s, %o : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return %y, %z : tensor<*xf32>, tensor<*xf32>
+}

@@ -45,6 +45,20 @@ class Tagged(gluon.HybridBlock):
         return (y, *final)
 
 
+class DefaultState(gluon.HybridBlock):
+    """rnn(x) with the layer's own begin states: Gluon exports them as
+    `_zeros` of shape (layers*directions, 0, hidden), MXNet's unknown
+    batch dimension that shape inference takes from the RNN op."""
+
+    def __init__(self, rnn, **kw):
+        super().__init__(**kw)
+        with self.name_scope():
+            self.rnn = rnn
+
+    def hybrid_forward(self, F, x):
+        return self.rnn(x)
+
+
 def f32(a):
     return np.asarray(a, dtype=np.float32)
 
@@ -89,6 +103,7 @@ def make(name, net, T, N, I, state_shapes, seed, backward=True):
             outs = net(xd, *sd)
     else:
         outs = net(xd, *sd)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
     heads = [f32(rng.uniform(-1, 1, o.shape)) for o in outs]
     if backward:
         autograd.backward(list(outs), [mx.nd.array(h, dtype="float64") for h in heads])
@@ -103,6 +118,12 @@ def make(name, net, T, N, I, state_shapes, seed, backward=True):
 
 
 def main():
+    import sys
+    only = sys.argv[1:]
+    if only:  # regenerate some models only
+        global make
+        every = make
+        make = lambda name, *a, **kw: every(name, *a, **kw) if name in only else None
     mx.random.seed(1)
     # LSTM, 2 layers, both directions, with a Dense(flatten=False) head.
     make("lstm", Tagged(gluon.rnn.LSTM(4, num_layers=2, bidirectional=True, input_size=3),
@@ -119,6 +140,11 @@ def main():
     make("lstm-proj", Tagged(gluon.rnn.LSTM(4, num_layers=2, projection_size=2, input_size=3),
                              prefix="projnet_"),
          T=3, N=2, I=3, state_shapes=[(2, 2, 2), (2, 2, 4)], seed=14, backward=False)
+    # An LSTM called without begin states: its export has _zeros of shape
+    # (4, 0, 3) for them (0: the unknown batch).
+    make("lstm-default-state", DefaultState(gluon.rnn.LSTM(3, num_layers=2, bidirectional=True,
+                                                           input_size=2), prefix="defnet_"),
+         T=4, N=3, I=2, state_shapes=[], seed=15)
 
 
 if __name__ == "__main__":
