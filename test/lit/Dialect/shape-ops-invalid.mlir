@@ -483,8 +483,8 @@ func.func @ones_empty() {
 // -----
 
 func.func @full_entries() {
-  // expected-error @+1 {{'graph.full' op shape entries must be positive, got (2, 0)}}
-  %0 = graph.full {shape = array<i64: 2, 0>, value = 1.0 : f64} : () -> tensor<*xf32>
+  // expected-error @+1 {{'graph.full' op shape entries must be non-negative, got (2, -1)}}
+  %0 = graph.full {shape = array<i64: 2, -1>, value = 1.0 : f64} : () -> tensor<*xf32>
   return
 }
 
