@@ -74,8 +74,9 @@ public:
   DiagnosticCollector(MLIRContext &ctx, std::function<std::string(Location)> describe)
       : describe(std::move(describe)),
         handler(&ctx, [this](Diagnostic &d) {
-          if (d.getSeverity() == DiagnosticSeverity::Error ||
-              d.getSeverity() == DiagnosticSeverity::Warning) {
+          // Remarks explain an error (InferShapes names a creation op of
+          // unknown shape that no consumer settled).
+          if (d.getSeverity() != DiagnosticSeverity::Note) {
             std::string msg = this->describe(d.getLocation()) + d.str();
             for (Diagnostic &note : d.getNotes())
               msg += "\n  note: " + note.str();

@@ -83,7 +83,7 @@ static LogicalResult inferOp(Operation *op, func::FuncOp func) {
             << "shape " << formatShape(*declared)
             << " has MXNet's unknown dimension 0, which Kiln takes only from a consumer whose "
                "shape rule implies it (an RNN state, an operand of an elementwise op), not "
-               "backward through other ops; give the shape in full";
+               "backward through other ops (export the Gluon block called with explicit begin states)";
     return failure();
   }
   if (failed(checkResultShapes(op, state)))
