@@ -1435,6 +1435,27 @@ def correlation_ops():
     return c
 
 
+def psroi_pooling_ops():
+    # Position-sensitive ROI pooling (R-FCN): group_size 0 (= pooled_size)
+    # and explicit, spatial scales 1 and 1/2, ROIs partly and wholly outside
+    # the map (empty bins give 0), more channels than output_dim * g^2 (the
+    # extra ones unread), batch indices 0 and 1. ROI corners are whole
+    # numbers: MXNet rounds them, so float32 and float64 agree.
+    c = []
+    ps = lambda s, rois, attrs: Case("contrib.PSROIPooling",
+                                     [("data", s), ("rois", (len(rois), 5), Fixed(rois))],
+                                     attrs, node="psroi", nograd=("rois",))
+    c += [ps((1, 8, 6, 6), [[0, 0, 0, 3, 3], [0, 1, 2, 5, 5], [0, 2, 1, 2, 4]],
+             {"spatial_scale": 1.0, "output_dim": 2, "pooled_size": 2}),
+          ps((2, 18, 7, 7), [[1, 0, 0, 11, 11], [0, 2, 4, 9, 13], [1, 4, 4, 6, 6]],
+             {"spatial_scale": 0.5, "output_dim": 2, "pooled_size": 3}),
+          ps((1, 4, 5, 6), [[0, 0, 0, 5, 4], [0, 3, 1, 4, 3]],
+             {"spatial_scale": 1.0, "output_dim": 1, "pooled_size": 4, "group_size": 2}),
+          ps((1, 10, 4, 4), [[0, -2, -1, 2, 5], [0, 10, 10, 12, 12]],
+             {"spatial_scale": 1.0, "output_dim": 2, "pooled_size": 2, "group_size": 2})]
+    return c
+
+
 def norm_layers():
     c = []
     affine = {"gamma": U(0.5, 1.5), "beta": U(-0.5, 0.5)}
@@ -1807,7 +1828,7 @@ def all_cases():
     return (unary_ops() + activations() + binary_ops() + scalar_ops() + misc_elemwise() +
             shape_ops() + index_ops() + creation_ops() + image_shape_ops() + reductions() +
             nn_layers() + softmax_ops() + linalg_ops() + attention_ops() + spatial_ops() +
-            correlation_ops() + norm_layers() + resize_ops() +
+            correlation_ops() + psroi_pooling_ops() + norm_layers() + resize_ops() +
             rnn_ops() + rnn_param_concat_ops() + sequence_ops() + detection_ops())
 
 

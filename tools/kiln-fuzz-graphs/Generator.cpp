@@ -2603,6 +2603,28 @@ bool buildROIOp(Builder &b, const Value &in, const char *op) {
   return true;
 }
 
+/// PSROIPooling: NCHW data whose channels hold output_dim · g² groups
+/// (fresh when `in` has too few), ROIs as ROIPooling's.
+bool buildPSROIPooling(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 4);
+  int64_t pooled = b.between(1, 3), groups = b.chance(0.7) ? pooled : b.between(1, 3);
+  int64_t dim = b.between(1, 2);
+  if (x.shape[1] < dim * groups * groups || x.shape[2] < 2 || x.shape[3] < 2)
+    x = b.freshData({b.between(1, 2), dim * groups * groups, b.between(2, 7), b.between(2, 7)});
+  double scale = b.oneOf({1.0, 0.5});
+  std::map<std::string, std::string> a{{"spatial_scale", str(scale)},
+                                       {"output_dim", str(dim)},
+                                       {"pooled_size", str(pooled)}};
+  if (groups != pooled || b.chance(0.3))
+    a["group_size"] = str(groups);
+  int64_t rois = b.between(1, 4);
+  VarInfo info{VarRole::Roi, x.shape[0], /*input=*/true};
+  info.extent = double(std::min(x.shape[2], x.shape[3]) - 1) / scale;
+  Value r = b.variable("x" + std::to_string(b.numVariables++), {rois, 5}, info);
+  b.apply("_contrib_PSROIPooling", a, {x, r}, {{rois, dim, pooled, pooled}}, x.mag);
+  return true;
+}
+
 bool buildMultiBoxPrior(Builder &b, const Value &in) {
   Value x = withRank(b, in, 4);
   std::vector<double> sizes{b.oneOf({0.5, 0.3, 0.9})}, ratios{1.0};
@@ -3212,6 +3234,7 @@ const std::vector<OpEntry> &opTable() {
       // Detection (GraphDetectionOps.td).
       {"ROIPooling", 1, KILN_FUZZ_WITH_OP(buildROIOp, "ROIPooling")},
       {"_contrib_ROIAlign", 1, KILN_FUZZ_WITH_OP(buildROIOp, "_contrib_ROIAlign")},
+      {"_contrib_PSROIPooling", 1, buildPSROIPooling},
       {"_contrib_MultiBoxPrior", 1, buildMultiBoxPrior},
       {"_contrib_box_iou", 1, buildBoxIoU, /*source=*/true},
       {"_contrib_box_decode", 1, buildBoxDecode},
