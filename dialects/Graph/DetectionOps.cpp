@@ -382,6 +382,72 @@ LogicalResult ROIPoolingOp::buildGradient(OpBuilder &builder, ArrayRef<Value> re
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// PSROIPooling
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+template <typename OpT> LogicalResult verifyPSROIPooling(OpT op) {
+  auto pooled = static_cast<int64_t>(op.getPooledSize());
+  if (failed(checkPooledSize(op, {pooled, pooled}, op.getSpatialScale().convertToFloat())))
+    return failure();
+  if (static_cast<int64_t>(op.getOutputDim()) < 1)
+    return op.emitOpError() << "output_dim must be positive, got "
+                            << static_cast<int64_t>(op.getOutputDim());
+  if (static_cast<int64_t>(op.getGroupSize()) < 0)
+    return op.emitOpError() << "group_size must not be negative, got "
+                            << static_cast<int64_t>(op.getGroupSize());
+  return verifyShapes(op);
+}
+
+/// The forward's result shape; the channels must hold output_dim·g² groups.
+template <typename OpT>
+FailureOr<std::pair<Shape, Shape>> psroiShapes(OpT op, DetectionRule &r) {
+  auto shapes = roiShapes(r);
+  if (failed(shapes))
+    return failure();
+  auto [data, rois] = *shapes;
+  int64_t g = op.getGroups(), dim = op.getOutputDim(), pooled = op.getPooledSize();
+  if (data[1] < dim * g * g)
+    return (r.error() << "needs at least output_dim * group_size^2 = " << dim * g * g
+                      << " channels, got " << data[1],
+            failure());
+  return std::make_pair(data, Shape{rois[0], dim, pooled, pooled});
+}
+
+} // namespace
+
+LogicalResult PSROIPoolingOp::verify() { return verifyPSROIPooling(*this); }
+LogicalResult PSROIPoolingGradOp::verify() { return verifyPSROIPooling(*this); }
+
+LogicalResult PSROIPoolingOp::inferShapes(ShapeInferenceState &state) {
+  DetectionRule r(*this, state);
+  auto shapes = psroiShapes(*this, r);
+  if (failed(shapes))
+    return failure();
+  return r.result(shapes->second);
+}
+
+LogicalResult PSROIPoolingOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                            SmallVectorImpl<Value> &operandGrads) {
+  noOperandGrads(*this, operandGrads);
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] =
+      g.makeLike<PSROIPoolingGradOp>({getData(), getRois(), resultGrads[0]}, *this);
+  return success();
+}
+
+LogicalResult PSROIPoolingGradOp::inferShapes(ShapeInferenceState &state) {
+  DetectionRule r(*this, state);
+  auto shapes = psroiShapes(*this, r);
+  if (failed(shapes) || failed(r.assign(2, "out_grad", shapes->second)))
+    return failure();
+  return r.result(shapes->first);
+}
+
 LogicalResult ROIPoolingGradOp::verify() {
   if (failed(checkPooledSize(*this, getPooledSize(), getSpatialScale().convertToFloat())))
     return failure();

@@ -142,6 +142,15 @@ def Graph_L2NormMode : Graph_Enum<"L2NormMode", "L2Normalization mode", [
   I32EnumAttrCase<"instance", 0>, I32EnumAttrCase<"channel", 1>, I32EnumAttrCase<"spatial", 2>]>;
 def Graph_L2NormModeAttr : Graph_EnumAttr<Graph_L2NormMode, "l2norm_mode">;
 
+// GridGenerator's and SpatialTransformer's transform_type (SpatialTransformer
+// takes only affine), SpatialTransformer's sampler_type.
+def Graph_GridTransformType : Graph_Enum<"GridTransformType", "GridGenerator transform_type", [
+  I32EnumAttrCase<"affine", 0>, I32EnumAttrCase<"warp", 1>]>;
+def Graph_GridTransformTypeAttr : Graph_EnumAttr<Graph_GridTransformType, "grid_transform">;
+def Graph_SamplerType : Graph_Enum<"SamplerType", "SpatialTransformer sampler_type", [
+  I32EnumAttrCase<"bilinear", 0>]>;
+def Graph_SamplerTypeAttr : Graph_EnumAttr<Graph_SamplerType, "sampler_type">;
+
 // MXNet RNN's `mode` (rnn_enum::RNNModeType, same values).
 def Graph_RNNMode : Graph_Enum<"RNNMode", "RNN mode", [
   I32EnumAttrCase<"rnn_relu", 0>, I32EnumAttrCase<"rnn_tanh", 1>, I32EnumAttrCase<"lstm", 2>,

@@ -321,6 +321,75 @@ def Graph_ROIPoolingGradOp : Graph_DetectionOp<"roi_pooling_grad"> {
   let gradientRule = "noGradient(*this, operandGrads)";
 }
 
+def Graph_PSROIPoolingOp : Graph_DetectionOp<"psroi_pooling"> {
+  let summary = "MXNet _contrib_PSROIPooling: position-sensitive average pooling over regions";
+  let description = [{
+    `data` is `(N, C, H, W)`, `rois` `(R, 5)` rows `[batch, x1, y1, x2, y2]`;
+    the result is `(R, output_dim, pooled_size, pooled_size)`. With
+    g = `group_size` (0, MXNet's default, means pooled_size) and
+    s = `spatial_scale`, the region spans [round(x1)·s, (round(x2) + 1)·s)
+    (rounding halves away from zero; at least 0.1 wide), likewise y; bin
+    (i, j) covers rows ⌊i·bin_h + y_start⌋ .. ⌈(i + 1)·bin_h + y_start⌉ − 1
+    clipped to the map, and averages input channel
+    (c·g + gh)·g + gw with gh = ⌊i·g / pooled_size⌋ and gw = ⌊j·g /
+    pooled_size⌋ (clamped to g − 1). An empty bin gives 0. C must be at
+    least output_dim·g² (MXNet reads outside the data otherwise), and a
+    batch index outside [0, N) gives 0 (MXNet reads outside the data). The
+    gradient spreads each output gradient evenly over its bin
+    (psroi_pooling_grad); `rois` get none.
+
+    Example:
+    ```mlir
+    %y = graph.psroi_pooling %x, %rois {output_dim = 2 : i64, pooled_size = 3 : i64,
+                                        spatial_scale = 5.000000e-01 : f32}
+        : (tensor<1x18x6x6xf32>, tensor<4x5xf32>) -> tensor<4x2x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$rois, F32Attr:$spatial_scale,
+                   I64Attr:$output_dim, I64Attr:$pooled_size,
+                   DefaultValuedAttr<I64Attr, "0">:$group_size);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_contrib_PSROIPooling";
+  let mxnetAttrs = [MXReq<"spatial_scale", "F32">, MXReq<"output_dim", "Int">,
+                    MXReq<"pooled_size", "Int">, MXDef<"group_size", "Int", "0">];
+  let mxnetInputs = ["data", "rois"];
+  let opDecl = [{
+    /// The channel groups per axis: group_size, or pooled_size when 0.
+    int64_t getGroups() {
+      auto g = static_cast<int64_t>(getGroupSize());
+      return g == 0 ? static_cast<int64_t>(getPooledSize()) : g;
+    }
+  }];
+}
+
+def Graph_PSROIPoolingGradOp : Graph_DetectionOp<"psroi_pooling_grad"> {
+  let summary = "Gradient of psroi_pooling with respect to its data";
+  let description = [{
+    Each element of `out_grad` `(R, output_dim, pooled_size, pooled_size)`
+    divided by its bin's area is added to every element of that bin's input
+    channel (empty bins and invalid batch indices add nothing). Result:
+    `data`'s shape.
+
+    Example:
+    ```mlir
+    %dx = graph.psroi_pooling_grad %x, %rois, %dy
+        {output_dim = 2 : i64, pooled_size = 3 : i64, spatial_scale = 5.000000e-01 : f32}
+        : (tensor<1x18x6x6xf32>, tensor<4x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x18x6x6xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$rois, Graph_Tensor:$out_grad,
+                   F32Attr:$spatial_scale, I64Attr:$output_dim, I64Attr:$pooled_size,
+                   DefaultValuedAttr<I64Attr, "0">:$group_size);
+  let results = (outs Graph_Tensor:$data_grad);
+  let gradientRule = "noGradient(*this, operandGrads)";
+  let opDecl = [{
+    int64_t getGroups() {
+      auto g = static_cast<int64_t>(getGroupSize());
+      return g == 0 ? static_cast<int64_t>(getPooledSize()) : g;
+    }
+  }];
+}
+
 def Graph_ROIAlignOp : Graph_DetectionOp<"roi_align"> {
   let summary = "MXNet _contrib_ROIAlign: bilinear average over regions of interest";
   let description = [{

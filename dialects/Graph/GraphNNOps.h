@@ -69,6 +69,25 @@ inline std::pair<int64_t, int64_t> adaptiveWindow(int64_t i, int64_t in, int64_t
   return {begin, end};
 }
 
+/// Correlation's geometry (MXNet's CorrelationProp::InferShape): the
+/// neighbourhood radius and width, and the output's height and width (may
+/// be below 1: an error for the shape rule). The quotient is a float one,
+/// rounded up.
+struct CorrelationGeometry {
+  int64_t radius, gridWidth, outH, outW;
+};
+inline CorrelationGeometry correlationGeometry(int64_t h, int64_t w, int64_t kernel,
+                                               int64_t maxDisplacement, int64_t stride1,
+                                               int64_t stride2, int64_t pad) {
+  int64_t border = maxDisplacement + (kernel - 1) / 2;
+  auto out = [&](int64_t size) {
+    return static_cast<int64_t>(std::ceil(static_cast<float>(size + 2 * pad - 2 * border) /
+                                          static_cast<float>(stride1)));
+  };
+  int64_t radius = maxDisplacement / stride2;
+  return {radius, 2 * radius + 1, out(h), out(w)};
+}
+
 } // namespace kiln::graph
 
 #define GET_OP_CLASSES

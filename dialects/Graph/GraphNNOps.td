@@ -271,6 +271,150 @@ def Graph_AdaptiveAvgPooling2DOp : Graph_Op<"adaptive_avg_pooling2d"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Spatial transformers and optical flow
+//===----------------------------------------------------------------------===//
+
+def Graph_GridGeneratorOp : Graph_Op<"grid_generator"> {
+  let summary = "MXNet GridGenerator: sampling grids from affine transforms or optical flow";
+  let description = [{
+    The result is a grid (N, 2, H, W) of source coordinates normalized to
+    [−1, 1] (channel 0 x, channel 1 y), as BilinearSampler reads them.
+
+    `affine`: `data` is (N, 6), the rows of a 2 × 3 matrix θ per sample, and
+    (H, W) = `target_shape` (both positive). With the target's normalized
+    coordinates x_j = −1 + j · (2 / (W − 1)) and y_i = −1 + i · (2 / (H − 1))
+    (MXNet's kernel; a target axis of size 1 divides by zero and gives NaN),
+    out[n, r, i, j] = θ[n, 3r] · x_j + θ[n, 3r + 1] · y_i + θ[n, 3r + 2].
+
+    `warp`: `data` is an optical flow (N, 2, H, W) in pixels; `target_shape`
+    is ignored. out[n, 0, i, j] = (data[n, 0, i, j] + j) / ((W − 1) / 2) − 1,
+    out[n, 1, i, j] = (data[n, 1, i, j] + i) / ((H − 1) / 2) − 1.
+
+    Example:
+    ```mlir
+    %g = graph.grid_generator %theta {transform_type = #graph.grid_transform<affine>,
+                                      target_shape = array<i64: 4, 5>}
+        : (tensor<2x6xf32>) -> tensor<2x2x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   Graph_GridTransformTypeAttr:$transform_type,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$target_shape);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "GridGenerator";
+  let mxnetAttrs = [MXEnum<"transform_type", "GridTransformType">,
+                    MXDef<"target_shape", "Tuple", "(0, 0)">];
+  let customVerifier = 1;
+}
+
+def Graph_BilinearSamplerOp : Graph_Op<"bilinear_sampler"> {
+  let summary = "MXNet BilinearSampler: bilinear sampling of NCHW data at grid positions";
+  let description = [{
+    `data` is (N, C, H, W) and `grid` (N, 2, Ho, Wo), normalized source
+    coordinates (channel 0 x, channel 1 y). The result is (N, C, Ho, Wo):
+    with x = (grid[n, 0, i, j] + 1) · (W − 1) / 2 and
+    y = (grid[n, 1, i, j] + 1) · (H − 1) / 2, out[n, c, i, j] interpolates
+    the four pixels around (y, x) bilinearly, a pixel outside the image
+    reading as 0 (MXNet's CPU kernel: zero padding, not clamping). The
+    gradient reaches both `data` and `grid` (MXNet's backward; the grid's
+    is the derivative of the interpolation weights). MXNet's `cudnn_off` is
+    accepted and ignored.
+
+    Example:
+    ```mlir
+    %y = graph.bilinear_sampler %x, %grid
+        : (tensor<1x3x4x5xf32>, tensor<1x2x6x7xf32>) -> tensor<1x3x6x7xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$grid);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "BilinearSampler";
+  let mxnetKeys = [MXKeyCudnnOff];
+  let mxnetInputs = ["data", "grid"];
+}
+
+def Graph_SpatialTransformerOp : Graph_Op<"spatial_transformer"> {
+  let summary = "MXNet SpatialTransformer: an affine GridGenerator followed by BilinearSampler";
+  let description = [{
+    `data` is (N, C, H, W) and `localization` (MXNet's input `loc`)
+    (N, 6), an affine transform per sample. The result is (N, C, th, tw) with (th, tw) = `target_shape`
+    (both positive): BilinearSampler of `data` at the grid GridGenerator
+    makes from `localization` (`affine`). MXNet 1.9.1 knows only `transform_type`
+    affine and `sampler_type` bilinear, and requires both. The gradients
+    are those of the composition. MXNet's `cudnn_off` is accepted and
+    ignored.
+
+    Example:
+    ```mlir
+    %y = graph.spatial_transformer %x, %loc {target_shape = array<i64: 3, 4>,
+          transform_type = #graph.grid_transform<affine>,
+          sampler_type = #graph.sampler_type<bilinear>}
+        : (tensor<2x3x5x5xf32>, tensor<2x6xf32>) -> tensor<2x3x3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$localization,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$target_shape,
+                   Graph_GridTransformTypeAttr:$transform_type,
+                   Graph_SamplerTypeAttr:$sampler_type);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "SpatialTransformer";
+  let mxnetAttrs = [MXDef<"target_shape", "Tuple", "(0, 0)">,
+                    MXEnum<"transform_type", "GridTransformType">,
+                    MXEnum<"sampler_type", "SamplerType">];
+  let mxnetKeys = [MXKeyCudnnOff];
+  let mxnetInputs = ["data", "loc"];
+  let customVerifier = 1;
+}
+
+def Graph_CorrelationOp : Graph_Op<"correlation"> {
+  let summary = "MXNet Correlation: FlowNet's patch comparison of two feature maps";
+  let description = [{
+    `data1` and `data2` are (N, C, H, W), both zero-padded by `pad_size` to
+    (pH, pW). With r = max_displacement / stride2 (integer division),
+    g = 2r + 1 and k = kernel_size (odd: MXNet's CPU kernel reads outside
+    its buffers for an even one), the result is (N, g², oh, ow) with
+    oh = ⌈(pH − 2·(max_displacement + (k − 1)/2)) / stride1⌉ (likewise ow;
+    both must be at least 1). Output channel t compares the patch at
+    (y1, x1) = (i·stride1 + max_displacement, j·stride1 + max_displacement)
+    of data1 with the patch of data2 displaced by
+    ((t / g − r)·stride2, (t mod g − r)·stride2):
+    out[n, t, i, j] = Σ_{h, w < k} Σ_c f(p1[n, c, y1 + h, x1 + w],
+    p2[n, c, y2 + h, x2 + w]) / (k² · C), f the product (`is_multiply`,
+    default) or the absolute difference. As MXNet's CPU kernel, the patch
+    starts at (y1, x1) rather than being centred on it. The gradient of the
+    absolute difference takes +1 for data1 (−1 for data2) where
+    p1 ≥ p2.
+
+    Example:
+    ```mlir
+    %y = graph.correlation %a, %b {max_displacement = 2 : i64, pad_size = 2 : i64}
+        : (tensor<1x3x5x5xf32>, tensor<1x3x5x5xf32>) -> tensor<1x25x5x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data1, Graph_Tensor:$data2,
+                   DefaultValuedAttr<I64Attr, "1">:$kernel_size,
+                   DefaultValuedAttr<I64Attr, "1">:$max_displacement,
+                   DefaultValuedAttr<I64Attr, "1">:$stride1,
+                   DefaultValuedAttr<I64Attr, "1">:$stride2,
+                   DefaultValuedAttr<I64Attr, "0">:$pad_size,
+                   DefaultValuedAttr<BoolAttr, "true">:$is_multiply);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "Correlation";
+  let mxnetAttrs = [MXDef<"kernel_size", "Int", "1">, MXDef<"max_displacement", "Int", "1">,
+                    MXDef<"stride1", "Int", "1">, MXDef<"stride2", "Int", "1">,
+                    MXDef<"pad_size", "Int", "0">, MXDef<"is_multiply", "Bool", "True">];
+  let mxnetInputs = ["data1", "data2"];
+  let customVerifier = 1;
+  let opDecl = [{
+    /// The neighbourhood radius r and width g = 2r + 1.
+    int64_t getGridRadius() {
+      return static_cast<int64_t>(getMaxDisplacement()) / static_cast<int64_t>(getStride2());
+    }
+    int64_t getGridWidth() { return 2 * getGridRadius() + 1; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Products and loss heads
 //===----------------------------------------------------------------------===//
 
@@ -297,6 +441,114 @@ def Graph_BatchDotOp : Graph_Op<"batch_dot"> {
   let mxnetAttrs = [MXDef<"transpose_a", "Bool", "False">, MXDef<"transpose_b", "Bool", "False">];
   let mxnetKeys = [MXKey<"forward_stype", "MustBeNone">];
   let mxnetInputs = ["lhs", "rhs"];
+}
+
+// The interleaved attention products of GluonNLP's BERT and Transformer
+// (MXNet's src/operator/contrib/transformer.cc). Projections are
+// (seq, batch, heads · P · head_dim) with the P parts of each head adjacent
+// (reshaped (seq, batch, heads, P, head_dim)): queries, keys, values for
+// self-attention (P = 3), keys, values for encoder-decoder attention
+// (P = 2). Attention batch b·heads + h pairs batch element b with head h.
+class Graph_InterleavedMatMulOp<string mnemonic> : Graph_Op<mnemonic> {
+  let results = (outs Graph_Tensor:$output);
+  let customVerifier = 1;
+  let opDecl = [{
+    /// MXNet's scale of the products of queries and keys, 1/sqrt(head_dim)
+    /// computed in float.
+    static double qkScale(int64_t headDim) {
+      return static_cast<float>(1.0 / std::sqrt(static_cast<float>(headDim)));
+    }
+  }];
+}
+
+def Graph_InterleavedMatMulSelfAttQKOp
+    : Graph_InterleavedMatMulOp<"interleaved_matmul_selfatt_qk"> {
+  let summary = "MXNet _contrib_interleaved_matmul_selfatt_qk: scaled Q·Kᵀ of interleaved projections";
+  let description = [{
+    `queries_keys_values` is (S, B, heads · 3 · D), each head's queries,
+    keys and values adjacent (reshaped (S, B, heads, 3, D)). The result is
+    (B · heads, S, S): out[b·heads + h, s, t] = Σ_d q[s, b, h, d] ·
+    k[t, b, h, d] / sqrt(D), the scale computed in float as MXNet does.
+    The last axis must split into 3 · heads equal parts (MXNet truncates
+    the divisions without checking). The values get a zero gradient.
+
+    Example:
+    ```mlir
+    %y = graph.interleaved_matmul_selfatt_qk %qkv {heads = 2 : i64}
+        : (tensor<5x3x24xf32>) -> tensor<6x5x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$queries_keys_values, I64Attr:$heads);
+  let mxnetName = "_contrib_interleaved_matmul_selfatt_qk";
+  let mxnetAttrs = [MXReq<"heads", "Int">];
+  let mxnetInputs = ["queries_keys_values"];
+}
+
+def Graph_InterleavedMatMulSelfAttValAttOp
+    : Graph_InterleavedMatMulOp<"interleaved_matmul_selfatt_valatt"> {
+  let summary = "MXNet _contrib_interleaved_matmul_selfatt_valatt: attention · values of interleaved projections";
+  let description = [{
+    `queries_keys_values` is (S, B, heads · 3 · D) as for
+    interleaved_matmul_selfatt_qk, `attention` (B · heads, S, S). The
+    result is (S, B, heads · D): out[s, b, h·D + d] =
+    Σ_t attention[b·heads + h, s, t] · v[t, b, h, d]. The queries and keys
+    get a zero gradient.
+
+    Example:
+    ```mlir
+    %y = graph.interleaved_matmul_selfatt_valatt %qkv, %att {heads = 2 : i64}
+        : (tensor<5x3x24xf32>, tensor<6x5x5xf32>) -> tensor<5x3x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$queries_keys_values, Graph_Tensor:$attention,
+                   I64Attr:$heads);
+  let mxnetName = "_contrib_interleaved_matmul_selfatt_valatt";
+  let mxnetAttrs = [MXReq<"heads", "Int">];
+  let mxnetInputs = ["queries_keys_values", "attention"];
+}
+
+def Graph_InterleavedMatMulEncDecQKOp
+    : Graph_InterleavedMatMulOp<"interleaved_matmul_encdec_qk"> {
+  let summary = "MXNet _contrib_interleaved_matmul_encdec_qk: scaled Q·Kᵀ, keys interleaved with values";
+  let description = [{
+    `queries` is (Sq, B, heads · D) (reshaped (Sq, B, heads, D)),
+    `keys_values` (Sk, B, heads · 2 · D), each head's keys then values
+    (reshaped (Sk, B, heads, 2, D)). The result is (B · heads, Sq, Sk):
+    out[b·heads + h, s, t] = Σ_d q[s, b, h, d] · k[t, b, h, d] / sqrt(D),
+    the scale computed in float. The values get a zero gradient.
+
+    Example:
+    ```mlir
+    %y = graph.interleaved_matmul_encdec_qk %q, %kv {heads = 2 : i64}
+        : (tensor<4x3x8xf32>, tensor<5x3x16xf32>) -> tensor<6x4x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$queries, Graph_Tensor:$keys_values, I64Attr:$heads);
+  let mxnetName = "_contrib_interleaved_matmul_encdec_qk";
+  let mxnetAttrs = [MXReq<"heads", "Int">];
+  let mxnetInputs = ["queries", "keys_values"];
+}
+
+def Graph_InterleavedMatMulEncDecValAttOp
+    : Graph_InterleavedMatMulOp<"interleaved_matmul_encdec_valatt"> {
+  let summary = "MXNet _contrib_interleaved_matmul_encdec_valatt: attention · values interleaved with keys";
+  let description = [{
+    `keys_values` is (Sk, B, heads · 2 · D) as for
+    interleaved_matmul_encdec_qk, `attention` (B · heads, Sq, Sk). The
+    result is (Sq, B, heads · D): out[s, b, h·D + d] =
+    Σ_t attention[b·heads + h, s, t] · v[t, b, h, d]. The keys get a zero
+    gradient.
+
+    Example:
+    ```mlir
+    %y = graph.interleaved_matmul_encdec_valatt %kv, %att {heads = 2 : i64}
+        : (tensor<5x3x16xf32>, tensor<6x4x5xf32>) -> tensor<4x3x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$keys_values, Graph_Tensor:$attention, I64Attr:$heads);
+  let mxnetName = "_contrib_interleaved_matmul_encdec_valatt";
+  let mxnetAttrs = [MXReq<"heads", "Int">];
+  let mxnetInputs = ["keys_values", "attention"];
 }
 
 def Graph_MakeLossOp : Graph_Op<"make_loss",
@@ -371,6 +623,55 @@ def Graph_BilinearResize2DGradOp : Graph_Op<"bilinear_resize2d_grad"> {
   let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$out_grad,
                    DefaultValuedAttr<BoolAttr, "true">:$align_corners);
   let results = (outs Graph_Tensor:$output);
+}
+
+def Graph_BilinearSamplerGradOp : Graph_Op<"bilinear_sampler_grad"> {
+  let summary = "Gradients of BilinearSampler with respect to its data and grid";
+  let description = [{
+    From the forward's `data` (N, C, H, W), `grid` (N, 2, Ho, Wo) and
+    `out_grad` (N, C, Ho, Wo): `data_grad` adds each output pixel's gradient
+    to the (up to four) in-image pixels it interpolated, times their
+    weights; `grid_grad` is MXNet's derivative of the interpolation with
+    respect to the grid, Σ over channels, scaled by (W − 1) / 2 (x) and
+    (H − 1) / 2 (y).
+
+    Example:
+    ```mlir
+    %dx, %dg = graph.bilinear_sampler_grad %x, %grid, %dy
+        : (tensor<1x3x4x5xf32>, tensor<1x2x6x7xf32>, tensor<1x3x6x7xf32>)
+          -> (tensor<1x3x4x5xf32>, tensor<1x2x6x7xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$grid, Graph_Tensor:$out_grad);
+  let results = (outs Graph_Tensor:$data_grad, Graph_Tensor:$grid_grad);
+}
+
+def Graph_CorrelationGradOp : Graph_Op<"correlation_grad"> {
+  let summary = "Gradients of Correlation with respect to both inputs";
+  let description = [{
+    From the forward's `data1`, `data2` (N, C, H, W) and `out_grad` (the
+    forward's result shape), with the forward's attributes: every term of
+    every output sends out_grad / (k² · C) times the other patch's value
+    (`is_multiply`) or ±1 (the absolute difference) to the two pixels it
+    read, when they lie inside the unpadded images (MXNet's
+    CorrelationBackward).
+
+    Example:
+    ```mlir
+    %d1, %d2 = graph.correlation_grad %a, %b, %dy {max_displacement = 1 : i64}
+        : (tensor<1x3x5x5xf32>, tensor<1x3x5x5xf32>, tensor<1x9x3x3xf32>)
+          -> (tensor<1x3x5x5xf32>, tensor<1x3x5x5xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data1, Graph_Tensor:$data2, Graph_Tensor:$out_grad,
+                   DefaultValuedAttr<I64Attr, "1">:$kernel_size,
+                   DefaultValuedAttr<I64Attr, "1">:$max_displacement,
+                   DefaultValuedAttr<I64Attr, "1">:$stride1,
+                   DefaultValuedAttr<I64Attr, "1">:$stride2,
+                   DefaultValuedAttr<I64Attr, "0">:$pad_size,
+                   DefaultValuedAttr<BoolAttr, "true">:$is_multiply);
+  let results = (outs Graph_Tensor:$data1_grad, Graph_Tensor:$data2_grad);
+  let customVerifier = 1;
 }
 
 #endif // KILN_GRAPH_NN_OPS

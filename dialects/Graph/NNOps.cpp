@@ -328,6 +328,179 @@ LogicalResult BilinearResize2DGradOp::inferShapes(ShapeInferenceState &state) {
 }
 
 //===----------------------------------------------------------------------===//
+// Spatial transformers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// GridGenerator's and SpatialTransformer's target_shape: two entries, both
+/// positive when `needed` (affine).
+LogicalResult verifyTargetShape(Operation *op, ArrayRef<int64_t> target, bool needed) {
+  if (target.size() != 2)
+    return op->emitOpError() << "target_shape must have 2 entries (height, width), got "
+                             << target.size();
+  if (needed && (target[0] < 1 || target[1] < 1))
+    return op->emitOpError() << "target_shape must be positive for an affine transform, got ("
+                             << target[0] << ", " << target[1] << ")";
+  return success();
+}
+
+/// An affine transform operand: (N, 6).
+LogicalResult checkAffine(ShapeRule &r, ArrayRef<int64_t> s, StringRef name) {
+  if (s.size() != 2 || s[1] != 6)
+    return r.error() << "expects operand '" << name
+                     << "' of shape (batch, 6) (an affine matrix per sample), got "
+                     << formatShape(s);
+  return success();
+}
+
+/// BilinearSampler's grid (N, 2, Ho, Wo) for data (N, C, H, W).
+LogicalResult checkGrid(ShapeRule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> grid) {
+  if (grid.size() != 4 || grid[1] != 2 || grid[0] != data[0])
+    return r.error() << "expects operand 'grid' of shape (" << data[0]
+                     << ", 2, height, width) for data " << formatShape(data) << ", got "
+                     << formatShape(grid);
+  return success();
+}
+
+} // namespace
+
+LogicalResult GridGeneratorOp::verify() {
+  if (failed(verifyTargetShape(*this, getTargetShape(),
+                               getTransformType() == GridTransformType::affine)))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult GridGeneratorOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (getTransformType() == GridTransformType::affine) {
+    if (failed(checkAffine(r, *data, "data")))
+      return failure();
+    ArrayRef<int64_t> t = getTargetShape();
+    return r.result({(*data)[0], 2, t[0], t[1]});
+  }
+  if (data->size() != 4 || (*data)[1] != 2)
+    return r.error() << "transform_type warp expects a flow of shape (batch, 2, height, width), "
+                     << "got " << formatShape(*data);
+  return r.result(*data);
+}
+
+LogicalResult BilinearSamplerOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data) || failed(checkRank4(r, *data, "data")))
+    return failure();
+  auto grid = r.need(1, "grid");
+  if (failed(grid) || failed(checkGrid(r, *data, *grid)))
+    return failure();
+  return r.result({(*data)[0], (*data)[1], (*grid)[2], (*grid)[3]});
+}
+
+LogicalResult BilinearSamplerGradOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data) || failed(checkRank4(r, *data, "data")))
+    return failure();
+  auto grid = r.need(1, "grid");
+  if (failed(grid) || failed(checkGrid(r, *data, *grid)))
+    return failure();
+  if (failed(r.assign(2, "out_grad", {(*data)[0], (*data)[1], (*grid)[2], (*grid)[3]})))
+    return failure();
+  if (failed(r.result(*data)))
+    return failure();
+  return r.result(*grid);
+}
+
+LogicalResult SpatialTransformerOp::verify() {
+  if (getTransformType() != GridTransformType::affine)
+    return emitOpError() << "transform_type must be affine (MXNet 1.9.1's only one)";
+  if (failed(verifyTargetShape(*this, getTargetShape(), true)))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult SpatialTransformerOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data) || failed(checkRank4(r, *data, "data")))
+    return failure();
+  if (failed(r.assign(1, "localization", {(*data)[0], 6})))
+    return failure();
+  ArrayRef<int64_t> t = getTargetShape();
+  return r.result({(*data)[0], (*data)[1], t[0], t[1]});
+}
+
+//===----------------------------------------------------------------------===//
+// Correlation
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Correlation's attribute constraints (forward and backward).
+template <typename OpT> LogicalResult verifyCorrelation(OpT op) {
+  auto k = static_cast<int64_t>(op.getKernelSize());
+  if (k < 1 || k % 2 == 0)
+    return op.emitOpError() << "kernel_size must be odd and positive, got " << k
+                            << " (MXNet's CPU kernel reads outside its buffers otherwise)";
+  if (static_cast<int64_t>(op.getStride1()) < 1 || static_cast<int64_t>(op.getStride2()) < 1)
+    return op.emitOpError() << "stride1 and stride2 must be positive, got "
+                            << static_cast<int64_t>(op.getStride1()) << " and "
+                            << static_cast<int64_t>(op.getStride2());
+  if (static_cast<int64_t>(op.getMaxDisplacement()) < 0 ||
+      static_cast<int64_t>(op.getPadSize()) < 0)
+    return op.emitOpError() << "max_displacement and pad_size must not be negative";
+  return verifyShapes(op);
+}
+
+/// Both inputs' shape (checked equal) and the forward's result shape.
+template <typename OpT>
+FailureOr<std::pair<Shape, Shape>> correlationShapes(OpT op, ShapeRule &r) {
+  auto a = r.need(0, "data1");
+  if (failed(a) || failed(checkRank4(r, *a, "data1")))
+    return failure();
+  if (failed(r.assign(1, "data2", *a)))
+    return failure();
+  CorrelationGeometry geo = correlationGeometry(
+      (*a)[2], (*a)[3], op.getKernelSize(), op.getMaxDisplacement(), op.getStride1(),
+      op.getStride2(), op.getPadSize());
+  if (geo.outH < 1 || geo.outW < 1) {
+    r.error() << "the neighbourhood and kernel do not fit in data " << formatShape(*a)
+              << " padded by " << static_cast<int64_t>(op.getPadSize()) << " (output "
+              << geo.outH << " x " << geo.outW << ")";
+    return failure();
+  }
+  Shape out{(*a)[0], geo.gridWidth * geo.gridWidth, geo.outH, geo.outW};
+  return std::make_pair(*a, out);
+}
+
+} // namespace
+
+LogicalResult CorrelationOp::verify() { return verifyCorrelation(*this); }
+LogicalResult CorrelationGradOp::verify() { return verifyCorrelation(*this); }
+
+LogicalResult CorrelationOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto shapes = correlationShapes(*this, r);
+  if (failed(shapes))
+    return failure();
+  return r.result(shapes->second);
+}
+
+LogicalResult CorrelationGradOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto shapes = correlationShapes(*this, r);
+  if (failed(shapes) || failed(r.assign(2, "out_grad", shapes->second)))
+    return failure();
+  if (failed(r.result(shapes->first)))
+    return failure();
+  return r.result(shapes->first);
+}
+
+//===----------------------------------------------------------------------===//
 // Products
 //===----------------------------------------------------------------------===//
 
@@ -356,6 +529,119 @@ LogicalResult BatchDotOp::inferShapes(ShapeInferenceState &state) {
   Shape out(lhs->begin(), lhs->end() - 2);
   out.append({m, n});
   return r.result(out);
+}
+
+//===----------------------------------------------------------------------===//
+// Interleaved attention products
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Checks that `heads` is positive.
+LogicalResult verifyHeads(Operation *op, int64_t heads) {
+  if (heads < 1)
+    return op->emitOpError() << "heads must be positive, got " << heads;
+  return success();
+}
+
+/// An interleaved projection (S, B, heads · parts · D): its shape, or an
+/// error naming the operand. `headDim` receives D.
+FailureOr<Shape> needProjection(ShapeRule &r, unsigned idx, StringRef name, int64_t heads,
+                                int64_t parts, int64_t &headDim) {
+  auto s = r.need(idx, name);
+  if (failed(s))
+    return failure();
+  if (s->size() != 3) {
+    r.error() << "expects operand '" << name << "' of rank 3 (seq, batch, heads * " << parts
+              << " * head_dim), got shape " << formatShape(*s);
+    return failure();
+  }
+  if ((*s)[2] % (heads * parts) != 0) {
+    r.error() << "operand '" << name << "' of shape " << formatShape(*s)
+              << ": its last axis does not split into " << heads << " heads of " << parts
+              << " equal parts";
+    return failure();
+  }
+  headDim = (*s)[2] / (heads * parts);
+  return s;
+}
+
+} // namespace
+
+LogicalResult InterleavedMatMulSelfAttQKOp::verify() {
+  if (failed(verifyHeads(*this, getHeads())))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult InterleavedMatMulSelfAttQKOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  int64_t heads = getHeads(), d = 0;
+  auto qkv = needProjection(r, 0, "queries_keys_values", heads, 3, d);
+  if (failed(qkv))
+    return failure();
+  return r.result({(*qkv)[1] * heads, (*qkv)[0], (*qkv)[0]});
+}
+
+LogicalResult InterleavedMatMulSelfAttValAttOp::verify() {
+  if (failed(verifyHeads(*this, getHeads())))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult InterleavedMatMulSelfAttValAttOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  int64_t heads = getHeads(), d = 0;
+  auto qkv = needProjection(r, 0, "queries_keys_values", heads, 3, d);
+  if (failed(qkv))
+    return failure();
+  int64_t s = (*qkv)[0], b = (*qkv)[1];
+  if (failed(r.assign(1, "attention", {b * heads, s, s})))
+    return failure();
+  return r.result({s, b, heads * d});
+}
+
+LogicalResult InterleavedMatMulEncDecQKOp::verify() {
+  if (failed(verifyHeads(*this, getHeads())))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult InterleavedMatMulEncDecQKOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  int64_t heads = getHeads(), d = 0, kvd = 0;
+  auto q = needProjection(r, 0, "queries", heads, 1, d);
+  if (failed(q))
+    return failure();
+  auto kv = needProjection(r, 1, "keys_values", heads, 2, kvd);
+  if (failed(kv))
+    return failure();
+  if ((*kv)[1] != (*q)[1] || kvd != d)
+    return r.error() << "keys_values " << formatShape(*kv) << " does not match queries "
+                     << formatShape(*q) << " (same batch, last axis twice as long)";
+  return r.result({(*q)[1] * heads, (*q)[0], (*kv)[0]});
+}
+
+LogicalResult InterleavedMatMulEncDecValAttOp::verify() {
+  if (failed(verifyHeads(*this, getHeads())))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult InterleavedMatMulEncDecValAttOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  int64_t heads = getHeads(), d = 0;
+  auto kv = needProjection(r, 0, "keys_values", heads, 2, d);
+  if (failed(kv))
+    return failure();
+  auto att = r.need(1, "attention");
+  if (failed(att))
+    return failure();
+  int64_t sk = (*kv)[0], b = (*kv)[1];
+  if (att->size() != 3 || (*att)[0] != b * heads || (*att)[2] != sk)
+    return r.error() << "expects operand 'attention' of shape (" << b * heads << ", q_seq, "
+                     << sk << ") (batch * heads, q_seq, kv_seq), got " << formatShape(*att);
+  return r.result({(*att)[1], b, heads * d});
 }
 
 //===----------------------------------------------------------------------===//
@@ -582,5 +868,229 @@ LogicalResult AdaptiveAvgPooling2DGradOp::buildGradient(OpBuilder &, ArrayRef<Va
 }
 LogicalResult BilinearResize2DGradOp::buildGradient(OpBuilder &, ArrayRef<Value>,
                                                     SmallVectorImpl<Value> &) {
+  return notDifferentiable(*this);
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients of the interleaved attention products
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The graph-op view of an interleaved projection (S, B, heads · parts · D):
+/// part `part` of every head as (B · heads, S, D), and back.
+struct Interleaved {
+  GradBuilder &g;
+  int64_t s, b, heads, parts, d;
+
+  Interleaved(GradBuilder &g, ArrayRef<int64_t> shape, int64_t heads, int64_t parts)
+      : g(g), s(shape[0]), b(shape[1]), heads(heads), parts(parts),
+        d(shape[2] / (heads * parts)) {}
+
+  Value part(Value v, int64_t p) {
+    Value split = g.reshape(v, {s, b, heads * parts * d}, {s, b * heads, parts, d});
+    Value one = g.sliceAxis(split, 2, p, p + 1);
+    Value flat = g.reshape(one, {s, b * heads, 1, d}, {s, b * heads, d});
+    return g.make<TransposeOp>(flat, g.array({1, 0, 2}));
+  }
+
+  /// The projection whose parts are `grads` ((B · heads, S, D) each, null
+  /// for zero).
+  Value merge(ArrayRef<Value> grads) {
+    SmallVector<Value> pieces;
+    for (Value v : grads) {
+      if (!v) {
+        pieces.push_back(g.zeros({s, b * heads, 1, d}));
+        continue;
+      }
+      Value t = g.make<TransposeOp>(v, g.array({1, 0, 2}));
+      pieces.push_back(g.reshape(t, {s, b * heads, d}, {s, b * heads, 1, d}));
+    }
+    Value joined = pieces.size() == 1 ? pieces[0] : g.make<ConcatOp>(pieces, 2);
+    return g.reshape(joined, {s, b * heads, parts, d}, {s, b, heads * parts * d});
+  }
+};
+
+/// The gradients of out = scale · Q·Kᵀ per attention batch, Q and K
+/// (B · heads, S, D): dQ = scale · dOut·K, dK = scale · dOutᵀ·Q.
+std::pair<Value, Value> qkGradients(GradBuilder &g, Value dOut, Value q, Value k, double scale) {
+  Value dq = g.make<BatchDotOp>(dOut, k, false, false);
+  Value dk = g.make<BatchDotOp>(dOut, q, true, false);
+  return {g.make<MulScalarOp>(dq, g.f64(scale)), g.make<MulScalarOp>(dk, g.f64(scale))};
+}
+
+/// The gradients of an attention product: `dOut` (S, B, heads · D) seen as
+/// G (B · heads, S, D) with out = att·V: dV = attᵀ·G, datt = G·Vᵀ.
+std::pair<Value, Value> valAttGradients(GradBuilder &g, Value dOut, Value att, Value v,
+                                        int64_t sq, int64_t b, int64_t heads, int64_t d) {
+  Value split = g.reshape(dOut, {sq, b, heads * d}, {sq, b * heads, d});
+  Value grad = g.make<TransposeOp>(split, g.array({1, 0, 2}));
+  return {g.make<BatchDotOp>(att, grad, true, false), g.make<BatchDotOp>(grad, v, false, true)};
+}
+
+} // namespace
+
+LogicalResult InterleavedMatMulSelfAttQKOp::buildGradient(OpBuilder &builder,
+                                                          ArrayRef<Value> resultGrads,
+                                                          SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  Interleaved qkv(g, staticShape(getQueriesKeysValues()), getHeads(), 3);
+  Value q = qkv.part(getQueriesKeysValues(), 0), k = qkv.part(getQueriesKeysValues(), 1);
+  auto [dq, dk] = qkGradients(g, resultGrads[0], q, k, qkScale(qkv.d));
+  operandGrads[0] = qkv.merge({dq, dk, Value()});
+  return success();
+}
+
+LogicalResult InterleavedMatMulSelfAttValAttOp::buildGradient(
+    OpBuilder &builder, ArrayRef<Value> resultGrads, SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  Interleaved qkv(g, staticShape(getQueriesKeysValues()), getHeads(), 3);
+  Value v = qkv.part(getQueriesKeysValues(), 2);
+  auto [dv, datt] =
+      valAttGradients(g, resultGrads[0], getAttention(), v, qkv.s, qkv.b, qkv.heads, qkv.d);
+  operandGrads[0] = qkv.merge({Value(), Value(), dv});
+  operandGrads[1] = datt;
+  return success();
+}
+
+LogicalResult InterleavedMatMulEncDecQKOp::buildGradient(OpBuilder &builder,
+                                                         ArrayRef<Value> resultGrads,
+                                                         SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  Interleaved queries(g, staticShape(getQueries()), getHeads(), 1);
+  Interleaved kv(g, staticShape(getKeysValues()), getHeads(), 2);
+  Value q = queries.part(getQueries(), 0), k = kv.part(getKeysValues(), 0);
+  auto [dq, dk] = qkGradients(g, resultGrads[0], q, k, qkScale(queries.d));
+  operandGrads[0] = queries.merge({dq});
+  operandGrads[1] = kv.merge({dk, Value()});
+  return success();
+}
+
+LogicalResult InterleavedMatMulEncDecValAttOp::buildGradient(
+    OpBuilder &builder, ArrayRef<Value> resultGrads, SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  Interleaved kv(g, staticShape(getKeysValues()), getHeads(), 2);
+  Value v = kv.part(getKeysValues(), 1);
+  int64_t sq = staticShape(getAttention())[1];
+  auto [dv, datt] = valAttGradients(g, resultGrads[0], getAttention(), v, sq, kv.b, kv.heads, kv.d);
+  operandGrads[0] = kv.merge({Value(), dv});
+  operandGrads[1] = datt;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients of the spatial transformers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The gradient of an affine GridGenerator with respect to θ (N, 6) from
+/// the grid's gradient `dgrid` (N, 2, H, W): dθ[n, 3r + c] = Σ_ij
+/// dgrid[n, r, i, j] · dst_c[i, j] with dst = (x_j, y_i, 1), MXNet's
+/// gemm with grid_dst. The target coordinates are a warp GridGenerator of
+/// a zero flow.
+Value affineGridGradient(GradBuilder &g, Value dgrid, int64_t n, int64_t h, int64_t w) {
+  Value dst = g.make<GridGeneratorOp>(g.zeros({1, 2, h, w}), GridTransformType::warp,
+                                      ArrayRef<int64_t>{0, 0});
+  SmallVector<Value> columns;
+  for (int64_t c = 0; c < 3; ++c) {
+    Value weighted = dgrid;
+    if (c < 2)
+      weighted = g.make<BroadcastMulOp>(dgrid, g.sliceAxis(dst, 1, c, c + 1));
+    columns.push_back(g.reshape(g.sum(weighted, {2, 3}, false), {n, 2}, {n, 2, 1}));
+  }
+  return g.reshape(g.make<ConcatOp>(columns, 2), {n, 2, 3}, {n, 6});
+}
+
+} // namespace
+
+LogicalResult GridGeneratorOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                             SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  Value dy = resultGrads[0];
+  if (!dy)
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> ys = staticShape(getOutput());
+  if (getTransformType() == GridTransformType::affine) {
+    operandGrads[0] = affineGridGradient(g, dy, ys[0], ys[2], ys[3]);
+    return success();
+  }
+  // Warp: each channel divided by MXNet's (size − 1) / 2.
+  SmallVector<Value> channels;
+  for (int64_t c = 0; c < 2; ++c) {
+    double half = (static_cast<double>(ys[c == 0 ? 3 : 2]) - 1.0) / 2.0;
+    channels.push_back(g.make<DivScalarOp>(g.sliceAxis(dy, 1, c, c + 1), g.f64(half)));
+  }
+  operandGrads[0] = g.make<ConcatOp>(channels, 1);
+  return success();
+}
+
+LogicalResult BilinearSamplerOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                               SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  auto grad = BilinearSamplerGradOp::create(builder, getLoc(), TypeRange{g.type, g.type},
+                                            getData(), getGrid(), resultGrads[0]);
+  operandGrads[0] = grad.getDataGrad();
+  operandGrads[1] = grad.getGridGrad();
+  return success();
+}
+
+/// The composition's gradients: the sampler's at the generated grid, then
+/// the affine generator's.
+LogicalResult SpatialTransformerOp::buildGradient(OpBuilder &builder,
+                                                  ArrayRef<Value> resultGrads,
+                                                  SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> t = getTargetShape();
+  Value grid = g.make<GridGeneratorOp>(getLocalization(), GridTransformType::affine, t);
+  auto grad = BilinearSamplerGradOp::create(builder, getLoc(), TypeRange{g.type, g.type},
+                                            getData(), grid, resultGrads[0]);
+  operandGrads[0] = grad.getDataGrad();
+  operandGrads[1] =
+      affineGridGradient(g, grad.getGridGrad(), staticShape(getData())[0], t[0], t[1]);
+  return success();
+}
+
+LogicalResult BilinearSamplerGradOp::buildGradient(OpBuilder &, ArrayRef<Value>,
+                                                   SmallVectorImpl<Value> &) {
+  return notDifferentiable(*this);
+}
+
+LogicalResult CorrelationOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                           SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  auto grad = CorrelationGradOp::create(
+      builder, getLoc(), TypeRange{g.type, g.type}, getData1(), getData2(), resultGrads[0],
+      getKernelSize(), getMaxDisplacement(), getStride1(), getStride2(), getPadSize(),
+      getIsMultiply());
+  operandGrads[0] = grad.getData1Grad();
+  operandGrads[1] = grad.getData2Grad();
+  return success();
+}
+
+LogicalResult CorrelationGradOp::buildGradient(OpBuilder &, ArrayRef<Value>,
+                                               SmallVectorImpl<Value> &) {
   return notDifferentiable(*this);
 }

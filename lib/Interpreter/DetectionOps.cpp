@@ -301,6 +301,56 @@ Array roiPool(OpEnv &env, OpT op, const Array &x, const Array &rois, std::vector
 }
 
 //===----------------------------------------------------------------------===//
+// PSROIPooling (contrib/psroi_pooling.cc)
+//===----------------------------------------------------------------------===//
+
+/// Runs PSROIPooling's loops: `visit(o, plane, hs, he, ws, we)` for every
+/// output element o whose bin is not empty, `plane` the flat index of its
+/// input channel's (0, 0).
+template <typename OpT, typename Fn>
+void forEachPSROIBin(OpT op, const Array &x, const Array &rois, Fn &&visit) {
+  if (x.shape.size() != 4 || rois.shape.size() != 2 || rois.shape[1] != 5)
+    fail(op, "needs data (N, C, H, W) and rois (R, 5), got " + shapeStr(x.shape) + " and " +
+                 shapeStr(rois.shape));
+  int64_t batches = x.shape[0], channels = x.shape[1], height = x.shape[2], width = x.shape[3];
+  int64_t pooled = op.getPooledSize(), dim = op.getOutputDim(), g = op.getGroups();
+  if (channels < dim * g * g)
+    fail(op, "data " + shapeStr(x.shape) + " has fewer than output_dim * group_size^2 channels");
+  double scale = op.getSpatialScale().convertToFloat();
+  for (int64_t n = 0; n < rois.shape[0]; ++n) {
+    const double *r = &rois.data[n * 5];
+    auto batch = static_cast<int64_t>(r[0]);
+    if (batch < 0 || batch >= batches)
+      continue;
+    // MXNet: round() halves away from zero, then the scale; the end is
+    // inclusive (+1); a region at least 0.1 wide.
+    double startW = std::round(r[1]) * scale, startH = std::round(r[2]) * scale;
+    double endW = (std::round(r[3]) + 1.0) * scale, endH = (std::round(r[4]) + 1.0) * scale;
+    double binW = std::max(endW - startW, 0.1) / static_cast<double>(pooled);
+    double binH = std::max(endH - startH, 0.1) / static_cast<double>(pooled);
+    auto clip = [](int64_t v, int64_t hi) { return std::min(std::max<int64_t>(v, 0), hi); };
+    for (int64_t c = 0; c < dim; ++c)
+      for (int64_t i = 0; i < pooled; ++i)
+        for (int64_t j = 0; j < pooled; ++j) {
+          auto di = static_cast<double>(i), dj = static_cast<double>(j);
+          int64_t hs = clip(static_cast<int64_t>(std::floor(di * binH + startH)), height);
+          int64_t he = clip(static_cast<int64_t>(std::ceil((di + 1) * binH + startH)), height);
+          int64_t ws = clip(static_cast<int64_t>(std::floor(dj * binW + startW)), width);
+          int64_t we = clip(static_cast<int64_t>(std::ceil((dj + 1) * binW + startW)), width);
+          if (he <= hs || we <= ws)
+            continue;
+          int64_t gw = std::clamp<int64_t>(
+              static_cast<int64_t>(std::floor(dj * static_cast<double>(g) / pooled)), 0, g - 1);
+          int64_t gh = std::clamp<int64_t>(
+              static_cast<int64_t>(std::floor(di * static_cast<double>(g) / pooled)), 0, g - 1);
+          int64_t ch = (c * g + gh) * g + gw;
+          visit(((n * dim + c) * pooled + i) * pooled + j,
+                (batch * channels + ch) * height * width, hs, he, ws, we);
+        }
+  }
+}
+
+//===----------------------------------------------------------------------===//
 // ROIAlign (roi_align.cc)
 //===----------------------------------------------------------------------===//
 
@@ -606,6 +656,39 @@ bool interpretDetectionOp(OpEnv &env, Operation *op) {
         for (size_t i = 0; i < argmax.size(); ++i)
           if (argmax[i] >= 0)
             dx.data[argmax[i]] += dy.data[i];
+        env.setResult(o, 0, std::move(dx));
+        return true;
+      })
+      .Case([&](g::PSROIPoolingOp o) {
+        const Array &x = env.get(o, o.getData());
+        Array out = env.makeResult(o);
+        int64_t width = x.shape.size() == 4 ? x.shape[3] : 0;
+        forEachPSROIBin(o, x, env.get(o, o.getRois()),
+                        [&](int64_t at, int64_t plane, int64_t hs, int64_t he, int64_t ws,
+                            int64_t we) {
+                          double sum = 0;
+                          for (int64_t h = hs; h < he; ++h)
+                            for (int64_t w = ws; w < we; ++w)
+                              sum += x.data[plane + h * width + w];
+                          out.data[at] = sum / static_cast<double>((he - hs) * (we - ws));
+                        });
+        env.setResult(o, 0, std::move(out));
+        return true;
+      })
+      .Case([&](g::PSROIPoolingGradOp o) {
+        const Array &x = env.get(o, o.getData());
+        const Array &dy = env.get(o, o.getOutGrad());
+        Array dx = env.makeResult(o);
+        int64_t width = x.shape.size() == 4 ? x.shape[3] : 0;
+        forEachPSROIBin(o, x, env.get(o, o.getRois()),
+                        [&](int64_t at, int64_t plane, int64_t hs, int64_t he, int64_t ws,
+                            int64_t we) {
+                          double share =
+                              dy.data[at] / static_cast<double>((he - hs) * (we - ws));
+                          for (int64_t h = hs; h < he; ++h)
+                            for (int64_t w = ws; w < we; ++w)
+                              dx.data[plane + h * width + w] += share;
+                        });
         env.setResult(o, 0, std::move(dx));
         return true;
       })

@@ -1316,6 +1316,149 @@ def linalg_ops():
     return c
 
 
+def attention_ops():
+    # The interleaved attention products of GluonNLP's BERT and Transformer:
+    # several heads, one head, head_dim 1 and odd ones (1/sqrt(3) rounded in
+    # float as MXNet's kernel does), batch 1, unequal query and key lengths.
+    # MXNet's CPU kernels are float32 only.
+    c = []
+    sqk = lambda s, b, heads, d: Case("contrib.interleaved_matmul_selfatt_qk",
+                                      [("queries_keys_values", (s, b, heads * 3 * d))],
+                                      {"heads": heads}, node="qk")
+    c += [sqk(3, 2, 2, 4), sqk(1, 1, 1, 1), sqk(5, 3, 1, 3), sqk(2, 1, 3, 2)]
+    sva = lambda s, b, heads, d: Case("contrib.interleaved_matmul_selfatt_valatt",
+                                      [("queries_keys_values", (s, b, heads * 3 * d)),
+                                       ("attention", (b * heads, s, s))],
+                                      {"heads": heads}, node="valatt")
+    c += [sva(3, 2, 2, 4), sva(1, 1, 1, 1), sva(5, 3, 1, 3), sva(2, 1, 3, 2)]
+    eqk = lambda sq, sk, b, heads, d: Case("contrib.interleaved_matmul_encdec_qk",
+                                           [("queries", (sq, b, heads * d)),
+                                            ("keys_values", (sk, b, heads * 2 * d))],
+                                           {"heads": heads}, node="qk")
+    c += [eqk(4, 5, 2, 2, 4), eqk(1, 2, 1, 1, 3), eqk(3, 2, 3, 3, 2), eqk(1, 1, 1, 1, 1)]
+    eva = lambda sq, sk, b, heads, d: Case("contrib.interleaved_matmul_encdec_valatt",
+                                           [("keys_values", (sk, b, heads * 2 * d)),
+                                            ("attention", (b * heads, sq, sk))],
+                                           {"heads": heads}, node="valatt")
+    c += [eva(4, 5, 2, 2, 4), eva(1, 2, 1, 1, 3), eva(3, 2, 3, 3, 2), eva(1, 1, 1, 1, 1)]
+    return c
+
+
+def sample_coords(rng, n, size):
+    """Pixel coordinates for a sampler along an axis of `size`: in
+    [-1, size] (some outside the image, read as zeros) and 0.1 or more from
+    every integer, where the grid gradient is discontinuous (a size of 1
+    maps every grid value to coordinate 0)."""
+    k = rng.randint(-1, size, size=n)
+    f = rng.uniform(0.1, 0.4, size=n) + 0.5 * rng.randint(0, 2, size=n)
+    return k + f
+
+
+def sampler_grid(h, w):
+    """A BilinearSampler grid (N, 2, Ho, Wo) for an (h, w) image."""
+    def draw(rng, s):
+        g = np.empty(s)
+        m = int(np.prod(s[2:]))
+        for b in range(s[0]):
+            for axis, size in ((0, w), (1, h)):
+                if size == 1:
+                    g[b, axis] = rng.uniform(-1, 1, size=s[2:])
+                else:
+                    g[b, axis] = (2 * sample_coords(rng, m, size) / (size - 1) - 1).reshape(s[2:])
+        return g
+    return Fn(draw)
+
+
+def affine_coords_ok(h, w, th, tw, margin=0.05):
+    """SpatialTransformer's sampling coordinates from loc stay `margin` from
+    every integer (the grid gradient's discontinuities)."""
+    def ok(values):
+        loc = [v for k, v in values.items() if k.endswith("loc")][0]
+        xs = -1 + np.arange(tw) * (2.0 / (tw - 1))
+        ys = -1 + np.arange(th) * (2.0 / (th - 1))
+        gx, gy = np.meshgrid(xs, ys)
+        for t in loc.reshape(-1, 2, 3):
+            for r, size in ((0, w), (1, h)):
+                g = t[r, 0] * gx + t[r, 1] * gy + t[r, 2]
+                c = (g + 1) * (size - 1) / 2
+                if size > 1 and (np.abs(c - np.round(c)) < margin).any():
+                    return False
+        return True
+    return ok
+
+
+def spatial_ops():
+    # GridGenerator: affine (odd target sizes, batch 1) and warp flows;
+    # BilinearSampler: grids partly outside the image (zeros), one-pixel
+    # axes, a single output pixel; SpatialTransformer: near-identity
+    # transforms, shrinking and enlarging targets. Sampling coordinates keep
+    # away from integers, where the grid gradient jumps.
+    c = []
+    gg = lambda s, attrs: Case("GridGenerator", [("data", s)], attrs, node="grid")
+    c += [gg((2, 6), {"transform_type": "affine", "target_shape": (3, 4)}),
+          gg((1, 6), {"transform_type": "affine", "target_shape": (5, 2)}),
+          gg((3, 6), {"transform_type": "affine", "target_shape": (2, 2)}),
+          gg((2, 2, 3, 4), {"transform_type": "warp"}),
+          gg((1, 2, 5, 2), {"transform_type": "warp", "target_shape": (7, 7)}),
+          gg((1, 2, 2, 3), {"transform_type": "warp"})]
+    bs = lambda ds, gs, attrs=None: Case("BilinearSampler", [("data", ds),
+                                                            ("grid", gs, sampler_grid(ds[2], ds[3]))],
+                                         attrs, node="sampler")
+    c += [bs((1, 1, 3, 4), (1, 2, 2, 3)), bs((2, 3, 4, 5), (2, 2, 3, 3)),
+          bs((1, 2, 1, 4), (1, 2, 2, 2)), bs((2, 2, 3, 3), (2, 2, 1, 1)),
+          bs((1, 2, 5, 3), (1, 2, 4, 6), {"cudnn_off": True})]
+    loc = Fn(lambda rng, s: np.tile([0.9, 0.1, 0.05, -0.1, 0.8, -0.05], (s[0], 1)) +
+             rng.uniform(-0.2, 0.2, size=s))
+    st = lambda ds, target, attrs=None: Case(
+        "SpatialTransformer", [("data", ds), ("loc", (ds[0], 6), loc)],
+        dict({"target_shape": target, "transform_type": "affine", "sampler_type": "bilinear"},
+             **(attrs or {})), node="st", ok=affine_coords_ok(ds[2], ds[3], *target))
+    c += [st((1, 2, 4, 5), (3, 3)), st((2, 1, 5, 5), (6, 4)), st((2, 3, 3, 3), (2, 2)),
+          st((1, 1, 6, 4), (4, 5), {"cudnn_off": True})]
+    return c
+
+
+def correlation_ops():
+    # FlowNet's Correlation: defaults, padding, displacement strides (r =
+    # max_displacement / stride2), a 3x3 kernel, stride1 > 1 with a ceil'd
+    # output size, no displacement, the absolute difference (ties between
+    # float32-exact inputs are exact in both precisions).
+    c = []
+    cor = lambda s, attrs=None: Case("Correlation", [("data1", s), ("data2", s)], attrs,
+                                     node="corr")
+    c += [cor((1, 2, 4, 4)),
+          cor((1, 3, 5, 5), {"pad_size": 2, "max_displacement": 2, "stride2": 2}),
+          cor((2, 2, 5, 6), {"kernel_size": 3, "pad_size": 2}),
+          cor((1, 2, 6, 7), {"stride1": 2, "pad_size": 1}),
+          cor((1, 1, 3, 3), {"max_displacement": 0}),
+          cor((1, 2, 6, 6), {"max_displacement": 4, "stride2": 2, "pad_size": 4}),
+          cor((1, 2, 4, 5), {"is_multiply": False, "pad_size": 1}),
+          cor((1, 2, 7, 6), {"is_multiply": False, "kernel_size": 3, "stride1": 2, "stride2": 2,
+                             "max_displacement": 2, "pad_size": 2})]
+    return c
+
+
+def psroi_pooling_ops():
+    # Position-sensitive ROI pooling (R-FCN): group_size 0 (= pooled_size)
+    # and explicit, spatial scales 1 and 1/2, ROIs partly and wholly outside
+    # the map (empty bins give 0), more channels than output_dim * g^2 (the
+    # extra ones unread), batch indices 0 and 1. ROI corners are whole
+    # numbers: MXNet rounds them, so float32 and float64 agree.
+    c = []
+    ps = lambda s, rois, attrs: Case("contrib.PSROIPooling",
+                                     [("data", s), ("rois", (len(rois), 5), Fixed(rois))],
+                                     attrs, node="psroi", nograd=("rois",))
+    c += [ps((1, 8, 6, 6), [[0, 0, 0, 3, 3], [0, 1, 2, 5, 5], [0, 2, 1, 2, 4]],
+             {"spatial_scale": 1.0, "output_dim": 2, "pooled_size": 2}),
+          ps((2, 18, 7, 7), [[1, 0, 0, 11, 11], [0, 2, 4, 9, 13], [1, 4, 4, 6, 6]],
+             {"spatial_scale": 0.5, "output_dim": 2, "pooled_size": 3}),
+          ps((1, 4, 5, 6), [[0, 0, 0, 5, 4], [0, 3, 1, 4, 3]],
+             {"spatial_scale": 1.0, "output_dim": 1, "pooled_size": 4, "group_size": 2}),
+          ps((1, 10, 4, 4), [[0, -2, -1, 2, 5], [0, 10, 10, 12, 12]],
+             {"spatial_scale": 1.0, "output_dim": 2, "pooled_size": 2, "group_size": 2})]
+    return c
+
+
 def norm_layers():
     c = []
     affine = {"gamma": U(0.5, 1.5), "beta": U(-0.5, 0.5)}
@@ -1687,7 +1830,8 @@ def detection_ops():
 def all_cases():
     return (unary_ops() + activations() + binary_ops() + scalar_ops() + misc_elemwise() +
             shape_ops() + index_ops() + creation_ops() + image_shape_ops() + reductions() +
-            nn_layers() + softmax_ops() + linalg_ops() + norm_layers() + resize_ops() +
+            nn_layers() + softmax_ops() + linalg_ops() + attention_ops() + spatial_ops() +
+            correlation_ops() + psroi_pooling_ops() + norm_layers() + resize_ops() +
             rnn_ops() + rnn_param_concat_ops() + sequence_ops() + detection_ops())
 
 

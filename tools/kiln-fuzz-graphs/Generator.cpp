@@ -2318,6 +2318,146 @@ bool buildBatchDot(Builder &b, const Value &in) {
   return true;
 }
 
+/// GridGenerator: an affine θ (N, 6) or a warp flow (N, 2, H, W) from `in`
+/// when it has that shape, fresh otherwise; target sizes of at least 2 (a
+/// size of 1 divides by zero in MXNet's grid).
+bool buildGridGenerator(Builder &b, const Value &in) {
+  std::map<std::string, std::string> a;
+  if (b.chance(0.5)) {
+    Value x = in.shape.size() == 2 && in.shape[1] == 6 ? in : b.freshData({b.between(1, 3), 6});
+    int64_t h = b.between(2, 6), w = b.between(2, 6);
+    a["transform_type"] = "affine";
+    a["target_shape"] = tuple({h, w});
+    b.apply("GridGenerator", a, {x}, {{x.shape[0], 2, h, w}}, 3 * x.mag);
+    return true;
+  }
+  Value x = in;
+  if (x.shape.size() != 4 || x.shape[1] != 2 || x.shape[2] < 2 || x.shape[3] < 2)
+    x = b.freshData({b.between(1, 3), 2, b.between(2, 6), b.between(2, 6)});
+  a["transform_type"] = "warp";
+  b.apply("GridGenerator", a, {x}, {x.shape}, x.mag + 1);
+  return true;
+}
+
+/// BilinearSampler and SpatialTransformer on NCHW data; the grid (or the
+/// affine transform) is a model input in U(-0.5, 0.5), not differentiated:
+/// the grid gradient jumps where a sampling coordinate crosses a pixel.
+bool buildSampler(Builder &b, const Value &in, const char *op) {
+  Value x = withRank(b, in, 4);
+  if (x.shape[2] > 8 || x.shape[3] > 8)
+    x = b.freshData({x.shape[0], b.between(1, 3), b.between(1, 6), b.between(1, 6)});
+  int64_t h = b.between(1, 5), w = b.between(1, 5);
+  std::map<std::string, std::string> a;
+  if (b.chance(0.3))
+    a["cudnn_off"] = b.chance(0.5) ? "True" : "False";
+  VarInfo info{VarRole::Offset, 0, /*input=*/true};
+  if (std::string(op) == "BilinearSampler") {
+    Value grid = b.variable("x" + std::to_string(b.numVariables++), {x.shape[0], 2, h, w}, info);
+    b.apply(op, a, {x, grid}, {{x.shape[0], x.shape[1], h, w}}, x.mag);
+    return true;
+  }
+  // SpatialTransformer's targets of size 1 divide by zero as GridGenerator's.
+  h = std::max<int64_t>(h, 2);
+  w = std::max<int64_t>(w, 2);
+  a["target_shape"] = tuple({h, w});
+  a["transform_type"] = "affine";
+  a["sampler_type"] = "bilinear";
+  Value loc = b.variable("x" + std::to_string(b.numVariables++), {x.shape[0], 6}, info);
+  b.apply(op, a, {x, loc}, {{x.shape[0], x.shape[1], h, w}}, x.mag);
+  return true;
+}
+
+/// Correlation of NCHW `in` with a second map of its shape (fresh for the
+/// absolute difference, whose kinks an existing value equal to `in` in
+/// places would sit on), attributes whose output is not empty.
+bool buildCorrelation(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 4);
+  if (x.shape[2] > 8 || x.shape[3] > 8)
+    x = b.freshData({x.shape[0], b.between(1, 3), b.between(2, 7), b.between(2, 7)});
+  int64_t k = b.oneOf<int64_t>({1, 1, 3}), md = b.between(0, 2), s1 = b.between(1, 2),
+          s2 = b.between(1, 2), pad = b.between(0, md + (k - 1) / 2 + 1);
+  // MXNet's output size: ⌈(padded − 2 · border) / stride1⌉.
+  int64_t border = md + (k - 1) / 2, grid = 2 * (md / s2) + 1;
+  auto outSize = [&](int64_t n) {
+    int64_t span = n + 2 * pad - 2 * border;
+    return span <= 0 ? 0 : (span + s1 - 1) / s1;
+  };
+  int64_t oh = outSize(x.shape[2]), ow = outSize(x.shape[3]);
+  if (oh < 1 || ow < 1)
+    return false;
+  bool multiply = b.chance(0.7);
+  std::map<std::string, std::string> a;
+  auto set = [&](const char *name, int64_t v, int64_t dflt) {
+    if (v != dflt || b.chance(0.3))
+      a[name] = str(v);
+  };
+  set("kernel_size", k, 1);
+  set("max_displacement", md, 1);
+  set("stride1", s1, 1);
+  set("stride2", s2, 1);
+  set("pad_size", pad, 0);
+  if (!multiply || b.chance(0.3))
+    a["is_multiply"] = multiply ? "True" : "False";
+  const Value *old = multiply && b.chance(0.5) ? b.another(x.shape, &x) : nullptr;
+  Value y = old ? *old : b.freshData(x.shape);
+  double mag = multiply ? x.mag * y.mag : x.mag + y.mag;
+  b.apply("Correlation", a, {x, y},
+          {{x.shape[0], grid * grid, oh, ow}}, mag);
+  return true;
+}
+
+/// The interleaved attention products: `in` as the (S, B, heads · parts · D)
+/// projection when its last axis splits so (a fresh one otherwise), the
+/// other operand (queries, or the attention maps) fresh or an existing value
+/// of its shape.
+bool buildInterleaved(Builder &b, const Value &in, const char *op) {
+  std::string name = op;
+  bool self = name.find("selfatt") != std::string::npos;
+  bool qk = name.find("_qk") != std::string::npos;
+  // encdec_qk's first operand is the queries (one part per head).
+  int64_t parts = self ? 3 : (qk ? 1 : 2), heads = b.between(1, 3);
+  Value x = withRank(b, in, 3);
+  if (x.shape[2] % (heads * parts) != 0 || x.shape[0] > 8 || x.shape[2] > 48)
+    x = b.freshData({b.between(1, 5), b.between(1, 3), heads * parts * b.between(1, 4)});
+  int64_t seq = x.shape[0], batch = x.shape[1], d = x.shape[2] / (heads * parts);
+  std::map<std::string, std::string> a{{"heads", str(heads)}};
+  auto other = [&](const Shape &s) {
+    const Value *old = b.chance(0.5) ? b.another(s, &x) : nullptr;
+    return old ? *old : b.freshData(s);
+  };
+  double mag = 0;
+  if (self && qk) {
+    mag = x.mag * x.mag * std::sqrt(double(d));
+    if (mag > 1e3)
+      return false;
+    b.apply(op, a, {x}, {{batch * heads, seq, seq}}, mag);
+    return true;
+  }
+  if (self) {
+    Value att = other({batch * heads, seq, seq});
+    mag = x.mag * att.mag * double(seq);
+    if (mag > 1e3)
+      return false;
+    b.apply(op, a, {x, att}, {{seq, batch, heads * d}}, mag);
+    return true;
+  }
+  int64_t seq2 = b.between(1, 5);
+  if (qk) {
+    Value kv = other({seq2, batch, heads * 2 * d});
+    mag = x.mag * kv.mag * std::sqrt(double(d));
+    if (mag > 1e3)
+      return false;
+    b.apply(op, a, {x, kv}, {{batch * heads, seq, seq2}}, mag);
+    return true;
+  }
+  Value att = other({batch * heads, seq2, seq});
+  mag = x.mag * att.mag * double(seq);
+  if (mag > 1e3)
+    return false;
+  b.apply(op, a, {x, att}, {{seq2, batch, heads * d}}, mag);
+  return true;
+}
+
 bool buildMakeLoss(Builder &b, const Value &x) {
   std::map<std::string, std::string> a;
   if (b.chance(0.4))
@@ -2460,6 +2600,28 @@ bool buildROIOp(Builder &b, const Value &in, const char *op) {
   info.extent = double(std::min(x.shape[2], x.shape[3]) - 1) / scale;
   Value r = b.variable("x" + std::to_string(b.numVariables++), {rois, 5}, info);
   b.apply(op, a, {x, r}, {{rois, channels, ph, pw}}, x.mag);
+  return true;
+}
+
+/// PSROIPooling: NCHW data whose channels hold output_dim · g² groups
+/// (fresh when `in` has too few), ROIs as ROIPooling's.
+bool buildPSROIPooling(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 4);
+  int64_t pooled = b.between(1, 3), groups = b.chance(0.7) ? pooled : b.between(1, 3);
+  int64_t dim = b.between(1, 2);
+  if (x.shape[1] < dim * groups * groups || x.shape[2] < 2 || x.shape[3] < 2)
+    x = b.freshData({b.between(1, 2), dim * groups * groups, b.between(2, 7), b.between(2, 7)});
+  double scale = b.oneOf({1.0, 0.5});
+  std::map<std::string, std::string> a{{"spatial_scale", str(scale)},
+                                       {"output_dim", str(dim)},
+                                       {"pooled_size", str(pooled)}};
+  if (groups != pooled || b.chance(0.3))
+    a["group_size"] = str(groups);
+  int64_t rois = b.between(1, 4);
+  VarInfo info{VarRole::Roi, x.shape[0], /*input=*/true};
+  info.extent = double(std::min(x.shape[2], x.shape[3]) - 1) / scale;
+  Value r = b.variable("x" + std::to_string(b.numVariables++), {rois, 5}, info);
+  b.apply("_contrib_PSROIPooling", a, {x, r}, {{rois, dim, pooled, pooled}}, x.mag);
   return true;
 }
 
@@ -3050,6 +3212,18 @@ const std::vector<OpEntry> &opTable() {
       {"_contrib_BilinearResize2D", 2, buildBilinearResize},
       {"_contrib_AdaptiveAvgPooling2D", 2, buildAdaptivePooling},
       {"batch_dot", 2, buildBatchDot},
+      {"GridGenerator", 1, buildGridGenerator},
+      {"BilinearSampler", 1, KILN_FUZZ_WITH_OP(buildSampler, "BilinearSampler")},
+      {"SpatialTransformer", 1, KILN_FUZZ_WITH_OP(buildSampler, "SpatialTransformer")},
+      {"Correlation", 1, buildCorrelation},
+      {"_contrib_interleaved_matmul_selfatt_qk", 1,
+       KILN_FUZZ_WITH_OP(buildInterleaved, "_contrib_interleaved_matmul_selfatt_qk")},
+      {"_contrib_interleaved_matmul_selfatt_valatt", 1,
+       KILN_FUZZ_WITH_OP(buildInterleaved, "_contrib_interleaved_matmul_selfatt_valatt")},
+      {"_contrib_interleaved_matmul_encdec_qk", 1,
+       KILN_FUZZ_WITH_OP(buildInterleaved, "_contrib_interleaved_matmul_encdec_qk")},
+      {"_contrib_interleaved_matmul_encdec_valatt", 1,
+       KILN_FUZZ_WITH_OP(buildInterleaved, "_contrib_interleaved_matmul_encdec_valatt")},
       {"MakeLoss", 1, buildMakeLoss},
       // RNN (GraphRNNOps.td).
       {"RNN", 3, buildRNN},
@@ -3060,6 +3234,7 @@ const std::vector<OpEntry> &opTable() {
       // Detection (GraphDetectionOps.td).
       {"ROIPooling", 1, KILN_FUZZ_WITH_OP(buildROIOp, "ROIPooling")},
       {"_contrib_ROIAlign", 1, KILN_FUZZ_WITH_OP(buildROIOp, "_contrib_ROIAlign")},
+      {"_contrib_PSROIPooling", 1, buildPSROIPooling},
       {"_contrib_MultiBoxPrior", 1, buildMultiBoxPrior},
       {"_contrib_box_iou", 1, buildBoxIoU, /*source=*/true},
       {"_contrib_box_decode", 1, buildBoxDecode},

@@ -711,6 +711,110 @@ Results lowerROIPoolingGrad(Ctx &cx, g::ROIPoolingGradOp op) {
 }
 
 //===----------------------------------------------------------------------===//
+// PSROIPooling
+//===----------------------------------------------------------------------===//
+
+/// Runs PSROIPooling's loops; `visit(state, outIndex, plane, hs, he, ws,
+/// we)` sees each non-empty bin of a valid ROI: its input channel's flat
+/// (0, 0) index and its rows [hs, he) and columns [ws, we).
+template <typename OpT>
+Value psroiLoops(Ctx &cx, OpT op, Value init,
+                 llvm::function_ref<void(KernelBuilder::State &, Value, Value, Value, Value,
+                                         Value, Value)>
+                     visit) {
+  KernelBuilder k{cx.b, cx.loc, cx.et};
+  Shape xs = shapeOf(op.getData());
+  int64_t batches = xs[0], channels = xs[1], height = xs[2], width = xs[3];
+  int64_t pooled = op.getPooledSize(), dim = op.getOutputDim(), groups = op.getGroups();
+  int64_t numRois = shapeOf(op.getRois())[0];
+  Value rois = flat(cx, op.getRois());
+  Value scale = k.f(op.getSpatialScale().convertToFloat());
+  Value zero = k.idx(0), H = k.idx(height), Wd = k.idx(width);
+  Value binCount = k.f(static_cast<double>(pooled));
+  return k.loop(0, numRois, {init}, [&](Value n, KernelBuilder::State &s) {
+    auto rv = [&](int64_t c) { return k.get(rois, {k.iadd(k.imul(n, k.idx(5)), k.idx(c))}); };
+    Value startW = k.mul(k.round(rv(1)), scale), startH = k.mul(k.round(rv(2)), scale);
+    Value endW = k.mul(k.add(k.round(rv(3)), k.f(1)), scale);
+    Value endH = k.mul(k.add(k.round(rv(4)), k.f(1)), scale);
+    Value binW = k.div(k.max(k.sub(endW, startW), k.f(0.1)), binCount);
+    Value binH = k.div(k.max(k.sub(endH, startH), k.f(0.1)), binCount);
+    Value batch = k.toIndex(rv(0));
+    Value valid = k.land(k.ige(batch, zero), k.ilt(batch, k.idx(batches)));
+    auto clampTo = [&](Value v, Value hi) { return k.imin(k.imax(v, zero), hi); };
+    s[0] = k.when(valid, {s[0]}, [&](KernelBuilder::State &roi) {
+      roi[0] = k.loop(0, dim, {roi[0]}, [&](Value c, KernelBuilder::State &t) {
+        t[0] = k.loop(0, pooled, {t[0]}, [&](Value i, KernelBuilder::State &u) {
+          Value fi = k.toFloat(i);
+          Value hs = clampTo(k.toIndex(k.floor(k.add(k.mul(fi, binH), startH))), H);
+          Value he = clampTo(k.toIndex(k.ceil(k.add(k.mul(k.add(fi, k.f(1)), binH), startH))), H);
+          Value gh = k.imin(k.toIndex(k.floor(k.div(k.mul(fi, k.f((double)groups)), binCount))),
+                            k.idx(groups - 1));
+          u[0] = k.loop(0, pooled, {u[0]}, [&](Value j, KernelBuilder::State &v) {
+            Value fj = k.toFloat(j);
+            Value ws = clampTo(k.toIndex(k.floor(k.add(k.mul(fj, binW), startW))), Wd);
+            Value we =
+                clampTo(k.toIndex(k.ceil(k.add(k.mul(k.add(fj, k.f(1)), binW), startW))), Wd);
+            Value gw = k.imin(
+                k.toIndex(k.floor(k.div(k.mul(fj, k.f((double)groups)), binCount))),
+                k.idx(groups - 1));
+            Value ch = k.iadd(k.imul(k.iadd(k.imul(c, k.idx(groups)), gh), k.idx(groups)), gw);
+            Value plane = k.imul(k.iadd(k.imul(batch, k.idx(channels)), ch),
+                                 k.idx(height * width));
+            Value oIdx = k.iadd(
+                k.imul(k.iadd(k.imul(k.iadd(k.imul(n, k.idx(dim)), c), k.idx(pooled)), i),
+                       k.idx(pooled)),
+                j);
+            Value empty = k.lor(k.ile(he, hs), k.ile(we, ws));
+            v[0] = k.when(k.lnot(empty), {v[0]}, [&](KernelBuilder::State &w) {
+              visit(w, oIdx, plane, hs, he, ws, we);
+            })[0];
+          })[0];
+        })[0];
+      })[0];
+    })[0];
+  })[0];
+}
+
+Results lowerPSROIPooling(Ctx &cx, g::PSROIPoolingOp op) {
+  KernelBuilder k{cx.b, cx.loc, cx.et};
+  Shape os = shapeOf(op.getOutput());
+  Value x = flat(cx, op.getData());
+  Value Wd = k.idx(shapeOf(op.getData())[3]);
+  Value out = psroiLoops(
+      cx, op, k.filled({product(os)}, k.f(0)),
+      [&](KernelBuilder::State &s, Value o, Value plane, Value hs, Value he, Value ws, Value we) {
+        Value sum = k.loop(hs, he, {k.f(0)}, [&](Value h, KernelBuilder::State &y) {
+          y = k.loop(ws, we, {y[0]}, [&](Value w, KernelBuilder::State &z) {
+            z[0] = k.add(z[0], k.get(x, {k.iadd(plane, k.iadd(k.imul(h, Wd), w))}));
+          });
+        })[0];
+        Value area = k.toFloat(k.imul(k.isub(he, hs), k.isub(we, ws)));
+        s[0] = k.put(s[0], k.div(sum, area), {o});
+      });
+  return one(cx.reshape(out, os));
+}
+
+Results lowerPSROIPoolingGrad(Ctx &cx, g::PSROIPoolingGradOp op) {
+  KernelBuilder k{cx.b, cx.loc, cx.et};
+  Shape xs = shapeOf(op.getData());
+  Value dy = flat(cx, op.getOutGrad());
+  Value Wd = k.idx(xs[3]);
+  Value dx = psroiLoops(
+      cx, op, k.filled({product(xs)}, k.f(0)),
+      [&](KernelBuilder::State &s, Value o, Value plane, Value hs, Value he, Value ws, Value we) {
+        Value area = k.toFloat(k.imul(k.isub(he, hs), k.isub(we, ws)));
+        Value share = k.div(k.get(dy, {o}), area);
+        s[0] = k.loop(hs, he, {s[0]}, [&](Value h, KernelBuilder::State &y) {
+          y[0] = k.loop(ws, we, {y[0]}, [&](Value w, KernelBuilder::State &z) {
+            Value at = k.iadd(plane, k.iadd(k.imul(h, Wd), w));
+            z[0] = k.put(z[0], k.add(k.get(z[0], {at}), share), {at});
+          })[0];
+        })[0];
+      });
+  return one(cx.reshape(dx, xs));
+}
+
+//===----------------------------------------------------------------------===//
 // ROIAlign
 //===----------------------------------------------------------------------===//
 
@@ -978,6 +1082,8 @@ std::optional<Results> lowerDetectionOp(Ctx &cx, Operation *op) {
       .Case([&](g::MultiBoxDetectionOp o) { return lowerMultiBoxDetection(cx, o); })
       .Case([&](g::ROIPoolingOp o) { return lowerROIPooling(cx, o); })
       .Case([&](g::ROIPoolingGradOp o) { return lowerROIPoolingGrad(cx, o); })
+      .Case([&](g::PSROIPoolingOp o) { return lowerPSROIPooling(cx, o); })
+      .Case([&](g::PSROIPoolingGradOp o) { return lowerPSROIPoolingGrad(cx, o); })
       .Case([&](g::ROIAlignOp o) { return lowerROIAlign(cx, o); })
       .Case([&](g::ROIAlignGradOp o) { return lowerROIAlignGrad(cx, o); })
       .Case([&](g::ProposalOp o) { return lowerProposal(cx, o); })

@@ -191,3 +191,39 @@ func.func @decode_anchors(%x: tensor<1x5x4xf32>, %a: tensor<1x3x4xf32>) {
   %0 = graph.box_decode %x, %a : (tensor<1x5x4xf32>, tensor<1x3x4xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @psroi_channels(%x: tensor<1x7x6x6xf32>, %r: tensor<3x5xf32>) {
+  // expected-error @+1 {{'graph.psroi_pooling' op needs at least output_dim * group_size^2 = 8 channels, got 7}}
+  %0 = graph.psroi_pooling %x, %r {spatial_scale = 1.0 : f32, output_dim = 2 : i64, pooled_size = 2 : i64}
+      : (tensor<1x7x6x6xf32>, tensor<3x5xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @psroi_output_dim(%x: tensor<*xf32>, %r: tensor<*xf32>) {
+  // expected-error @+1 {{'graph.psroi_pooling' op output_dim must be positive, got 0}}
+  %0 = graph.psroi_pooling %x, %r {spatial_scale = 1.0 : f32, output_dim = 0 : i64, pooled_size = 2 : i64}
+      : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @psroi_group_size(%x: tensor<*xf32>, %r: tensor<*xf32>) {
+  // expected-error @+1 {{'graph.psroi_pooling' op group_size must not be negative, got -1}}
+  %0 = graph.psroi_pooling %x, %r {spatial_scale = 1.0 : f32, output_dim = 1 : i64, pooled_size = 2 : i64, group_size = -1 : i64}
+      : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @psroi_pooled_size(%x: tensor<*xf32>, %r: tensor<*xf32>) {
+  // expected-error @+1 {{'graph.psroi_pooling' op pooled_size entries must be positive, got (0, 0)}}
+  %0 = graph.psroi_pooling %x, %r {spatial_scale = 1.0 : f32, output_dim = 1 : i64, pooled_size = 0 : i64}
+      : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}

@@ -48,6 +48,15 @@ func.func @round_trip(%nms: tensor<2x5x6xf32>, %a: tensor<4x4xf32>, %b: tensor<2
   // CHECK: graph.roi_pooling_grad {{.*}} -> tensor<1x8x6x6xf32>
   %9 = graph.roi_pooling_grad %x, %rois, %4 {pooled_size = array<i64: 2, 3>, spatial_scale = 5.000000e-01 : f32}
       : (tensor<1x8x6x6xf32>, tensor<3x5xf32>, tensor<3x8x2x3xf32>) -> tensor<1x8x6x6xf32>
+  // 8 channels = output_dim 2 · group_size 2²; pooled_size 3.
+  // CHECK: graph.psroi_pooling {{.*}} -> tensor<3x2x3x3xf32>
+  %11 = graph.psroi_pooling %x, %rois {spatial_scale = 5.000000e-01 : f32, output_dim = 2 : i64,
+                                       pooled_size = 3 : i64, group_size = 2 : i64}
+      : (tensor<1x8x6x6xf32>, tensor<3x5xf32>) -> tensor<3x2x3x3xf32>
+  // CHECK: graph.psroi_pooling_grad {{.*}} -> tensor<1x8x6x6xf32>
+  %12 = graph.psroi_pooling_grad %x, %rois, %11 {spatial_scale = 5.000000e-01 : f32, output_dim = 2 : i64,
+                                                 pooled_size = 3 : i64, group_size = 2 : i64}
+      : (tensor<1x8x6x6xf32>, tensor<3x5xf32>, tensor<3x2x3x3xf32>) -> tensor<1x8x6x6xf32>
   // CHECK: graph.roi_align_grad {{.*}} -> tensor<1x8x6x6xf32>
   %10 = graph.roi_align_grad %x, %rois, %5 {pooled_size = array<i64: 2, 2>, spatial_scale = 1.000000e+00 : f32,
                                             position_sensitive = true}

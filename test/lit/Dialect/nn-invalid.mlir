@@ -306,3 +306,163 @@ func.func @softmax_length_shape(%x: tensor<3x4xf32>, %l: tensor<4xf32>) {
   %0 = graph.softmax %x, %l {use_length = true} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @interleaved_heads(%x: tensor<*xf32>) {
+  // expected-error @+1 {{heads must be positive, got 0}}
+  %0 = graph.interleaved_matmul_selfatt_qk %x {heads = 0 : i64} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @interleaved_rank(%x: tensor<5x24xf32>) {
+  // expected-error @+1 {{expects operand 'queries_keys_values' of rank 3 (seq, batch, heads * 3 * head_dim), got shape (5, 24)}}
+  %0 = graph.interleaved_matmul_selfatt_qk %x {heads = 2 : i64} : (tensor<5x24xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @interleaved_split(%x: tensor<5x3x20xf32>) {
+  // expected-error @+1 {{operand 'queries_keys_values' of shape (5, 3, 20): its last axis does not split into 2 heads of 3 equal parts}}
+  %0 = graph.interleaved_matmul_selfatt_qk %x {heads = 2 : i64} : (tensor<5x3x20xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @interleaved_valatt_attention(%x: tensor<5x3x24xf32>, %a: tensor<6x5x4xf32>) {
+  // expected-error @+1 {{operand 'attention' has shape (6, 5, 4) but the shape rule gives (6, 5, 5)}}
+  %0 = graph.interleaved_matmul_selfatt_valatt %x, %a {heads = 2 : i64} : (tensor<5x3x24xf32>, tensor<6x5x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @interleaved_encdec_qk(%q: tensor<4x3x8xf32>, %kv: tensor<5x2x16xf32>) {
+  // expected-error @+1 {{keys_values (5, 2, 16) does not match queries (4, 3, 8) (same batch, last axis twice as long)}}
+  %0 = graph.interleaved_matmul_encdec_qk %q, %kv {heads = 2 : i64} : (tensor<4x3x8xf32>, tensor<5x2x16xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @interleaved_encdec_valatt(%kv: tensor<5x3x16xf32>, %a: tensor<6x4x4xf32>) {
+  // expected-error @+1 {{expects operand 'attention' of shape (6, q_seq, 5) (batch * heads, q_seq, kv_seq), got (6, 4, 4)}}
+  %0 = graph.interleaved_matmul_encdec_valatt %kv, %a {heads = 2 : i64} : (tensor<5x3x16xf32>, tensor<6x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @grid_target(%x: tensor<*xf32>) {
+  // expected-error @+1 {{target_shape must be positive for an affine transform, got (0, 0)}}
+  %0 = graph.grid_generator %x {transform_type = #graph.grid_transform<affine>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @grid_target_entries(%x: tensor<*xf32>) {
+  // expected-error @+1 {{target_shape must have 2 entries (height, width), got 3}}
+  %0 = graph.grid_generator %x {transform_type = #graph.grid_transform<warp>, target_shape = array<i64: 1, 2, 3>} : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @grid_affine_data(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{expects operand 'data' of shape (batch, 6) (an affine matrix per sample), got (2, 4)}}
+  %0 = graph.grid_generator %x {transform_type = #graph.grid_transform<affine>, target_shape = array<i64: 2, 2>} : (tensor<2x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @grid_warp_data(%x: tensor<2x3x4x4xf32>) {
+  // expected-error @+1 {{transform_type warp expects a flow of shape (batch, 2, height, width), got (2, 3, 4, 4)}}
+  %0 = graph.grid_generator %x {transform_type = #graph.grid_transform<warp>} : (tensor<2x3x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sampler_grid(%x: tensor<2x3x4x4xf32>, %g: tensor<2x3x4x4xf32>) {
+  // expected-error @+1 {{expects operand 'grid' of shape (2, 2, height, width) for data (2, 3, 4, 4), got (2, 3, 4, 4)}}
+  %0 = graph.bilinear_sampler %x, %g : (tensor<2x3x4x4xf32>, tensor<2x3x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sampler_data(%x: tensor<3x4x4xf32>, %g: tensor<3x2x4x4xf32>) {
+  // expected-error @+1 {{expects operand 'data' of rank 4 (N, C, H, W), got shape (3, 4, 4)}}
+  %0 = graph.bilinear_sampler %x, %g : (tensor<3x4x4xf32>, tensor<3x2x4x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @spatial_warp(%x: tensor<*xf32>, %l: tensor<*xf32>) {
+  // expected-error @+1 {{transform_type must be affine (MXNet 1.9.1's only one)}}
+  %0 = graph.spatial_transformer %x, %l {target_shape = array<i64: 2, 2>, transform_type = #graph.grid_transform<warp>, sampler_type = #graph.sampler_type<bilinear>} : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @spatial_target(%x: tensor<*xf32>, %l: tensor<*xf32>) {
+  // expected-error @+1 {{target_shape must be positive for an affine transform, got (0, 3)}}
+  %0 = graph.spatial_transformer %x, %l {target_shape = array<i64: 0, 3>, transform_type = #graph.grid_transform<affine>, sampler_type = #graph.sampler_type<bilinear>} : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @spatial_loc(%x: tensor<2x3x4x4xf32>, %l: tensor<2x4xf32>) {
+  // expected-error @+1 {{operand 'localization' has shape (2, 4) but the shape rule gives (2, 6)}}
+  %0 = graph.spatial_transformer %x, %l {target_shape = array<i64: 2, 2>, transform_type = #graph.grid_transform<affine>, sampler_type = #graph.sampler_type<bilinear>} : (tensor<2x3x4x4xf32>, tensor<2x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @correlation_even_kernel(%x: tensor<*xf32>) {
+  // expected-error @+1 {{kernel_size must be odd and positive, got 2 (MXNet's CPU kernel reads outside its buffers otherwise)}}
+  %0 = graph.correlation %x, %x {kernel_size = 2 : i64} : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @correlation_stride(%x: tensor<*xf32>) {
+  // expected-error @+1 {{stride1 and stride2 must be positive, got 1 and 0}}
+  %0 = graph.correlation %x, %x {stride2 = 0 : i64} : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @correlation_negative(%x: tensor<*xf32>) {
+  // expected-error @+1 {{max_displacement and pad_size must not be negative}}
+  %0 = graph.correlation %x, %x {pad_size = -1 : i64} : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @correlation_fit(%x: tensor<1x2x3x3xf32>) {
+  // expected-error @+1 {{the neighbourhood and kernel do not fit in data (1, 2, 3, 3) padded by 0 (output -1 x -1)}}
+  %0 = graph.correlation %x, %x {max_displacement = 2 : i64} : (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @correlation_shapes(%a: tensor<1x2x4x4xf32>, %b: tensor<1x2x4x5xf32>) {
+  // expected-error @+1 {{operand 'data2' has shape (1, 2, 4, 5) but the shape rule gives (1, 2, 4, 4)}}
+  %0 = graph.correlation %a, %b : (tensor<1x2x4x4xf32>, tensor<1x2x4x5xf32>) -> tensor<*xf32>
+  return
+}

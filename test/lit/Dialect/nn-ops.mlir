@@ -112,13 +112,95 @@ func.func @products(%a: tensor<2x3x4x5xf32>, %b: tensor<2x3x6x4xf32>, %x: tensor
 
 // -----
 
+// The interleaved attention products: (seq, batch, heads · parts · D)
+// projections, (batch · heads, q_seq, kv_seq) attention maps.
+// RT-LABEL: func @attention
+// INFER-LABEL: func @attention
+// INFER-SAME: tensor<6x5x5xf32>
+func.func @attention(%qkv: tensor<5x3x24xf32>, %att: tensor<*xf32>, %q: tensor<4x3x8xf32>,
+                     %kv: tensor<5x3x16xf32>, %att2: tensor<6x4x5xf32>) {
+  // 2 heads of D = 4: 3 · 2 attention batches of 5 x 5.
+  // RT: graph.interleaved_matmul_selfatt_qk {{.*}} {heads = 2 : i64}
+  // INFER: graph.interleaved_matmul_selfatt_qk {{.*}} -> tensor<6x5x5xf32>
+  %0 = graph.interleaved_matmul_selfatt_qk %qkv {heads = 2 : i64}
+      : (tensor<5x3x24xf32>) -> tensor<*xf32>
+  // INFER: graph.interleaved_matmul_selfatt_valatt {{.*}} -> tensor<5x3x8xf32>
+  %1 = graph.interleaved_matmul_selfatt_valatt %qkv, %att {heads = 2 : i64}
+      : (tensor<5x3x24xf32>, tensor<*xf32>) -> tensor<*xf32>
+  // INFER: graph.interleaved_matmul_encdec_qk {{.*}} -> tensor<6x4x5xf32>
+  %2 = graph.interleaved_matmul_encdec_qk %q, %kv {heads = 2 : i64}
+      : (tensor<4x3x8xf32>, tensor<5x3x16xf32>) -> tensor<*xf32>
+  // INFER: graph.interleaved_matmul_encdec_valatt {{.*}} -> tensor<4x3x8xf32>
+  %3 = graph.interleaved_matmul_encdec_valatt %kv, %att2 {heads = 2 : i64}
+      : (tensor<5x3x16xf32>, tensor<6x4x5xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// Spatial transformers: grids are (N, 2, H, W); SpatialTransformer's loc is
+// (N, 6).
+// RT-LABEL: func @spatial
+// INFER-LABEL: func @spatial
+// INFER-SAME: tensor<2x6xf32>
+func.func @spatial(%theta: tensor<2x6xf32>, %flow: tensor<1x2x3x4xf32>,
+                   %x: tensor<2x3x5x5xf32>, %loc: tensor<*xf32>) {
+  // RT: graph.grid_generator {{.*}} {target_shape = array<i64: 4, 5>, transform_type = #graph.grid_transform<affine>}
+  // INFER: graph.grid_generator {{.*}} -> tensor<2x2x4x5xf32>
+  %0 = graph.grid_generator %theta {transform_type = #graph.grid_transform<affine>,
+                                    target_shape = array<i64: 4, 5>}
+      : (tensor<2x6xf32>) -> tensor<*xf32>
+  // INFER: graph.grid_generator {{.*}} -> tensor<1x2x3x4xf32>
+  %1 = graph.grid_generator %flow {transform_type = #graph.grid_transform<warp>}
+      : (tensor<1x2x3x4xf32>) -> tensor<*xf32>
+  // INFER: graph.bilinear_sampler {{.*}} -> tensor<2x3x4x5xf32>
+  %2 = graph.bilinear_sampler %x, %0 : (tensor<2x3x5x5xf32>, tensor<*xf32>) -> tensor<*xf32>
+  // RT: graph.spatial_transformer {{.*}} {sampler_type = #graph.sampler_type<bilinear>, target_shape = array<i64: 3, 4>, transform_type = #graph.grid_transform<affine>}
+  // INFER: graph.spatial_transformer {{.*}} -> tensor<2x3x3x4xf32>
+  %3 = graph.spatial_transformer %x, %loc {target_shape = array<i64: 3, 4>,
+        transform_type = #graph.grid_transform<affine>,
+        sampler_type = #graph.sampler_type<bilinear>}
+      : (tensor<2x3x5x5xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// Correlation: (N, (2r + 1)², oh, ow), r = max_displacement / stride2,
+// oh = ⌈(H + 2 pad − 2 (max_displacement + (k − 1) / 2)) / stride1⌉.
+// RT-LABEL: func @correlation
+// INFER-LABEL: func @correlation
+// INFER-SAME: tensor<1x3x5x6xf32>
+func.func @correlation(%a: tensor<1x3x5x6xf32>, %b: tensor<*xf32>) {
+  // r = 1, g = 3: 9 channels; (5 + 4 − 6) / 2 → 2, (6 + 4 − 6) / 2 → 2.
+  // RT: graph.correlation {{.*}} {is_multiply = false, kernel_size = 3 : i64, max_displacement = 2 : i64, pad_size = 2 : i64, stride1 = 2 : i64, stride2 = 2 : i64}
+  // INFER: graph.correlation {{.*}} -> tensor<1x9x2x2xf32>
+  %0 = graph.correlation %a, %b {kernel_size = 3 : i64, max_displacement = 2 : i64,
+                                 stride1 = 2 : i64, stride2 = 2 : i64, pad_size = 2 : i64,
+                                 is_multiply = false}
+      : (tensor<1x3x5x6xf32>, tensor<*xf32>) -> tensor<*xf32>
+  // Defaults: r = 1, (5 − 2) x (6 − 2).
+  // INFER: graph.correlation {{.*}} -> tensor<1x9x3x4xf32>
+  %1 = graph.correlation %a, %a : (tensor<1x3x5x6xf32>, tensor<1x3x5x6xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
 // The backward kernels take the forward's data for its shape.
 // RT-LABEL: func @grads
 // INFER-LABEL: func @grads
-func.func @grads(%x: tensor<1x2x5x7xf32>, %dy: tensor<1x2x2x3xf32>) {
+func.func @grads(%x: tensor<1x2x5x7xf32>, %dy: tensor<1x2x2x3xf32>,
+                 %grid: tensor<1x2x2x3xf32>, %cy: tensor<1x9x3x5xf32>) {
   // INFER: graph.adaptive_avg_pooling2d_grad {{.*}} -> tensor<1x2x5x7xf32>
   %0 = graph.adaptive_avg_pooling2d_grad %x, %dy
       : (tensor<1x2x5x7xf32>, tensor<1x2x2x3xf32>) -> tensor<*xf32>
+  // INFER: graph.bilinear_sampler_grad {{.*}} -> (tensor<1x2x5x7xf32>, tensor<1x2x2x3xf32>)
+  %g:2 = graph.bilinear_sampler_grad %x, %grid, %dy
+      : (tensor<1x2x5x7xf32>, tensor<1x2x2x3xf32>, tensor<1x2x2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  // INFER: graph.correlation_grad {{.*}} -> (tensor<1x2x5x7xf32>, tensor<1x2x5x7xf32>)
+  %c:2 = graph.correlation_grad %x, %x, %cy
+      : (tensor<1x2x5x7xf32>, tensor<1x2x5x7xf32>, tensor<1x9x3x5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
   // RT: graph.bilinear_resize2d_grad {{.*}} {align_corners = false}
   // INFER: graph.bilinear_resize2d_grad {{.*}} -> tensor<1x2x5x7xf32>
   %1 = graph.bilinear_resize2d_grad %x, %dy {align_corners = false}
