@@ -254,6 +254,45 @@ def Graph_StackOp : Graph_Op<"stack"> {
   let customVerifier = 1;
 }
 
+def Graph_SplitV2Op : Graph_Op<"split_v2"> {
+  let summary = "MXNet _split_v2 (split_v2): parts between split points along `axis`";
+  let description = [{
+    With `sections` = 0 (the default) the parts begin at the `indices`
+    (the first 0, then strictly increasing, all inside the axis) and each
+    ends where the next begins, the last at the end of the axis: one part
+    per entry. With `sections` = n > 0, `indices` is ignored and the axis is
+    cut into n parts whose sizes differ by at most 1, the larger ones first
+    (MXNet's GetSplitIndices). `squeeze_axis` removes the axis from parts of
+    size 1 (every part must have size 1 then). MXNet's `split_v2` (Python)
+    writes the leading 0 itself; MXNet does not check that `indices` starts
+    at 0, and its kernel reads out of bounds when it does not, so Kiln
+    rejects such indices. The gradient is the head gradients concatenated
+    back (zeros for unused outputs), SliceChannel's.
+
+    Example:
+    ```mlir
+    %a, %b = graph.split_v2 %x {indices = array<i64: 0, 1>}
+        : (tensor<2x3xf32>) -> (tensor<2x1xf32>, tensor<2x2xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$indices,
+                   DefaultValuedAttr<I64Attr, "1">:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$squeeze_axis,
+                   DefaultValuedAttr<I64Attr, "0">:$sections);
+  let results = (outs Variadic<Graph_Tensor>:$outputs);
+  let mxnetName = "_split_v2";
+  let mxnetAttrs = [MXReq<"indices", "Tuple">, MXDef<"axis", "Int", "1">,
+                    MXDef<"squeeze_axis", "Bool", "False">, MXDef<"sections", "Int", "0">];
+  let customVerifier = 1;
+  let opDecl = [{
+    /// The number of parts the attributes ask for (MXNet's SplitNumOutputs).
+    int64_t getNumParts();
+    /// The parts' bounds along an axis of `size`: part i is
+    /// [bounds[i], bounds[i + 1]), so there is one more entry than parts.
+    ::llvm::SmallVector<int64_t> getPartBounds(int64_t size);
+  }];
+}
+
 def Graph_SpaceToDepthOp : Graph_Op<"space_to_depth"> {
   let summary = "MXNet space_to_depth: block_size² spatial blocks moved into channels";
   let description = [{

@@ -540,6 +540,88 @@ LogicalResult StackOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultG
   return success();
 }
 
+int64_t SplitV2Op::getNumParts() {
+  return getSections() > 0 ? static_cast<int64_t>(getSections())
+                           : static_cast<int64_t>(getIndices().size());
+}
+
+SmallVector<int64_t> SplitV2Op::getPartBounds(int64_t size) {
+  SmallVector<int64_t> bounds;
+  int64_t sections = static_cast<int64_t>(getSections());
+  if (sections > 0) {
+    // MXNet's GetSplitIndices: the first size % sections parts one longer.
+    bounds.push_back(0);
+    for (int64_t i = 0; i < sections; ++i)
+      bounds.push_back(bounds.back() + size / sections + (i < size % sections ? 1 : 0));
+    return bounds;
+  }
+  bounds.assign(getIndices().begin(), getIndices().end());
+  bounds.push_back(size);
+  return bounds;
+}
+
+LogicalResult SplitV2Op::verify() {
+  int64_t sections = static_cast<int64_t>(getSections());
+  if (sections < 0)
+    return emitOpError() << "sections must not be negative, got " << sections;
+  if (sections == 0) {
+    ArrayRef<int64_t> idx = getIndices();
+    if (idx.empty())
+      return emitOpError() << "needs split indices or a positive sections";
+    if (idx[0] != 0)
+      return emitOpError() << "indices " << formatShape(idx)
+                           << " must start at 0 (MXNet's kernel reads out of bounds otherwise)";
+    for (size_t i = 1; i < idx.size(); ++i)
+      if (idx[i] <= idx[i - 1])
+        return emitOpError() << "indices " << formatShape(idx)
+                             << " must increase strictly (Kiln has no zero-size tensors)";
+  }
+  if (static_cast<int64_t>(getNumResults()) != getNumParts())
+    return emitOpError() << "has " << getNumResults() << " results but the attributes make "
+                         << getNumParts() << " parts";
+  return verifyShapes(*this);
+}
+
+LogicalResult SplitV2Op::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto axis = r.axis(getAxis(), data->size());
+  if (failed(axis))
+    return failure();
+  int64_t size = (*data)[*axis];
+  if (getSections() > 0 && static_cast<int64_t>(getSections()) > size)
+    return r.error() << "sections " << getSections() << " exceeds the axis size " << size
+                     << " (Kiln has no zero-size tensors)";
+  SmallVector<int64_t> bounds = getPartBounds(size);
+  if (bounds[bounds.size() - 2] >= size)
+    return r.error() << "split index " << bounds[bounds.size() - 2]
+                     << " is not inside the axis of size " << size;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    Shape part = *data;
+    int64_t n = bounds[i + 1] - bounds[i];
+    if (getSqueezeAxis()) {
+      if (n != 1)
+        return r.error() << "squeeze_axis needs parts of size 1, but part " << i << " has size "
+                         << n;
+      part.erase(part.begin() + *axis);
+    } else {
+      part[*axis] = n;
+    }
+    (void)r.result(part);
+  }
+  return success();
+}
+
+LogicalResult SplitV2Op::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  ArrayRef<int64_t> xs = staticShape(getData());
+  int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + (int64_t)xs.size() : getAxis();
+  return splitGradient(*this, builder, resultGrads, axis, getPartBounds(xs[axis]),
+                       operandGrads);
+}
+
 /// space_to_depth and depth_to_space: NCHW data and a positive block.
 static LogicalResult checkBlockData(ShapeRule &r, ArrayRef<int64_t> data) {
   if (data.size() != 4)

@@ -1237,22 +1237,10 @@ void Interpreter::split(g::SplitOp op) {
                  std::to_string(parts) + " parts along axis " +
                  std::to_string(axis) + " with " +
                  std::to_string(op->getNumResults()) + " results");
-  int64_t outer = extent(x.shape, 0, axis);
-  int64_t inner = extent(x.shape, axis + 1, rank);
-  int64_t n = x.shape[axis] / parts;
-  // Squeezing the split axis does not move any element, so each part's data
-  // is the same whichever way its shape is written.
-  for (int64_t j = 0; j < parts; ++j) {
-    Array out = makeResult(op, j);
-    if (out.size() != outer * n * inner)
-      fail(op, "result #" + std::to_string(j) + " has shape " +
-                   shapeStr(out.shape) + " but holds " +
-                   std::to_string(outer * n * inner) + " values");
-    for (int64_t o = 0; o < outer; ++o)
-      std::copy_n(x.data.begin() + (o * x.shape[axis] + j * n) * inner,
-                  n * inner, out.data.begin() + o * n * inner);
-    values[op->getResult(j)] = std::move(out);
-  }
+  SmallVector<int64_t> bounds;
+  for (int64_t j = 0; j <= parts; ++j)
+    bounds.push_back(j * (x.shape[axis] / parts));
+  splitAlongAxis(*this, op, x, axis, bounds);
 }
 
 //===----------------------------------------------------------------------===//

@@ -22,6 +22,30 @@ namespace g = kiln::graph;
 
 namespace kiln::ref {
 
+void splitAlongAxis(OpEnv &env, Operation *op, const Array &x, int64_t axis,
+                    ArrayRef<int64_t> bounds) {
+  int64_t rank = x.shape.size();
+  int64_t outer = extent(x.shape, 0, axis);
+  int64_t inner = extent(x.shape, axis + 1, rank);
+  if (bounds.size() != op->getNumResults() + 1 || bounds.front() < 0 ||
+      bounds.back() > x.shape[axis])
+    fail(op, "cannot split " + shapeStr(x.shape) + " along axis " + std::to_string(axis) +
+                 " into the " + std::to_string(op->getNumResults()) + " results");
+  // Squeezing the split axis does not move any element, so each part's data
+  // is the same whichever way its shape is written.
+  for (unsigned j = 0; j + 1 < bounds.size(); ++j) {
+    int64_t n = bounds[j + 1] - bounds[j];
+    Array out = env.makeResult(op, j);
+    if (n <= 0 || out.size() != outer * n * inner)
+      fail(op, "result #" + std::to_string(j) + " has shape " + shapeStr(out.shape) +
+                   " but holds " + std::to_string(outer * n * inner) + " values");
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy_n(x.data.begin() + (o * x.shape[axis] + bounds[j]) * inner, n * inner,
+                  out.data.begin() + o * n * inner);
+    env.setResult(op, j, std::move(out));
+  }
+}
+
 namespace {
 
 /// Runs the op's shape rule on the operands' types and compares it with
@@ -431,6 +455,13 @@ bool interpretShapeOp(OpEnv &env, Operation *op) {
         });
       })
       .Case([&](g::StackOp o) { return run([&] { return stack(env, o); }); })
+      .Case([&](g::SplitV2Op o) {
+        checkShapes(op);
+        const Array &x = env.get(o, o.getData());
+        int64_t axis = normalizeAxis(o, static_cast<int64_t>(o.getAxis()), x.shape.size());
+        splitAlongAxis(env, o, x, axis, o.getPartBounds(x.shape[axis]));
+        return true;
+      })
       .Case([&](g::SpaceToDepthOp o) { return run([&] { return spaceToDepth(env, o); }); })
       .Case([&](g::DepthToSpaceOp o) { return run([&] { return depthToSpace(env, o); }); })
       .Case([&](g::SliceOp o) { return run([&] { return slice(env, o); }); })

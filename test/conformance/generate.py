@@ -806,6 +806,16 @@ def shape_ops():
           sc((2, 3, 2), 2, {"axis": -1}), sc((2, 3, 4), 3, {"squeeze_axis": True}),
           sc((3, 1, 2, 2, 1), 3, {"axis": 0, "squeeze_axis": 1}),
           sc((2, 4), 2, alias="split")]
+    sv = lambda s, attrs: Case("_split_v2", [("data", s)], attrs, node="split_v2")
+    c += [sv((2, 5), {"indices": (0, 2)}),
+          sv((4, 3), {"indices": (0, 1, 3), "axis": 0}),
+          sv((7,), {"indices": (0, 3, 4), "axis": 0}),
+          sv((2, 3, 4), {"indices": (), "sections": 2, "axis": -1}),
+          sv((2, 3, 5), {"indices": (), "sections": 3, "axis": 2}),
+          sv((3, 2), {"indices": (0, 1, 2), "axis": 0, "squeeze_axis": True}),
+          sv((1, 4, 1, 2), {"indices": (), "sections": 4, "squeeze_axis": True}),
+          sv((2, 3), {"indices": (0,)}),
+          sv((1, 2, 6, 1, 2), {"indices": (0, 1, 5), "axis": -3})]
     return c
 
 

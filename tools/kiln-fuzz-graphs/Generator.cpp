@@ -870,6 +870,53 @@ bool buildSliceChannel(Builder &b, const Value &x) {
   return true;
 }
 
+/// _split_v2: near-equal `sections`, or parts between increasing split
+/// indices that start at 0.
+bool buildSplitV2(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t axis = b.between(0, rank - 1);
+  int64_t size = x.shape[axis];
+  int64_t parts = b.between(1, std::min<int64_t>(size, 4));
+  std::vector<int64_t> bounds{0};
+  std::map<std::string, std::string> a;
+  if (b.chance(0.5)) {
+    for (int64_t i = 0; i < parts; ++i)
+      bounds.push_back(bounds.back() + size / parts + (i < size % parts ? 1 : 0));
+    a["indices"] = "()";
+    a["sections"] = str(parts);
+  } else {
+    // Distinct cut points in (0, size), sorted.
+    std::vector<int64_t> cuts;
+    for (int64_t c = 1; c < size; ++c)
+      cuts.push_back(c);
+    for (size_t i = 0; i + 1 < cuts.size(); ++i)
+      std::swap(cuts[i], cuts[i + size_t(b.between(0, int64_t(cuts.size() - 1 - i)))]);
+    cuts.resize(size_t(parts - 1));
+    std::sort(cuts.begin(), cuts.end());
+    Shape indices{0};
+    indices.insert(indices.end(), cuts.begin(), cuts.end());
+    a["indices"] = tuple(indices);
+    bounds.assign(indices.begin(), indices.end());
+    bounds.push_back(size);
+  }
+  int64_t written = b.chance(0.2) ? axis - rank : axis;
+  if (written != 1 || b.chance(0.3))
+    a["axis"] = str(written);
+  bool squeeze = parts == size && rank > 1 && b.chance(0.5);
+  if (squeeze)
+    a["squeeze_axis"] = "True";
+  std::vector<Shape> outs;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    Shape part = x.shape;
+    part[axis] = bounds[i + 1] - bounds[i];
+    if (squeeze)
+      part.erase(part.begin() + axis);
+    outs.push_back(part);
+  }
+  b.apply("_split_v2", a, {x}, outs, x.mag);
+  return true;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise operators (dialects/Graph/GraphElementwise.td)
 //===----------------------------------------------------------------------===//
@@ -2887,6 +2934,7 @@ const std::vector<OpEntry> &opTable() {
       {"transpose", 6, buildTranspose},
       {"Concat", 8, buildConcat},
       {"SliceChannel", 6, buildSliceChannel},
+      {"_split_v2", 2, buildSplitV2},
       {"elemwise_add", 12, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_add")},
       {"elemwise_sub", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_sub")},
       {"elemwise_mul", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_mul")},

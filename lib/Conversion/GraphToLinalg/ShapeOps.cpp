@@ -561,6 +561,11 @@ std::optional<Results> lowerShapeOp(Ctx &cx, Operation *op) {
                                [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
       })
       .Case([&](g::StackOp o) { return lowerStack(cx, o); })
+      .Case([&](g::SplitV2Op o) -> Results {
+        Shape xs = shapeOf(o.getData());
+        int64_t axis = normAxis(static_cast<int64_t>(o.getAxis()), xs.size());
+        return splitAlongAxis(cx, o, o.getData(), axis, o.getPartBounds(xs[axis]));
+      })
       .Case([&](g::SpaceToDepthOp o) { return lowerSpaceToDepth(cx, o); })
       .Case([&](g::DepthToSpaceOp o) { return lowerDepthToSpace(cx, o); })
       .Case([&](g::SliceOp o) { return lowerSlice(cx, o); })

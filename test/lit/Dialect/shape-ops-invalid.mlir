@@ -567,3 +567,67 @@ func.func @pad_grad_small(%dy: tensor<1x1x2x5xf32>) {
   %0 = graph.pad_grad %dy {mode = #graph.pad_mode<edge>, pad_width = array<i64: 0, 0, 0, 0, 1, 1, 1, 1>} : (tensor<1x1x2x5xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @split_v2_no_parts(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op needs split indices or a positive sections}}
+  %0 = graph.split_v2 %x {indices = array<i64>} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @split_v2_negative_sections(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op sections must not be negative, got -2}}
+  %0 = graph.split_v2 %x {indices = array<i64>, sections = -2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @split_v2_first_index(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op indices (1, 2) must start at 0 (MXNet's kernel reads out of bounds otherwise)}}
+  %0:2 = graph.split_v2 %x {indices = array<i64: 1, 2>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_not_increasing(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op indices (0, 2, 2) must increase strictly (Kiln has no zero-size tensors)}}
+  %0:3 = graph.split_v2 %x {indices = array<i64: 0, 2, 2>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_result_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op has 1 results but the attributes make 2 parts}}
+  %0 = graph.split_v2 %x {indices = array<i64>, sections = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @split_v2_index_outside(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op split index 3 is not inside the axis of size 3}}
+  %0:2 = graph.split_v2 %x {indices = array<i64: 0, 3>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_too_many_sections(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op sections 4 exceeds the axis size 3 (Kiln has no zero-size tensors)}}
+  %0:4 = graph.split_v2 %x {indices = array<i64>, sections = 4 : i64} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_squeeze(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op squeeze_axis needs parts of size 1, but part 1 has size 2}}
+  %0:2 = graph.split_v2 %x {indices = array<i64: 0, 1>, squeeze_axis = true} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}

@@ -196,3 +196,21 @@ func.func @grads(%dy: tensor<4x3xf32>, %i: tensor<4xf32>, %pd: tensor<1x1x5x5xf3
       : (tensor<1x1x5x5xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+// RT-LABEL: func @split_v2
+// INFER-LABEL: func @split_v2
+func.func @split_v2(%x: tensor<2x5xf32>) {
+  // indices (0, 2) along axis 1 of (2, 5): parts [0, 2) and [2, 5).
+  // RT: graph.split_v2 %{{.*}} {indices = array<i64: 0, 2>}
+  // INFER: graph.split_v2 {{.*}} -> (tensor<2x2xf32>, tensor<2x3xf32>)
+  %0:2 = graph.split_v2 %x {indices = array<i64: 0, 2>} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  // sections 3 of 5: sizes 2, 2, 1 (the larger parts first).
+  // INFER: graph.split_v2 {{.*}} -> (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x1xf32>)
+  %1:3 = graph.split_v2 %x {indices = array<i64>, sections = 3 : i64} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  // sections 2 along axis 0 with squeeze_axis: two (5) parts.
+  // INFER: graph.split_v2 {{.*}} -> (tensor<5xf32>, tensor<5xf32>)
+  %2:2 = graph.split_v2 %x {axis = 0 : i64, indices = array<i64>, sections = 2 : i64, squeeze_axis = true} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
