@@ -194,19 +194,32 @@ static Value batchNormGrad(GradBuilder &g, Value data, Value gamma, Value mean, 
   return op.getDataGrad();
 }
 
-LogicalResult BatchNormOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+/// BatchNorm's and SyncBatchNorm's rule.
+template <typename BatchNormLike>
+static LogicalResult movingStatsGradient(BatchNormLike op, OpBuilder &builder,
+                                         ArrayRef<Value> resultGrads,
                                          SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
+  init(op, operandGrads);
   if (!resultGrads[0])
     return success();
   // A batch_norm left in a differentiated function normalizes with its
   // moving statistics (use_global_stats, or an inference-mode function):
   // they are constants, and the aux states get no gradient.
-  GradBuilder g(builder, *this);
-  batchNormGrad(g, getData(), getGamma(), getMovingMean(), getMovingVar(), resultGrads[0],
-                getEps().convertToDouble(), getFixGamma(), /*useGlobalStats=*/true, getAxis(),
-                operandGrads);
+  GradBuilder g(builder, op);
+  batchNormGrad(g, op.getData(), op.getGamma(), op.getMovingMean(), op.getMovingVar(),
+                resultGrads[0], op.getEps().convertToDouble(), op.getFixGamma(),
+                /*useGlobalStats=*/true, op.getAxis(), operandGrads);
   return success();
+}
+
+LogicalResult BatchNormOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  return movingStatsGradient(*this, builder, resultGrads, operandGrads);
+}
+
+LogicalResult SyncBatchNormOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                             SmallVectorImpl<Value> &operandGrads) {
+  return movingStatsGradient(*this, builder, resultGrads, operandGrads);
 }
 
 LogicalResult LRNOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,

@@ -299,6 +299,28 @@ def Graph_BatchDotOp : Graph_Op<"batch_dot"> {
   let mxnetInputs = ["lhs", "rhs"];
 }
 
+def Graph_KhatriRaoOp : Graph_Op<"khatri_rao"> {
+  let summary = "MXNet khatri_rao: the column-wise Kronecker product of matrices";
+  let description = [{
+    The operands (MXNet's `num_args` of them) are matrices [M_i, N] with the
+    same N; the result is [M_1 · … · M_n, N], column k the Kronecker product
+    of the operands' columns k, the first operand's row index the most
+    significant. MXNet defines no gradient; neither does Kiln.
+
+    Example:
+    ```mlir
+    %y = graph.khatri_rao %a, %b : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<6x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "khatri_rao";
+  let mxnetInputRule = "Variadic";
+  let mxnetHasGradient = 0;
+  let customVerifier = 1;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
 def Graph_MakeLossOp : Graph_Op<"make_loss",
     [SameOperandsAndResultShape, Graph_LossHeadTrait,
      DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {

@@ -331,6 +331,31 @@ LogicalResult BilinearResize2DGradOp::inferShapes(ShapeInferenceState &state) {
 // Products
 //===----------------------------------------------------------------------===//
 
+LogicalResult KhatriRaoOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "khatri_rao needs at least one input";
+  return verifyShapes(*this);
+}
+
+LogicalResult KhatriRaoOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  int64_t rows = 1, cols = -1;
+  for (unsigned i = 0; i < getNumOperands(); ++i) {
+    std::string name = "inputs #" + std::to_string(i);
+    auto s = r.need(i, name);
+    if (failed(s))
+      return failure();
+    if (s->size() != 2)
+      return r.error() << "operand '" << name << "' must be a matrix, got " << formatShape(*s);
+    if (cols >= 0 && (*s)[1] != cols)
+      return r.error() << "operand '" << name << "' has " << (*s)[1] << " columns, not " << cols
+                       << " as the first";
+    cols = (*s)[1];
+    rows *= (*s)[0];
+  }
+  return r.result({rows, cols});
+}
+
 LogicalResult BatchDotOp::inferShapes(ShapeInferenceState &state) {
   ShapeRule r(*this, state);
   auto lhs = r.need(0, "lhs");

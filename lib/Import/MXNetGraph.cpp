@@ -46,6 +46,9 @@ int64_t numOutputs(const Node &node) {
       throw Error(context + "'indices' is empty and 'sections' is not positive: no outputs");
     return n;
   }
+  // moments: the mean and the variance; box_encode: targets and masks.
+  if (node.op == "moments" || node.op == "_contrib_box_encode")
+    return 2;
   // BatchNorm always has three outputs inside MXNet, but only the first is
   // visible (and may be consumed) unless output_mean_var is set.
   if (node.op == "BatchNorm") {

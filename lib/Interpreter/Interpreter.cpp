@@ -288,7 +288,8 @@ private:
   Array pooling(g::PoolingOp op);
   Array activation(g::ActivationOp op);
   Array leakyRelu(g::LeakyReLUOp op);
-  Array batchNorm(g::BatchNormOp op);
+  /// BatchNorm and SyncBatchNorm.
+  template <typename BatchNormLike> Array batchNorm(BatchNormLike op);
   Array lrn(g::LRNOp op);
   Array dropout(g::DropoutOp op);
   Array embedding(g::EmbeddingOp op);
@@ -466,6 +467,7 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::ActivationOp o) { return activation(o); })
           .Case([&](g::LeakyReLUOp o) { return leakyRelu(o); })
           .Case([&](g::BatchNormOp o) { return batchNorm(o); })
+          .Case([&](g::SyncBatchNormOp o) { return batchNorm(o); })
           .Case([&](g::LRNOp o) { return lrn(o); })
           .Case([&](g::DropoutOp o) { return dropout(o); })
           .Case([&](g::EmbeddingOp o) { return embedding(o); })
@@ -947,7 +949,7 @@ Array Interpreter::leakyRelu(g::LeakyReLUOp op) {
   return out;
 }
 
-Array Interpreter::batchNorm(g::BatchNormOp op) {
+template <typename BatchNormLike> Array Interpreter::batchNorm(BatchNormLike op) {
   const Array &x = get(op, op.getData());
   int64_t rank = static_cast<int64_t>(x.shape.size());
   int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);

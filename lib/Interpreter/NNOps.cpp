@@ -289,6 +289,24 @@ bool interpretNNOp(OpEnv &env, Operation *op) {
             return normalize(env, o, o.getNormView(x.shape), toDouble(o.getEps()));
           })
           .Case([&](g::L2NormalizationOp o) { return l2Normalize(env, o); })
+          .Case([&](g::KhatriRaoOp o) {
+            // Row r of the result: one row of each operand, the first operand's
+            // the most significant digit of r.
+            Array y = env.makeResult(o);
+            int64_t cols = y.shape[1];
+            for (int64_t r = 0; r < y.shape[0]; ++r)
+              for (int64_t c = 0; c < cols; ++c) {
+                double v = 1.0;
+                int64_t rest = r;
+                for (int64_t i = o.getInputs().size() - 1; i >= 0; --i) {
+                  const Array &a = env.get(o, o.getInputs()[i]);
+                  v *= a.data[(rest % a.shape[0]) * cols + c];
+                  rest /= a.shape[0];
+                }
+                y.data[r * cols + c] = v;
+              }
+            return y;
+          })
           .Case([&](g::UpSamplingOp o) { return upSampling(env, o); })
           .Case([&](g::BilinearResize2DOp o) {
             const Array &x = env.get(o, o.getData());

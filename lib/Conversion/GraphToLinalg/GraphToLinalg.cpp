@@ -276,7 +276,8 @@ Results lowerLeaky(Ctx &cx, g::LeakyReLUOp op) {
   }));
 }
 
-Results lowerBatchNorm(Ctx &cx, g::BatchNormOp op) {
+/// BatchNorm and SyncBatchNorm.
+template <typename BatchNormLike> Results lowerBatchNorm(Ctx &cx, BatchNormLike op) {
   Value x = op.getData();
   Shape xs = shapeOf(x);
   int64_t axis = normAxis(static_cast<int64_t>(op.getAxis()), xs.size());
@@ -507,6 +508,7 @@ Results lowerOp(Ctx &cx, Operation *op) {
       .Case([&](g::ActivationOp o) { return lowerActivation(cx, o); })
       .Case([&](g::LeakyReLUOp o) { return lowerLeaky(cx, o); })
       .Case([&](g::BatchNormOp o) { return lowerBatchNorm(cx, o); })
+      .Case([&](g::SyncBatchNormOp o) { return lowerBatchNorm(cx, o); })
       .Case([&](g::LRNOp o) { return lowerLRN(cx, o); })
       .Case([&](g::DropoutOp o) -> Results {
         if (o.getMode() == g::DropoutMode::always && toDouble(o.getP()) > 0)

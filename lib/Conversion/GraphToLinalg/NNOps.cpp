@@ -235,9 +235,32 @@ Results lowerBatchDot(Ctx &cx, g::BatchDotOp op) {
 
 } // namespace
 
+/// khatri_rao: a generic over [M_1, …, M_n, N] reading operand i at
+/// (m_i, n), reshaped to [M_1 · … · M_n, N].
+Results lowerKhatriRao(Ctx &cx, g::KhatriRaoOp op) {
+  unsigned n = op.getInputs().size();
+  Shape loops;
+  for (Value in : op.getInputs())
+    loops.push_back(shapeOf(in)[0]);
+  loops.push_back(shapeOf(op.getOutput())[1]);
+  SmallVector<AffineMap> maps;
+  for (unsigned i = 0; i < n; ++i)
+    maps.push_back(cx.map(n + 1, {cx.d(i), cx.d(n)}));
+  SmallVector<Iter> iters(n + 1, Iter::parallel);
+  Value y = cx.generic(loops, op.getInputs(), maps, iters,
+                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         Value v = a[0];
+                         for (unsigned i = 1; i < n; ++i)
+                           v = arith::MulFOp::create(b, l, v, a[i]);
+                         return v;
+                       });
+  return one(cx.reshape(y, shapeOf(op.getOutput())));
+}
+
 std::optional<Results> lowerNNOp(Ctx &cx, Operation *op) {
   return llvm::TypeSwitch<Operation *, std::optional<Results>>(op)
       .Case([&](g::LayerNormOp o) { return lowerNorm(cx, o); })
+      .Case([&](g::KhatriRaoOp o) { return lowerKhatriRao(cx, o); })
       .Case([&](g::InstanceNormOp o) { return lowerNorm(cx, o); })
       .Case([&](g::GroupNormOp o) { return lowerNorm(cx, o); })
       .Case([&](g::L2NormalizationOp o) {

@@ -306,3 +306,27 @@ func.func @softmax_length_shape(%x: tensor<3x4xf32>, %l: tensor<4xf32>) {
   %0 = graph.softmax %x, %l {use_length = true} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @khatri_rao_none() {
+  // expected-error @+1 {{'graph.khatri_rao' op khatri_rao needs at least one input}}
+  %0 = graph.khatri_rao : () -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @khatri_rao_rank(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{'graph.khatri_rao' op operand 'inputs #1' must be a matrix, got (3)}}
+  %0 = graph.khatri_rao %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @khatri_rao_columns(%a: tensor<2x3xf32>, %b: tensor<4x2xf32>) {
+  // expected-error @+1 {{'graph.khatri_rao' op operand 'inputs #1' has 2 columns, not 3 as the first}}
+  %0 = graph.khatri_rao %a, %b : (tensor<2x3xf32>, tensor<4x2xf32>) -> tensor<*xf32>
+  return
+}
