@@ -1307,6 +1307,24 @@ def nn_layers():
 
 def softmax_ops():
     c = []
+    # SVMOutput: MXNet's backward ignores the head gradient. Values stay
+    # away from ±margin, where the gradient jumps.
+    svm = lambda s, attrs=None, margin=1.0: Case(
+        "SVMOutput", [("data", s, Away(-2, 2, [margin, -margin]))], attrs, node="svm",
+        gens={"label": Ints(0, s[-1])}, shapes={"svm_label": s[:-1]})
+    c += [svm((3, 4)), svm((3, 4), {"use_linear": True}),
+          svm((2, 5), {"margin": 0.5, "regularization_coefficient": 2.0}, margin=0.5),
+          svm((2, 5), {"margin": 0.5, "use_linear": True, "regularization_coefficient": 0.3},
+              margin=0.5),
+          svm((2, 3, 4)), svm((4, 1), {"use_linear": True})]
+    # softmax_cross_entropy: the summed loss (1) and MXNet's gradient; the
+    # last case's logits push a probability under the 1e-8 floor.
+    sce = lambda s, gen=None, note=None: Case(
+        "softmax_cross_entropy", [("data", s, gen or U(-2, 2)), ("label", (s[0],), Ints(0, s[1]))],
+        note=note)
+    c += [sce((3, 4)), sce((1, 5)), sce((5, 2)), sce((4, 1)),
+          sce((2, 3), Fixed([[30.0, -1.0, -2.0], [-25.0, 0.5, 1.0]]),
+              note="probabilities under 1e-8 are floored")]
     so = lambda s, sl, gen, attrs=None, **kw: Case(
         "SoftmaxOutput", [("data", s)], attrs, node="softmax", gens={"label": gen},
         shapes={"softmax_label": sl}, **kw)

@@ -555,6 +555,23 @@ bool buildBatchNormLike(Builder &b, const Value &x, bool sync) {
 
 bool buildBatchNorm(Builder &b, const Value &x) { return buildBatchNormLike(b, x, false); }
 
+/// SVMOutput: a loss head over the last axis, labels of the other axes.
+bool buildSVMOutput(Builder &b, const Value &x) {
+  if (x.shape.size() < 2)
+    return false;
+  std::map<std::string, std::string> a;
+  if (b.chance(0.5))
+    a["use_linear"] = "True";
+  if (b.chance(0.3))
+    a["margin"] = str(b.oneOf({0.5, 2.0}));
+  if (b.chance(0.3))
+    a["regularization_coefficient"] = str(b.oneOf({0.1, 3.0}));
+  VarInfo info{VarRole::ClassLabel};
+  info.range = x.shape.back();
+  b.apply("SVMOutput", a, {x}, {x.shape}, x.mag, {{"label", {info, {}}}}, /*terminal=*/true);
+  return true;
+}
+
 bool buildLRN(Builder &b, const Value &x) {
   if (x.shape.size() != 4)
     return false;
@@ -2031,6 +2048,15 @@ bool buildKhatriRao(Builder &b, const Value &in) {
   return true;
 }
 
+/// softmax_cross_entropy: x as (N, C) logits and class labels in range.
+bool buildSoftmaxCrossEntropy(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 2);
+  int64_t n = x.shape[0], c = x.shape[1];
+  Value label = indexVariable(b, {n}, c);
+  b.apply("softmax_cross_entropy", {}, {x, label}, {{1}}, 20.0 * double(n));
+  return true;
+}
+
 /// batch_take: one element of each row of a matrix, indices of any shape
 /// with one entry per row (sometimes out of range: clamped).
 bool buildBatchTake(Builder &b, const Value &in) {
@@ -3110,6 +3136,7 @@ const std::vector<OpEntry> &opTable() {
       {"Dropout", 4, buildDropout},
       {"Embedding", 2, buildEmbedding, /*source=*/true},
       {"SoftmaxOutput", 4, buildSoftmaxOutput},
+      {"SVMOutput", 1, buildSVMOutput},
       {"LinearRegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Data>(b, x, "LinearRegressionOutput");
@@ -3135,6 +3162,7 @@ const std::vector<OpEntry> &opTable() {
       {"diag", 2, buildDiag},
       {"batch_take", 1, buildBatchTake},
       {"khatri_rao", 1, buildKhatriRao},
+      {"softmax_cross_entropy", 1, buildSoftmaxCrossEntropy},
       {"_contrib_box_encode", 1, buildBoxEncode},
       {"scatter_nd", 1, buildScatterND},
       {"_contrib_index_array", 1, buildIndexArray},
