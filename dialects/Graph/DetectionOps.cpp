@@ -248,6 +248,31 @@ LogicalResult BoxDecodeOp::inferShapes(ShapeInferenceState &state) {
 }
 
 //===----------------------------------------------------------------------===//
+// box_encode
+//===----------------------------------------------------------------------===//
+
+LogicalResult BoxEncodeOp::verify() { return verifyShapes(*this); }
+
+LogicalResult BoxEncodeOp::inferShapes(ShapeInferenceState &state) {
+  DetectionRule r(*this, state);
+  auto anchors = r.need(2, "anchors");
+  auto refs = r.need(3, "refs");
+  if (failed(anchors) || failed(refs))
+    return failure();
+  if (anchors->size() != 3 || anchors->back() != 4)
+    return r.error() << "expects anchors (B, N, 4), got " << formatShape(*anchors);
+  if (refs->size() != 3 || refs->back() != 4 || (*refs)[0] != (*anchors)[0])
+    return r.error() << "expects refs (" << (*anchors)[0] << ", M, 4), got "
+                     << formatShape(*refs);
+  Shape bn{(*anchors)[0], (*anchors)[1]};
+  if (failed(r.assign(0, "samples", bn)) || failed(r.assign(1, "matches", bn)) ||
+      failed(r.assign(4, "means", {4})) || failed(r.assign(5, "stds", {4})))
+    return failure();
+  (void)r.result(*anchors);
+  return r.result(*anchors);
+}
+
+//===----------------------------------------------------------------------===//
 // MultiBoxPrior
 //===----------------------------------------------------------------------===//
 

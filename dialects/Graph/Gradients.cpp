@@ -196,19 +196,32 @@ static Value batchNormGrad(GradBuilder &g, Value data, Value gamma, Value mean, 
   return op.getDataGrad();
 }
 
-LogicalResult BatchNormOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+/// BatchNorm's and SyncBatchNorm's rule.
+template <typename BatchNormLike>
+static LogicalResult movingStatsGradient(BatchNormLike op, OpBuilder &builder,
+                                         ArrayRef<Value> resultGrads,
                                          SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
+  init(op, operandGrads);
   if (!resultGrads[0])
     return success();
   // A batch_norm left in a differentiated function normalizes with its
   // moving statistics (use_global_stats, or an inference-mode function):
   // they are constants, and the aux states get no gradient.
-  GradBuilder g(builder, *this);
-  batchNormGrad(g, getData(), getGamma(), getMovingMean(), getMovingVar(), resultGrads[0],
-                getEps().convertToDouble(), getFixGamma(), /*useGlobalStats=*/true, getAxis(),
-                operandGrads);
+  GradBuilder g(builder, op);
+  batchNormGrad(g, op.getData(), op.getGamma(), op.getMovingMean(), op.getMovingVar(),
+                resultGrads[0], op.getEps().convertToDouble(), op.getFixGamma(),
+                /*useGlobalStats=*/true, op.getAxis(), operandGrads);
   return success();
+}
+
+LogicalResult BatchNormOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  return movingStatsGradient(*this, builder, resultGrads, operandGrads);
+}
+
+LogicalResult SyncBatchNormOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                             SmallVectorImpl<Value> &operandGrads) {
+  return movingStatsGradient(*this, builder, resultGrads, operandGrads);
 }
 
 LogicalResult LRNOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
@@ -387,24 +400,37 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &builder, ArrayRef<Value> result
   return success();
 }
 
-LogicalResult SplitOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
-                                     SmallVectorImpl<Value> &operandGrads) {
-  init(*this, operandGrads);
+LogicalResult kiln::graph::splitGradient(Operation *op, OpBuilder &builder,
+                                         ArrayRef<Value> resultGrads, int64_t axis,
+                                         ArrayRef<int64_t> bounds,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(op->getNumOperands(), Value());
   if (llvm::all_of(resultGrads, [](Value v) { return !v; }))
     return success();
-  GradBuilder g(builder, *this);
+  GradBuilder g(builder, op);
+  ArrayRef<int64_t> xs = shapeOf(op->getOperand(0));
+  // Each part unsqueezed (squeeze_axis removed a size-1 axis), the unused
+  // parts as zeros, concatenated back along the axis.
+  SmallVector<Value> parts;
+  for (auto [i, dy] : llvm::enumerate(resultGrads)) {
+    SmallVector<int64_t> part(xs);
+    part[axis] = bounds[i + 1] - bounds[i];
+    parts.push_back(dy ? g.reshape(dy, shapeOf(op->getResult(i)), part) : g.zeros(part));
+  }
+  operandGrads[0] = parts.size() == 1 ? parts[0] : g.make<ConcatOp>(parts, axis);
+  return success();
+}
+
+LogicalResult SplitOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
   ArrayRef<int64_t> xs = shapeOf(getData());
   int64_t rank = xs.size();
   int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + rank : (int64_t)getAxis();
-  // Each part unsqueezed (squeeze_axis removed a size-1 axis), the unused
-  // parts as zeros, concatenated back along the axis.
-  SmallVector<int64_t> part(xs);
-  part[axis] = xs[axis] / (int64_t)getNumOutputs();
-  SmallVector<Value> parts;
-  for (auto [i, dy] : llvm::enumerate(resultGrads))
-    parts.push_back(dy ? g.reshape(dy, shapeOf(getResult(i)), part) : g.zeros(part));
-  operandGrads[0] = parts.size() == 1 ? parts[0] : g.make<ConcatOp>(parts, axis);
-  return success();
+  int64_t n = xs[axis] / (int64_t)getNumOutputs();
+  SmallVector<int64_t> bounds;
+  for (int64_t i = 0; i <= (int64_t)getNumOutputs(); ++i)
+    bounds.push_back(i * n);
+  return splitGradient(*this, builder, resultGrads, axis, bounds, operandGrads);
 }
 
 //===----------------------------------------------------------------------===//

@@ -183,6 +183,35 @@ def Graph_BoxDecodeOp : Graph_ZeroGradDetectionOp<"box_decode"> {
   let mxnetInputs = ["data", "anchors"];
 }
 
+def Graph_BoxEncodeOp : Graph_ZeroGradDetectionOp<"box_encode"> {
+  let summary = "MXNet _contrib_box_encode: regression targets of anchors matched to boxes";
+  let description = [{
+    Operands: `samples` (B, N), positive where > 0.5; `matches` (B, N),
+    the index (truncated) of each anchor's box in `refs`; `anchors`
+    (B, N, 4) and `refs` (B, M, 4) corner boxes; `means` and `stds` (4).
+    Results `targets` and `masks`, both (B, N, 4): for a positive sample,
+    ((rx − ax)/aw − means[0])/stds[0], ((ry − ay)/ah − means[1])/stds[1],
+    (log(rw/aw) − means[2])/stds[2], (log(rh/ah) − means[3])/stds[3] (x, y
+    the box centres, w, h the sizes of the matched ref r and the anchor a)
+    and a mask of 1s; otherwise 0s. MXNet's shape rule only bounds the
+    ranks; Kiln requires exactly these shapes. A match outside [0, M) is
+    an error in the reference interpreter (MXNet reads out of bounds) and
+    is clamped in compiled code. MXNet's backward writes zeros.
+
+    Example:
+    ```mlir
+    %t, %m = graph.box_encode %s, %i, %a, %r, %mean, %std
+        : (tensor<1x3xf32>, tensor<1x3xf32>, tensor<1x3x4xf32>, tensor<1x2x4xf32>,
+           tensor<4xf32>, tensor<4xf32>) -> (tensor<1x3x4xf32>, tensor<1x3x4xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$samples, Graph_Tensor:$matches, Graph_Tensor:$anchors,
+                   Graph_Tensor:$refs, Graph_Tensor:$means, Graph_Tensor:$stds);
+  let results = (outs Graph_Tensor:$targets, Graph_Tensor:$masks);
+  let mxnetName = "_contrib_box_encode";
+  let mxnetInputs = ["samples", "matches", "anchors", "refs", "means", "stds"];
+}
+
 def Graph_MultiBoxPriorOp : Graph_ZeroGradDetectionOp<"multibox_prior"> {
   let summary = "MXNet _contrib_MultiBoxPrior: SSD anchor boxes of a feature map";
   let description = [{

@@ -551,6 +551,115 @@ def Graph_InterleavedMatMulEncDecValAttOp
   let mxnetInputs = ["keys_values", "attention"];
 }
 
+def Graph_KhatriRaoOp : Graph_Op<"khatri_rao"> {
+  let summary = "MXNet khatri_rao: the column-wise Kronecker product of matrices";
+  let description = [{
+    The operands (MXNet's `num_args` of them) are matrices [M_i, N] with the
+    same N; the result is [M_1 · … · M_n, N], column k the Kronecker product
+    of the operands' columns k, the first operand's row index the most
+    significant. MXNet defines no gradient; neither does Kiln.
+
+    Example:
+    ```mlir
+    %y = graph.khatri_rao %a, %b : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<6x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "khatri_rao";
+  let mxnetInputRule = "Variadic";
+  let mxnetHasGradient = 0;
+  let customVerifier = 1;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
+def Graph_SoftmaxCrossEntropyOp : Graph_Op<"softmax_cross_entropy"> {
+  let summary = "MXNet softmax_cross_entropy: the summed cross entropy of row softmaxes";
+  let description = [{
+    `data` is (N, C), `label` (N) class indices (truncated); the result (1)
+    is Σ_n −log(max(softmax(data[n])[label[n]], 1e-8)) with MXNet's floor
+    1e-8f. A label outside [0, C) is an error in the reference interpreter
+    (MXNet reads out of bounds) and is clamped in compiled code. Gradient
+    (MXNet's): out_grad · (softmax(data) − one_hot(label)) for data
+    (graph.softmax_cross_entropy_grad); the label gets none.
+
+    Example:
+    ```mlir
+    %l = graph.softmax_cross_entropy %x, %y : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$label);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "softmax_cross_entropy";
+  let mxnetInputs = ["data", "label"];
+}
+
+def Graph_SoftmaxCrossEntropyGradOp : Graph_Op<"softmax_cross_entropy_grad"> {
+  let summary = "Gradient of softmax_cross_entropy with respect to its data";
+  let description = [{
+    out_grad[0] · (softmax(data[n])[c] − [c = trunc(label[n])]), of the
+    data's shape (N, C).
+
+    Example:
+    ```mlir
+    %dx = graph.softmax_cross_entropy_grad %x, %y, %dl
+        : (tensor<3x4xf32>, tensor<3xf32>, tensor<1xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$label, Graph_Tensor:$out_grad);
+  let results = (outs Graph_Tensor:$output);
+  let gradientRule = "notDifferentiable(*this)";
+}
+
+def Graph_SVMOutputOp : Graph_Op<"svm_output", [Graph_LossHeadTrait]> {
+  let summary = "MXNet SVMOutput: identity forward, hinge-loss gradient (a loss head)";
+  let description = [{
+    The result is `data` (rank ≥ 2); `label` has data's shape without the
+    last axis (class indices, truncated). The backward is MXNet's, which
+    ignores the head gradient: data seen as rows (size / C, C), for row y
+    with k = trunc(label[y]) and column x, `use_linear` (L1-SVM):
+    −[margin > data[y][k]]·reg at x = k, [margin > −data[y][x]]·reg
+    elsewhere; otherwise (L2-SVM): −2(margin − data[y][k])·reg at x = k when
+    positive, 2(margin + data[y][x])·reg elsewhere when positive, 0 when
+    not (reg = regularization_coefficient). A label outside [0, C) matches
+    no column. The label gets no gradient.
+
+    Example:
+    ```mlir
+    %y = graph.svm_output %x, %l {margin = 5.000000e-01 : f32}
+        : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$label,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$margin,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$regularization_coefficient,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_linear);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "SVMOutput";
+  let mxnetAttrs = [MXDef<"margin", "F32", "1">, MXDef<"regularization_coefficient", "F32", "1">,
+                    MXDef<"use_linear", "Bool", "False">];
+  let mxnetInputs = ["data", "label"];
+}
+
+def Graph_SVMOutputGradOp : Graph_Op<"svm_output_grad"> {
+  let summary = "SVMOutput's backward (MXNet's L1_SVM / L2_SVM)";
+  let description = [{
+    The gradient SVMOutput's description gives, of data's shape, from
+    SVMOutput's result `data` and its `label`.
+
+    Example:
+    ```mlir
+    %dx = graph.svm_output_grad %y, %l : (tensor<3x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$label,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$margin,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$regularization_coefficient,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_linear);
+  let results = (outs Graph_Tensor:$output);
+  let gradientRule = "notDifferentiable(*this)";
+}
+
 def Graph_MakeLossOp : Graph_Op<"make_loss",
     [SameOperandsAndResultShape, Graph_LossHeadTrait,
      DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {

@@ -198,10 +198,19 @@ LogicalResult LeakyReLUOp::verify() {
   return verifyShapes(*this);
 }
 
-LogicalResult BatchNormOp::verify() {
-  if (!(getEps().convertToDouble() > 0))
-    return emitOpError() << "eps must be positive";
-  return verifyShapes(*this);
+/// BatchNorm's and SyncBatchNorm's checks.
+template <typename BatchNormLike> static LogicalResult verifyBatchNorm(BatchNormLike op) {
+  if (!(op.getEps().convertToDouble() > 0))
+    return op.emitOpError() << "eps must be positive";
+  return verifyShapes(op);
+}
+
+LogicalResult BatchNormOp::verify() { return verifyBatchNorm(*this); }
+
+LogicalResult SyncBatchNormOp::verify() {
+  if (static_cast<int64_t>(getNdev()) < 1)
+    return emitOpError() << "ndev must be positive, got " << static_cast<int64_t>(getNdev());
+  return verifyBatchNorm(*this);
 }
 
 LogicalResult LRNOp::verify() {

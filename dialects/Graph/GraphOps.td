@@ -264,6 +264,53 @@ def Graph_BatchNormOp : Graph_Op<"batch_norm",
   let customVerifier = 1;
 }
 
+def Graph_SyncBatchNormOp : Graph_Op<"sync_batch_norm",
+    [DeclareOpInterfaceMethods<Graph_InPlaceOpInterface>]> {
+  let summary = "MXNet _contrib_SyncBatchNorm: BatchNorm over axis 1, statistics of the local batch";
+  let description = [{
+    BatchNorm (graph.batch_norm) with the channel axis fixed at 1 (data of
+    rank at least 2), sharing its verifier, shape rule, kernels, lowering,
+    training rewrite and gradient. MXNet synchronizes the batch statistics
+    of `ndev` devices under `key`; Kiln runs one process on one device, so
+    the statistics are the local batch's whatever `ndev` and `key` say
+    (they are kept for export). `eps` is a float, as in MXNet (1e-3f is
+    0.0010000000474974513). MXNet computes the variance as E[x²] − E[x]²
+    and updates the moving statistics in the backward pass; Kiln computes
+    the same biased variance as BatchNorm does and updates them in the
+    training forward, so a training forward without backward leaves MXNet's
+    moving statistics alone but updates Kiln's.
+
+    Example:
+    ```mlir
+    %y = graph.sync_batch_norm %x, %g, %b, %mm, %mv {key = "bn0"}
+        : (tensor<2x4x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+        -> tensor<2x4x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$gamma, Graph_Tensor:$beta,
+                   Graph_Tensor:$moving_mean, Graph_Tensor:$moving_var,
+                   DefaultValuedAttr<F32Attr, "1e-3f">:$eps,
+                   DefaultValuedAttr<F32Attr, "0.9f">:$momentum,
+                   DefaultValuedAttr<BoolAttr, "true">:$fix_gamma,
+                   DefaultValuedAttr<BoolAttr, "false">:$use_global_stats,
+                   DefaultValuedAttr<I64Attr, "1">:$ndev,
+                   StrAttr:$key);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_contrib_SyncBatchNorm";
+  let mxnetAttrs = [MXDef<"eps", "F32", "0.001">, MXDef<"momentum", "F32", "0.9">,
+                    MXDef<"fix_gamma", "Bool", "True">, MXDef<"use_global_stats", "Bool", "False">,
+                    MXDef<"ndev", "Int", "1">, MXReq<"key", "String">];
+  let mxnetKeys = [MXKey<"output_mean_var", "MustBeFalse">];
+  let mxnetInputs = ["data", "gamma", "beta", "moving_mean", "moving_var"];
+  let mxnetNumAux = 2;
+  let inPlaceOperand = 0;
+  let customVerifier = 1;
+  let opDecl = [{
+    /// The channel axis, 1 (BatchNorm's `axis`; the shared code reads it).
+    uint64_t getAxis() { return 1; }
+  }];
+}
+
 def Graph_LRNOp : Graph_Op<"lrn", [SameOperandsAndResultShape]> {
   let summary = "MXNet LRN: local response normalization across channels";
   let description = [{

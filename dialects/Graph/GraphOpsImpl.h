@@ -160,6 +160,14 @@ llvm::ArrayRef<int64_t> staticShape(mlir::Value v);
 /// graph.rnn_param_concat): `dy` sliced back into the operands' parts.
 void concatGradient(mlir::Operation *op, mlir::OpBuilder &builder, mlir::Value dy, int64_t dim,
                     llvm::SmallVectorImpl<mlir::Value> &operandGrads);
+/// The gradient of a split along `axis` (normalized) into the parts
+/// [bounds[i], bounds[i + 1]) (SliceChannel, _split_v2): the result
+/// gradients, unsqueezed where squeeze_axis removed the axis, zeros for
+/// unused results, concatenated back.
+mlir::LogicalResult splitGradient(mlir::Operation *op, mlir::OpBuilder &builder,
+                                  llvm::ArrayRef<mlir::Value> resultGrads, int64_t axis,
+                                  llvm::ArrayRef<int64_t> bounds,
+                                  llvm::SmallVectorImpl<mlir::Value> &operandGrads);
 /// The number of elements of a static shape.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
 

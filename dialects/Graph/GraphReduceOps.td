@@ -110,6 +110,38 @@ def Graph_NormOp : Graph_Op<"norm"> {
   }];
 }
 
+def Graph_MomentsOp : Graph_Op<"moments"> {
+  let summary = "MXNet moments: the mean and the (biased) variance over `axes`";
+  let description = [{
+    Two results of the same shape: the mean of the data over the listed
+    axes and the mean of the squared deviations from it (divided by the
+    element count, not count − 1). `keepdims` keeps the reduced axes as
+    size 1; reducing every axis without it gives shape (1). MXNet rejects
+    a missing or empty `axes` (global moments need every axis listed), so
+    does Kiln's verifier. Gradient (MXNet's): d_mean / N + d_var · 2(x −
+    mean) / N, N the number of elements reduced into each result.
+
+    Example:
+    ```mlir
+    %m, %v = graph.moments %x {axes = array<i64: 0, 2>}
+        : (tensor<2x3x4xf32>) -> (tensor<3xf32>, tensor<3xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data,
+                   OptionalAttr<DenseI64ArrayAttr>:$axes,
+                   DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+  let results = (outs Graph_Tensor:$mean, Graph_Tensor:$var);
+  let mxnetName = "moments";
+  let mxnetAttrs = [MXOpt<"axes", "Tuple">, MXDef<"keepdims", "Bool", "False">];
+  let customVerifier = 1;
+  let opDecl = [{
+    /// The reduced axes, normalized to [0, rank) and sorted, for an input of `rank`.
+    ::llvm::SmallVector<int64_t> getReducedAxes(int64_t rank) {
+      return ::kiln::graph::reducedAxes(getAxes(), /*exclude=*/false, rank);
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Searching and sorting
 //===----------------------------------------------------------------------===//
@@ -145,6 +177,26 @@ class Graph_SearchOp<string mnemonic, string what, string init>
 }
 def Graph_ArgmaxOp : Graph_SearchOp<"argmax", "maximum", "−inf">;
 def Graph_ArgminOp : Graph_SearchOp<"argmin", "minimum", "+inf">;
+
+def Graph_ArgmaxChannelOp : Graph_Op<"argmax_channel"> {
+  let summary = "MXNet argmax_channel: argmax along axis 1";
+  let description = [{
+    graph.argmax with `axis` = 1 and no `keepdims`, which is how MXNet
+    registers it (it takes no attributes): the index of the first maximum
+    along axis 1, a NaN being sticky; data of rank ≥ 2. No gradient.
+
+    Example:
+    ```mlir
+    %i = graph.argmax_channel %x : (tensor<2x3xf32>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "argmax_channel";
+  let mxnetHasGradient = 0;
+  let shapeRule = "inferSearch(*this, state, 1, /*keepdims=*/false)";
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
 
 def Graph_TopKOp : Graph_Op<"topk"> {
   let summary = "MXNet topk: the k largest (or smallest) elements along `axis`";

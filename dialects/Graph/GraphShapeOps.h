@@ -42,6 +42,19 @@ int64_t wrapIndex(double v, int64_t n);
 /// (a negative index counts from the back; out-of-range ones wrap).
 inline int64_t gatherIndex(double v, int64_t n) { return wrapIndex(v + static_cast<double>(n), n); }
 
+/// Where diag reads the k-th diagonal of the matrices that axes `axis1`
+/// and `axis2` of data (rank ≥ 2) span: element t of the diagonal is data
+/// at start1 + t along axis1 and start2 + t along axis2 (axes normalized).
+struct DiagGeometry {
+  int64_t axis1, axis2, start1, start2, length;
+  /// diag's result shape: the data without both axes, then the diagonal.
+  llvm::SmallVector<int64_t> resultShape(llvm::ArrayRef<int64_t> data) const;
+};
+/// The geometry, or an error message (axes out of range or equal, no
+/// such diagonal).
+std::string diagGeometry(llvm::ArrayRef<int64_t> data, int64_t k, int64_t axis1, int64_t axis2,
+                         DiagGeometry &geometry);
+
 } // namespace kiln::graph
 
 #define GET_OP_CLASSES

@@ -254,6 +254,73 @@ def Graph_StackOp : Graph_Op<"stack"> {
   let customVerifier = 1;
 }
 
+def Graph_SplitV2Op : Graph_Op<"split_v2"> {
+  let summary = "MXNet _split_v2 (split_v2): parts between split points along `axis`";
+  let description = [{
+    With `sections` = 0 (the default) the parts begin at the `indices`
+    (the first 0, then strictly increasing, all inside the axis) and each
+    ends where the next begins, the last at the end of the axis: one part
+    per entry. With `sections` = n > 0, `indices` is ignored and the axis is
+    cut into n parts whose sizes differ by at most 1, the larger ones first
+    (MXNet's GetSplitIndices). `squeeze_axis` removes the axis from parts of
+    size 1 (every part must have size 1 then). MXNet's `split_v2` (Python)
+    writes the leading 0 itself; MXNet does not check that `indices` starts
+    at 0, and its kernel reads out of bounds when it does not, so Kiln
+    rejects such indices. The gradient is the head gradients concatenated
+    back (zeros for unused outputs), SliceChannel's.
+
+    Example:
+    ```mlir
+    %a, %b = graph.split_v2 %x {indices = array<i64: 0, 1>}
+        : (tensor<2x3xf32>) -> (tensor<2x1xf32>, tensor<2x2xf32>)
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DenseI64ArrayAttr:$indices,
+                   DefaultValuedAttr<I64Attr, "1">:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$squeeze_axis,
+                   DefaultValuedAttr<I64Attr, "0">:$sections);
+  let results = (outs Variadic<Graph_Tensor>:$outputs);
+  let mxnetName = "_split_v2";
+  let mxnetAttrs = [MXReq<"indices", "Tuple">, MXDef<"axis", "Int", "1">,
+                    MXDef<"squeeze_axis", "Bool", "False">, MXDef<"sections", "Int", "0">];
+  let customVerifier = 1;
+  let opDecl = [{
+    /// The number of parts the attributes ask for (MXNet's SplitNumOutputs).
+    int64_t getNumParts();
+    /// The parts' bounds along an axis of `size`: part i is
+    /// [bounds[i], bounds[i + 1]), so there is one more entry than parts.
+    ::llvm::SmallVector<int64_t> getPartBounds(int64_t size);
+  }];
+}
+
+def Graph_DiagOp : Graph_Op<"diag"> {
+  let summary = "MXNet diag: a diagonal of the data, or a matrix with a 1-D data on a diagonal";
+  let description = [{
+    For data of rank ≥ 2, the `k`-th diagonal (above the main one for
+    k > 0, below for k < 0) of the matrices spanned by `axis1` and `axis2`
+    (distinct, negative counting from the back): the result drops both axes
+    and appends the diagonal, element t being data at t + max(−k, 0) along
+    axis1 and t + max(k, 0) along axis2. A diagonal outside the matrix is
+    an error (MXNet's "Diagonal does not exist"). For 1-D data of size n
+    the result is the (n + |k|)² matrix with the data on diagonal k and 0
+    elsewhere (the axes are ignored). Gradient: MXNet's backward, the head
+    gradient written back on the diagonal (graph.diag_grad), or for 1-D data
+    the k-th diagonal of the head gradient.
+
+    Example:
+    ```mlir
+    %d = graph.diag %x {k = 1 : i64} : (tensor<3x4xf32>) -> tensor<3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DefaultValuedAttr<I64Attr, "0">:$k,
+                   DefaultValuedAttr<I64Attr, "0">:$axis1,
+                   DefaultValuedAttr<I64Attr, "1">:$axis2);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "diag";
+  let mxnetAttrs = [MXDef<"k", "Int", "0">, MXDef<"axis1", "Int", "0">,
+                    MXDef<"axis2", "Int", "1">];
+}
+
 def Graph_SpaceToDepthOp : Graph_Op<"space_to_depth"> {
   let summary = "MXNet space_to_depth: block_size² spatial blocks moved into channels";
   let description = [{
@@ -478,6 +545,29 @@ def Graph_PickOp : Graph_Op<"pick"> {
   let mxnetInputs = ["data", "index"];
 }
 
+def Graph_BatchTakeOp : Graph_Op<"batch_take"> {
+  let summary = "MXNet batch_take: one element of each row of a matrix";
+  let description = [{
+    For `a` of shape (d0, d1) and indices holding d0 values (any shape,
+    which is the result's), element i of the result is a[i, k] with
+    k = trunc(indices[i]) clamped to [0, d1 − 1] (a NaN index reads 0).
+    MXNet's shape rule accepts data of higher rank, but its kernel then
+    reads past the data, so Kiln requires a matrix. MXNet (which deprecates
+    batch_take for pick) defines no gradient; neither does Kiln.
+
+    Example:
+    ```mlir
+    %y = graph.batch_take %a, %i : (tensor<3x2xf32>, tensor<3xf32>) -> tensor<3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$a, Graph_Tensor:$indices);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "batch_take";
+  let mxnetInputs = ["a", "indices"];
+  let mxnetHasGradient = 0;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
 def Graph_GatherNDOp : Graph_Op<"gather_nd"> {
   let summary = "MXNet gather_nd: elements or slices of data at index tuples";
   let description = [{
@@ -498,6 +588,33 @@ def Graph_GatherNDOp : Graph_Op<"gather_nd"> {
   let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$indices);
   let results = (outs Graph_Tensor:$output);
   let mxnetName = "gather_nd";
+  let mxnetInputs = ["data", "indices"];
+}
+
+def Graph_ScatterNDOp : Graph_Op<"scatter_nd"> {
+  let summary = "MXNet scatter_nd: data written into zeros of `shape` at index tuples";
+  let description = [{
+    The inverse of gather_nd: `indices` is [M, Y…] (rank ≥ 2, M ≤ the rank
+    of `shape`) and `data` is [Y…, shape[M:]…]; the result has `shape`, 0
+    everywhere except the slices the index columns address, which get the
+    data's slices. Positions are computed as gather_nd's (trunc(v + d) mod
+    d, so −d ≤ v < 0 counts from the back, where MXNet's kernel reads out
+    of bounds); an index outside [−d, d − 1] is an error in the reference
+    interpreter and wraps in compiled code (MXNet does not check it). When two columns address the same slice the
+    later one wins (MXNet's CPU kernel may write them in any order). The
+    gradient of `data` is gather_nd of the head gradient, as in MXNet; the
+    indices get none.
+
+    Example:
+    ```mlir
+    %y = graph.scatter_nd %d, %i {shape = array<i64: 3, 4, 2>}
+        : (tensor<5x2xf32>, tensor<2x5xf32>) -> tensor<3x4x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_Tensor:$indices, DenseI64ArrayAttr:$shape);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "scatter_nd";
+  let mxnetAttrs = [MXReq<"shape", "Tuple">];
   let mxnetInputs = ["data", "indices"];
 }
 
@@ -590,6 +707,80 @@ def Graph_SizeArrayOp : Graph_Op<"size_array"> {
 
 // Ops without tensor operands: constants of the function, computed by a
 // kernel of their own in compiled code.
+// Index computations whose MXNet backward writes zeros: no gradient.
+class Graph_IndexComputationOp<string mnemonic> : Graph_Op<mnemonic> {
+  let results = (outs Graph_Tensor:$output);
+  let mxnetHasGradient = 0;
+  let gradientRule = "noGradient(*this, operandGrads)";
+}
+
+def Graph_IndexArrayOp : Graph_IndexComputationOp<"index_array"> {
+  let summary = "MXNet _contrib_index_array: every position's multi-index";
+  let description = [{
+    For data of shape (d_1, …, d_n) the result is (d_1, …, d_n, m): at
+    position (i_1, …, i_n) the indices i_axes[0], …, i_axes[m−1], or all n
+    indices when `axes` is absent (MXNet's None). An entry a of `axes` names
+    axis ((a mod n) + n) mod n, as MXNet wraps it; an empty `axes` would
+    give a zero-size result, which Kiln rejects. MXNet's values are int64;
+    Kiln's are floats. No gradient (MXNet's is zero).
+
+    Example:
+    ```mlir
+    %i = graph.index_array %x {axes = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<2x3x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, OptionalAttr<DenseI64ArrayAttr>:$axes);
+  let mxnetName = "_contrib_index_array";
+  let mxnetAttrs = [MXOpt<"axes", "Tuple">];
+  let opDecl = [{
+    /// The axes the result lists, wrapped into [0, rank) as MXNet does.
+    ::llvm::SmallVector<int64_t> getListedAxes(int64_t rank);
+  }];
+}
+
+def Graph_RavelMultiIndexOp : Graph_IndexComputationOp<"ravel_multi_index"> {
+  let summary = "MXNet _ravel_multi_index: flat indices of multi-indices into `shape`";
+  let description = [{
+    `data` is (n, N), n = the rank of `shape`: column i is a multi-index and
+    result element i is its row-major flat index, computed as MXNet does,
+    r = trunc(r · shape[j] + data[j, i]) for j = 0 … n − 1 (no range
+    check). `shape` is required and non-empty (MXNet's default None fails
+    its shape rule). No gradient (MXNet's is zero).
+
+    Example:
+    ```mlir
+    %f = graph.ravel_multi_index %i {shape = array<i64: 3, 4>} : (tensor<2x5xf32>) -> tensor<5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, OptionalAttr<DenseI64ArrayAttr>:$shape);
+  let mxnetName = "_ravel_multi_index";
+  let mxnetAliases = ["ravel_multi_index"];
+  let mxnetAttrs = [MXOpt<"shape", "Tuple">];
+  let customVerifier = 1;
+}
+
+def Graph_UnravelIndexOp : Graph_IndexComputationOp<"unravel_index"> {
+  let summary = "MXNet _unravel_index: multi-indices into `shape` of flat indices";
+  let description = [{
+    `data` is (N) flat indices; the result is (n, N), n = the rank of
+    `shape`, column i the multi-index of trunc(data[i]) computed as MXNet
+    does: from the last axis, the remainder of a truncating division by
+    shape[j], the first axis taking the final quotient whole (no range
+    check). `shape` is required and non-empty (MXNet's default None fails
+    its shape rule). No gradient (MXNet's is zero).
+
+    Example:
+    ```mlir
+    %i = graph.unravel_index %f {shape = array<i64: 3, 4>} : (tensor<5xf32>) -> tensor<2x5xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, OptionalAttr<DenseI64ArrayAttr>:$shape);
+  let mxnetName = "_unravel_index";
+  let mxnetAliases = ["unravel_index"];
+  let mxnetAttrs = [MXOpt<"shape", "Tuple">];
+  let customVerifier = 1;
+}
+
 class Graph_CreationOp<string mnemonic> : Graph_Op<mnemonic> {
   let results = (outs Graph_Tensor:$output);
   let mxnetInputs = [];
@@ -764,6 +955,24 @@ def Graph_GatherNDGradOp : Graph_ShapeGradOp<"gather_nd_grad"> {
   }];
   let arguments = (ins Graph_Tensor:$indices, Graph_Tensor:$out_grad,
                    DenseI64ArrayAttr:$shape);
+}
+
+def Graph_DiagGradOp : Graph_ShapeGradOp<"diag_grad"> {
+  let summary = "Gradient of diag (data of rank ≥ 2) with respect to its data";
+  let description = [{
+    The result has `shape` (diag's data, rank ≥ 2): out_grad's values on
+    the `k`-th diagonal of the matrices spanned by `axis1` and `axis2`
+    (as diag reads them), 0 elsewhere.
+
+    Example:
+    ```mlir
+    %dx = graph.diag_grad %dy {k = 1 : i64, shape = array<i64: 3, 4>}
+        : (tensor<3xf32>) -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$out_grad, DefaultValuedAttr<I64Attr, "0">:$k,
+                   DefaultValuedAttr<I64Attr, "0">:$axis1,
+                   DefaultValuedAttr<I64Attr, "1">:$axis2, DenseI64ArrayAttr:$shape);
 }
 
 def Graph_PadGradOp : Graph_ShapeGradOp<"pad_grad"> {

@@ -504,6 +504,96 @@ LogicalResult CorrelationGradOp::inferShapes(ShapeInferenceState &state) {
 // Products
 //===----------------------------------------------------------------------===//
 
+/// softmax_cross_entropy's operands: data (N, C), label (N).
+static LogicalResult inferCrossEntropyOperands(ShapeRule &r) {
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (data->size() != 2)
+    return r.error() << "data must be (N, C), got " << formatShape(*data);
+  return r.assign(1, "label", {(*data)[0]});
+}
+
+LogicalResult SoftmaxCrossEntropyOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  if (failed(inferCrossEntropyOperands(r)))
+    return failure();
+  return r.result({1});
+}
+
+LogicalResult SoftmaxCrossEntropyOp::buildGradient(OpBuilder &builder,
+                                                   ArrayRef<Value> resultGrads,
+                                                   SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.make<SoftmaxCrossEntropyGradOp>(getData(), getLabel(), resultGrads[0]);
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  if (failed(inferCrossEntropyOperands(r)) || failed(r.assign(2, "out_grad", {1})))
+    return failure();
+  return r.result(*state.operands[0]);
+}
+
+/// SVMOutput and its gradient: label = data's shape without the last axis.
+static LogicalResult inferSVMOutput(Operation *op, ShapeInferenceState &state) {
+  ShapeRule r(op, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (data->size() < 2)
+    return r.error() << "data must have rank at least 2 (rows of classes), got "
+                     << formatShape(*data);
+  if (failed(r.assign(1, "label", ArrayRef<int64_t>(*data).drop_back())))
+    return failure();
+  return r.result(*data);
+}
+
+LogicalResult SVMOutputOp::inferShapes(ShapeInferenceState &state) {
+  return inferSVMOutput(*this, state);
+}
+LogicalResult SVMOutputGradOp::inferShapes(ShapeInferenceState &state) {
+  return inferSVMOutput(*this, state);
+}
+
+/// MXNet's SVMOutput backward ignores the head gradient.
+LogicalResult SVMOutputOp::buildGradient(OpBuilder &builder, ArrayRef<Value>,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.makeLike<SVMOutputGradOp>({getOutput(), getLabel()}, *this);
+  return success();
+}
+
+LogicalResult KhatriRaoOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "khatri_rao needs at least one input";
+  return verifyShapes(*this);
+}
+
+LogicalResult KhatriRaoOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  int64_t rows = 1, cols = -1;
+  for (unsigned i = 0; i < getNumOperands(); ++i) {
+    std::string name = "inputs #" + std::to_string(i);
+    auto s = r.need(i, name);
+    if (failed(s))
+      return failure();
+    if (s->size() != 2)
+      return r.error() << "operand '" << name << "' must be a matrix, got " << formatShape(*s);
+    if (cols >= 0 && (*s)[1] != cols)
+      return r.error() << "operand '" << name << "' has " << (*s)[1] << " columns, not " << cols
+                       << " as the first";
+    cols = (*s)[1];
+    rows *= (*s)[0];
+  }
+  return r.result({rows, cols});
+}
+
 LogicalResult BatchDotOp::inferShapes(ShapeInferenceState &state) {
   ShapeRule r(*this, state);
   auto lhs = r.need(0, "lhs");

@@ -317,6 +317,49 @@ LogicalResult NormOp::verify() {
   return verifyShapes(*this);
 }
 
+LogicalResult MomentsOp::verify() {
+  if (!getAxes() || getAxes()->empty())
+    return emitOpError() << "axes must list at least one axis (MXNet rejects moments without "
+                            "axes; list every axis for global moments)";
+  return verifyShapes(*this);
+}
+
+LogicalResult MomentsOp::inferShapes(ShapeInferenceState &state) {
+  if (failed(inferReduce(*this, state, getAxes(), getKeepdims(), /*exclude=*/false)))
+    return failure();
+  // The variance has the mean's shape.
+  Shape mean = state.results[0];
+  state.results.push_back(mean);
+  return success();
+}
+
+LogicalResult MomentsOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  Value dMean = resultGrads[0], dVar = resultGrads[1];
+  if (!dMean && !dVar)
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> xs = staticShape(getData()), ys = staticShape(getMean());
+  SmallVector<int64_t, 4> kept(xs.begin(), xs.end());
+  int64_t n = 1;
+  for (int64_t a : getReducedAxes(xs.size())) {
+    n *= xs[a];
+    kept[a] = 1;
+  }
+  auto keptExpr = [&](Value v) { return GExpr{&g, g.reshape(v, ys, kept), kept}; };
+  // MXNet's MomentsBackward: d_mean / N broadcast, plus d_var · 2(x − mean) / N.
+  std::optional<GExpr> dx;
+  if (dVar)
+    dx = keptExpr(dVar) * (g.expr(getData()) - keptExpr(getMean())) * (2.0 / double(n));
+  if (dMean) {
+    GExpr spread = keptExpr(dMean) / double(n);
+    dx = dx ? *dx + spread : GExpr{&g, g.make<BroadcastToOp>(spread.value, xs), kept};
+  }
+  operandGrads[0] = dx->value;
+  return success();
+}
+
 LogicalResult TopKOp::verify() {
   if (failed(checkIndexDType(*this, getDtype())))
     return failure();

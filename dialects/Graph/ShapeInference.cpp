@@ -389,12 +389,15 @@ LogicalResult LeakyReLUOp::inferShapes(ShapeInferenceState &state) {
   return r.result(*data);
 }
 
-LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
-  ShapeRule r(*this, state);
+/// BatchNorm's and SyncBatchNorm's rule: gamma, beta and the moving
+/// statistics have the channel axis's size.
+template <typename BatchNormLike>
+static LogicalResult inferBatchNorm(BatchNormLike op, ShapeInferenceState &state) {
+  ShapeRule r(op, state);
   auto data = r.need(0, "data");
   if (failed(data))
     return failure();
-  auto axis = r.axis(getAxis(), data->size());
+  auto axis = r.axis(op.getAxis(), data->size());
   if (failed(axis))
     return failure();
   int64_t c = (*data)[*axis];
@@ -403,6 +406,14 @@ LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
     if (failed(r.assign(i + 1, names[i], {c})))
       return failure();
   return r.result(*data);
+}
+
+LogicalResult BatchNormOp::inferShapes(ShapeInferenceState &state) {
+  return inferBatchNorm(*this, state);
+}
+
+LogicalResult SyncBatchNormOp::inferShapes(ShapeInferenceState &state) {
+  return inferBatchNorm(*this, state);
 }
 
 LogicalResult LRNOp::inferShapes(ShapeInferenceState &state) {

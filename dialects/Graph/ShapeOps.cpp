@@ -94,6 +94,38 @@ int64_t kiln::graph::wrapIndex(double v, int64_t n) {
   return static_cast<int64_t>(r);
 }
 
+SmallVector<int64_t> kiln::graph::DiagGeometry::resultShape(ArrayRef<int64_t> data) const {
+  SmallVector<int64_t> out;
+  for (int64_t d = 0; d < static_cast<int64_t>(data.size()); ++d)
+    if (d != axis1 && d != axis2)
+      out.push_back(data[d]);
+  out.push_back(length);
+  return out;
+}
+
+std::string kiln::graph::diagGeometry(ArrayRef<int64_t> data, int64_t k, int64_t axis1,
+                                      int64_t axis2, DiagGeometry &geometry) {
+  int64_t rank = data.size();
+  auto norm = [&](int64_t a) { return a < 0 ? a + rank : a; };
+  for (int64_t a : {axis1, axis2})
+    if (norm(a) < 0 || norm(a) >= rank)
+      return "axis " + std::to_string(a) + " out of range for rank-" + std::to_string(rank) +
+             " input";
+  geometry.axis1 = norm(axis1);
+  geometry.axis2 = norm(axis2);
+  if (geometry.axis1 == geometry.axis2)
+    return "axis1 and axis2 both refer to axis " + std::to_string(geometry.axis1);
+  geometry.start1 = std::max<int64_t>(-k, 0);
+  geometry.start2 = std::max<int64_t>(k, 0);
+  geometry.length = std::min(data[geometry.axis1] - geometry.start1,
+                             data[geometry.axis2] - geometry.start2);
+  if (geometry.length <= 0)
+    return "diagonal k = " + std::to_string(k) + " does not exist in a " +
+           std::to_string(data[geometry.axis1]) + "x" + std::to_string(data[geometry.axis2]) +
+           " matrix";
+  return "";
+}
+
 namespace {
 
 LogicalResult checkPositive(Operation *op, StringRef name, int64_t v) {
@@ -542,6 +574,88 @@ LogicalResult StackOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultG
   return success();
 }
 
+int64_t SplitV2Op::getNumParts() {
+  return getSections() > 0 ? static_cast<int64_t>(getSections())
+                           : static_cast<int64_t>(getIndices().size());
+}
+
+SmallVector<int64_t> SplitV2Op::getPartBounds(int64_t size) {
+  SmallVector<int64_t> bounds;
+  int64_t sections = static_cast<int64_t>(getSections());
+  if (sections > 0) {
+    // MXNet's GetSplitIndices: the first size % sections parts one longer.
+    bounds.push_back(0);
+    for (int64_t i = 0; i < sections; ++i)
+      bounds.push_back(bounds.back() + size / sections + (i < size % sections ? 1 : 0));
+    return bounds;
+  }
+  bounds.assign(getIndices().begin(), getIndices().end());
+  bounds.push_back(size);
+  return bounds;
+}
+
+LogicalResult SplitV2Op::verify() {
+  int64_t sections = static_cast<int64_t>(getSections());
+  if (sections < 0)
+    return emitOpError() << "sections must not be negative, got " << sections;
+  if (sections == 0) {
+    ArrayRef<int64_t> idx = getIndices();
+    if (idx.empty())
+      return emitOpError() << "needs split indices or a positive sections";
+    if (idx[0] != 0)
+      return emitOpError() << "indices " << formatShape(idx)
+                           << " must start at 0 (MXNet's kernel reads out of bounds otherwise)";
+    for (size_t i = 1; i < idx.size(); ++i)
+      if (idx[i] <= idx[i - 1])
+        return emitOpError() << "indices " << formatShape(idx)
+                             << " must increase strictly (Kiln has no zero-size tensors)";
+  }
+  if (static_cast<int64_t>(getNumResults()) != getNumParts())
+    return emitOpError() << "has " << getNumResults() << " results but the attributes make "
+                         << getNumParts() << " parts";
+  return verifyShapes(*this);
+}
+
+LogicalResult SplitV2Op::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  auto axis = r.axis(getAxis(), data->size());
+  if (failed(axis))
+    return failure();
+  int64_t size = (*data)[*axis];
+  if (getSections() > 0 && static_cast<int64_t>(getSections()) > size)
+    return r.error() << "sections " << getSections() << " exceeds the axis size " << size
+                     << " (Kiln has no zero-size tensors)";
+  SmallVector<int64_t> bounds = getPartBounds(size);
+  if (bounds[bounds.size() - 2] >= size)
+    return r.error() << "split index " << bounds[bounds.size() - 2]
+                     << " is not inside the axis of size " << size;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    Shape part = *data;
+    int64_t n = bounds[i + 1] - bounds[i];
+    if (getSqueezeAxis()) {
+      if (n != 1)
+        return r.error() << "squeeze_axis needs parts of size 1, but part " << i << " has size "
+                         << n;
+      part.erase(part.begin() + *axis);
+    } else {
+      part[*axis] = n;
+    }
+    (void)r.result(part);
+  }
+  return success();
+}
+
+LogicalResult SplitV2Op::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  ArrayRef<int64_t> xs = staticShape(getData());
+  int64_t axis = (int64_t)getAxis() < 0 ? (int64_t)getAxis() + (int64_t)xs.size() : getAxis();
+  return splitGradient(*this, builder, resultGrads, axis, getPartBounds(xs[axis]),
+                       operandGrads);
+}
+
 /// space_to_depth and depth_to_space: NCHW data and a positive block.
 static LogicalResult checkBlockData(ShapeRule &r, ArrayRef<int64_t> data) {
   if (data.size() != 4)
@@ -602,6 +716,46 @@ LogicalResult DepthToSpaceOp::buildGradient(OpBuilder &builder, ArrayRef<Value> 
     return success();
   GradBuilder g(builder, *this);
   operandGrads[0] = g.make<SpaceToDepthOp>(resultGrads[0], getBlockSize());
+  return success();
+}
+
+LogicalResult DiagOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  int64_t k = static_cast<int64_t>(getK());
+  if (data->size() == 1) {
+    int64_t n = (*data)[0] + std::abs(k);
+    return r.result({n, n});
+  }
+  DiagGeometry geo;
+  if (std::string err = diagGeometry(*data, k, static_cast<int64_t>(getAxis1()),
+                                     static_cast<int64_t>(getAxis2()), geo);
+      !err.empty())
+    return r.error() << err;
+  return r.result(geo.resultShape(*data));
+}
+
+LogicalResult DiagOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  ArrayRef<int64_t> xs = staticShape(getData());
+  int64_t k = static_cast<int64_t>(getK());
+  // 1-D data: its elements are the k-th diagonal of the result.
+  if (xs.size() == 1) {
+    operandGrads[0] = g.make<DiagOp>(resultGrads[0], k, 0, 1);
+    return success();
+  }
+  DiagGeometry geo;
+  if (std::string err = diagGeometry(xs, k, static_cast<int64_t>(getAxis1()),
+                                     static_cast<int64_t>(getAxis2()), geo);
+      !err.empty())
+    return emitOpError() << err;
+  operandGrads[0] = g.make<DiagGradOp>(resultGrads[0], k, geo.axis1, geo.axis2, xs);
   return success();
 }
 
@@ -913,6 +1067,23 @@ LogicalResult PickOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGr
   return success();
 }
 
+LogicalResult BatchTakeOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto a = r.need(0, "a");
+  if (failed(a))
+    return failure();
+  auto idx = r.need(1, "indices");
+  if (failed(idx))
+    return failure();
+  if (a->size() != 2)
+    return r.error() << "a must be a matrix, got " << formatShape(*a)
+                     << " (MXNet's kernel reads past data of higher rank)";
+  if (numElements(*idx) != (*a)[0])
+    return r.error() << "indices " << formatShape(*idx) << " must hold one index per row of a "
+                     << formatShape(*a);
+  return r.result(*idx);
+}
+
 /// gather_nd's result shape for data and indices: MXNet's GatherNDShape.
 static FailureOr<Shape> gatherShape(ShapeRule &r, ArrayRef<int64_t> data, ArrayRef<int64_t> idx) {
   if (idx.size() < 2)
@@ -948,6 +1119,90 @@ LogicalResult GatherNDOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resu
   GradBuilder g(builder, *this);
   operandGrads[0] =
       g.make<GatherNDGradOp>(getIndices(), resultGrads[0], staticShape(getData()));
+  return success();
+}
+
+SmallVector<int64_t> IndexArrayOp::getListedAxes(int64_t rank) {
+  if (!getAxes())
+    return llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  // A copy: iterating over *getAxes() would outlive the optional.
+  ArrayRef<int64_t> listed = *getAxes();
+  SmallVector<int64_t> axes;
+  for (int64_t a : listed)
+    axes.push_back(((a % rank) + rank) % rank);
+  return axes;
+}
+
+LogicalResult IndexArrayOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (getAxes() && getAxes()->empty())
+    return r.error() << "axes is empty: the result would have size 0 (Kiln has no zero-size "
+                        "tensors)";
+  Shape out = *data;
+  out.push_back(getListedAxes(data->size()).size());
+  return r.result(out);
+}
+
+/// ravel_multi_index and unravel_index: MXNet's "Empty shape parameter".
+static LogicalResult verifyRavelShape(Operation *op, std::optional<ArrayRef<int64_t>> shape) {
+  if (!shape || shape->empty())
+    return op->emitOpError() << "needs a non-empty shape";
+  return verifyShapes(op);
+}
+
+LogicalResult RavelMultiIndexOp::verify() { return verifyRavelShape(*this, getShape()); }
+LogicalResult UnravelIndexOp::verify() { return verifyRavelShape(*this, getShape()); }
+
+LogicalResult RavelMultiIndexOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  int64_t n = getShape() ? getShape()->size() : 0;
+  if (data->size() != 2 || (*data)[0] != n)
+    return r.error() << "data " << formatShape(*data) << " must be (" << n
+                     << ", N): one row per axis of shape";
+  return r.result({(*data)[1]});
+}
+
+LogicalResult UnravelIndexOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  if (data->size() != 1)
+    return r.error() << "data " << formatShape(*data) << " must be a vector of flat indices";
+  int64_t n = getShape() ? getShape()->size() : 0;
+  return r.result({n, (*data)[0]});
+}
+
+LogicalResult ScatterNDOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto idx = r.need(1, "indices");
+  if (failed(idx))
+    return failure();
+  Shape shape(getShape().begin(), getShape().end());
+  for (int64_t d : shape)
+    if (d <= 0)
+      return r.error() << "shape entries must be positive, got " << formatShape(shape);
+  auto data = gatherShape(r, shape, *idx);
+  if (failed(data))
+    return failure();
+  if (failed(r.assign(0, "data", *data)))
+    return failure();
+  return r.result(shape);
+}
+
+LogicalResult ScatterNDOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (!resultGrads[0])
+    return success();
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.make<GatherNDOp>(resultGrads[0], getIndices());
   return success();
 }
 
@@ -1152,6 +1407,22 @@ LogicalResult PickGradOp::inferShapes(ShapeInferenceState &state) {
                        << formatShape(xs);
   }
   return r.result(xs);
+}
+
+LogicalResult DiagGradOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  ArrayRef<int64_t> shape = getShape();
+  if (shape.size() < 2)
+    return r.error() << "shape " << formatShape(shape) << " must have rank at least 2";
+  DiagGeometry geo;
+  if (std::string err = diagGeometry(shape, static_cast<int64_t>(getK()),
+                                     static_cast<int64_t>(getAxis1()),
+                                     static_cast<int64_t>(getAxis2()), geo);
+      !err.empty())
+    return r.error() << err;
+  if (failed(r.assign(0, "out_grad", geo.resultShape(shape))))
+    return failure();
+  return r.result(shape);
 }
 
 LogicalResult GatherNDGradOp::inferShapes(ShapeInferenceState &state) {

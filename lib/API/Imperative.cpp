@@ -485,7 +485,7 @@ struct EagerCall {
 } // namespace
 
 bool hasTrainingMode(const std::string &op, const nd::AttrMap &attrs) {
-  if (op == "BatchNorm") {
+  if (op == "BatchNorm" || op == "_contrib_SyncBatchNorm") {
     auto it = attrs.find("use_global_stats");
     return it == attrs.end() || !mx::parseBool(it->second, "use_global_stats");
   }

@@ -30,6 +30,25 @@ int64_t numOutputs(const Node &node) {
                   "'");
     return v;
   }
+  // _split_v2: one output per section, or per split index (MXNet's
+  // SplitNumOutputs).
+  if (node.op == "_split_v2") {
+    const std::string *sections = attr("sections");
+    int64_t n = sections ? parseInt(*sections, context + "'sections'") : 0;
+    if (n > 0)
+      return n;
+    const std::string *indices = attr("indices");
+    if (!indices)
+      throw Error("_split_v2 node '" + node.name +
+                  "' is missing required attribute 'indices'");
+    n = static_cast<int64_t>(parseTuple(*indices, context + "'indices'").size());
+    if (n < 1)
+      throw Error(context + "'indices' is empty and 'sections' is not positive: no outputs");
+    return n;
+  }
+  // moments: the mean and the variance; box_encode: targets and masks.
+  if (node.op == "moments" || node.op == "_contrib_box_encode")
+    return 2;
   // BatchNorm always has three outputs inside MXNet, but only the first is
   // visible (and may be consumed) unless output_mean_var is set.
   if (node.op == "BatchNorm") {

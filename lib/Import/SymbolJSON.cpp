@@ -359,7 +359,7 @@ std::string entry(const NodeEntry &e) {
 /// Outputs MXNet allocates for the node (visible or not), which is what its
 /// node_row_ptr counts: BatchNorm 3, Dropout and LRN 2 (mask, norm), ...
 int64_t internalOutputs(const Node &node) {
-  if (node.op == "BatchNorm")
+  if (node.op == "BatchNorm" || node.op == "_contrib_SyncBatchNorm")
     return 3;
   if (node.op == "Dropout" || node.op == "LRN")
     return 2;

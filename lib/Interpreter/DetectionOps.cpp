@@ -600,6 +600,34 @@ bool interpretDetectionOp(OpEnv &env, Operation *op) {
         env.setResult(o, 0, std::move(out));
         return true;
       })
+      .Case([&](g::BoxEncodeOp o) {
+        const Array &samples = env.get(o, o.getSamples()), &matches = env.get(o, o.getMatches());
+        const Array &anchors = env.get(o, o.getAnchors()), &refs = env.get(o, o.getRefs());
+        const Array &means = env.get(o, o.getMeans()), &stds = env.get(o, o.getStds());
+        Array targets = env.makeResult(o, 0), masks = env.makeResult(o, 1);
+        int64_t n = anchors.shape[1], m = refs.shape[1];
+        for (int64_t i = 0; i < samples.size(); ++i) {
+          if (!(samples.data[i] > 0.5))
+            continue; // targets and masks stay 0
+          double mv = matches.data[i];
+          if (!(mv > -1.0 && mv < static_cast<double>(m)))
+            fail(o, "match " + std::to_string(mv) + " of anchor " + std::to_string(i) +
+                        " is not a box of refs (" + std::to_string(m) + " boxes)");
+          const double *r = &refs.data[((i / n) * m + static_cast<int64_t>(mv)) * 4];
+          const double *a = &anchors.data[i * 4];
+          double rw = r[2] - r[0], rh = r[3] - r[1], aw = a[2] - a[0], ah = a[3] - a[1];
+          double rx = r[0] + rw * 0.5, ry = r[1] + rh * 0.5;
+          double ax = a[0] + aw * 0.5, ay = a[1] + ah * 0.5;
+          double t[4] = {(rx - ax) / aw, (ry - ay) / ah, std::log(rw / aw), std::log(rh / ah)};
+          for (int c = 0; c < 4; ++c) {
+            targets.data[i * 4 + c] = (t[c] - means.data[c]) / stds.data[c];
+            masks.data[i * 4 + c] = 1.0;
+          }
+        }
+        env.setResult(o, 0, std::move(targets));
+        env.setResult(o, 1, std::move(masks));
+        return true;
+      })
       .Case([&](g::BoxDecodeOp o) {
         const Array &x = env.get(o, o.getData());
         const Array &anchors = env.get(o, o.getAnchors());

@@ -288,7 +288,8 @@ private:
   Array pooling(g::PoolingOp op);
   Array activation(g::ActivationOp op);
   Array leakyRelu(g::LeakyReLUOp op);
-  Array batchNorm(g::BatchNormOp op);
+  /// BatchNorm and SyncBatchNorm.
+  template <typename BatchNormLike> Array batchNorm(BatchNormLike op);
   Array lrn(g::LRNOp op);
   Array dropout(g::DropoutOp op);
   Array embedding(g::EmbeddingOp op);
@@ -466,6 +467,7 @@ void Interpreter::exec(Operation *op) {
           .Case([&](g::ActivationOp o) { return activation(o); })
           .Case([&](g::LeakyReLUOp o) { return leakyRelu(o); })
           .Case([&](g::BatchNormOp o) { return batchNorm(o); })
+          .Case([&](g::SyncBatchNormOp o) { return batchNorm(o); })
           .Case([&](g::LRNOp o) { return lrn(o); })
           .Case([&](g::DropoutOp o) { return dropout(o); })
           .Case([&](g::EmbeddingOp o) { return embedding(o); })
@@ -947,7 +949,7 @@ Array Interpreter::leakyRelu(g::LeakyReLUOp op) {
   return out;
 }
 
-Array Interpreter::batchNorm(g::BatchNormOp op) {
+template <typename BatchNormLike> Array Interpreter::batchNorm(BatchNormLike op) {
   const Array &x = get(op, op.getData());
   int64_t rank = static_cast<int64_t>(x.shape.size());
   int64_t axis = normalizeAxis(op, static_cast<int64_t>(op.getAxis()), rank);
@@ -1237,22 +1239,10 @@ void Interpreter::split(g::SplitOp op) {
                  std::to_string(parts) + " parts along axis " +
                  std::to_string(axis) + " with " +
                  std::to_string(op->getNumResults()) + " results");
-  int64_t outer = extent(x.shape, 0, axis);
-  int64_t inner = extent(x.shape, axis + 1, rank);
-  int64_t n = x.shape[axis] / parts;
-  // Squeezing the split axis does not move any element, so each part's data
-  // is the same whichever way its shape is written.
-  for (int64_t j = 0; j < parts; ++j) {
-    Array out = makeResult(op, j);
-    if (out.size() != outer * n * inner)
-      fail(op, "result #" + std::to_string(j) + " has shape " +
-                   shapeStr(out.shape) + " but holds " +
-                   std::to_string(outer * n * inner) + " values");
-    for (int64_t o = 0; o < outer; ++o)
-      std::copy_n(x.data.begin() + (o * x.shape[axis] + j * n) * inner,
-                  n * inner, out.data.begin() + o * n * inner);
-    values[op->getResult(j)] = std::move(out);
-  }
+  SmallVector<int64_t> bounds;
+  for (int64_t j = 0; j <= parts; ++j)
+    bounds.push_back(j * (x.shape[axis] / parts));
+  splitAlongAxis(*this, op, x, axis, bounds);
 }
 
 //===----------------------------------------------------------------------===//

@@ -89,6 +89,12 @@ bool broadcastsTo(llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> out);
 /// element at result multi-index `outIdx`.
 int64_t broadcastSource(llvm::ArrayRef<int64_t> outIdx, llvm::ArrayRef<int64_t> in);
 
+/// Sets result i of `op` to the elements [bounds[i], bounds[i + 1]) of `x`
+/// along `axis` (normalized): SliceChannel's and _split_v2's kernel. A
+/// result may have that axis squeezed (the data's order is the same).
+void splitAlongAxis(OpEnv &env, mlir::Operation *op, const Array &x, int64_t axis,
+                    llvm::ArrayRef<int64_t> bounds);
+
 /// "node 'conv1' (graph.convolution)".
 std::string describe(mlir::Operation *op);
 /// Throws kiln::Error naming the op's node.

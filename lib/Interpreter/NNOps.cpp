@@ -568,6 +568,63 @@ bool interpretNNOp(OpEnv &env, Operation *op) {
             return normalize(env, o, o.getNormView(x.shape), toDouble(o.getEps()));
           })
           .Case([&](g::L2NormalizationOp o) { return l2Normalize(env, o); })
+          .Case<g::SoftmaxCrossEntropyOp, g::SoftmaxCrossEntropyGradOp>([&](Operation *o) {
+            // Row softmaxes (max subtracted, as mshadow's Softmax), then the
+            // loss or its gradient.
+            const Array &x = env.get(o, o->getOperand(0));
+            const Array &label = env.get(o, o->getOperand(1));
+            int64_t n = x.shape[0], c = x.shape[1];
+            std::vector<double> s(x.data);
+            for (int64_t i = 0; i < n; ++i) {
+              double *row = &s[i * c], m = row[0], sum = 0;
+              for (int64_t j = 1; j < c; ++j)
+                m = std::max(m, row[j]);
+              for (int64_t j = 0; j < c; ++j)
+                sum += (row[j] = std::exp(row[j] - m));
+              for (int64_t j = 0; j < c; ++j)
+                row[j] /= sum;
+            }
+            auto labelOf = [&](int64_t i) {
+              double v = label.data[i];
+              if (!(v > -1.0 && v < static_cast<double>(c)))
+                fail(o, "label " + std::to_string(v) + " of row " + std::to_string(i) +
+                            " is not a class index in [0, " + std::to_string(c) + ")");
+              return static_cast<int64_t>(v);
+            };
+            Array out = env.makeResult(o);
+            if (isa<g::SoftmaxCrossEntropyOp>(o)) {
+              // MXNet's floor 1e-8f, a float.
+              const double floor = static_cast<double>(1e-8f);
+              for (int64_t i = 0; i < n; ++i)
+                out.data[0] -= std::log(std::max(s[i * c + labelOf(i)], floor));
+              return out;
+            }
+            double dy = env.get(o, o->getOperand(2)).data[0];
+            for (int64_t i = 0; i < n; ++i) {
+              int64_t k = labelOf(i);
+              for (int64_t j = 0; j < c; ++j)
+                out.data[i * c + j] = dy * (s[i * c + j] - (j == k ? 1.0 : 0.0));
+            }
+            return out;
+          })
+          .Case([&](g::KhatriRaoOp o) {
+            // Row r of the result: one row of each operand, the first operand's
+            // the most significant digit of r.
+            Array y = env.makeResult(o);
+            int64_t cols = y.shape[1];
+            for (int64_t r = 0; r < y.shape[0]; ++r)
+              for (int64_t c = 0; c < cols; ++c) {
+                double v = 1.0;
+                int64_t rest = r;
+                for (int64_t i = o.getInputs().size() - 1; i >= 0; --i) {
+                  const Array &a = env.get(o, o.getInputs()[i]);
+                  v *= a.data[(rest % a.shape[0]) * cols + c];
+                  rest /= a.shape[0];
+                }
+                y.data[r * cols + c] = v;
+              }
+            return y;
+          })
           .Case([&](g::UpSamplingOp o) { return upSampling(env, o); })
           .Case([&](g::BilinearResize2DOp o) {
             const Array &x = env.get(o, o.getData());
@@ -632,6 +689,35 @@ bool interpretNNOp(OpEnv &env, Operation *op) {
             return attendValues(env, o, kv, 1, env.get(o, o.getAttention()));
           })
           .Case([&](g::BatchDotOp o) { return batchDot(env, o); })
+          .Case([&](g::SVMOutputOp o) {
+            const Array &x = env.get(o, o.getData());
+            Array y = resultLike(env, o, x.shape);
+            y.data = x.data;
+            return y;
+          })
+          .Case([&](g::SVMOutputGradOp o) {
+            // MXNet's L1_SVM / L2_SVM over (size / C, C) rows.
+            const Array &x = env.get(o, o.getData());
+            const Array &label = env.get(o, o.getLabel());
+            Array dx = resultLike(env, o, x.shape);
+            int64_t c = x.shape.back(), rows = x.size() / c;
+            double margin = o.getMargin().convertToFloat();
+            double reg = o.getRegularizationCoefficient().convertToFloat();
+            for (int64_t y = 0; y < rows; ++y) {
+              auto k = static_cast<int64_t>(label.data[y]);
+              for (int64_t j = 0; j < c; ++j) {
+                double v = x.data[y * c + j];
+                double &d = dx.data[y * c + j];
+                if (o.getUseLinear())
+                  d = j == k ? -(margin > v ? 1.0 : 0.0) * reg : (margin > -v ? 1.0 : 0.0) * reg;
+                else if (j == k)
+                  d = (margin > v ? 2 * (margin - v) : 0.0) * -reg;
+                else
+                  d = (margin > -v ? -2 * (margin + v) : 0.0) * -reg;
+              }
+            }
+            return dx;
+          })
           .Case([&](g::MakeLossOp o) {
             const Array &x = env.get(o, o.getData());
             Array y = resultLike(env, o, x.shape);

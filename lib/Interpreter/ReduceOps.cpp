@@ -69,6 +69,45 @@ Array norm(OpEnv &env, g::NormOp op) {
       [](double v) { return std::sqrt(v); });
 }
 
+/// moments: the mean, then the mean of the squared deviations from it
+/// (MXNet's two passes).
+void moments(OpEnv &env, g::MomentsOp op) {
+  const Array &x = env.get(op, op.getData());
+  int64_t rank = x.shape.size();
+  std::vector<bool> reduced(rank, false);
+  for (int64_t a : op.getReducedAxes(rank))
+    reduced[a] = true;
+  Array mean = env.makeResult(op, 0), var = env.makeResult(op, 1);
+  int64_t kept = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!reduced[d])
+      kept *= x.shape[d];
+  if (mean.size() != kept || var.size() != kept)
+    fail(op, "results " + shapeStr(mean.shape) + " and " + shapeStr(var.shape) +
+                 " do not hold the " + std::to_string(kept) + " values of data " +
+                 shapeStr(x.shape) + " reduced");
+  auto keptPos = [&](const Index &i) {
+    int64_t o = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!reduced[d])
+        o = o * x.shape[d] + i[d];
+    return o;
+  };
+  double n = static_cast<double>(x.size() / kept);
+  forEachIndex(x.shape, [&](const Index &i, int64_t flat) { mean.data[keptPos(i)] += x.data[flat]; });
+  for (double &v : mean.data)
+    v /= n;
+  forEachIndex(x.shape, [&](const Index &i, int64_t flat) {
+    int64_t o = keptPos(i);
+    double d = x.data[flat] - mean.data[o];
+    var.data[o] += d * d;
+  });
+  for (double &v : var.data)
+    v /= n;
+  env.setResult(op, 0, std::move(mean));
+  env.setResult(op, 1, std::move(var));
+}
+
 /// The reductions' backward ops: `fn(x, dy, y)` elementwise, dy and y
 /// broadcast to x.
 template <typename Fn> Array reduceGrad(OpEnv &env, Operation *op, Fn fn) {
@@ -260,8 +299,13 @@ bool interpretReduceOp(OpEnv &env, Operation *op) {
             [](double a, double x) { return std::isnan(x) ? a : a * x; }, identity));
       })
       .Case([&](g::NormOp o) { return set(norm(env, o)); })
+      .Case([&](g::MomentsOp o) {
+        moments(env, o);
+        return true;
+      })
       .Case([&](g::ArgmaxOp o) { return set(search(env, op, o.getData(), o.getAxis(), true)); })
       .Case([&](g::ArgminOp o) { return set(search(env, op, o.getData(), o.getAxis(), false)); })
+      .Case([&](g::ArgmaxChannelOp o) { return set(search(env, op, o.getData(), 1, true)); })
       .Case([&](g::TopKOp o) {
         sorting(env, op, o.getData(), o.getAxis(), static_cast<int64_t>(o.getK()), o.getRetTyp(),
                 o.getIsAscend(), o.getDtype());

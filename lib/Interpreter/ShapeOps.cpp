@@ -22,6 +22,30 @@ namespace g = kiln::graph;
 
 namespace kiln::ref {
 
+void splitAlongAxis(OpEnv &env, Operation *op, const Array &x, int64_t axis,
+                    ArrayRef<int64_t> bounds) {
+  int64_t rank = x.shape.size();
+  int64_t outer = extent(x.shape, 0, axis);
+  int64_t inner = extent(x.shape, axis + 1, rank);
+  if (bounds.size() != op->getNumResults() + 1 || bounds.front() < 0 ||
+      bounds.back() > x.shape[axis])
+    fail(op, "cannot split " + shapeStr(x.shape) + " along axis " + std::to_string(axis) +
+                 " into the " + std::to_string(op->getNumResults()) + " results");
+  // Squeezing the split axis does not move any element, so each part's data
+  // is the same whichever way its shape is written.
+  for (unsigned j = 0; j + 1 < bounds.size(); ++j) {
+    int64_t n = bounds[j + 1] - bounds[j];
+    Array out = env.makeResult(op, j);
+    if (n <= 0 || out.size() != outer * n * inner)
+      fail(op, "result #" + std::to_string(j) + " has shape " + shapeStr(out.shape) +
+                   " but holds " + std::to_string(outer * n * inner) + " values");
+    for (int64_t o = 0; o < outer; ++o)
+      std::copy_n(x.data.begin() + (o * x.shape[axis] + bounds[j]) * inner, n * inner,
+                  out.data.begin() + o * n * inner);
+    env.setResult(op, j, std::move(out));
+  }
+}
+
 namespace {
 
 /// Runs the op's shape rule on the operands' types and compares it with
@@ -323,6 +347,16 @@ void forEachGather(Operation *op, const Array &indices, const Shape &xs, bool ch
   }
 }
 
+Array batchTake(OpEnv &env, g::BatchTakeOp op) {
+  const Array &a = env.get(op, op.getA());
+  const Array &idx = env.get(op, op.getIndices());
+  Array out = env.makeResult(op);
+  int64_t cols = a.shape[1];
+  for (int64_t i = 0; i < out.size(); ++i)
+    out.data[i] = a.data[i * cols + g::clipIndex(idx.data[i], cols)];
+  return out;
+}
+
 Array gatherND(OpEnv &env, g::GatherNDOp op) {
   const Array &x = env.get(op, op.getData());
   const Array &indices = env.get(op, op.getIndices());
@@ -340,6 +374,16 @@ Array gatherNDGrad(OpEnv &env, g::GatherNDGradOp op) {
   forEachGather(op, indices, out.shape, false, [&](int64_t i, int64_t offset, int64_t k) {
     for (int64_t j = 0; j < k; ++j)
       out.data[offset + j] += dy.data[i * k + j];
+  });
+  return out;
+}
+
+Array scatterND(OpEnv &env, g::ScatterNDOp op) {
+  const Array &indices = env.get(op, op.getIndices());
+  const Array &data = env.get(op, op.getData());
+  Array out = env.makeResult(op);
+  forEachGather(op, indices, out.shape, true, [&](int64_t i, int64_t offset, int64_t k) {
+    std::copy_n(data.data.begin() + i * k, k, out.data.begin() + offset);
   });
   return out;
 }
@@ -401,6 +445,102 @@ Array padGrad(OpEnv &env, g::PadGradOp op) {
   return out;
 }
 
+/// The flat position in data of `shape` of element `o` of diag's result
+/// (o: the data's other axes in order, then the position on the diagonal).
+int64_t diagSource(const g::DiagGeometry &geo, llvm::ArrayRef<int64_t> shape, const Index &o) {
+  Index i;
+  size_t next = 0;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    if (d == geo.axis1)
+      i.push_back(geo.start1 + o.back());
+    else if (d == geo.axis2)
+      i.push_back(geo.start2 + o.back());
+    else
+      i.push_back(o[next++]);
+  }
+  return flatIndex(i, shape);
+}
+
+g::DiagGeometry diagGeometryOf(Operation *op, llvm::ArrayRef<int64_t> shape, int64_t k,
+                               int64_t axis1, int64_t axis2) {
+  g::DiagGeometry geo;
+  if (std::string err = g::diagGeometry(shape, k, axis1, axis2, geo); !err.empty())
+    fail(op, err);
+  return geo;
+}
+
+Array diag(OpEnv &env, g::DiagOp op) {
+  const Array &x = env.get(op, op.getData());
+  int64_t k = static_cast<int64_t>(op.getK());
+  if (x.shape.size() == 1) {
+    // MXNet's diag_gen: out[i, j] = x[min(i, j)] where j = i + k.
+    Array out = env.makeResult(op);
+    forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
+      out.data[flat] = o[1] == o[0] + k ? x.data[std::min(o[0], o[1])] : 0.0;
+    });
+    return out;
+  }
+  g::DiagGeometry geo = diagGeometryOf(op, x.shape, k, static_cast<int64_t>(op.getAxis1()),
+                                       static_cast<int64_t>(op.getAxis2()));
+  return gather(env, op, x, [&](const Index &o) { return diagSource(geo, x.shape, o); });
+}
+
+Array diagGrad(OpEnv &env, g::DiagGradOp op) {
+  const Array &dy = env.get(op, op.getOutGrad());
+  Array out = env.makeResult(op);
+  g::DiagGeometry geo =
+      diagGeometryOf(op, out.shape, static_cast<int64_t>(op.getK()),
+                     static_cast<int64_t>(op.getAxis1()), static_cast<int64_t>(op.getAxis2()));
+  forEachIndex(dy.shape, [&](const Index &o, int64_t flat) {
+    out.data[diagSource(geo, out.shape, o)] = dy.data[flat];
+  });
+  return out;
+}
+
+Array indexArray(OpEnv &env, g::IndexArrayOp op) {
+  const Array &x = env.get(op, op.getData());
+  SmallVector<int64_t> axes = op.getListedAxes(x.shape.size());
+  Array out = env.makeResult(op);
+  forEachIndex(out.shape, [&](const Index &o, int64_t flat) {
+    out.data[flat] = static_cast<double>(o[axes[o.back()]]);
+  });
+  return out;
+}
+
+/// MXNet's ravel_index kernel: r = trunc(r · shape[j] + x) per axis.
+Array ravelMultiIndex(OpEnv &env, g::RavelMultiIndexOp op) {
+  const Array &x = env.get(op, op.getData());
+  ArrayRef<int64_t> shape = *op.getShape();
+  Array out = env.makeResult(op);
+  int64_t n = out.size();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t r = 0;
+    for (size_t j = 0; j < shape.size(); ++j)
+      r = static_cast<int64_t>(static_cast<double>(r * shape[j]) + x.data[j * n + i]);
+    out.data[i] = static_cast<double>(r);
+  }
+  return out;
+}
+
+/// MXNet's unravel_index kernel: truncating division from the last axis,
+/// the first axis taking the quotient.
+Array unravelIndex(OpEnv &env, g::UnravelIndexOp op) {
+  const Array &x = env.get(op, op.getData());
+  ArrayRef<int64_t> shape = *op.getShape();
+  Array out = env.makeResult(op);
+  int64_t n = x.size();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t idx = static_cast<int64_t>(x.data[i]);
+    for (int64_t j = static_cast<int64_t>(shape.size()) - 1; j > 0; --j) {
+      int64_t q = idx / shape[j];
+      out.data[j * n + i] = static_cast<double>(idx - q * shape[j]);
+      idx = q;
+    }
+    out.data[i] = static_cast<double>(idx);
+  }
+  return out;
+}
+
 Array fill(OpEnv &env, Operation *op, double value) {
   Array out = env.makeResult(op);
   std::fill(out.data.begin(), out.data.end(), value);
@@ -431,6 +571,13 @@ bool interpretShapeOp(OpEnv &env, Operation *op) {
         });
       })
       .Case([&](g::StackOp o) { return run([&] { return stack(env, o); }); })
+      .Case([&](g::SplitV2Op o) {
+        checkShapes(op);
+        const Array &x = env.get(o, o.getData());
+        int64_t axis = normalizeAxis(o, static_cast<int64_t>(o.getAxis()), x.shape.size());
+        splitAlongAxis(env, o, x, axis, o.getPartBounds(x.shape[axis]));
+        return true;
+      })
       .Case([&](g::SpaceToDepthOp o) { return run([&] { return spaceToDepth(env, o); }); })
       .Case([&](g::DepthToSpaceOp o) { return run([&] { return depthToSpace(env, o); }); })
       .Case([&](g::SliceOp o) { return run([&] { return slice(env, o); }); })
@@ -479,6 +626,13 @@ bool interpretShapeOp(OpEnv &env, Operation *op) {
       .Case([&](g::PickGradOp o) { return run([&] { return pickGrad(env, o); }); })
       .Case([&](g::GatherNDGradOp o) { return run([&] { return gatherNDGrad(env, o); }); })
       .Case([&](g::PadGradOp o) { return run([&] { return padGrad(env, o); }); })
+      .Case([&](g::DiagOp o) { return run([&] { return diag(env, o); }); })
+      .Case([&](g::BatchTakeOp o) { return run([&] { return batchTake(env, o); }); })
+      .Case([&](g::IndexArrayOp o) { return run([&] { return indexArray(env, o); }); })
+      .Case([&](g::ScatterNDOp o) { return run([&] { return scatterND(env, o); }); })
+      .Case([&](g::RavelMultiIndexOp o) { return run([&] { return ravelMultiIndex(env, o); }); })
+      .Case([&](g::UnravelIndexOp o) { return run([&] { return unravelIndex(env, o); }); })
+      .Case([&](g::DiagGradOp o) { return run([&] { return diagGrad(env, o); }); })
       .Default([](Operation *) { return false; });
 }
 

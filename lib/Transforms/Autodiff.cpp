@@ -102,7 +102,8 @@ private:
 
   Value getCounter();
   uint64_t nextSeed() { return options.seed + numRandomOps++; }
-  LogicalResult rewrite(g::BatchNormOp op);
+  /// BatchNorm and SyncBatchNorm.
+  template <typename BatchNormLike> LogicalResult rewriteBatchNorm(BatchNormLike op);
   LogicalResult rewrite(g::DropoutOp op);
   LogicalResult rewrite(g::LeakyReLUOp op);
 };
@@ -124,7 +125,8 @@ Value TrainingModeRewriter::getCounter() {
   return counter = func.getArgument(index);
 }
 
-LogicalResult TrainingModeRewriter::rewrite(g::BatchNormOp op) {
+template <typename BatchNormLike>
+LogicalResult TrainingModeRewriter::rewriteBatchNorm(BatchNormLike op) {
   if (op.getUseGlobalStats())
     return success(); // normalizes with the moving statistics in training too
   // BatchNorm implied the shapes of its moving statistics; batch_norm_train
@@ -143,7 +145,8 @@ LogicalResult TrainingModeRewriter::rewrite(g::BatchNormOp op) {
   Type statType = op.getMovingMean().getType();
   auto train = g::BatchNormTrainOp::create(b, loc, TypeRange{op.getType(), statType, statType},
                                            op.getData(), op.getGamma(), op.getBeta(),
-                                           op.getEpsAttr(), op.getFixGammaAttr(), op.getAxisAttr());
+                                           b.getF64FloatAttr(op.getEps().convertToDouble()),
+                                           op.getFixGammaAttr(), b.getI64IntegerAttr(op.getAxis()));
   op.getOutput().replaceAllUsesWith(train.getOutput());
   // m·moving + (1 − m)·batch, recorded for the aux argument it replaces.
   double m = op.getMomentum().convertToDouble();
@@ -223,7 +226,9 @@ LogicalResult TrainingModeRewriter::run() {
   for (Operation *op : ops) {
     LogicalResult r = success();
     if (auto bn = dyn_cast<g::BatchNormOp>(op))
-      r = rewrite(bn);
+      r = rewriteBatchNorm(bn);
+    else if (auto sbn = dyn_cast<g::SyncBatchNormOp>(op))
+      r = rewriteBatchNorm(sbn);
     else if (auto d = dyn_cast<g::DropoutOp>(op))
       r = rewrite(d);
     else if (auto l = dyn_cast<g::LeakyReLUOp>(op))

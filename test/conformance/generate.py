@@ -809,6 +809,26 @@ def shape_ops():
           sc((2, 3, 2), 2, {"axis": -1}), sc((2, 3, 4), 3, {"squeeze_axis": True}),
           sc((3, 1, 2, 2, 1), 3, {"axis": 0, "squeeze_axis": 1}),
           sc((2, 4), 2, alias="split")]
+    dg = lambda s, attrs=None: Case("diag", [("data", s)], attrs)
+    c += [dg((3, 4)), dg((3, 4), {"k": 1}), dg((3, 4), {"k": -2}), dg((4,)), dg((3,), {"k": 2}),
+          dg((2,), {"k": -1}), dg((2, 3, 4), {"axis1": 1, "axis2": 2}),
+          dg((2, 3, 4), {"axis1": 2, "axis2": 0, "k": 1}),
+          dg((2, 3, 4, 2), {"axis1": -1, "axis2": 1, "k": -1}), dg((1, 5), {"k": 3})]
+    # khatri_rao: MXNet defines no gradient.
+    kr = lambda *shapes: Case("khatri_rao", pos=[("arg%d" % i, s) for i, s in enumerate(shapes)],
+                              backward=False)
+    c += [kr((2, 3), (4, 3)), kr((3, 2)), kr((2, 2), (1, 2), (3, 2)), kr((1, 1), (5, 1)),
+          kr((3, 4), (2, 4), (2, 4), (1, 4))]
+    sv = lambda s, attrs: Case("_split_v2", [("data", s)], attrs, node="split_v2")
+    c += [sv((2, 5), {"indices": (0, 2)}),
+          sv((4, 3), {"indices": (0, 1, 3), "axis": 0}),
+          sv((7,), {"indices": (0, 3, 4), "axis": 0}),
+          sv((2, 3, 4), {"indices": (), "sections": 2, "axis": -1}),
+          sv((2, 3, 5), {"indices": (), "sections": 3, "axis": 2}),
+          sv((3, 2), {"indices": (0, 1, 2), "axis": 0, "squeeze_axis": True}),
+          sv((1, 4, 1, 2), {"indices": (), "sections": 4, "squeeze_axis": True}),
+          sv((2, 3), {"indices": (0,)}),
+          sv((1, 2, 6, 1, 2), {"indices": (0, 1, 5), "axis": -3})]
     return c
 
 
@@ -825,6 +845,48 @@ def index_ops():
           tk((5,), (3,), Ints(0, 5))]
     # mode raise with indices in range (MXNet raises for the others).
     c += [tk((3, 4), (3,), Fixed([0, 2, 1.7], True), {"mode": "raise"})]
+    # index_array, ravel_multi_index, unravel_index: index computations
+    # whose MXNet gradient is zero.
+    ia = lambda s, attrs=None: Case("contrib.index_array", [("data", s)], attrs, backward=False,
+                                    node="index_array")
+    c += [ia((2, 3)), ia((4,)), ia((2, 1, 3), {"axes": (2, 0)}), ia((2, 3, 2), {"axes": (-1,)}),
+          ia((3, 2), {"axes": (1, 1, 0)}), ia((2, 2), {"axes": (5, -3)})]
+    rv = lambda si, gen, shape, note=None: Case("ravel_multi_index", [("data", si, gen)],
+                                                {"shape": shape}, backward=False, note=note)
+    multi = lambda shape: Fn(lambda rng, s: np.stack(
+        [rng.randint(0, d, size=s[1]) for d in shape]).astype(np.float64), discrete=True)
+    c += [rv((2, 5), multi((3, 4)), (3, 4)), rv((3, 4), multi((2, 3, 4)), (2, 3, 4)),
+          rv((1, 3), multi((7,)), (7,)),
+          rv((2, 3), Fixed([[1, 5, -1], [2, 0, 3]], True), (3, 4),
+             note="out-of-range indices are not checked")]
+    ur = lambda si, gen, shape, note=None: Case("unravel_index", [("data", si, gen)],
+                                                {"shape": shape}, backward=False, note=note)
+    c += [ur((5,), Ints(0, 12), (3, 4)), ur((6,), Ints(0, 24), (2, 3, 4)), ur((3,), Ints(0, 7), (7,)),
+          ur((4,), Fixed([13, 30, -5, 11], True), (3, 4),
+             note="out-of-range indices: the first axis takes the quotient")]
+    # scatter_nd: distinct index columns (MXNet's order for repeated ones is
+    # unspecified); the gradient of data is gather_nd's.
+    # MXNet reads a negative index out of bounds (it crashes), so none here.
+    def distinct_cols(shape, m, n):
+        def draw(rng, s):
+            flat = rng.choice(int(np.prod(shape[:m])), size=n, replace=False)
+            cols = np.stack(np.unravel_index(flat, shape[:m])).astype(np.float64)
+            return cols.reshape(s)
+        return Fn(draw, discrete=True)
+    sn = lambda sd, si, shape, gen, note=None: Case(
+        "scatter_nd", [("data", sd), ("indices", si, gen)], {"shape": shape}, note=note)
+    c += [sn((4,), (2, 4), (3, 4), distinct_cols((3, 4), 2, 4)),
+          sn((3, 2), (1, 3), (4, 2), distinct_cols((4, 2), 1, 3)),
+          sn((2, 2, 3), (2, 2, 2), (3, 3, 3), distinct_cols((3, 3, 3), 2, 4)),
+          sn((5,), (1, 5), (6,), distinct_cols((6,), 1, 5)),
+          sn((3, 2), (2, 3), (2, 3, 2), distinct_cols((2, 3, 2), 2, 3))]
+    # batch_take: MXNet reads int32 indices and defines no gradient.
+    bt = lambda sa, si, gen, note=None: Case("batch_take", [("a", sa), ("indices", si, gen)],
+                                             backward=False, dtypes={"indices": "int32"},
+                                             note=note)
+    c += [bt((3, 2), (3,), Ints(0, 2)), bt((4, 5), (4,), Ints(0, 5)),
+          bt((6, 3), (2, 3), Ints(0, 3)), bt((3, 4), (3, 1), Ints(0, 4)), bt((1, 1), (1,), Ints(0, 1)),
+          bt((4, 3), (4,), Fixed([-2, 3, 7, 1], True), note="out-of-range indices are clamped")]
     pk = lambda sd, si, gen, attrs=None: Case("pick", [("data", sd), ("index", si, gen)], attrs)
     c += [pk((3, 4), (3,), Ints(0, 4)), pk((3, 4), (4,), Ints(0, 3), {"axis": 0}),
           pk((2, 3, 4), (2, 4), Ints(0, 3), {"axis": 1}),
@@ -942,6 +1004,11 @@ def reductions():
                                                          nonzero()),
           nm((2, 3, 4), {"axis": (0, 2), "keepdims": True}), nm((5,), {"ord": 1}, nonzero()),
           nm((3, 4), {"ord": 2, "axis": 0})]
+    mo = lambda s, attrs: Case("moments", [("data", s)], attrs)
+    c += [mo((2, 3, 4), {"axes": (1,)}), mo((2, 3, 4), {"axes": (0, 2)}),
+          mo((2, 3, 4), {"axes": (-1,), "keepdims": True}), mo((5,), {"axes": (0,)}),
+          mo((2, 3), {"axes": (0, 1)}), mo((2, 3), {"axes": (0, 1), "keepdims": True}),
+          mo((1, 2, 1, 3, 2), {"axes": (1, 3)}), mo((3, 1, 2), {"axes": (1,)})]
     for op in ["argmax", "argmin"]:
         c += [Case(op, [("data", s, Distinct())], a, backward=False)
               for s, a in [((3, 4), {"axis": 1}), ((3, 4), {"axis": 0}), ((2, 3, 4), {"axis": -1}),
@@ -1042,6 +1109,13 @@ def more_reductions():
              rtol=1e-4, note="squares overflow float32: MXNet scales by the largest |x|"),
           nm((2, 3), {"axis": 1}, Fn(lambda rng, s: rng.uniform(-1, 1, s) * 1e-25),
              backward=False, atol=0, note="squares underflow float32")]
+    # argmax_channel: argmax along axis 1 (ties: the first; a NaN wins).
+    c += [Case("argmax_channel", [("data", s, g)], backward=False, note=n)
+          for s, g, n in [((3, 4), Distinct(), None), ((2, 3, 4), Distinct(), None),
+                          ((2, 5, 1, 2), Distinct(), None), ((1, 3), Distinct(), None),
+                          ((3, 6), ties, "ties: the first occurrence"),
+                          ((2, 4), Fixed([[1.0, np.nan, 3.0, np.nan], [0.5, 2.0, -1.0, 0.0]]),
+                           "a NaN wins: the index of the first NaN")]]
     # argmax/argmin: ties give the first occurrence; a NaN is sticky (the first
     # NaN); every axis form.
     for op in ["argmax", "argmin"]:
@@ -1210,6 +1284,22 @@ def nn_layers():
           bn((2, 2, 3, 2), {"axis": 2, "fix_gamma": False}),
           bn((3, 2, 2, 2, 2), {"fix_gamma": False}),
           bn((3, 2, 4), {"fix_gamma": False}, train=True, backward=False)]
+    # SyncBatchNorm in one process: BatchNorm over axis 1 of the local batch.
+    # MXNet updates its moving statistics in backward, so every training case
+    # runs backward (a training forward alone updates Kiln's, not MXNet's).
+    # MXNet keeps shared statistics per `key` for the whole process: one key
+    # per case.
+    keys = iter("sbn%d" % i for i in range(100))
+    sbn = lambda s, attrs=None, train=True, backward=True, **kw: Case(
+        "contrib.SyncBatchNorm", [("data", s)], dict({"key": next(keys)}, **(attrs or {})),
+        node="sbn", train=train, backward=backward,
+        gens={"gamma": U(0.5, 1.5), "beta": U(-0.5, 0.5)}, **kw)
+    c += [sbn((2, 3, 2, 2)), sbn((2, 3, 2, 2), {"fix_gamma": False}),
+          sbn((4, 3), {"fix_gamma": False, "momentum": 0.8, "eps": 1e-5}),
+          sbn((2, 3, 2, 2), {"use_global_stats": True, "fix_gamma": False}),
+          sbn((2, 3, 2, 2), {"fix_gamma": False}, train=False, backward=False),
+          sbn((3, 2, 5), {"fix_gamma": False, "ndev": 1}),
+          sbn((3, 2, 2, 2, 2), {"fix_gamma": False})]
     dp = lambda s, attrs, train, backward, **kw: Case("Dropout", [("data", s)], attrs, node="drop",
                                                       train=train, backward=backward, **kw)
     c += [dp((2, 3), {"p": 0.5}, False, False), dp((2, 3), {"p": 0.0}, True, True),
@@ -1220,6 +1310,24 @@ def nn_layers():
 
 def softmax_ops():
     c = []
+    # SVMOutput: MXNet's backward ignores the head gradient. Values stay
+    # away from ±margin, where the gradient jumps.
+    svm = lambda s, attrs=None, margin=1.0: Case(
+        "SVMOutput", [("data", s, Away(-2, 2, [margin, -margin]))], attrs, node="svm",
+        gens={"label": Ints(0, s[-1])}, shapes={"svm_label": s[:-1]})
+    c += [svm((3, 4)), svm((3, 4), {"use_linear": True}),
+          svm((2, 5), {"margin": 0.5, "regularization_coefficient": 2.0}, margin=0.5),
+          svm((2, 5), {"margin": 0.5, "use_linear": True, "regularization_coefficient": 0.3},
+              margin=0.5),
+          svm((2, 3, 4)), svm((4, 1), {"use_linear": True})]
+    # softmax_cross_entropy: the summed loss (1) and MXNet's gradient; the
+    # last case's logits push a probability under the 1e-8 floor.
+    sce = lambda s, gen=None, note=None: Case(
+        "softmax_cross_entropy", [("data", s, gen or U(-2, 2)), ("label", (s[0],), Ints(0, s[1]))],
+        note=note)
+    c += [sce((3, 4)), sce((1, 5)), sce((5, 2)), sce((4, 1)),
+          sce((2, 3), Fixed([[30.0, -1.0, -2.0], [-25.0, 0.5, 1.0]]),
+              note="probabilities under 1e-8 are floored")]
     so = lambda s, sl, gen, attrs=None, **kw: Case(
         "SoftmaxOutput", [("data", s)], attrs, node="softmax", gens={"label": gen},
         shapes={"softmax_label": sl}, **kw)
@@ -1688,6 +1796,17 @@ def box(rng, n, lo=0.0, hi=1.0, min_size=0.1):
 
 def detection_ops():
     c = []
+
+    # box_encode: matches index refs; some samples negative (targets 0).
+    def be(b, n, m, means=(0.0, 0.0, 0.0, 0.0), stds=(0.1, 0.1, 0.2, 0.2)):
+        boxes = lambda rng, s: box(rng, int(np.prod(s[:-1]))).reshape(s)
+        return Case("contrib.box_encode",
+                    [("samples", (b, n), Choice([0.0, 1.0, 1.0], discrete=True)),
+                     ("matches", (b, n), Ints(0, m)), ("anchors", (b, n, 4), Fn(boxes)),
+                     ("refs", (b, m, 4), Fn(boxes)), ("means", (4,), Fixed(list(means))),
+                     ("stds", (4,), Fixed(list(stds)))],
+                    backward=False, node="box_encode")
+    c += [be(1, 5, 3), be(2, 4, 2), be(1, 1, 1), be(2, 3, 4, (0.1, -0.1, 0.0, 0.2), (1.0, 0.5, 2.0, 1.0))]
 
     def nms_data(n, batch=None):
         def draw(rng, shape):

@@ -522,14 +522,19 @@ bool buildLeakyReLU(Builder &b, const Value &x) {
   return true;
 }
 
-bool buildBatchNorm(Builder &b, const Value &x) {
+/// BatchNorm, or _contrib_SyncBatchNorm (`sync`: channel axis 1, a key).
+bool buildBatchNormLike(Builder &b, const Value &x, bool sync) {
   int64_t rank = x.shape.size();
   if (rank < 2)
     return false;
   std::map<std::string, std::string> a;
-  int64_t axis = b.chance(0.7) ? 1 : b.oneOf<int64_t>({-1, rank - 1, 0});
-  if (axis != 1)
+  if (sync) {
+    a["key"] = "bn_key";
+    if (b.chance(0.2))
+      a["ndev"] = "1";
+  } else if (int64_t axis = b.chance(0.7) ? 1 : b.oneOf<int64_t>({-1, rank - 1, 0}); axis != 1) {
     a["axis"] = str(axis);
+  }
   if (b.chance(0.4))
     a["eps"] = str(b.oneOf({1e-5, 2e-5, 0.01}));
   if (b.chance(0.3))
@@ -543,7 +548,27 @@ bool buildBatchNorm(Builder &b, const Value &x) {
                                      {"beta", {VarInfo{VarRole::Offset}, {}}},
                                      {"moving_mean", {VarInfo{VarRole::Offset}, {}}},
                                      {"moving_var", {VarInfo{VarRole::Scale}, {}}}};
-  b.apply("BatchNorm", a, {x}, {x.shape}, global ? 2 * (x.mag + 0.5) + 0.5 : 6, owned);
+  b.apply(sync ? "_contrib_SyncBatchNorm" : "BatchNorm", a, {x}, {x.shape},
+          global ? 2 * (x.mag + 0.5) + 0.5 : 6, owned);
+  return true;
+}
+
+bool buildBatchNorm(Builder &b, const Value &x) { return buildBatchNormLike(b, x, false); }
+
+/// SVMOutput: a loss head over the last axis, labels of the other axes.
+bool buildSVMOutput(Builder &b, const Value &x) {
+  if (x.shape.size() < 2)
+    return false;
+  std::map<std::string, std::string> a;
+  if (b.chance(0.5))
+    a["use_linear"] = "True";
+  if (b.chance(0.3))
+    a["margin"] = str(b.oneOf({0.5, 2.0}));
+  if (b.chance(0.3))
+    a["regularization_coefficient"] = str(b.oneOf({0.1, 3.0}));
+  VarInfo info{VarRole::ClassLabel};
+  info.range = x.shape.back();
+  b.apply("SVMOutput", a, {x}, {x.shape}, x.mag, {{"label", {info, {}}}}, /*terminal=*/true);
   return true;
 }
 
@@ -867,6 +892,87 @@ bool buildSliceChannel(Builder &b, const Value &x) {
     part.erase(part.begin() + axis);
   }
   b.apply("SliceChannel", a, {x}, std::vector<Shape>(size_t(n), part), x.mag);
+  return true;
+}
+
+/// diag: a diagonal of two axes of x (one that exists), or the matrix with
+/// a 1-D x on a diagonal.
+bool buildDiag(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  std::map<std::string, std::string> a;
+  if (rank == 1) {
+    int64_t k = b.between(-2, 2);
+    if (k != 0)
+      a["k"] = str(k);
+    int64_t n = x.shape[0] + std::abs(k);
+    b.apply("diag", a, {x}, {{n, n}}, x.mag);
+    return true;
+  }
+  int64_t axis1 = b.between(0, rank - 1), axis2 = b.between(0, rank - 2);
+  if (axis2 >= axis1)
+    ++axis2;
+  int64_t h = x.shape[axis1], w = x.shape[axis2];
+  int64_t k = b.between(1 - h, w - 1);
+  int64_t length = std::min(h - std::max<int64_t>(-k, 0), w - std::max<int64_t>(k, 0));
+  if (k != 0)
+    a["k"] = str(k);
+  if (axis1 != 0 || b.chance(0.3))
+    a["axis1"] = str(b.chance(0.2) ? axis1 - rank : axis1);
+  if (axis2 != 1 || b.chance(0.3))
+    a["axis2"] = str(b.chance(0.2) ? axis2 - rank : axis2);
+  Shape out;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis1 && d != axis2)
+      out.push_back(x.shape[d]);
+  out.push_back(length);
+  b.apply("diag", a, {x}, {out}, x.mag);
+  return true;
+}
+
+/// _split_v2: near-equal `sections`, or parts between increasing split
+/// indices that start at 0.
+bool buildSplitV2(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  int64_t axis = b.between(0, rank - 1);
+  int64_t size = x.shape[axis];
+  int64_t parts = b.between(1, std::min<int64_t>(size, 4));
+  std::vector<int64_t> bounds{0};
+  std::map<std::string, std::string> a;
+  if (b.chance(0.5)) {
+    for (int64_t i = 0; i < parts; ++i)
+      bounds.push_back(bounds.back() + size / parts + (i < size % parts ? 1 : 0));
+    a["indices"] = "()";
+    a["sections"] = str(parts);
+  } else {
+    // Distinct cut points in (0, size), sorted.
+    std::vector<int64_t> cuts;
+    for (int64_t c = 1; c < size; ++c)
+      cuts.push_back(c);
+    for (size_t i = 0; i + 1 < cuts.size(); ++i)
+      std::swap(cuts[i], cuts[i + size_t(b.between(0, int64_t(cuts.size() - 1 - i)))]);
+    cuts.resize(size_t(parts - 1));
+    std::sort(cuts.begin(), cuts.end());
+    Shape indices{0};
+    indices.insert(indices.end(), cuts.begin(), cuts.end());
+    a["indices"] = tuple(indices);
+    bounds.assign(indices.begin(), indices.end());
+    bounds.push_back(size);
+  }
+  int64_t written = b.chance(0.2) ? axis - rank : axis;
+  if (written != 1 || b.chance(0.3))
+    a["axis"] = str(written);
+  bool squeeze = parts == size && rank > 1 && b.chance(0.5);
+  if (squeeze)
+    a["squeeze_axis"] = "True";
+  std::vector<Shape> outs;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    Shape part = x.shape;
+    part[axis] = bounds[i + 1] - bounds[i];
+    if (squeeze)
+      part.erase(part.begin() + axis);
+    outs.push_back(part);
+  }
+  b.apply("_split_v2", a, {x}, outs, x.mag);
   return true;
 }
 
@@ -1922,6 +2028,110 @@ bool buildPick(Builder &b, const Value &x) {
   return true;
 }
 
+/// khatri_rao: x as a matrix with up to two fresh matrices of its column
+/// count.
+bool buildKhatriRao(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 2);
+  int64_t cols = x.shape[1];
+  std::vector<Value> args{x};
+  int64_t rows = x.shape[0];
+  double mag = x.mag;
+  for (int64_t i = 0, extra = b.between(0, 2); i < extra; ++i) {
+    args.push_back(b.freshData({b.between(1, 3), cols}));
+    rows *= args.back().shape[0];
+    mag *= args.back().mag;
+  }
+  if (mag > 1e3)
+    return false;
+  b.rng.shuffle(args);
+  b.apply("khatri_rao", {{"num_args", str(int64_t(args.size()))}}, args, {{rows, cols}}, mag);
+  return true;
+}
+
+/// softmax_cross_entropy: x as (N, C) logits and class labels in range.
+bool buildSoftmaxCrossEntropy(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 2);
+  int64_t n = x.shape[0], c = x.shape[1];
+  Value label = indexVariable(b, {n}, c);
+  b.apply("softmax_cross_entropy", {}, {x, label}, {{1}}, 20.0 * double(n));
+  return true;
+}
+
+/// batch_take: one element of each row of a matrix, indices of any shape
+/// with one entry per row (sometimes out of range: clamped).
+bool buildBatchTake(Builder &b, const Value &in) {
+  Value x = withRank(b, in, 2);
+  int64_t rows = x.shape[0], cols = x.shape[1];
+  Shape idx{rows};
+  if (rows % 2 == 0 && b.chance(0.3))
+    idx = {2, rows / 2};
+  int64_t range = b.chance(0.3) ? 2 * cols + 1 : cols;
+  Value i = indexVariable(b, idx, range);
+  b.apply("batch_take", {}, {x, i}, {idx}, x.mag);
+  return true;
+}
+
+/// _contrib_index_array: every position's multi-index, all axes or a list
+/// (wrapped modulo the rank, repeats allowed).
+bool buildIndexArray(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  std::map<std::string, std::string> a;
+  Shape out = x.shape;
+  if (b.chance(0.5)) {
+    Shape axes;
+    for (int64_t i = 0, n = b.between(1, 3); i < n; ++i)
+      axes.push_back(b.between(-rank - 1, rank + 1));
+    a["axes"] = tuple(axes);
+    out.push_back(int64_t(axes.size()));
+  } else {
+    out.push_back(rank);
+  }
+  double mag = 0;
+  for (int64_t d : x.shape)
+    mag = std::max(mag, double(d));
+  b.apply("_contrib_index_array", a, {x}, {out}, mag);
+  return true;
+}
+
+/// _ravel_multi_index of multi-indices into a small shape (sometimes out of
+/// range, unchecked as in MXNet), or _unravel_index of flat indices.
+bool buildRavel(Builder &b, const Value &, bool unravel) {
+  Shape shape;
+  for (int64_t i = 0, n = b.between(1, 3); i < n; ++i)
+    shape.push_back(b.between(1, 4));
+  int64_t count = b.between(1, 5), size = numElements(shape);
+  int64_t range = b.chance(0.3) ? 2 * size + 1 : size;
+  std::map<std::string, std::string> a{{"shape", tuple(shape)}};
+  if (unravel) {
+    Value i = indexVariable(b, {count}, range);
+    b.apply("_unravel_index", a, {i}, {{int64_t(shape.size()), count}}, double(range));
+  } else {
+    int64_t axisRange = *std::max_element(shape.begin(), shape.end());
+    Value i = indexVariable(b, {int64_t(shape.size()), count}, axisRange);
+    b.apply("_ravel_multi_index", a, {i}, {{count}}, double(size * axisRange));
+  }
+  return true;
+}
+
+/// scatter_nd: the rows of x (its first axis) written into zeros whose
+/// first M axes are new, at index columns (repeats allowed: the later wins
+/// on both engines).
+bool buildScatterND(Builder &b, const Value &x) {
+  int64_t n = x.shape[0];
+  int64_t m = b.between(1, 2);
+  Shape shape, lead;
+  for (int64_t j = 0; j < m; ++j)
+    lead.push_back(b.between(1, 4));
+  shape = lead;
+  shape.insert(shape.end(), x.shape.begin() + 1, x.shape.end());
+  if (!b.fits(shape))
+    return false;
+  int64_t range = *std::min_element(lead.begin(), lead.end());
+  Value i = indexVariable(b, {m, n}, range);
+  b.apply("scatter_nd", {{"shape", tuple(shape)}}, {x, i}, {shape}, x.mag);
+  return true;
+}
+
 bool buildGatherND(Builder &b, const Value &x) {
   int64_t rank = x.shape.size();
   int64_t m = b.between(1, std::min<int64_t>(rank, 3));
@@ -2092,6 +2302,38 @@ bool buildNorm(Builder &b, const Value &x) {
   return true;
 }
 
+/// moments: the mean and the variance over a non-empty axis set.
+bool buildMoments(Builder &b, const Value &x) {
+  int64_t rank = x.shape.size();
+  Shape axes;
+  std::vector<bool> reduced(rank, false);
+  for (int64_t i = 0; i < rank; ++i)
+    if (b.chance(0.5)) {
+      axes.push_back(b.chance(0.2) ? i - rank : i);
+      reduced[size_t(i)] = true;
+    }
+  if (axes.empty()) {
+    int64_t i = b.between(0, rank - 1);
+    axes.push_back(i);
+    reduced[size_t(i)] = true;
+  }
+  std::map<std::string, std::string> a{{"axes", tuple(axes)}};
+  bool keep = b.chance(0.4);
+  if (keep)
+    a["keepdims"] = "True";
+  Shape out;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!reduced[size_t(i)])
+      out.push_back(x.shape[i]);
+    else if (keep)
+      out.push_back(1);
+  if (out.empty())
+    out.push_back(1);
+  // The variance is at most the squared magnitude.
+  b.apply("moments", a, {x}, {out, out}, std::max(x.mag, x.mag * x.mag));
+  return true;
+}
+
 bool buildSearch(Builder &b, const Value &in, const char *op) {
   Value x = tieFree(b, in);
   int64_t rank = x.shape.size();
@@ -2116,6 +2358,17 @@ bool buildSearch(Builder &b, const Value &in, const char *op) {
     out = keep ? Shape(rank, 1) : Shape{1};
   }
   b.apply(op, a, {x}, {out}, double(n));
+  return true;
+}
+
+/// argmax_channel: argmax along axis 1.
+bool buildArgmaxChannel(Builder &b, const Value &in) {
+  if (in.shape.size() < 2)
+    return false;
+  Value x = tieFree(b, in);
+  Shape out = x.shape;
+  out.erase(out.begin() + 1);
+  b.apply("argmax_channel", {}, {x}, {out}, double(x.shape[1]));
   return true;
 }
 
@@ -2575,6 +2828,21 @@ Value boxVariable(Builder &b, const Shape &shape, double extent, bool input = tr
   return v;
 }
 
+/// _contrib_box_encode: fresh corner boxes and matches into them; x,
+/// reshaped to (B, N), decides the positive samples (> 0.5).
+bool buildBoxEncode(Builder &b, const Value &in) {
+  Value samples = withRank(b, in, 2);
+  int64_t batch = samples.shape[0], n = samples.shape[1], m = b.between(1, 4);
+  Value anchors = boxVariable(b, {batch, n, 4}, 1.0), refs = boxVariable(b, {batch, m, 4}, 1.0);
+  Value matches = indexVariable(b, {batch, n}, m);
+  Value means = b.freshData({4}, /*input=*/true);
+  Value stds = b.variable("x" + std::to_string(b.numVariables++), {4},
+                          VarInfo{VarRole::Scale, 0, /*input=*/true});
+  b.apply("_contrib_box_encode", {}, {samples, matches, anchors, refs, means, stds},
+          {{batch, n, 4}, {batch, n, 4}}, 10);
+  return true;
+}
+
 bool buildROIOp(Builder &b, const Value &in, const char *op) {
   Value x = withRank(b, in, 4);
   if (x.shape[2] < 2 || x.shape[3] < 2)
@@ -3024,10 +3292,13 @@ const std::vector<OpEntry> &opTable() {
       {"Activation", 12, buildActivation},
       {"LeakyReLU", 6, buildLeakyReLU},
       {"BatchNorm", 12, buildBatchNorm},
+      {"_contrib_SyncBatchNorm", 2,
+       [](Builder &b, const Value &x) { return buildBatchNormLike(b, x, /*sync=*/true); }},
       {"LRN", 4, buildLRN},
       {"Dropout", 4, buildDropout},
       {"Embedding", 2, buildEmbedding, /*source=*/true},
       {"SoftmaxOutput", 4, buildSoftmaxOutput},
+      {"SVMOutput", 1, buildSVMOutput},
       {"LinearRegressionOutput", 2,
        [](Builder &b, const Value &x) {
          return buildRegressionOutput<VarRole::Data>(b, x, "LinearRegressionOutput");
@@ -3049,6 +3320,20 @@ const std::vector<OpEntry> &opTable() {
       {"transpose", 6, buildTranspose},
       {"Concat", 8, buildConcat},
       {"SliceChannel", 6, buildSliceChannel},
+      {"_split_v2", 2, buildSplitV2},
+      {"diag", 2, buildDiag},
+      {"batch_take", 1, buildBatchTake},
+      {"khatri_rao", 1, buildKhatriRao},
+      {"softmax_cross_entropy", 1, buildSoftmaxCrossEntropy},
+      {"_contrib_box_encode", 1, buildBoxEncode},
+      {"scatter_nd", 1, buildScatterND},
+      {"_contrib_index_array", 1, buildIndexArray},
+      {"_ravel_multi_index", 1,
+       [](Builder &b, const Value &x) { return buildRavel(b, x, /*unravel=*/false); },
+       /*source=*/true},
+      {"_unravel_index", 1,
+       [](Builder &b, const Value &x) { return buildRavel(b, x, /*unravel=*/true); },
+       /*source=*/true},
       {"elemwise_add", 12, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_add")},
       {"elemwise_sub", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_sub")},
       {"elemwise_mul", 6, KILN_FUZZ_WITH_OP(buildElemwise, "elemwise_mul")},
@@ -3198,8 +3483,10 @@ const std::vector<OpEntry> &opTable() {
       {"nanprod", 1, KILN_FUZZ_WITH_OP(buildProduct, "nanprod")},
       {"nansum", 1, buildNansum},
       {"norm", 2, buildNorm},
+      {"moments", 2, buildMoments},
       {"argmax", 2, KILN_FUZZ_WITH_OP(buildSearch, "argmax")},
       {"argmin", 1, KILN_FUZZ_WITH_OP(buildSearch, "argmin")},
+      {"argmax_channel", 1, buildArgmaxChannel},
       {"topk", 2, KILN_FUZZ_WITH_OP(buildSorting, "topk")},
       {"sort", 2, KILN_FUZZ_WITH_OP(buildSorting, "sort")},
       {"argsort", 1, KILN_FUZZ_WITH_OP(buildSorting, "argsort")},

@@ -282,6 +282,46 @@ Results lowerBoxIoU(Ctx &cx, g::BoxIoUOp op) {
 // box_decode: one linalg.generic over (B, N)
 //===----------------------------------------------------------------------===//
 
+/// box_encode: one generic over (B, N, 4) for the targets (the matched ref
+/// read with tensor.extract, the match clamped into refs), one for the
+/// masks.
+Results lowerBoxEncode(Ctx &cx, g::BoxEncodeOp op) {
+  Shape as = shapeOf(op.getAnchors());
+  int64_t m = shapeOf(op.getRefs())[1];
+  AffineMap bn = cx.map(3, {cx.d(0), cx.d(1)});
+  SmallVector<Iter> iters(3, Iter::parallel);
+  Value anchors = op.getAnchors(), refs = op.getRefs(), means = op.getMeans(),
+        stds = op.getStds();
+  Value targets = cx.generic(
+      as, ValueRange{op.getSamples(), op.getMatches()}, {bn, bn}, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        KernelBuilder k{nb, nl, cx.et};
+        Value b = linalg::IndexOp::create(nb, nl, 0), i = linalg::IndexOp::create(nb, nl, 1),
+              c = linalg::IndexOp::create(nb, nl, 2);
+        Value match = k.imax(k.imin(k.toIndex(a[1]), k.idx(m - 1)), k.idx(0));
+        auto corner = [&](Value t, Value row, int64_t j) { return k.get(t, {b, row, k.idx(j)}); };
+        Value r0 = corner(refs, match, 0), r1 = corner(refs, match, 1);
+        Value rw = k.sub(corner(refs, match, 2), r0), rh = k.sub(corner(refs, match, 3), r1);
+        Value a0 = corner(anchors, i, 0), a1 = corner(anchors, i, 1);
+        Value aw = k.sub(corner(anchors, i, 2), a0), ah = k.sub(corner(anchors, i, 3), a1);
+        Value half = k.f(0.5);
+        Value dx = k.div(k.sub(k.add(r0, k.mul(rw, half)), k.add(a0, k.mul(aw, half))), aw);
+        Value dy = k.div(k.sub(k.add(r1, k.mul(rh, half)), k.add(a1, k.mul(ah, half))), ah);
+        Value dw = math::LogOp::create(nb, nl, k.div(rw, aw));
+        Value dh = math::LogOp::create(nb, nl, k.div(rh, ah));
+        Value t = k.sel(k.ieq(c, k.idx(0)), dx,
+                        k.sel(k.ieq(c, k.idx(1)), dy, k.sel(k.ieq(c, k.idx(2)), dw, dh)));
+        Value v = k.div(k.sub(t, k.get(means, {c})), k.get(stds, {c}));
+        return k.sel(k.gt(a[0], half), v, k.f(0.0));
+      });
+  Value masks = cx.generic(as, ValueRange{op.getSamples()}, {bn}, iters,
+                           [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                             KernelBuilder k{nb, nl, cx.et};
+                             return k.sel(k.gt(a[0], k.f(0.5)), k.f(1.0), k.f(0.0));
+                           });
+  return SmallVector<Value>{targets, masks};
+}
+
 Results lowerBoxDecode(Ctx &cx, g::BoxDecodeOp op) {
   Shape ds = shapeOf(op.getData());
   int64_t batches = ds[0], num = ds[1];
@@ -1078,6 +1118,7 @@ std::optional<Results> lowerDetectionOp(Ctx &cx, Operation *op) {
       .Case([&](g::BoxNMSGradOp o) { return lowerBoxNMSGrad(cx, o); })
       .Case([&](g::BoxIoUOp o) { return lowerBoxIoU(cx, o); })
       .Case([&](g::BoxDecodeOp o) { return lowerBoxDecode(cx, o); })
+      .Case([&](g::BoxEncodeOp o) { return lowerBoxEncode(cx, o); })
       .Case([&](g::MultiBoxPriorOp o) { return lowerMultiBoxPrior(cx, o); })
       .Case([&](g::MultiBoxDetectionOp o) { return lowerMultiBoxDetection(cx, o); })
       .Case([&](g::ROIPoolingOp o) { return lowerROIPooling(cx, o); })

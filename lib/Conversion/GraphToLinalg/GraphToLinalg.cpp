@@ -276,7 +276,8 @@ Results lowerLeaky(Ctx &cx, g::LeakyReLUOp op) {
   }));
 }
 
-Results lowerBatchNorm(Ctx &cx, g::BatchNormOp op) {
+/// BatchNorm and SyncBatchNorm.
+template <typename BatchNormLike> Results lowerBatchNorm(Ctx &cx, BatchNormLike op) {
   Value x = op.getData();
   Shape xs = shapeOf(x);
   int64_t axis = normAxis(static_cast<int64_t>(op.getAxis()), xs.size());
@@ -379,19 +380,10 @@ Results lowerSplit(Ctx &cx, g::SplitOp op) {
   Shape xs = shapeOf(x);
   int64_t axis = normAxis(static_cast<int64_t>(op.getAxis()), xs.size());
   int64_t parts = static_cast<int64_t>(op.getNumOutputs());
-  int64_t n = xs[axis] / parts;
-  SmallVector<Value> outs;
-  for (int64_t j = 0; j < parts; ++j) {
-    SmallVector<OpFoldResult> offs, sizes, strides;
-    for (size_t i = 0; i < xs.size(); ++i) {
-      offs.push_back(cx.b.getIndexAttr(i == (size_t)axis ? j * n : 0));
-      sizes.push_back(cx.b.getIndexAttr(i == (size_t)axis ? n : xs[i]));
-      strides.push_back(cx.b.getIndexAttr(1));
-    }
-    Value s = tensor::ExtractSliceOp::create(cx.b, cx.loc, x, offs, sizes, strides);
-    outs.push_back(cx.reshape(s, tensorTy(op->getResult(j)).getShape()));
-  }
-  return outs;
+  SmallVector<int64_t> bounds;
+  for (int64_t j = 0; j <= parts; ++j)
+    bounds.push_back(j * (xs[axis] / parts));
+  return splitAlongAxis(cx, op, x, axis, bounds);
 }
 
 Results lowerConcat(Ctx &cx, g::ConcatOp op) {
@@ -516,6 +508,7 @@ Results lowerOp(Ctx &cx, Operation *op) {
       .Case([&](g::ActivationOp o) { return lowerActivation(cx, o); })
       .Case([&](g::LeakyReLUOp o) { return lowerLeaky(cx, o); })
       .Case([&](g::BatchNormOp o) { return lowerBatchNorm(cx, o); })
+      .Case([&](g::SyncBatchNormOp o) { return lowerBatchNorm(cx, o); })
       .Case([&](g::LRNOp o) { return lowerLRN(cx, o); })
       .Case([&](g::DropoutOp o) -> Results {
         if (o.getMode() == g::DropoutMode::always && toDouble(o.getP()) > 0)

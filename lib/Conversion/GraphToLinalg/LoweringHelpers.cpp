@@ -766,4 +766,17 @@ AffineMap preluGammaMap(Ctx &cx, ArrayRef<int64_t> xs, Value gamma) {
   return cx.map(xs.size(), {cx.d(1)});
 }
 
+SmallVector<Value> splitAlongAxis(Ctx &cx, Operation *op, Value x, int64_t axis,
+                                  ArrayRef<int64_t> bounds) {
+  Shape xs = shapeOf(x);
+  SmallVector<Value> outs;
+  for (size_t j = 0; j + 1 < bounds.size(); ++j) {
+    Shape offsets(xs.size(), 0), sizes(xs);
+    offsets[axis] = bounds[j];
+    sizes[axis] = bounds[j + 1] - bounds[j];
+    outs.push_back(cx.reshape(cx.slice(x, offsets, sizes), tensorTy(op->getResult(j)).getShape()));
+  }
+  return outs;
+}
+
 } // namespace kiln::lowering

@@ -238,6 +238,12 @@ Value embeddingRow(Ctx &cx, OpBuilder &nb, Location nl, Value v, int64_t rows);
 /// slope per channel (axis 1), or one shared slope.
 AffineMap preluGammaMap(Ctx &cx, ArrayRef<int64_t> xs, Value gamma);
 
+/// The parts [bounds[i], bounds[i + 1]) of `x` along `axis` (normalized),
+/// each reshaped to the type of the matching result of `op` (which may have
+/// the axis squeezed): SliceChannel and _split_v2.
+SmallVector<Value> splitAlongAxis(Ctx &cx, Operation *op, Value x, int64_t axis,
+                                  ArrayRef<int64_t> bounds);
+
 /// Lowers the training and gradient ops (GradOps.cpp); std::nullopt when
 /// `op` is not one of them.
 std::optional<Results> lowerGradOp(Ctx &cx, Operation *op);

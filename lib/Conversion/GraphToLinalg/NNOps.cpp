@@ -614,9 +614,117 @@ Value lowerAttend(Ctx &cx, Value v, int64_t vParts, int64_t vPart, Value att, in
 
 } // namespace
 
+/// khatri_rao: a generic over [M_1, …, M_n, N] reading operand i at
+/// (m_i, n), reshaped to [M_1 · … · M_n, N].
+Results lowerKhatriRao(Ctx &cx, g::KhatriRaoOp op) {
+  unsigned n = op.getInputs().size();
+  Shape loops;
+  for (Value in : op.getInputs())
+    loops.push_back(shapeOf(in)[0]);
+  loops.push_back(shapeOf(op.getOutput())[1]);
+  SmallVector<AffineMap> maps;
+  for (unsigned i = 0; i < n; ++i)
+    maps.push_back(cx.map(n + 1, {cx.d(i), cx.d(n)}));
+  SmallVector<Iter> iters(n + 1, Iter::parallel);
+  Value y = cx.generic(loops, op.getInputs(), maps, iters,
+                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         Value v = a[0];
+                         for (unsigned i = 1; i < n; ++i)
+                           v = arith::MulFOp::create(b, l, v, a[i]);
+                         return v;
+                       });
+  return one(cx.reshape(y, shapeOf(op.getOutput())));
+}
+
+/// A row's class index: trunc(label) clamped to [0, c − 1] (MXNet reads out
+/// of bounds instead).
+Value classIndex(Ctx &cx, OpBuilder &b, Location l, Value label, int64_t c) {
+  Value i = arith::IndexCastOp::create(b, l, b.getIndexType(),
+                                       arith::FPToSIOp::create(b, l, b.getI64Type(), label));
+  return arith::MaxSIOp::create(
+      b, l, arith::MinSIOp::create(b, l, i, arith::ConstantIndexOp::create(b, l, c - 1)),
+      arith::ConstantIndexOp::create(b, l, 0));
+}
+
+/// softmax_cross_entropy: row softmaxes, the labels' probabilities floored
+/// at 1e-8f, Σ −log.
+Results lowerSoftmaxCrossEntropy(Ctx &cx, g::SoftmaxCrossEntropyOp op) {
+  Shape xs = shapeOf(op.getData());
+  Value s = cx.softmax(op.getData(), {false, true}, 1.0, false);
+  Value losses = cx.generic(
+      {xs[0]}, ValueRange{op.getLabel()}, {cx.id(1)}, {Iter::parallel},
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value row = linalg::IndexOp::create(b, l, 0);
+        Value p = tensor::ExtractOp::create(b, l, s, ValueRange{row, classIndex(cx, b, l, a[0], xs[1])});
+        p = arith::MaximumFOp::create(b, l, p, cx.k(b, l, static_cast<double>(1e-8f)));
+        return arith::NegFOp::create(b, l, math::LogOp::create(b, l, p));
+      });
+  Value sum = cx.reduceAxes(losses, {true}, cx.f(0.0), addCombine);
+  return one(cx.reshape(sum, {1}));
+}
+
+/// Its gradient: out_grad · (softmax − one_hot(label)).
+Results lowerSoftmaxCrossEntropyGrad(Ctx &cx, g::SoftmaxCrossEntropyGradOp op) {
+  Shape xs = shapeOf(op.getData());
+  Value s = cx.softmax(op.getData(), {false, true}, 1.0, false);
+  return one(cx.generic(
+      xs, ValueRange{s, op.getLabel(), op.getOutGrad()},
+      {cx.id(2), cx.map(2, {cx.d(0)}), cx.map(2, {cx.c(0)})}, {Iter::parallel, Iter::parallel},
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value col = linalg::IndexOp::create(b, l, 1);
+        Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, col,
+                                          classIndex(cx, b, l, a[1], xs[1]));
+        Value onehot = arith::SelectOp::create(b, l, hit, cx.k(b, l, 1.0), cx.k(b, l, 0.0));
+        return arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, a[0], onehot), a[2]);
+      }));
+}
+
+/// SVMOutput's backward: one generic over data seen as (rows, C).
+Results lowerSVMOutputGrad(Ctx &cx, g::SVMOutputGradOp op) {
+  Shape xs = shapeOf(op.getData());
+  int64_t c = xs.back(), rows = product(xs) / c;
+  Value x = cx.reshape(op.getData(), {rows, c});
+  Value label = cx.reshape(op.getLabel(), {rows});
+  double margin = op.getMargin().convertToFloat();
+  double reg = op.getRegularizationCoefficient().convertToFloat();
+  bool linear = op.getUseLinear();
+  Value dx = cx.generic(
+      {rows, c}, ValueRange{x, label}, {cx.id(2), cx.map(2, {cx.d(0)})},
+      {Iter::parallel, Iter::parallel}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        using P = arith::CmpFPredicate;
+        Value col = arith::IndexCastOp::create(b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
+        Value k = arith::FPToSIOp::create(b, l, b.getI64Type(), a[1]);
+        Value atLabel = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, col, k);
+        Value m = cx.k(b, l, margin), zero = cx.k(b, l, 0.0);
+        Value negV = arith::NegFOp::create(b, l, a[0]);
+        Value hitK = arith::CmpFOp::create(b, l, P::OGT, m, a[0]);
+        Value hitOther = arith::CmpFOp::create(b, l, P::OGT, m, negV);
+        Value atK, other;
+        if (linear) {
+          atK = arith::SelectOp::create(b, l, hitK, cx.k(b, l, -reg), zero);
+          other = arith::SelectOp::create(b, l, hitOther, cx.k(b, l, reg), zero);
+        } else {
+          // −reg · 2(margin − x) and −reg · (−2)(margin + x).
+          Value dk = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, m, a[0]),
+                                           cx.k(b, l, -2 * reg));
+          Value dOther = arith::MulFOp::create(b, l, arith::AddFOp::create(b, l, m, a[0]),
+                                               cx.k(b, l, 2 * reg));
+          atK = arith::SelectOp::create(b, l, hitK, dk, zero);
+          other = arith::SelectOp::create(b, l, hitOther, dOther, zero);
+        }
+        return arith::SelectOp::create(b, l, atLabel, atK, other);
+      });
+  return one(cx.reshape(dx, xs));
+}
+
 std::optional<Results> lowerNNOp(Ctx &cx, Operation *op) {
   return llvm::TypeSwitch<Operation *, std::optional<Results>>(op)
       .Case([&](g::LayerNormOp o) { return lowerNorm(cx, o); })
+      .Case([&](g::KhatriRaoOp o) { return lowerKhatriRao(cx, o); })
+      .Case([&](g::SVMOutputOp o) { return one(o.getData()); })
+      .Case([&](g::SVMOutputGradOp o) { return lowerSVMOutputGrad(cx, o); })
+      .Case([&](g::SoftmaxCrossEntropyOp o) { return lowerSoftmaxCrossEntropy(cx, o); })
+      .Case([&](g::SoftmaxCrossEntropyGradOp o) { return lowerSoftmaxCrossEntropyGrad(cx, o); })
       .Case([&](g::InstanceNormOp o) { return lowerNorm(cx, o); })
       .Case([&](g::GroupNormOp o) { return lowerNorm(cx, o); })
       .Case([&](g::L2NormalizationOp o) {

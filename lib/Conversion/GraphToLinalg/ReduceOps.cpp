@@ -75,6 +75,32 @@ Results lowerReduceFamily(Ctx &cx, Operation *op, Value x, ArrayRef<int64_t> axe
   return one(cx.reshape(r, tensorTy(op->getResult(0)).getShape()));
 }
 
+/// moments: Σx / N, then Σ(x − mean)² / N.
+Results lowerMoments(Ctx &cx, g::MomentsOp op) {
+  Value x = op.getData();
+  Shape xs = shapeOf(x);
+  SmallVector<bool> reduced = reducedFlags(xs.size(), op.getReducedAxes(xs.size()));
+  int64_t n = 1;
+  for (auto [d, r] : llvm::enumerate(reduced))
+    if (r)
+      n *= xs[d];
+  auto add = [](B &nb, L nl, Value acc, Value v) -> Value {
+    return arith::AddFOp::create(nb, nl, acc, v);
+  };
+  Value count = cx.f(double(n));
+  auto byCount = [&](Value v) {
+    return cx.map1(v, [&](Value s) -> Value { return arith::DivFOp::create(cx.b, cx.loc, s, count); });
+  };
+  Value mean = byCount(cx.reduceAxes(x, reduced, cx.f(0.0), add));
+  Value var = byCount(cx.reduceAxes(x, reduced, cx.f(0.0), add, ValueRange{mean},
+                                    [](B &nb, L nl, ValueRange a) -> Value {
+                                      Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
+                                      return arith::MulFOp::create(nb, nl, d, d);
+                                    }));
+  return SmallVector<Value>{cx.reshape(mean, tensorTy(op.getMean()).getShape()),
+                            cx.reshape(var, tensorTy(op.getVar()).getShape())};
+}
+
 /// norm: Σ|x|, or √Σx² computed as m·√Σ(x/m)² with m = max |x| so that the
 /// squares neither overflow nor underflow (MXNet's nrm2 scales the same
 /// way); m = 0 or ∞ is the norm itself.
@@ -469,7 +495,9 @@ std::optional<Results> lowerReduceOp(Ctx &cx, Operation *op) {
         return lowerReduceFamily(cx, op, o.getData(), axesOf(o), 1.0, true, true);
       })
       .Case([&](g::NormOp o) { return lowerNorm(cx, o); })
+      .Case([&](g::MomentsOp o) { return lowerMoments(cx, o); })
       .Case([&](g::ArgmaxOp o) { return lowerSearch(cx, op, o.getData(), o.getAxis(), true); })
+      .Case([&](g::ArgmaxChannelOp o) { return lowerSearch(cx, op, o.getData(), 1, true); })
       .Case([&](g::ArgminOp o) { return lowerSearch(cx, op, o.getData(), o.getAxis(), false); })
       .Case([&](g::TopKOp o) {
         return lowerSorting(cx, op, o.getData(), o.getAxis(), static_cast<int64_t>(o.getK()),

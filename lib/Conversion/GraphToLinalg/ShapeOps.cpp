@@ -91,6 +91,147 @@ Value fromIndices(Ctx &cx, ArrayRef<int64_t> outShape,
                     });
 }
 
+g::DiagGeometry diagGeometryOf(ArrayRef<int64_t> shape, int64_t k, int64_t axis1,
+                               int64_t axis2) {
+  g::DiagGeometry geo;
+  std::string err = g::diagGeometry(shape, k, axis1, axis2, geo);
+  assert(err.empty() && "diag's shape rule checked the geometry");
+  (void)err;
+  return geo;
+}
+
+Results lowerDiag(Ctx &cx, g::DiagOp op) {
+  Value x = op.getData();
+  Shape xs = shapeOf(x), out = shapeOf(op.getOutput());
+  int64_t k = static_cast<int64_t>(op.getK());
+  if (xs.size() == 1) {
+    // out[i, j] = x[min(i, j)] on the diagonal j = i + k, 0 elsewhere.
+    return one(fromIndices(cx, out, [&](OpBuilder &b, Location l, ValueRange o) -> Value {
+      Value onDiag = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, o[1],
+                                           arith::AddIOp::create(b, l, o[0], cidx(b, l, k)));
+      Value at = arith::MinSIOp::create(b, l, arith::MinSIOp::create(b, l, o[0], o[1]),
+                                        cidx(b, l, xs[0] - 1));
+      Value v = tensor::ExtractOp::create(b, l, x, ValueRange{at});
+      return arith::SelectOp::create(b, l, onDiag, v, cx.k(b, l, 0.0));
+    }));
+  }
+  g::DiagGeometry geo = diagGeometryOf(xs, k, static_cast<int64_t>(op.getAxis1()),
+                                       static_cast<int64_t>(op.getAxis2()));
+  return one(fromIndices(cx, out, [&](OpBuilder &b, Location l, ValueRange o) -> Value {
+    SmallVector<Value> src;
+    size_t next = 0;
+    for (int64_t d = 0; d < static_cast<int64_t>(xs.size()); ++d) {
+      if (d == geo.axis1 || d == geo.axis2)
+        src.push_back(arith::AddIOp::create(
+            b, l, o.back(), cidx(b, l, d == geo.axis1 ? geo.start1 : geo.start2)));
+      else
+        src.push_back(o[next++]);
+    }
+    return tensor::ExtractOp::create(b, l, x, src);
+  }));
+}
+
+/// diag_grad: out_grad's element t at (start1 + t, start2 + t) of each
+/// matrix, 0 off the diagonal.
+Results lowerDiagGrad(Ctx &cx, g::DiagGradOp op) {
+  Value dy = op.getOutGrad();
+  Shape xs = shapeOf(op.getOutput());
+  g::DiagGeometry geo =
+      diagGeometryOf(xs, static_cast<int64_t>(op.getK()), static_cast<int64_t>(op.getAxis1()),
+                     static_cast<int64_t>(op.getAxis2()));
+  return one(fromIndices(cx, xs, [&](OpBuilder &b, Location l, ValueRange p) -> Value {
+    using P = arith::CmpIPredicate;
+    Value t1 = arith::SubIOp::create(b, l, p[geo.axis1], cidx(b, l, geo.start1));
+    Value t2 = arith::SubIOp::create(b, l, p[geo.axis2], cidx(b, l, geo.start2));
+    Value onDiag = arith::AndIOp::create(
+        b, l, arith::CmpIOp::create(b, l, P::eq, t1, t2),
+        arith::AndIOp::create(b, l, arith::CmpIOp::create(b, l, P::sge, t1, cidx(b, l, 0)),
+                              arith::CmpIOp::create(b, l, P::slt, t1,
+                                                    cidx(b, l, geo.length))));
+    // Off the diagonal, read a valid element and discard it.
+    Value t = arith::MaxSIOp::create(
+        b, l, arith::MinSIOp::create(b, l, t1, cidx(b, l, geo.length - 1)),
+        cidx(b, l, 0));
+    SmallVector<Value> src;
+    for (int64_t d = 0; d < static_cast<int64_t>(xs.size()); ++d)
+      if (d != geo.axis1 && d != geo.axis2)
+        src.push_back(p[d]);
+    src.push_back(t);
+    Value v = tensor::ExtractOp::create(b, l, dy, src);
+    return arith::SelectOp::create(b, l, onDiag, v, cx.k(b, l, 0.0));
+  }));
+}
+
+/// An index as a float of the element type.
+Value indexToFloat(Ctx &cx, OpBuilder &b, Location l, Value i) {
+  Value i64 = arith::IndexCastOp::create(b, l, b.getI64Type(), i);
+  return arith::SIToFPOp::create(b, l, cx.et, i64);
+}
+
+Results lowerIndexArray(Ctx &cx, g::IndexArrayOp op) {
+  Shape xs = shapeOf(op.getData()), out = shapeOf(op.getOutput());
+  SmallVector<int64_t> axes = op.getListedAxes(xs.size());
+  return one(fromIndices(cx, out, [&](OpBuilder &b, Location l, ValueRange o) -> Value {
+    // o[axes[j]] for j = the last index, as a chain of selects.
+    Value v = indexToFloat(cx, b, l, o[axes.back()]);
+    for (int64_t j = static_cast<int64_t>(axes.size()) - 2; j >= 0; --j) {
+      Value isJ = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, o.back(),
+                                        cidx(b, l, j));
+      v = arith::SelectOp::create(b, l, isJ, indexToFloat(cx, b, l, o[axes[j]]), v);
+    }
+    return v;
+  }));
+}
+
+/// ravel_multi_index: r = trunc(r · shape[j] + data[j, i]), in the element
+/// type (MXNet's kernel adds the float index to the integer product).
+Results lowerRavelMultiIndex(Ctx &cx, g::RavelMultiIndexOp op) {
+  Value x = op.getData();
+  ArrayRef<int64_t> shape = *op.getShape();
+  Shape out = shapeOf(op.getOutput());
+  return one(fromIndices(cx, out, [&](OpBuilder &b, Location l, ValueRange o) -> Value {
+    Value r = cx.k(b, l, 0.0);
+    for (size_t j = 0; j < shape.size(); ++j) {
+      Value v = tensor::ExtractOp::create(b, l, x, ValueRange{cidx(b, l, j), o[0]});
+      Value sum = arith::AddFOp::create(
+          b, l, arith::MulFOp::create(b, l, r, cx.k(b, l, static_cast<double>(shape[j]))), v);
+      r = math::TruncOp::create(b, l, sum);
+    }
+    return r;
+  }));
+}
+
+/// unravel_index: the index truncated to an integer, divided (truncating)
+/// from the last axis; row 0 takes the final quotient.
+Results lowerUnravelIndex(Ctx &cx, g::UnravelIndexOp op) {
+  Value x = op.getData();
+  ArrayRef<int64_t> shape = *op.getShape();
+  Shape out = shapeOf(op.getOutput());
+  return one(fromIndices(cx, out, [&](OpBuilder &b, Location l, ValueRange o) -> Value {
+    Value v = tensor::ExtractOp::create(b, l, x, ValueRange{o[1]});
+    Value idx = arith::FPToSIOp::create(b, l, b.getI64Type(), v);
+    Value result = idx;
+    // Row j is idx_j − q_j · shape[j] with idx_{j−1} = q_j, computed from
+    // the last axis; row 0 is the last quotient.
+    Value row = arith::IndexCastOp::create(b, l, b.getI64Type(), o[0]);
+    for (int64_t j = static_cast<int64_t>(shape.size()) - 1; j > 0; --j) {
+      Value s = arith::ConstantIntOp::create(b, l, shape[j], 64);
+      Value q = arith::DivSIOp::create(b, l, idx, s);
+      Value rem = arith::SubIOp::create(b, l, idx, arith::MulIOp::create(b, l, q, s));
+      Value isJ = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, row,
+                                        arith::ConstantIntOp::create(b, l, j, 64));
+      result = j == static_cast<int64_t>(shape.size()) - 1
+                   ? rem
+                   : arith::SelectOp::create(b, l, isJ, rem, result).getResult();
+      idx = q;
+    }
+    Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, row,
+                                          arith::ConstantIntOp::create(b, l, 0, 64));
+    result = arith::SelectOp::create(b, l, isFirst, idx, result);
+    return arith::SIToFPOp::create(b, l, cx.et, result);
+  }));
+}
+
 Results lowerSwapAxis(Ctx &cx, g::SwapAxisOp op) {
   Value x = op.getData();
   int64_t rank = shapeOf(x).size();
@@ -325,6 +466,20 @@ Results lowerPick(Ctx &cx, g::PickOp op) {
   return one(cx.reshape(picked, shapeOf(op.getOutput())));
 }
 
+/// batch_take: pick along axis 1 of a matrix, clamped, indices of any shape.
+Results lowerBatchTake(Ctx &cx, g::BatchTakeOp op) {
+  Shape as = shapeOf(op.getA());
+  Value index = cx.reshape(op.getIndices(), {as[0]});
+  Value taken = cx.generic(
+      {as[0]}, ValueRange{index}, {cx.id(1)}, {Iter::parallel},
+      [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+        SmallVector<Value> o = loopIndices(b, l, 1);
+        Value k = position(cx, b, l, v[0], as[1], /*wrap=*/false);
+        return tensor::ExtractOp::create(b, l, op.getA(), ValueRange{o[0], k});
+      });
+  return one(cx.reshape(taken, shapeOf(op.getOutput())));
+}
+
 Results lowerPickGrad(Ctx &cx, g::PickGradOp op) {
   Shape xs = shapeOf(op.getOutput());
   PickView v(xs, static_cast<int64_t>(op.getAxis()));
@@ -378,8 +533,10 @@ Results lowerGatherND(Ctx &cx, g::GatherNDOp op) {
 
 /// acc [L, P, K] with row `row(i)` of every leading slice increased by
 /// dy's row i ([L, N, K]) for i in [0, N): the scatter-add of take's and
-/// gather_nd's gradients, one scf.for over the indices.
-Value scatterRows(Ctx &cx, Value acc, Value dy, function_ref<Value(OpBuilder &, Value)> row) {
+/// gather_nd's gradients, one scf.for over the indices. Without `add` the
+/// row is replaced (scatter_nd).
+Value scatterRows(Ctx &cx, Value acc, Value dy, function_ref<Value(OpBuilder &, Value)> row,
+                  bool add = true) {
   OpBuilder &b = cx.b;
   Location loc = cx.loc;
   Shape ds = shapeOf(dy);
@@ -395,14 +552,17 @@ Value scatterRows(Ctx &cx, Value acc, Value dy, function_ref<Value(OpBuilder &, 
         SmallVector<OpFoldResult> ones(3, b.getIndexAttr(1));
         SmallVector<OpFoldResult> at{b.getIndexAttr(0), r, b.getIndexAttr(0)},
             from{b.getIndexAttr(0), i, b.getIndexAttr(0)};
-        Value dst = tensor::ExtractSliceOp::create(b, loc, iter[0], at, sizes, ones);
         Value src = tensor::ExtractSliceOp::create(b, loc, dy, from, sizes, ones);
-        SmallVector<Iter> iters(3, Iter::parallel);
-        Value sum = cx.generic({lead, 1, k}, ValueRange{src}, {cx.id(3)}, iters,
-                               [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                                 return arith::AddFOp::create(bb, bl, a[1], a[0]);
-                               },
-                               dst);
+        Value sum = src;
+        if (add) {
+          Value dst = tensor::ExtractSliceOp::create(b, loc, iter[0], at, sizes, ones);
+          SmallVector<Iter> iters(3, Iter::parallel);
+          sum = cx.generic({lead, 1, k}, ValueRange{src}, {cx.id(3)}, iters,
+                           [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                             return arith::AddFOp::create(bb, bl, a[1], a[0]);
+                           },
+                           dst);
+        }
         scf::YieldOp::create(
             b, loc, ValueRange{tensor::InsertSliceOp::create(b, loc, sum, iter[0], at, sizes, ones)});
       });
@@ -417,6 +577,19 @@ Results lowerGatherNDGrad(Ctx &cx, g::GatherNDGradOp op) {
   Value acc = scatterRows(cx, cx.filled({1, v.p, v.k}, 0.0), dy,
                           [&](OpBuilder &b, Value i) { return v.row(cx, b, cx.loc, idx, i); });
   return one(cx.reshape(acc, xs));
+}
+
+/// scatter_nd: gather_nd_grad's scatter, each slice written rather than
+/// added (the later of two columns addressing one slice wins).
+Results lowerScatterND(Ctx &cx, g::ScatterNDOp op) {
+  Shape xs = shapeOf(op.getOutput());
+  GatherView v(xs, shapeOf(op.getIndices()));
+  Value idx = cx.reshape(op.getIndices(), {v.m, v.n});
+  Value data = cx.reshape(op.getData(), {1, v.n, v.k});
+  Value out = scatterRows(
+      cx, cx.filled({1, v.p, v.k}, 0.0), data,
+      [&](OpBuilder &b, Value i) { return v.row(cx, b, cx.loc, idx, i); }, /*add=*/false);
+  return one(cx.reshape(out, xs));
 }
 
 Results lowerTakeGrad(Ctx &cx, g::TakeGradOp op) {
@@ -561,6 +734,11 @@ std::optional<Results> lowerShapeOp(Ctx &cx, Operation *op) {
                                [](OpBuilder &, Location, ValueRange a) { return a[0]; }));
       })
       .Case([&](g::StackOp o) { return lowerStack(cx, o); })
+      .Case([&](g::SplitV2Op o) -> Results {
+        Shape xs = shapeOf(o.getData());
+        int64_t axis = normAxis(static_cast<int64_t>(o.getAxis()), xs.size());
+        return splitAlongAxis(cx, o, o.getData(), axis, o.getPartBounds(xs[axis]));
+      })
       .Case([&](g::SpaceToDepthOp o) { return lowerSpaceToDepth(cx, o); })
       .Case([&](g::DepthToSpaceOp o) { return lowerDepthToSpace(cx, o); })
       .Case([&](g::SliceOp o) { return lowerSlice(cx, o); })
@@ -598,6 +776,13 @@ std::optional<Results> lowerShapeOp(Ctx &cx, Operation *op) {
       .Case([&](g::PickGradOp o) { return lowerPickGrad(cx, o); })
       .Case([&](g::GatherNDGradOp o) { return lowerGatherNDGrad(cx, o); })
       .Case([&](g::PadGradOp o) { return lowerPadGrad(cx, o); })
+      .Case([&](g::DiagOp o) { return lowerDiag(cx, o); })
+      .Case([&](g::BatchTakeOp o) { return lowerBatchTake(cx, o); })
+      .Case([&](g::IndexArrayOp o) { return lowerIndexArray(cx, o); })
+      .Case([&](g::ScatterNDOp o) { return lowerScatterND(cx, o); })
+      .Case([&](g::RavelMultiIndexOp o) { return lowerRavelMultiIndex(cx, o); })
+      .Case([&](g::UnravelIndexOp o) { return lowerUnravelIndex(cx, o); })
+      .Case([&](g::DiagGradOp o) { return lowerDiagGrad(cx, o); })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -227,3 +227,27 @@ func.func @psroi_pooled_size(%x: tensor<*xf32>, %r: tensor<*xf32>) {
       : (tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @box_encode_anchors(%s: tensor<1x3xf32>, %a: tensor<1x3x5xf32>, %r: tensor<1x2x4xf32>, %v: tensor<4xf32>) {
+  // expected-error @+1 {{'graph.box_encode' op expects anchors (B, N, 4), got (1, 3, 5)}}
+  %0:2 = graph.box_encode %s, %s, %a, %r, %v, %v : (tensor<1x3xf32>, tensor<1x3xf32>, tensor<1x3x5xf32>, tensor<1x2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @box_encode_refs(%s: tensor<1x3xf32>, %a: tensor<1x3x4xf32>, %r: tensor<2x2x4xf32>, %v: tensor<4xf32>) {
+  // expected-error @+1 {{'graph.box_encode' op expects refs (1, M, 4), got (2, 2, 4)}}
+  %0:2 = graph.box_encode %s, %s, %a, %r, %v, %v : (tensor<1x3xf32>, tensor<1x3xf32>, tensor<1x3x4xf32>, tensor<2x2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @box_encode_samples(%s: tensor<1x2xf32>, %a: tensor<1x3x4xf32>, %r: tensor<1x2x4xf32>, %v: tensor<4xf32>) {
+  // expected-error @+1 {{operand 'samples' has shape (1, 2) but the shape rule gives (1, 3)}}
+  %0:2 = graph.box_encode %s, %s, %a, %r, %v, %v : (tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x3x4xf32>, tensor<1x2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}

@@ -281,6 +281,38 @@ func.func @bn_moving_var(%x: tensor<2x3xf32>, %p: tensor<3xf32>, %v: tensor<2xf3
 
 // -----
 
+func.func @sync_bn_ndev(%x: tensor<*xf32>, %p: tensor<*xf32>) {
+  // expected-error @+1 {{'graph.sync_batch_norm' op ndev must be positive, got 0}}
+  %0 = graph.sync_batch_norm %x, %p, %p, %p, %p {key = "k", ndev = 0 : i64} : (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sync_bn_eps(%x: tensor<*xf32>, %p: tensor<*xf32>) {
+  // expected-error @+1 {{'graph.sync_batch_norm' op eps must be positive}}
+  %0 = graph.sync_batch_norm %x, %p, %p, %p, %p {eps = -1.0 : f32, key = "k"} : (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sync_bn_rank1(%x: tensor<3xf32>, %p: tensor<3xf32>) {
+  // expected-error @+1 {{'graph.sync_batch_norm' op axis 1 out of range for rank-1 input}}
+  %0 = graph.sync_batch_norm %x, %p, %p, %p, %p {key = "k"} : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @sync_bn_moving_var(%x: tensor<2x3xf32>, %p: tensor<3xf32>, %v: tensor<2xf32>) {
+  // expected-error @+1 {{operand 'moving_var' has shape (2) but the shape rule gives (3)}}
+  %0 = graph.sync_batch_norm %x, %p, %p, %p, %v {key = "k"} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
 func.func @lrn_nsize(%x: tensor<*xf32>) {
   // expected-error @+1 {{'graph.lrn' op nsize must be odd and positive, got 4}}
   %0 = graph.lrn %x {nsize = 4 : i64} : (tensor<*xf32>) -> tensor<*xf32>

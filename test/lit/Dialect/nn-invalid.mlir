@@ -466,3 +466,67 @@ func.func @correlation_shapes(%a: tensor<1x2x4x4xf32>, %b: tensor<1x2x4x5xf32>) 
   %0 = graph.correlation %a, %b : (tensor<1x2x4x4xf32>, tensor<1x2x4x5xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @khatri_rao_none() {
+  // expected-error @+1 {{'graph.khatri_rao' op khatri_rao needs at least one input}}
+  %0 = graph.khatri_rao : () -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @khatri_rao_rank(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{'graph.khatri_rao' op operand 'inputs #1' must be a matrix, got (3)}}
+  %0 = graph.khatri_rao %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @khatri_rao_columns(%a: tensor<2x3xf32>, %b: tensor<4x2xf32>) {
+  // expected-error @+1 {{'graph.khatri_rao' op operand 'inputs #1' has 2 columns, not 3 as the first}}
+  %0 = graph.khatri_rao %a, %b : (tensor<2x3xf32>, tensor<4x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_cross_entropy_rank(%x: tensor<2x3x4xf32>, %y: tensor<2xf32>) {
+  // expected-error @+1 {{'graph.softmax_cross_entropy' op data must be (N, C), got (2, 3, 4)}}
+  %0 = graph.softmax_cross_entropy %x, %y : (tensor<2x3x4xf32>, tensor<2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_cross_entropy_label(%x: tensor<2x3xf32>, %y: tensor<3xf32>) {
+  // expected-error @+1 {{operand 'label' has shape (3) but the shape rule gives (2)}}
+  %0 = graph.softmax_cross_entropy %x, %y : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_cross_entropy_grad_out_grad(%x: tensor<2x3xf32>, %y: tensor<2xf32>, %d: tensor<2xf32>) {
+  // expected-error @+1 {{operand 'out_grad' has shape (2) but the shape rule gives (1)}}
+  %0 = graph.softmax_cross_entropy_grad %x, %y, %d : (tensor<2x3xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @svm_output_rank(%x: tensor<4xf32>, %y: tensor<1xf32>) {
+  // expected-error @+1 {{'graph.svm_output' op data must have rank at least 2 (rows of classes), got (4)}}
+  %0 = graph.svm_output %x, %y : (tensor<4xf32>, tensor<1xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @svm_output_label(%x: tensor<3x4xf32>, %y: tensor<4xf32>) {
+  // expected-error @+1 {{operand 'label' has shape (4) but the shape rule gives (3)}}
+  %0 = graph.svm_output %x, %y : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return
+}

@@ -134,3 +134,35 @@ func.func @topk_grad_operands(%dy: tensor<2x2xf32>, %i: tensor<2x1xf32>) {
   %0 = graph.topk_grad %dy, %i {axis = 1 : i64, shape = array<i64: 2, 3>} : (tensor<2x2xf32>, tensor<2x1xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @moments_no_axes(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.moments' op axes must list at least one axis (MXNet rejects moments without axes; list every axis for global moments)}}
+  %0:2 = graph.moments %x : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @moments_empty_axes(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.moments' op axes must list at least one axis}}
+  %0:2 = graph.moments %x {axes = array<i64>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @moments_axis_twice(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.moments' op reduction axes contain axis 1 twice}}
+  %0:2 = graph.moments %x {axes = array<i64: 1, -1>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @argmax_channel_rank1(%x: tensor<3xf32>) {
+  // expected-error @+1 {{'graph.argmax_channel' op axis 1 out of range for rank-1 input}}
+  %0 = graph.argmax_channel %x : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}

@@ -21,6 +21,14 @@ func.func @reductions(%x: tensor<2x3x4xf32>) {
   %3 = graph.norm %x {axis = array<i64: -1>, ord = 1 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3xf32>
   // CHECK: graph.norm %{{.*}} {keepdims = true, out_dtype = #graph.dtype<float64>} : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>
   %4 = graph.norm %x {keepdims = true, out_dtype = #graph.dtype<float64>} : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>
+  // moments: mean and variance over axes 0 and 2 of (2, 3, 4), both (3).
+  // CHECK: graph.moments %{{.*}} {axes = array<i64: 0, 2>} : (tensor<2x3x4xf32>) -> (tensor<3xf32>, tensor<3xf32>)
+  %5:2 = graph.moments %x {axes = array<i64: 0, 2>} : (tensor<2x3x4xf32>) -> (tensor<3xf32>, tensor<3xf32>)
+  // CHECK: graph.moments %{{.*}} {axes = array<i64: -1>, keepdims = true} : (tensor<2x3x4xf32>) -> (tensor<2x3x1xf32>, tensor<2x3x1xf32>)
+  %6:2 = graph.moments %x {axes = array<i64: -1>, keepdims = true} : (tensor<2x3x4xf32>) -> (tensor<2x3x1xf32>, tensor<2x3x1xf32>)
+  // argmax_channel: axis 1 of (2, 3, 4) removed.
+  // CHECK: graph.argmax_channel %{{.*}} : (tensor<2x3x4xf32>) -> tensor<2x4xf32>
+  %7 = graph.argmax_channel %x : (tensor<2x3x4xf32>) -> tensor<2x4xf32>
   return
 }
 

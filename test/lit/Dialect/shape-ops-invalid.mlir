@@ -567,3 +567,187 @@ func.func @pad_grad_small(%dy: tensor<1x1x2x5xf32>) {
   %0 = graph.pad_grad %dy {mode = #graph.pad_mode<edge>, pad_width = array<i64: 0, 0, 0, 0, 1, 1, 1, 1>} : (tensor<1x1x2x5xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @split_v2_no_parts(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op needs split indices or a positive sections}}
+  %0 = graph.split_v2 %x {indices = array<i64>} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @split_v2_negative_sections(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op sections must not be negative, got -2}}
+  %0 = graph.split_v2 %x {indices = array<i64>, sections = -2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @split_v2_first_index(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op indices (1, 2) must start at 0 (MXNet's kernel reads out of bounds otherwise)}}
+  %0:2 = graph.split_v2 %x {indices = array<i64: 1, 2>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_not_increasing(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op indices (0, 2, 2) must increase strictly (Kiln has no zero-size tensors)}}
+  %0:3 = graph.split_v2 %x {indices = array<i64: 0, 2, 2>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_result_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op has 1 results but the attributes make 2 parts}}
+  %0 = graph.split_v2 %x {indices = array<i64>, sections = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @split_v2_index_outside(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op split index 3 is not inside the axis of size 3}}
+  %0:2 = graph.split_v2 %x {indices = array<i64: 0, 3>} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_too_many_sections(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op sections 4 exceeds the axis size 3 (Kiln has no zero-size tensors)}}
+  %0:4 = graph.split_v2 %x {indices = array<i64>, sections = 4 : i64} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @split_v2_squeeze(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.split_v2' op squeeze_axis needs parts of size 1, but part 1 has size 2}}
+  %0:2 = graph.split_v2 %x {indices = array<i64: 0, 1>, squeeze_axis = true} : (tensor<2x3xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+func.func @diag_same_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.diag' op axis1 and axis2 both refer to axis 1}}
+  %0 = graph.diag %x {axis1 = -1 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @diag_axis_range(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.diag' op axis 2 out of range for rank-2 input}}
+  %0 = graph.diag %x {axis2 = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @diag_missing(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.diag' op diagonal k = 3 does not exist in a 2x3 matrix}}
+  %0 = graph.diag %x {k = 3 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @diag_grad_rank(%dy: tensor<3xf32>) {
+  // expected-error @+1 {{'graph.diag_grad' op shape (3) must have rank at least 2}}
+  %0 = graph.diag_grad %dy {shape = array<i64: 3>} : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @diag_grad_out_grad(%dy: tensor<4xf32>) {
+  // expected-error @+1 {{operand 'out_grad' has shape (4) but the shape rule gives (2)}}
+  %0 = graph.diag_grad %dy {k = 1 : i64, shape = array<i64: 2, 3>} : (tensor<4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_take_rank(%a: tensor<2x3x4xf32>, %i: tensor<6xf32>) {
+  // expected-error @+1 {{'graph.batch_take' op a must be a matrix, got (2, 3, 4) (MXNet's kernel reads past data of higher rank)}}
+  %0 = graph.batch_take %a, %i : (tensor<2x3x4xf32>, tensor<6xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @batch_take_count(%a: tensor<3x4xf32>, %i: tensor<2x2xf32>) {
+  // expected-error @+1 {{'graph.batch_take' op indices (2, 2) must hold one index per row of a (3, 4)}}
+  %0 = graph.batch_take %a, %i : (tensor<3x4xf32>, tensor<2x2xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @index_array_empty_axes(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.index_array' op axes is empty: the result would have size 0 (Kiln has no zero-size tensors)}}
+  %0 = graph.index_array %x {axes = array<i64>} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @ravel_no_shape(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.ravel_multi_index' op needs a non-empty shape}}
+  %0 = graph.ravel_multi_index %x : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @ravel_rows(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.ravel_multi_index' op data (2, 3) must be (3, N): one row per axis of shape}}
+  %0 = graph.ravel_multi_index %x {shape = array<i64: 2, 2, 2>} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @unravel_no_shape(%x: tensor<3xf32>) {
+  // expected-error @+1 {{'graph.unravel_index' op needs a non-empty shape}}
+  %0 = graph.unravel_index %x {shape = array<i64>} : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @unravel_rank(%x: tensor<3x1xf32>) {
+  // expected-error @+1 {{'graph.unravel_index' op data (3, 1) must be a vector of flat indices}}
+  %0 = graph.unravel_index %x {shape = array<i64: 4>} : (tensor<3x1xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_data(%d: tensor<4x3xf32>, %i: tensor<2x4xf32>) {
+  // expected-error @+1 {{operand 'data' has shape (4, 3) but the shape rule gives (4, 2)}}
+  %0 = graph.scatter_nd %d, %i {shape = array<i64: 3, 4, 2>} : (tensor<4x3xf32>, tensor<2x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_shape(%d: tensor<4xf32>, %i: tensor<1x4xf32>) {
+  // expected-error @+1 {{'graph.scatter_nd' op shape entries must be positive, got (0)}}
+  %0 = graph.scatter_nd %d, %i {shape = array<i64: 0>} : (tensor<4xf32>, tensor<1x4xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_indices(%d: tensor<4xf32>, %i: tensor<3x4xf32>) {
+  // expected-error @+1 {{'graph.scatter_nd' op indices (3, 4) index 3 axes of data (2, 2)}}
+  %0 = graph.scatter_nd %d, %i {shape = array<i64: 2, 2>} : (tensor<4xf32>, tensor<3x4xf32>) -> tensor<*xf32>
+  return
+}

@@ -196,3 +196,86 @@ func.func @grads(%dy: tensor<4x3xf32>, %i: tensor<4xf32>, %pd: tensor<1x1x5x5xf3
       : (tensor<1x1x5x5xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+// RT-LABEL: func @split_v2
+// INFER-LABEL: func @split_v2
+func.func @split_v2(%x: tensor<2x5xf32>) {
+  // indices (0, 2) along axis 1 of (2, 5): parts [0, 2) and [2, 5).
+  // RT: graph.split_v2 %{{.*}} {indices = array<i64: 0, 2>}
+  // INFER: graph.split_v2 {{.*}} -> (tensor<2x2xf32>, tensor<2x3xf32>)
+  %0:2 = graph.split_v2 %x {indices = array<i64: 0, 2>} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  // sections 3 of 5: sizes 2, 2, 1 (the larger parts first).
+  // INFER: graph.split_v2 {{.*}} -> (tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x1xf32>)
+  %1:3 = graph.split_v2 %x {indices = array<i64>, sections = 3 : i64} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>, tensor<*xf32>)
+  // sections 2 along axis 0 with squeeze_axis: two (5) parts.
+  // INFER: graph.split_v2 {{.*}} -> (tensor<5xf32>, tensor<5xf32>)
+  %2:2 = graph.split_v2 %x {axis = 0 : i64, indices = array<i64>, sections = 2 : i64, squeeze_axis = true} : (tensor<2x5xf32>) -> (tensor<*xf32>, tensor<*xf32>)
+  return
+}
+
+// -----
+
+// RT-LABEL: func @diag
+// INFER-LABEL: func @diag
+func.func @diag(%x: tensor<3x4xf32>, %v: tensor<3xf32>, %t: tensor<2x3x4xf32>, %dy: tensor<3xf32>) {
+  // k = 1 of (3, 4): min(3, 4 − 1) = 3 elements.
+  // RT: graph.diag %{{.*}} {k = 1 : i64} : (tensor<3x4xf32>) -> tensor<*xf32>
+  // INFER: graph.diag {{.*}} -> tensor<3xf32>
+  %0 = graph.diag %x {k = 1 : i64} : (tensor<3x4xf32>) -> tensor<*xf32>
+  // 1-D (3) on diagonal −2: a (5, 5) matrix.
+  // INFER: graph.diag {{.*}} -> tensor<5x5xf32>
+  %1 = graph.diag %v {k = -2 : i64} : (tensor<3xf32>) -> tensor<*xf32>
+  // axes 2 and 0 of (2, 3, 4): (3) kept, then min(4, 2) = 2.
+  // INFER: graph.diag {{.*}} -> tensor<3x2xf32>
+  %2 = graph.diag %t {axis1 = 2 : i64, axis2 = 0 : i64} : (tensor<2x3x4xf32>) -> tensor<*xf32>
+  // RT: graph.diag_grad %{{.*}} {k = 1 : i64, shape = array<i64: 3, 4>}
+  // INFER: graph.diag_grad {{.*}} -> tensor<3x4xf32>
+  %3 = graph.diag_grad %dy {k = 1 : i64, shape = array<i64: 3, 4>} : (tensor<3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// RT-LABEL: func @batch_take
+// INFER-LABEL: func @batch_take
+func.func @batch_take(%a: tensor<6x4xf32>, %i: tensor<2x3xf32>) {
+  // The result has the indices' shape.
+  // RT: graph.batch_take %{{.*}}, %{{.*}} : (tensor<6x4xf32>, tensor<2x3xf32>) -> tensor<*xf32>
+  // INFER: graph.batch_take {{.*}} -> tensor<2x3xf32>
+  %0 = graph.batch_take %a, %i : (tensor<6x4xf32>, tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// RT-LABEL: func @index_computations
+// INFER-LABEL: func @index_computations
+func.func @index_computations(%x: tensor<2x3xf32>, %m: tensor<2x5xf32>, %f: tensor<5xf32>) {
+  // index_array: (2, 3) plus the number of listed axes (all 2, or 3 listed).
+  // INFER: graph.index_array {{.*}} -> tensor<2x3x2xf32>
+  // INFER: graph.index_array {{.*}} -> tensor<2x3x3xf32>
+  %0 = graph.index_array %x : (tensor<2x3xf32>) -> tensor<*xf32>
+  %1 = graph.index_array %x {axes = array<i64: 1, -1, 4>} : (tensor<2x3xf32>) -> tensor<*xf32>
+  // ravel_multi_index: (2, 5) multi-indices into (3, 4) give (5).
+  // RT: graph.ravel_multi_index %{{.*}} {shape = array<i64: 3, 4>}
+  // INFER: graph.ravel_multi_index {{.*}} -> tensor<5xf32>
+  %2 = graph.ravel_multi_index %m {shape = array<i64: 3, 4>} : (tensor<2x5xf32>) -> tensor<*xf32>
+  // unravel_index: (5) flat indices into (3, 4) give (2, 5).
+  // INFER: graph.unravel_index {{.*}} -> tensor<2x5xf32>
+  %3 = graph.unravel_index %f {shape = array<i64: 3, 4>} : (tensor<5xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+// RT-LABEL: func @scatter_nd
+// INFER-LABEL: func @scatter_nd
+func.func @scatter_nd(%d: tensor<5x2xf32>, %i: tensor<2x5xf32>) {
+  // The result has `shape`; data is gather_nd's result for it: (5) + (2).
+  // RT: graph.scatter_nd %{{.*}}, %{{.*}} {shape = array<i64: 3, 4, 2>}
+  // INFER: graph.scatter_nd {{.*}} -> tensor<3x4x2xf32>
+  %0 = graph.scatter_nd %d, %i {shape = array<i64: 3, 4, 2>} : (tensor<5x2xf32>, tensor<2x5xf32>) -> tensor<*xf32>
+  return
+}
