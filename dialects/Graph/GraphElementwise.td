@@ -639,15 +639,23 @@ def Graph_CastOp : Graph_UnaryMathOp<"cast", "cast(x, getDtype())", "cast(dy, ge
   let mxnetAttrs = [MXEnum<"dtype", "DType">];
 }
 
-def Graph_AmpCastOp : Graph_UnaryMathOp<"amp_cast", "cast(x, getDtype())",
-                                       "cast(dy, getDtype())"> {
+def Graph_AmpCastOp : Graph_UnaryMathOp<"amp_cast", "ampCast(x)", "cast(dy, getDtype())"> {
   let summary = "MXNet amp_cast: Cast as automatic mixed precision inserts it";
   let description = [{
     What AMP-converted models contain between float32 and float16 parts.
     MXNet converts only float32, float16 and bfloat16 data (other types pass
-    through unchanged); Kiln's data is float32, so amp_cast is graph.cast:
-    each value rounded as `dtype` holds it, the storage staying float32,
-    and the gradient the head gradient rounded the same way.
+    through unchanged); Kiln's data is float32, so each value is converted
+    to `dtype`, the storage staying float32. Float types round as
+    graph.cast does. Integer types differ from Cast: MXNet's CPU amp_cast
+    (its MKL-DNN reorder) rounds to the nearest integer, ties to even, and
+    saturates at the type's bounds, so Kiln does the same for int8, uint8
+    and int32 (int32 saturating at −2³¹ and 2147483520, the largest float32
+    below 2³¹; MXNet gives that in its vector lanes and −2³¹ in others, so
+    its result beyond int32's range depends on the position); MXNet 1.9.1
+    fails for
+    int64 and float64 results ("unknown type for MKLDNN"), which Kiln
+    converts as Cast does. The gradient is the head gradient as a `dtype`
+    array holds it, cast back, as for Cast.
 
     Example:
     ```mlir
@@ -657,6 +665,22 @@ def Graph_AmpCastOp : Graph_UnaryMathOp<"amp_cast", "cast(x, getDtype())",
   let arguments = (ins Graph_Tensor:$data, Graph_DTypeAttr:$dtype);
   let mxnetName = "amp_cast";
   let mxnetAttrs = [MXEnum<"dtype", "DType">];
+  let opDecl = [{
+    /// MXNet's conversion (see the description), on any formula value type.
+    template <typename T> T ampCast(T x) {
+      using namespace ::kiln::graph::fn;
+      switch (getDtype()) {
+      case ::kiln::graph::DType::int8:
+        return minimum(maximum(rint(x), -128.0), 127.0);
+      case ::kiln::graph::DType::uint8:
+        return minimum(maximum(rint(x), 0.0), 255.0);
+      case ::kiln::graph::DType::int32:
+        return minimum(maximum(rint(x), -2147483648.0), 2147483520.0);
+      default:
+        return cast(x, getDtype());
+      }
+    }
+  }];
 }
 
 #endif // KILN_GRAPH_ELEMENTWISE

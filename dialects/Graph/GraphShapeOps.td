@@ -692,6 +692,33 @@ def Graph_ZerosWithoutDtypeOp : Graph_CreationOp<"zeros_without_dtype"> {
   let mxnetKeys = [MXKey<"ctx">, MXKey<"dtype">];
 }
 
+def Graph_AmpMulticastOp : Graph_Op<"amp_multicast"> {
+  let summary = "MXNet amp_multicast: every input cast to the widest float type among them";
+  let description = [{
+    MXNet casts float32/float16/bfloat16 inputs to the widest of their
+    types (with `cast_narrow`, the narrowest), leaving other types alone,
+    and casts each gradient back to its input's type. Kiln's data is all
+    float32, so the widest and the narrowest type are float32 and every
+    result is its input unchanged, as is every gradient. `num_outputs` is
+    the number of inputs and of results (MXNet names the inputs data_0,
+    data_1, ...).
+
+    Example:
+    ```mlir
+    %a, %b = graph.amp_multicast %x, %y {num_outputs = 2 : i64}
+        : (tensor<2x3xf32>, tensor<4xf32>) -> (tensor<2x3xf32>, tensor<4xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs, I64Attr:$num_outputs,
+                   DefaultValuedAttr<BoolAttr, "false">:$cast_narrow);
+  let results = (outs Variadic<Graph_Tensor>:$outputs);
+  let mxnetName = "amp_multicast";
+  let mxnetAttrs = [MXReq<"num_outputs", "Int">, MXDef<"cast_narrow", "Bool", "False">];
+  let mxnetInputRule = "NumOutputs";
+  let mxnetSplitResults = 1;
+  let customVerifier = 1;
+}
+
 def Graph_EyeOp : Graph_CreationOp<"eye"> {
   let summary = "MXNet _eye (eye): ones on the k-th diagonal of an N×M matrix";
   let description = [{

@@ -1083,6 +1083,35 @@ LogicalResult ZerosWithoutDtypeOp::inferShapes(ShapeInferenceState &state) {
   return r.result(getShape());
 }
 
+LogicalResult AmpMulticastOp::verify() {
+  int64_t n = static_cast<int64_t>(getNumOutputs());
+  if (n < 1)
+    return emitOpError() << "num_outputs must be at least 1, got " << n;
+  if (static_cast<int64_t>(getInputs().size()) != n || static_cast<int64_t>(getNumResults()) != n)
+    return emitOpError() << "num_outputs is " << n << " but the op has " << getInputs().size()
+                         << " operands and " << getNumResults() << " results";
+  return verifyShapes(*this);
+}
+
+LogicalResult AmpMulticastOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  for (unsigned i = 0; i < getInputs().size(); ++i) {
+    auto s = r.need(i, "data_" + std::to_string(i));
+    if (failed(s))
+      return failure();
+    if (failed(r.result(*s)))
+      return failure();
+  }
+  return success();
+}
+
+/// Each gradient passes through (cast back to float32, which it is).
+LogicalResult AmpMulticastOp::buildGradient(OpBuilder &, ArrayRef<Value> resultGrads,
+                                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(resultGrads.begin(), resultGrads.end());
+  return success();
+}
+
 LogicalResult EyeOp::verify() {
   if (failed(checkPositive(*this, "N", static_cast<int64_t>(getN()))))
     return failure();

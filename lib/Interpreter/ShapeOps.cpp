@@ -471,6 +471,12 @@ bool interpretShapeOp(OpEnv &env, Operation *op) {
         });
       })
       .Case([&](g::OnesOp o) { return run([&] { return fill(env, o, 1.0); }); })
+      .Case([&](g::AmpMulticastOp o) {
+        checkShapes(o);
+        for (unsigned i = 0; i < o.getInputs().size(); ++i)
+          env.setResult(o, i, env.get(o, o.getInputs()[i]));
+        return true;
+      })
       .Case([&](g::ZerosWithoutDtypeOp o) { return run([&] { return fill(env, o, 0.0); }); })
       .Case([&](g::EyeOp o) {
         return run([&] {

@@ -754,12 +754,27 @@ def misc_elemwise():
     # amp_cast converts only float32/float16/bfloat16 data (float64 passes
     # through unchanged), so MXNet computes these cases in float32, the type
     # Kiln's data has. MXNet 1.9.1's CPU amp_cast fails for float64 and int64
-    # results ("unknown type for MKLDNN").
+    # results ("unknown type for MKLDNN"); to integers it rounds to nearest
+    # and saturates, unlike Cast.
     ac = lambda dtype, gen, s=(2, 3), backward=True: Case(
         "amp_cast", [("data", s, gen)], {"dtype": dtype}, backward=backward,
         runner=run_float32_only)
     c += [ac("float16", U(-3, 3)), ac("float16", U(-100, 100), (5,)),
-          ac("float32", U(-3, 3), (1, 4, 1))]
+          ac("float32", U(-3, 3), (1, 4, 1)),
+          ac("int32", Frac(-5, 5), (2, 1, 3)), ac("int8", Frac(-100, 100), (2, 2)),
+          ac("uint8", Frac(0, 250), (7,))]
+    # MKL-DNN's rounding (ties to even) and saturation. Beyond int32's range
+    # MXNet's result depends on the array's length (vector lanes saturate to
+    # 2147483520, others give -2^31): not a case.
+    big = lambda t: 1e10 if t != "int32" else 1e9
+    c += [Case("amp_cast", [("data", (8,), Fixed([2.5, 3.5, -2.5, -0.6, 300.2, -300.7, big(t),
+                                                 -big(t)]))], {"dtype": t}, backward=False,
+               runner=run_float32_only) for t in ["int8", "uint8", "int32"]]
+    # amp_multicast: float64 data is left alone, as Kiln's float32 is.
+    amc = lambda shapes, attrs=None: Case(
+        "amp_multicast", pos=[("data_%d" % i, s) for i, s in enumerate(shapes)],
+        attrs=dict({"num_outputs": len(shapes)}, **(attrs or {})), node="amc")
+    c += [amc([(2, 3)]), amc([(2, 3), (4,)]), amc([(5,), (1, 2), (2, 1, 3)], {"cast_narrow": True})]
     return c
 
 

@@ -2065,6 +2065,26 @@ bool buildArangeLike(Builder &b, const Value &x) {
   return true;
 }
 
+/// amp_multicast over x and up to two more values (of any shape: each
+/// result is its own input's shape).
+bool buildAmpMulticast(Builder &b, const Value &x) {
+  int64_t count = b.between(1, 3);
+  std::vector<Value> in{x};
+  std::vector<Shape> outs{x.shape};
+  for (int64_t i = 1; i < count; ++i) {
+    in.push_back(b.sameShape(x));
+    outs.push_back(x.shape);
+  }
+  std::map<std::string, std::string> a{{"num_outputs", str(count)}};
+  if (b.chance(0.3))
+    a["cast_narrow"] = b.chance(0.5) ? "True" : "False";
+  double mag = 0;
+  for (const Value &v : in)
+    mag = std::max(mag, v.mag);
+  b.apply("amp_multicast", a, in, outs, mag);
+  return true;
+}
+
 bool buildAmpCast(Builder &b, const Value &x) {
   std::string dtype = b.oneOf<const char *>({"float16", "float16", "float32", "bfloat16"});
   b.apply("amp_cast", {{"dtype", dtype}}, {x}, {x.shape}, 1.01 * x.mag);
@@ -3058,6 +3078,7 @@ const std::vector<OpEntry> &opTable() {
       {"hard_sigmoid", 1, buildHardSigmoid},
       {"Cast", 2, buildCast},
       {"amp_cast", 1, buildAmpCast},
+      {"amp_multicast", 1, buildAmpMulticast},
       {"_contrib_gradientmultiplier", 1, buildGradientMultiplier},
       {"_contrib_quadratic", 1, buildQuadratic},
       {"_contrib_round_ste", 1, KILN_FUZZ_WITH_OP(buildUnary, "_contrib_round_ste")},

@@ -482,6 +482,14 @@ func.func @zeros_without_dtype_empty() {
 
 // -----
 
+func.func @amp_multicast_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.amp_multicast' op num_outputs is 2 but the op has 1 operands and 1 results}}
+  %0 = graph.amp_multicast %x {num_outputs = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
 func.func @eye_rows() {
   // expected-error @+1 {{'graph.eye' op N must be positive, got 0}}
   %0 = graph.eye {N = 0 : i64} : () -> tensor<*xf32>
