@@ -50,6 +50,7 @@ using std::exp;
 using std::expm1;
 using std::floor;
 using std::hypot;
+using std::lgamma;
 using std::log;
 using std::log10;
 using std::log1p;
@@ -61,6 +62,7 @@ using std::sinh;
 using std::sqrt;
 using std::tan;
 using std::tanh;
+using std::tgamma;
 using std::trunc;
 
 inline double rint(double x) { return std::nearbyint(x); }
@@ -101,6 +103,27 @@ inline double logical_not(double x) { return x == 0 ? 1 : 0; }
 inline double logical_and(double a, double b) { return a != 0 && b != 0 ? 1 : 0; }
 inline double logical_or(double a, double b) { return a != 0 || b != 0 ? 1 : 0; }
 inline double logical_xor(double a, double b) { return (a != 0) != (b != 0) ? 1 : 0; }
+
+/// The coefficients of erfinv's rational approximations (Cephes' ndtri:
+/// P0/Q0 for the centre, P1/Q1 and P2/Q2 for the tails) and of digamma's
+/// asymptotic series, shared by the double and the MLIR versions.
+struct ErfinvCoefficients {
+  static constexpr double kExpMinus2 = 0.13533528323661269189;
+  static constexpr double kSqrt2Pi = 2.50662827463100050242;
+  static constexpr double kSqrtPiOver2 = 0.88622692545275801365;
+  static const double P0[5], Q0[8], P1[9], Q1[8], P2[9], Q2[8];
+};
+struct DigammaCoefficients {
+  static const double A[7];
+};
+
+/// MXNet's erfinv: Cephes' ndtri in double (contrib/erfinv-inl.h), y·√π/2
+/// for |y| < 1e-7, ±inf at ±1, NaN outside [−1, 1].
+double erfinv(double y);
+/// Cephes' psi (digamma) as MXNet's special_functions-inl.h computes it:
+/// reflection for x ≤ 0, the recurrence up to 10, the asymptotic series.
+/// Its poles (0, −1, ...) give +inf (MXNet: DBL_MAX, inf in float32).
+double digamma(double x);
 
 /// The value x takes when MXNet casts it to `dtype` (see graph.cast).
 double cast(double x, DType dtype);
@@ -164,6 +187,7 @@ GExpr gt(double a, const GExpr &b);
 GExpr ge(double a, const GExpr &b);
 GExpr lt(double a, const GExpr &b);
 GExpr le(double a, const GExpr &b);
+GExpr digamma(const GExpr &x);
 GExpr cast(const GExpr &x, DType dtype);
 
 } // namespace gexpr

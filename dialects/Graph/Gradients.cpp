@@ -325,6 +325,21 @@ LogicalResult LogSoftmaxOp::buildGradient(OpBuilder &builder, ArrayRef<Value> re
   return softmaxGradient(*this, builder, resultGrads[0], getAxis(), getTemperatureAttr(), true,
                          operandGrads);
 }
+// softmin is softmax with the temperature negated (see the op).
+LogicalResult SoftminOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  double t = getTemperature() ? getTemperature()->convertToDouble() : 1.0;
+  return softmaxGradient(*this, builder, resultGrads[0], getAxis(), builder.getF64FloatAttr(-t),
+                         false, operandGrads);
+}
+/// MXNet's make_loss backward: ones_like(data), whatever the head gradient.
+LogicalResult LegacyMakeLossOp::buildGradient(OpBuilder &builder, ArrayRef<Value>,
+                                              SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  GradBuilder g(builder, *this);
+  operandGrads[0] = g.make<OnesLikeOp>(getData());
+  return success();
+}
 LogicalResult SoftmaxActivationOp::buildGradient(OpBuilder &builder, ArrayRef<Value> resultGrads,
                                                  SmallVectorImpl<Value> &operandGrads) {
   int64_t axis = getMode() == SoftmaxMode::channel ? 1 : -1;
@@ -756,6 +771,7 @@ GExpr sin(const GExpr &x) { return unary<SinOp>(x); }
 GExpr cos(const GExpr &x) { return unary<CosOp>(x); }
 GExpr sinh(const GExpr &x) { return unary<SinhOp>(x); }
 GExpr cosh(const GExpr &x) { return unary<CoshOp>(x); }
+GExpr digamma(const GExpr &x) { return unary<DigammaOp>(x); }
 GExpr pow(const GExpr &a, const GExpr &b) { return binary<PowerOp, BroadcastPowerOp>(a, b); }
 GExpr pow(const GExpr &a, double b) { return withScalar<PowerScalarOp>(a, b); }
 GExpr pow(double a, const GExpr &b) { return withScalar<RPowerScalarOp>(b, a); }

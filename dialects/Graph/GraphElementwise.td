@@ -417,6 +417,40 @@ def Graph_FixOp : Graph_UnaryMathOp<"fix", "trunc(x)", "">;
 def Graph_TruncOp : Graph_UnaryMathOp<"trunc", "trunc(x)", "">;
 def Graph_ErfOp : Graph_UnaryMathOp<"erf", "erf(x)",
                                     "dy * 1.12837916709551257390 * exp(-(x * x))">;
+// MXNet's erfinv is Cephes' ndtri in double; its gradient is √π/2·exp(y²)
+// (from the result, as MXNet's _backward_erfinv).
+def Graph_ErfinvOp : Graph_UnaryMathOp<"erfinv", "erfinv(x)",
+                                       "dy * 0.88622692545275801365 * exp(y * y)"> {
+  let mxnetAliases = ["_npx_erfinv"];
+}
+// Γ and ln|Γ|: C's tgamma and lgamma on the interpreter, Lanczos'
+// approximation in double in the lowering; the gradients Γ(x)·ψ(x) and ψ(x)
+// with Cephes' digamma ψ, as MXNet's gamma_grad and gammaln_grad.
+def Graph_GammaOp : Graph_UnaryMathOp<"gamma", "tgamma(x)", "dy * y * digamma(x)"> {
+  let mxnetAliases = ["_npx_gamma", "_sparse_gamma"];
+}
+def Graph_GammalnOp : Graph_UnaryMathOp<"gammaln", "lgamma(x)", "dy * digamma(x)"> {
+  let mxnetAliases = ["_npx_gammaln", "_sparse_gammaln"];
+}
+def Graph_DigammaOp : Graph_UnaryMathOp<"digamma", "digamma(x)", ""> {
+  let summary = "ψ(x), the derivative of ln Γ (Kiln's, for the gradients of gamma and gammaln)";
+  let description = [{
+    Cephes' digamma (psi) as MXNet computes it for the gradients of gamma
+    and gammaln (special_functions-inl.h): the reflection
+    ψ(x) = ψ(1 − x) − π·cot(πx) below 1, the recurrence ψ(x) = ψ(x + 1) − 1/x
+    up to 10 and the asymptotic series. At its poles (0, −1, −2, ...) it is
+    +inf (MXNet returns DBL_MAX, which is inf in float32). MXNet's double
+    version takes logf of the shifted argument, so its float64 results carry
+    float32 rounding; Kiln takes the double log. No MXNet operator: autodiff
+    builds it.
+
+    Example:
+    ```mlir
+    %y = graph.digamma %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let mxnetName = "";
+}
 def Graph_SinOp : Graph_UnaryMathOp<"sin", "sin(x)", "dy * cos(x)">;
 def Graph_CosOp : Graph_UnaryMathOp<"cos", "cos(x)", "-dy * sin(x)">;
 def Graph_TanOp : Graph_UnaryMathOp<"tan", "tan(x)", "dy * (1.0 + y * y)">;
@@ -440,6 +474,87 @@ def Graph_BlockGradOp : Graph_UnaryMathOp<"block_grad", "x", ""> {
   let summary = "MXNet BlockGrad (stop_gradient): the input, with no gradient";
   let mxnetName = "BlockGrad";
   let mxnetAliases = ["stop_gradient"];
+}
+
+// MXNet's straight-through estimators (contrib/stes_op.cc): round (half away
+// from zero) and sign forward, the head gradient passed through unchanged.
+def Graph_RoundSteOp : Graph_UnaryMathOp<"round_ste", "round(x)", "dy"> {
+  let summary = "MXNet _contrib_round_ste: round(x), with the identity as its gradient";
+  let mxnetName = "_contrib_round_ste";
+  let mxnetAliases = ["_sparse__contrib_round_ste"];
+}
+def Graph_SignSteOp : Graph_UnaryMathOp<"sign_ste", "sign(x)", "dy"> {
+  let summary = "MXNet _contrib_sign_ste: sign(x), with the identity as its gradient";
+  let mxnetName = "_contrib_sign_ste";
+  let mxnetAliases = ["_sparse__contrib_sign_ste"];
+}
+
+def Graph_GradientMultiplierOp
+    : Graph_UnaryMathOp<"gradient_multiplier", "x", "dy * multiplier()"> {
+  let summary = "MXNet _contrib_gradientmultiplier: x forward, dy·scalar backward";
+  let description = [{
+    The identity forward; the gradient is the head gradient times `scalar`
+    (a negative scalar reverses it: the gradient reversal layer of domain
+    adaptation). MXNet's `is_int` only matters for integer tensors and is
+    accepted and dropped.
+
+    Example:
+    ```mlir
+    %y = graph.gradient_multiplier %x {scalar = -1.000000e+00 : f64}
+        : (tensor<2x3xf32>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DefaultValuedAttr<F64Attr, "1.0">:$scalar);
+  let mxnetName = "_contrib_gradientmultiplier";
+  let mxnetAttrs = [MXDef<"scalar", "F64", "1">];
+  let mxnetKeys = [MXKey<"is_int">];
+  let opDecl = [{
+    double multiplier() { return getScalar().convertToDouble(); }
+  }];
+}
+
+def Graph_QuadraticOp
+    : Graph_UnaryMathOp<"quadratic", "x * (coefA() * x + coefB()) + coefC()",
+                        "dy * (2.0 * coefA() * x + coefB())"> {
+  let summary = "MXNet _contrib_quadratic: a·x² + b·x + c";
+  let description = [{
+    Computes x·(a·x + b) + c for every element, as MXNet's kernel groups it,
+    with float32 coefficients (MXNet parses them as float); the gradient is
+    dy·(2a·x + b).
+
+    Example:
+    ```mlir
+    %y = graph.quadratic %x {a = 1.000000e+00 : f32, b = 2.000000e+00 : f32, c = 3.000000e+00 : f32}
+        : (tensor<2x2xf32>) -> tensor<2x2xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DefaultValuedAttr<F32Attr, "0.0f">:$a,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$b, DefaultValuedAttr<F32Attr, "0.0f">:$c);
+  let mxnetName = "_contrib_quadratic";
+  let mxnetAttrs = [MXDef<"a", "F32", "0">, MXDef<"b", "F32", "0">, MXDef<"c", "F32", "0">];
+  let opDecl = [{
+    double coefA() { return getA().convertToDouble(); }
+    double coefB() { return getB().convertToDouble(); }
+    double coefC() { return getC().convertToDouble(); }
+  }];
+}
+
+def Graph_LegacyMakeLossOp : Graph_UnaryMathOp<"legacy_make_loss", "x", "", [Graph_LossHeadTrait]> {
+  let summary = "MXNet make_loss: identity forward, a gradient of ones (a loss head)";
+  let description = [{
+    MXNet's older make_loss, an operator of its own beside MakeLoss: the
+    result is `data`, and the backward is ones_like(data) whatever the head
+    gradient (MXNet builds a ones_like node), so it ends a graph as a loss.
+
+    Example:
+    ```mlir
+    %y = graph.legacy_make_loss %x : (tensor<4x2xf32>) -> tensor<4x2xf32>
+    ```
+  }];
+  let mxnetName = "make_loss";
+  let mxnetAliases = ["_sparse_make_loss"];
+  let mxnetHasGradient = 1;
+  let gradientRule = "";
 }
 
 def Graph_DivSqrtDimOp : Graph_UnaryMathOp<"div_sqrt_dim", "x / sqrt_dim()", "dy / sqrt_dim()"> {
@@ -522,6 +637,50 @@ def Graph_CastOp : Graph_UnaryMathOp<"cast", "cast(x, getDtype())", "cast(dy, ge
   let mxnetName = "Cast";
   let mxnetAliases = ["cast"];
   let mxnetAttrs = [MXEnum<"dtype", "DType">];
+}
+
+def Graph_AmpCastOp : Graph_UnaryMathOp<"amp_cast", "ampCast(x)", "cast(dy, getDtype())"> {
+  let summary = "MXNet amp_cast: Cast as automatic mixed precision inserts it";
+  let description = [{
+    What AMP-converted models contain between float32 and float16 parts.
+    MXNet converts only float32, float16 and bfloat16 data (other types pass
+    through unchanged); Kiln's data is float32, so each value is converted
+    to `dtype`, the storage staying float32. Float types round as
+    graph.cast does. Integer types differ from Cast: MXNet's CPU amp_cast
+    (its MKL-DNN reorder) rounds to the nearest integer, ties to even, and
+    saturates at the type's bounds, so Kiln does the same for int8, uint8
+    and int32 (int32 saturating at −2³¹ and 2147483520, the largest float32
+    below 2³¹; MXNet gives that in its vector lanes and −2³¹ in others, so
+    its result beyond int32's range depends on the position); MXNet 1.9.1
+    fails for
+    int64 and float64 results ("unknown type for MKLDNN"), which Kiln
+    converts as Cast does. The gradient is the head gradient as a `dtype`
+    array holds it, cast back, as for Cast.
+
+    Example:
+    ```mlir
+    %y = graph.amp_cast %x {dtype = #graph.dtype<float16>} : (tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, Graph_DTypeAttr:$dtype);
+  let mxnetName = "amp_cast";
+  let mxnetAttrs = [MXEnum<"dtype", "DType">];
+  let opDecl = [{
+    /// MXNet's conversion (see the description), on any formula value type.
+    template <typename T> T ampCast(T x) {
+      using namespace ::kiln::graph::fn;
+      switch (getDtype()) {
+      case ::kiln::graph::DType::int8:
+        return minimum(maximum(rint(x), -128.0), 127.0);
+      case ::kiln::graph::DType::uint8:
+        return minimum(maximum(rint(x), 0.0), 255.0);
+      case ::kiln::graph::DType::int32:
+        return minimum(maximum(rint(x), -2147483648.0), 2147483520.0);
+      default:
+        return cast(x, getDtype());
+      }
+    }
+  }];
 }
 
 #endif // KILN_GRAPH_ELEMENTWISE

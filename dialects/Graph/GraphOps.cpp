@@ -262,6 +262,7 @@ LogicalResult SoftmaxOp::verify() {
   return verifySoftmaxLike(*this);
 }
 LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxLike(*this); }
+LogicalResult SoftminOp::verify() { return verifySoftmaxLike(*this); }
 
 //===----------------------------------------------------------------------===//
 // Shape manipulation

@@ -512,6 +512,20 @@ def Graph_SoftmaxOp : Graph_SoftmaxLikeOp<"softmax", "softmax", "exp(x) / Σ exp
   let shapeRule = "";
 }
 def Graph_LogSoftmaxOp : Graph_SoftmaxLikeOp<"log_softmax", "log_softmax", "x − log Σ exp(x)">;
+def Graph_SoftminOp : Graph_SoftmaxLikeOp<"softmin", "softmin", "exp(−x) / Σ exp(−x)"> {
+  let description = [{
+    Computes exp(−x/T) / Σ exp(−x/T) along `axis` (T = `temperature`, 1
+    when unset): MXNet's softmin, its softmax kernel on the negated input.
+    It is softmax with temperature −T, which is how Kiln computes it and its
+    gradient. MXNet 1.9.1 registers `use_length` for softmin but not the
+    `length` input it would need: only use_length = false is accepted.
+
+    Example:
+    ```mlir
+    %y = graph.softmin %x {axis = 1 : i64} : (tensor<2x5xf32>) -> tensor<2x5xf32>
+    ```
+  }];
+}
 
 def Graph_SoftmaxActivationOp : Graph_Op<"softmax_activation", [SameOperandsAndResultShape]> {
   let summary = "MXNet SoftmaxActivation (legacy)";

@@ -873,6 +873,113 @@ def Graph_FullOp : Graph_CreationOp<"full"> {
   let mxnetKeys = [MXKey<"ctx">];
 }
 
+def Graph_ZerosWithoutDtypeOp : Graph_CreationOp<"zeros_without_dtype"> {
+  let summary = "MXNet _zeros_without_dtype: a tensor of zeros of the static `shape`";
+  let description = [{
+    MXNet's zeros whose dtype (an integer type code, -1 by default) comes
+    from the graph: graph.zeros under its other MXNet name. `shape` is not
+    empty (MXNet's default None is unknown) and has positive entries; the
+    dtype and `ctx` are accepted and dropped (zero is the same value in
+    every dtype).
+
+    Example:
+    ```mlir
+    %z = graph.zeros_without_dtype {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$shape);
+  let mxnetName = "_zeros_without_dtype";
+  let mxnetAttrs = [MXDef<"shape", "Tuple", "()">];
+  let mxnetKeys = [MXKey<"ctx">, MXKey<"dtype">];
+}
+
+def Graph_AmpMulticastOp : Graph_Op<"amp_multicast"> {
+  let summary = "MXNet amp_multicast: every input cast to the widest float type among them";
+  let description = [{
+    MXNet casts float32/float16/bfloat16 inputs to the widest of their
+    types (with `cast_narrow`, the narrowest), leaving other types alone,
+    and casts each gradient back to its input's type. Kiln's data is all
+    float32, so the widest and the narrowest type are float32 and every
+    result is its input unchanged, as is every gradient. `num_outputs` is
+    the number of inputs and of results (MXNet names the inputs data_0,
+    data_1, ...).
+
+    Example:
+    ```mlir
+    %a, %b = graph.amp_multicast %x, %y {num_outputs = 2 : i64}
+        : (tensor<2x3xf32>, tensor<4xf32>) -> (tensor<2x3xf32>, tensor<4xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_Tensor>:$inputs, I64Attr:$num_outputs,
+                   DefaultValuedAttr<BoolAttr, "false">:$cast_narrow);
+  let results = (outs Variadic<Graph_Tensor>:$outputs);
+  let mxnetName = "amp_multicast";
+  let mxnetAttrs = [MXReq<"num_outputs", "Int">, MXDef<"cast_narrow", "Bool", "False">];
+  let mxnetInputRule = "NumOutputs";
+  let mxnetSplitResults = 1;
+  let customVerifier = 1;
+}
+
+def Graph_EyeOp : Graph_CreationOp<"eye"> {
+  let summary = "MXNet _eye (eye): ones on the k-th diagonal of an N×M matrix";
+  let description = [{
+    An N×M matrix (M = 0, the default, means M = N) with ones where
+    column − row = k and zeros elsewhere; k > 0 is above the main diagonal,
+    k < 0 below. N must be positive and M not negative. One and zero are
+    the same in every dtype: `dtype` and `ctx` are accepted and dropped.
+
+    Example:
+    ```mlir
+    %e = graph.eye {N = 3 : i64, M = 4 : i64, k = 1 : i64} : () -> tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$N, DefaultValuedAttr<I64Attr, "0">:$M,
+                   DefaultValuedAttr<I64Attr, "0">:$k);
+  let mxnetName = "_eye";
+  let mxnetAttrs = [MXReq<"N", "Int">, MXDef<"M", "Int", "0">, MXDef<"k", "Int", "0">];
+  let mxnetKeys = [MXKey<"ctx">, MXKey<"dtype">];
+  let opDecl = [{
+    /// The number of columns (M, or N when M is 0).
+    int64_t getColumns() { return getM() != 0 ? getM() : getN(); }
+    /// The values, row-major.
+    ::llvm::SmallVector<double> getValues();
+  }];
+}
+
+def Graph_ArangeLikeOp : Graph_Op<"arange_like"> {
+  let summary = "MXNet _contrib_arange_like: evenly spaced values shaped like the input";
+  let description = [{
+    start + ⌊i/repeat⌋·step for the flat index i of a result shaped like
+    `data` (whose values are not read), or, with `axis`, a 1-D result as
+    long as that axis of `data` (negative axes count from the back). MXNet
+    computes the values in data's type; Kiln in double, rounded once. No
+    gradient reaches `data` (MXNet's is zero). `repeat` must be positive;
+    MXNet's `ctx` is accepted and dropped.
+
+    Example:
+    ```mlir
+    %r = graph.arange_like %x {start = 1.000000e+00 : f64, axis = -1 : i64}
+        : (tensor<3x4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_Tensor:$data, DefaultValuedAttr<F64Attr, "0.0">:$start,
+                   DefaultValuedAttr<F64Attr, "1.0">:$step,
+                   DefaultValuedAttr<I64Attr, "1">:$repeat, OptionalAttr<I64Attr>:$axis);
+  let results = (outs Graph_Tensor:$output);
+  let mxnetName = "_contrib_arange_like";
+  let mxnetAliases = ["_npx_arange_like"];
+  let mxnetAttrs = [MXDef<"start", "F64", "0">, MXDef<"step", "F64", "1">,
+                    MXDef<"repeat", "Int", "1">, MXOpt<"axis", "Int">];
+  let mxnetKeys = [MXKey<"ctx">];
+  let mxnetHasGradient = 0;
+  let customVerifier = 1;
+  let gradientRule = "noGradient(*this, operandGrads)";
+  let opDecl = [{
+    /// The values of a result of `count` elements, in order.
+    ::llvm::SmallVector<double> getValues(int64_t count);
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Backward kernels (internal)
 //===----------------------------------------------------------------------===//

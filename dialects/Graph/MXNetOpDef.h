@@ -88,7 +88,8 @@ struct MXIgnoredKey {
 /// for mode like); RNN ("state_cell" only for mode lstm, "sequence_length"
 /// only with use_sequence_length); SequenceLength (the second input,
 /// "sequence_length", exists only with use_sequence_length: SequenceMask,
-/// SequenceLast, SequenceReverse).
+/// SequenceLast, SequenceReverse); NumOutputs ("data_0".."data_N-1" for
+/// num_outputs: amp_multicast).
 enum class MXInputRule {
   Fixed,
   Bias,
@@ -99,7 +100,8 @@ enum class MXInputRule {
   UpSampling,
   ResizeLike,
   RNN,
-  SequenceLength
+  SequenceLength,
+  NumOutputs
 };
 
 struct MXNetOpDef {

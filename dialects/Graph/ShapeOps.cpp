@@ -1329,6 +1329,100 @@ SmallVector<double> ArangeOp::getValues() {
   return values;
 }
 
+LogicalResult ZerosWithoutDtypeOp::verify() {
+  if (failed(checkCreationShape(*this, getShape())))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult ZerosWithoutDtypeOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  return r.result(getShape());
+}
+
+LogicalResult AmpMulticastOp::verify() {
+  int64_t n = static_cast<int64_t>(getNumOutputs());
+  if (n < 1)
+    return emitOpError() << "num_outputs must be at least 1, got " << n;
+  if (static_cast<int64_t>(getInputs().size()) != n || static_cast<int64_t>(getNumResults()) != n)
+    return emitOpError() << "num_outputs is " << n << " but the op has " << getInputs().size()
+                         << " operands and " << getNumResults() << " results";
+  return verifyShapes(*this);
+}
+
+LogicalResult AmpMulticastOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  for (unsigned i = 0; i < getInputs().size(); ++i) {
+    auto s = r.need(i, "data_" + std::to_string(i));
+    if (failed(s))
+      return failure();
+    if (failed(r.result(*s)))
+      return failure();
+  }
+  return success();
+}
+
+/// Each gradient passes through (cast back to float32, which it is).
+LogicalResult AmpMulticastOp::buildGradient(OpBuilder &, ArrayRef<Value> resultGrads,
+                                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(resultGrads.begin(), resultGrads.end());
+  return success();
+}
+
+LogicalResult EyeOp::verify() {
+  if (failed(checkPositive(*this, "N", static_cast<int64_t>(getN()))))
+    return failure();
+  // I64Attr getters are unsigned.
+  if (auto m = static_cast<int64_t>(getM()); m < 0)
+    return emitOpError() << "M must not be negative, got " << m;
+  return verifyShapes(*this);
+}
+
+LogicalResult EyeOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  return r.result({static_cast<int64_t>(getN()), getColumns()});
+}
+
+SmallVector<double> EyeOp::getValues() {
+  int64_t rows = static_cast<int64_t>(getN()), cols = getColumns();
+  int64_t k = static_cast<int64_t>(getK());
+  SmallVector<double> values(rows * cols, 0.0);
+  for (int64_t i = 0; i < rows; ++i)
+    if (int64_t j = i + k; j >= 0 && j < cols)
+      values[i * cols + j] = 1.0;
+  return values;
+}
+
+LogicalResult ArangeLikeOp::verify() {
+  if (failed(checkPositive(*this, "repeat", static_cast<int64_t>(getRepeat()))))
+    return failure();
+  return verifyShapes(*this);
+}
+
+LogicalResult ArangeLikeOp::inferShapes(ShapeInferenceState &state) {
+  ShapeRule r(*this, state);
+  auto data = r.need(0, "data");
+  if (failed(data))
+    return failure();
+  std::optional<int64_t> axis = getAxis();
+  if (!axis)
+    return r.result(*data);
+  auto a = r.axis(*axis, data->size());
+  if (failed(a))
+    return failure();
+  return r.result({(*data)[*a]});
+}
+
+SmallVector<double> ArangeLikeOp::getValues(int64_t count) {
+  double start = getStart().convertToDouble(), step = getStep().convertToDouble();
+  int64_t repeat = static_cast<int64_t>(getRepeat());
+  SmallVector<double> values;
+  values.reserve(count);
+  for (int64_t i = 0; i < count; ++i)
+    values.push_back(start + static_cast<double>(i / repeat) * step);
+  return values;
+}
+
 LogicalResult OnesOp::verify() {
   if (failed(checkCreationShape(*this, getShape())))
     return failure();

@@ -19,10 +19,13 @@ int64_t numOutputs(const Node &node) {
     return it == node.attrs.end() ? nullptr : &it->second;
   };
   std::string context = "node '" + node.name + "' attribute ";
-  if (node.op == "SliceChannel") {
+  // SliceChannel (split) and amp_multicast: `num_outputs` results (ODS
+  // mxnetSplitResults).
+  if (const OpInfo *info = lookupOp(canonicalOpName(node.op));
+      info && info->def && info->def->splitResults) {
     const std::string *n = attr("num_outputs");
     if (!n)
-      throw Error("SliceChannel node '" + node.name +
+      throw Error(node.op + " node '" + node.name +
                   "' is missing required attribute 'num_outputs'");
     int64_t v = parseInt(*n, context + "'num_outputs'");
     if (v < 1)

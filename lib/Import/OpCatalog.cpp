@@ -109,6 +109,18 @@ std::vector<std::string> OpInfo::inputNames(const AttrMap &attrs) const {
       names.push_back("arg" + std::to_string(i));
     break;
   }
+  case MXInputRule::NumOutputs: {
+    auto it = attrs.find("num_outputs");
+    if (it == attrs.end())
+      throw Error("missing required attribute 'num_outputs'");
+    int64_t n = parseInt(it->second, "attribute 'num_outputs'");
+    if (n < 1)
+      throw Error("attribute 'num_outputs' must be at least 1, got '" + it->second + "'");
+    names.clear();
+    for (int64_t i = 0; i < n; ++i)
+      names.push_back("data_" + std::to_string(i));
+    break;
+  }
   // BilinearResize2D reads a second input only in mode like.
   case MXInputRule::ResizeLike: {
     auto it = attrs.find("mode");

@@ -491,6 +491,12 @@ void Interpreter::exec(Operation *op) {
             return softmaxAlong(o, o.getData(), static_cast<int64_t>(o.getAxis()),
                                 t ? toDouble(*t) : 1.0, /*log=*/true);
           })
+          .Case([&](g::SoftminOp o) {
+            // softmax with the temperature negated: exp(−x/T) / Σ exp(−x/T).
+            auto t = o.getTemperature();
+            return softmaxAlong(o, o.getData(), static_cast<int64_t>(o.getAxis()),
+                                -(t ? toDouble(*t) : 1.0), /*log=*/false);
+          })
           .Case([&](g::SoftmaxActivationOp o) { return softmaxActivation(o); })
           .Case([&](g::FlattenOp o) { return copyData(o, o.getData()); })
           .Case([&](g::IdentityOp o) { return copyData(o, o.getData()); })

@@ -618,6 +618,32 @@ bool interpretShapeOp(OpEnv &env, Operation *op) {
         });
       })
       .Case([&](g::OnesOp o) { return run([&] { return fill(env, o, 1.0); }); })
+      .Case([&](g::AmpMulticastOp o) {
+        checkShapes(o);
+        for (unsigned i = 0; i < o.getInputs().size(); ++i)
+          env.setResult(o, i, env.get(o, o.getInputs()[i]));
+        return true;
+      })
+      .Case([&](g::ZerosWithoutDtypeOp o) { return run([&] { return fill(env, o, 0.0); }); })
+      .Case([&](g::EyeOp o) {
+        return run([&] {
+          Array out = env.makeResult(o);
+          llvm::SmallVector<double> values = o.getValues();
+          if (static_cast<int64_t>(values.size()) != out.size())
+            fail(o, "eye has " + std::to_string(values.size()) +
+                        " values for a result of shape " + shapeStr(out.shape));
+          out.data.assign(values.begin(), values.end());
+          return out;
+        });
+      })
+      .Case([&](g::ArangeLikeOp o) {
+        return run([&] {
+          Array out = env.makeResult(o);
+          llvm::SmallVector<double> values = o.getValues(out.size());
+          out.data.assign(values.begin(), values.end());
+          return out;
+        });
+      })
       .Case([&](g::FullOp o) {
         return run([&] { return fill(env, o, g::fn::cast(o.getValue().convertToDouble(), o.getDtype())); });
       })

@@ -1029,7 +1029,8 @@ bool mayHoldSteps(const Builder &b, const Value &v) {
       "relu", "Dropout", "clip", "hard_sigmoid", "floor", "ceil", "round", "rint", "fix",
       "trunc", "sign", "logical_not", "zeros_like", "ones_like", "_maximum_scalar",
       "_minimum_scalar", "one_hot", "shape_array", "size_array", "_arange", "_zeros", "_ones",
-      "_full", "argmax", "argmin", "argsort", "topk", "Pad", "where", "_contrib_box_iou",
+      "_full", "_zeros_without_dtype", "_eye", "_contrib_arange_like",
+      "_contrib_round_ste", "_contrib_sign_ste", "argmax", "argmin", "argsort", "topk", "Pad", "where", "_contrib_box_iou",
       "_contrib_box_nms", "_contrib_MultiBoxPrior", "_contrib_MultiBoxDetection",
       "_contrib_Proposal", "ROIPooling", "_contrib_box_decode"};
   static const std::set<std::string> moving = {
@@ -1040,7 +1041,8 @@ bool mayHoldSteps(const Builder &b, const Value &v) {
       "broadcast_mod", "expand_dims", "squeeze", "SwapAxis", "reverse", "tile", "repeat",
       "stack", "slice", "slice_like", "reshape_like", "broadcast_like", "depth_to_space",
       "space_to_depth", "Crop", "take", "pick", "gather_nd", "sort", "_rnn_param_concat",
-      "UpSampling", "MakeLoss", "nansum", "prod", "nanprod"};
+      "UpSampling", "MakeLoss", "nansum", "prod", "nanprod", "make_loss",
+      "_contrib_gradientmultiplier"};
   if (n.isVariable())
     return false;
   std::string fn = binaryFunction(n.op);
@@ -1340,6 +1342,11 @@ const std::map<std::string, UnaryRule> &unaryRules() {
       {"fix", {Domain::Rounding, plusOne}},
       {"trunc", {Domain::Rounding, plusOne}},
       {"erf", {Domain::Any, one}},
+      {"erfinv", {Domain::Unit, [](double) { return 1.2; }}},
+      // Γ grows past float32 beyond 35: the magnitude rule rejects large
+      // operands (over 1e3).
+      {"gamma", {Domain::Positive, [](double m) { return std::tgamma(std::max(m, 2.0)) + 4; }}},
+      {"gammaln", {Domain::Positive, [](double m) { return std::fabs(std::lgamma(m)) + 2; }}},
       {"sin", {Domain::Any, one}},
       {"cos", {Domain::Any, one}},
       {"tan", {Domain::Tangent, [](double) { return 3.0; }}},
@@ -1357,6 +1364,8 @@ const std::map<std::string, UnaryRule> &unaryRules() {
       {"zeros_like", {Domain::Any, one}},
       {"ones_like", {Domain::Any, one}},
       {"BlockGrad", {Domain::Any, same}},
+      {"_contrib_round_ste", {Domain::Rounding, plusOne}},
+      {"_contrib_sign_ste", {Domain::Any, one}},
   };
   return rules;
 }
@@ -1367,7 +1376,7 @@ const std::map<std::string, UnaryRule> &unaryRules() {
 /// 1e-7).
 bool linearAtZero(const std::string &op) {
   static const std::set<std::string> ops = {"expm1", "log1p", "sin",    "tan",    "arcsin",
-                                            "arctan", "arctanh", "sinh", "arcsinh", "erf",
+                                            "arctan", "arctanh", "sinh", "arcsinh", "erf", "erfinv",
                                             "tanh",  "softsign"};
   return ops.count(op) > 0;
 }
@@ -2222,6 +2231,104 @@ bool buildFill(Builder &b, const Value &x, const char *op) {
     mag = std::fabs(v);
   }
   b.apply(op, a, {}, {x.shape}, mag);
+  return true;
+}
+
+bool buildEye(Builder &b, const Value &) {
+  int64_t n = b.between(1, 5), m = b.oneOf<int64_t>({0, 0, 1, 3, 6});
+  int64_t k = b.between(-2, 2);
+  std::map<std::string, std::string> a{{"N", str(n)}};
+  if (m != 0 || b.chance(0.2))
+    a["M"] = str(m);
+  if (k != 0 || b.chance(0.2))
+    a["k"] = str(k);
+  b.apply("_eye", a, {}, {{n, m != 0 ? m : n}}, 1);
+  return true;
+}
+
+/// arange_like: x's shape (or one of its axes) filled with a range; x's
+/// values are not read.
+bool buildArangeLike(Builder &b, const Value &x) {
+  double start = b.oneOf({0.0, 1.0, -2.0, 0.5}), step = b.oneOf({1.0, 0.5, -1.0, 0.25});
+  int64_t repeat = b.oneOf<int64_t>({1, 1, 2, 3});
+  std::map<std::string, std::string> a;
+  if (start != 0 || b.chance(0.2))
+    a["start"] = str(start);
+  if (step != 1)
+    a["step"] = str(step);
+  if (repeat != 1)
+    a["repeat"] = str(repeat);
+  Shape out = x.shape;
+  int64_t rank = x.shape.size();
+  if (b.chance(0.4)) {
+    int64_t axis = b.between(-rank, rank - 1);
+    a["axis"] = str(axis);
+    out = {x.shape[axis < 0 ? axis + rank : axis]};
+  }
+  double count = 1;
+  for (int64_t d : out)
+    count *= static_cast<double>(d);
+  double mag = std::fabs(start) + std::fabs(step) * count / static_cast<double>(repeat) + 1;
+  if (mag > 1e3)
+    return false;
+  b.apply("_contrib_arange_like", a, {x}, {out}, mag);
+  return true;
+}
+
+/// amp_multicast over x and up to two more values (of any shape: each
+/// result is its own input's shape).
+bool buildAmpMulticast(Builder &b, const Value &x) {
+  int64_t count = b.between(1, 3);
+  std::vector<Value> in{x};
+  std::vector<Shape> outs{x.shape};
+  for (int64_t i = 1; i < count; ++i) {
+    in.push_back(b.sameShape(x));
+    outs.push_back(x.shape);
+  }
+  std::map<std::string, std::string> a{{"num_outputs", str(count)}};
+  if (b.chance(0.3))
+    a["cast_narrow"] = b.chance(0.5) ? "True" : "False";
+  double mag = 0;
+  for (const Value &v : in)
+    mag = std::max(mag, v.mag);
+  b.apply("amp_multicast", a, in, outs, mag);
+  return true;
+}
+
+bool buildAmpCast(Builder &b, const Value &x) {
+  std::string dtype = b.oneOf<const char *>({"float16", "float16", "float32", "bfloat16"});
+  b.apply("amp_cast", {{"dtype", dtype}}, {x}, {x.shape}, 1.01 * x.mag);
+  return true;
+}
+
+bool buildGradientMultiplier(Builder &b, const Value &x) {
+  std::map<std::string, std::string> a;
+  if (b.chance(0.8))
+    a["scalar"] = str(b.oneOf({-1.0, 0.5, 2.0, -0.1}));
+  b.apply("_contrib_gradientmultiplier", a, {x}, {x.shape}, x.mag);
+  return true;
+}
+
+bool buildQuadratic(Builder &b, const Value &x) {
+  std::map<std::string, std::string> a;
+  double ca = b.oneOf({0.0, 1.0, -0.5, 0.25}), cb = b.oneOf({0.0, 2.0, -1.0}),
+         cc = b.oneOf({0.0, 0.5, -3.0});
+  if (ca != 0 || b.chance(0.2))
+    a["a"] = str(ca);
+  if (cb != 0 || b.chance(0.2))
+    a["b"] = str(cb);
+  if (cc != 0 || b.chance(0.2))
+    a["c"] = str(cc);
+  double mag = std::fabs(ca) * x.mag * x.mag + std::fabs(cb) * x.mag + std::fabs(cc) + 1;
+  if (mag > 1e3)
+    return false;
+  b.apply("_contrib_quadratic", a, {x}, {x.shape}, mag);
+  return true;
+}
+
+bool buildLegacyMakeLoss(Builder &b, const Value &x) {
+  b.apply(b.chance(0.8) ? "make_loss" : "_sparse_make_loss", {}, {x}, {x.shape}, x.mag, {},
+          /*terminal=*/true);
   return true;
 }
 
@@ -3312,6 +3419,7 @@ const std::vector<OpEntry> &opTable() {
          return buildRegressionOutput<VarRole::Data>(b, x, "MAERegressionOutput");
        }},
       {"softmax", 4, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "softmax")},
+      {"softmin", 1, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "softmin")},
       {"log_softmax", 4, KILN_FUZZ_WITH_OP(buildSoftmaxLike, "log_softmax")},
       {"SoftmaxActivation", 2, buildSoftmaxActivation},
       {"Flatten", 6, buildFlatten},
@@ -3393,6 +3501,9 @@ const std::vector<OpEntry> &opTable() {
       {"fix", 1, KILN_FUZZ_WITH_OP(buildUnary, "fix")},
       {"trunc", 1, KILN_FUZZ_WITH_OP(buildUnary, "trunc")},
       {"erf", 1, KILN_FUZZ_WITH_OP(buildUnary, "erf")},
+      {"erfinv", 1, KILN_FUZZ_WITH_OP(buildUnary, "erfinv")},
+      {"gamma", 1, KILN_FUZZ_WITH_OP(buildUnary, "gamma")},
+      {"gammaln", 1, KILN_FUZZ_WITH_OP(buildUnary, "gammaln")},
       {"sin", 1, KILN_FUZZ_WITH_OP(buildUnary, "sin")},
       {"cos", 1, KILN_FUZZ_WITH_OP(buildUnary, "cos")},
       {"tan", 1, KILN_FUZZ_WITH_OP(buildUnary, "tan")},
@@ -3413,6 +3524,12 @@ const std::vector<OpEntry> &opTable() {
       {"clip", 1, buildClip},
       {"hard_sigmoid", 1, buildHardSigmoid},
       {"Cast", 2, buildCast},
+      {"amp_cast", 1, buildAmpCast},
+      {"amp_multicast", 1, buildAmpMulticast},
+      {"_contrib_gradientmultiplier", 1, buildGradientMultiplier},
+      {"_contrib_quadratic", 1, buildQuadratic},
+      {"_contrib_round_ste", 1, KILN_FUZZ_WITH_OP(buildUnary, "_contrib_round_ste")},
+      {"_contrib_sign_ste", 1, KILN_FUZZ_WITH_OP(buildUnary, "_contrib_sign_ste")},
       // Binary functions: same shapes, broadcasting, a scalar operand.
       {"_mod", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_mod")},
       {"_power", 1, KILN_FUZZ_WITH_OP(buildElemwise, "_power")},
@@ -3478,6 +3595,10 @@ const std::vector<OpEntry> &opTable() {
       {"_zeros", 1, KILN_FUZZ_WITH_OP(buildFill, "_zeros"), /*source=*/true},
       {"_ones", 1, KILN_FUZZ_WITH_OP(buildFill, "_ones"), /*source=*/true},
       {"_full", 1, KILN_FUZZ_WITH_OP(buildFill, "_full"), /*source=*/true},
+      {"_zeros_without_dtype", 1, KILN_FUZZ_WITH_OP(buildFill, "_zeros_without_dtype"),
+       /*source=*/true},
+      {"_eye", 1, buildEye, /*source=*/true},
+      {"_contrib_arange_like", 1, buildArangeLike},
       // Reductions, searching, sorting (GraphReduceOps.td).
       {"prod", 2, KILN_FUZZ_WITH_OP(buildProduct, "prod")},
       {"nanprod", 1, KILN_FUZZ_WITH_OP(buildProduct, "nanprod")},
@@ -3512,6 +3633,7 @@ const std::vector<OpEntry> &opTable() {
       {"_contrib_interleaved_matmul_encdec_valatt", 1,
        KILN_FUZZ_WITH_OP(buildInterleaved, "_contrib_interleaved_matmul_encdec_valatt")},
       {"MakeLoss", 1, buildMakeLoss},
+      {"make_loss", 1, buildLegacyMakeLoss},
       // RNN (GraphRNNOps.td).
       {"RNN", 3, buildRNN},
       {"SequenceMask", 1, KILN_FUZZ_WITH_OP(buildSequence, "SequenceMask")},

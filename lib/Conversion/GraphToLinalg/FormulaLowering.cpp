@@ -2,6 +2,8 @@
 
 #include "FormulaLowering.h"
 
+#include "Graph/Formula.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -97,6 +99,137 @@ S atan(const S &x) { return un<math::AtanOp>(x); }
 S sinh(const S &x) { return un<math::SinhOp>(x); }
 S cosh(const S &x) { return un<math::CoshOp>(x); }
 S tanh(const S &x) { return un<math::TanhOp>(x); }
+namespace {
+
+S toF64(const S &x) {
+  return {x.b, x.loc, arith::ExtFOp::create(*x.b, x.loc, x.b->getF64Type(), x.v)};
+}
+S fromF64(const S &like, const S &r) {
+  if (r.v.getType() == like.v.getType())
+    return r;
+  return {like.b, like.loc, arith::TruncFOp::create(*like.b, like.loc, like.v.getType(), r.v)};
+}
+template <size_t N> S polevl(const S &x, const double (&c)[N]) {
+  S r = lift(x, c[0]);
+  for (size_t i = 1; i < N; ++i)
+    r = r * x + c[i];
+  return r;
+}
+template <size_t N> S p1evl(const S &x, const double (&c)[N]) {
+  S r = x + c[0];
+  for (size_t i = 1; i < N; ++i)
+    r = r * x + c[i];
+  return r;
+}
+/// x is an integer ≤ 0 (a pole of Γ; −inf included), as an i1.
+Value nonPositiveInteger(const S &x) {
+  return arith::AndIOp::create(*x.b, x.loc, cmp(x, P::OLE, lift(x, 0).v),
+                               cmp(x, P::OEQ, floor(x).v));
+}
+
+/// ln Γ(x) for x ≥ 0.5 (double): Lanczos' approximation with g = 7 and
+/// nine terms (relative error of Γ about 1e-15).
+S lanczosLgamma(const S &x) {
+  static const double kCoefficients[] = {
+      676.5203681218851,     -1259.1392167224028,  771.32342877765313,
+      -176.61502916214059,   12.507343278686905,   -0.13857109526572012,
+      9.9843695780195716e-6, 1.5056327351493116e-7};
+  S z = x - 1.0;
+  S sum = lift(x, 0.99999999999980993);
+  for (size_t i = 0; i < std::size(kCoefficients); ++i)
+    sum = sum + kCoefficients[i] / (z + static_cast<double>(i + 1));
+  S t = z + 7.5;
+  return (z + 0.5) * log(t) - t + log(sum) + 0.91893853320467274178; // ln √(2π)
+}
+
+/// ln |Γ(x)| in double, x a double: Lanczos for x ≥ 0.5, the reflection
+/// ln Γ(x) = ln(π / |sin πx|) − ln Γ(1 − x) below (x reduced modulo 2 first
+/// so that sin's argument is exact); +inf at the poles and at ±inf.
+S lgamma64(const S &x) {
+  Value reflect = cmp(x, P::OLT, lift(x, 0.5).v);
+  S w = select(x, reflect, 1.0 - x, x);
+  S l = lanczosLgamma(w);
+  S r = x - 2.0 * floor(x * 0.5);
+  S sinPi = abs(sin(r * M_PI));
+  S reflected = log(M_PI / sinPi) - l;
+  S result = select(x, reflect, reflected, l);
+  Value infinite = arith::OrIOp::create(*x.b, x.loc, nonPositiveInteger(x),
+                                        cmp(x, P::OEQ, lift(x, INFINITY).v));
+  return select(x, infinite, lift(x, INFINITY), result);
+}
+
+} // namespace
+
+S erfinv(const S &x) {
+  using C = graph::fn::ErfinvCoefficients;
+  S y = toF64(x);
+  // Cephes' ndtri of p = (y + 1) / 2 on both branches, selected as
+  // Formula.cpp's erfinv branches.
+  S p = 0.5 * (y + 1.0);
+  Value upper = cmp(p, P::OGT, lift(p, 1.0 - C::kExpMinus2).v);
+  S q = select(p, upper, 1.0 - p, p);
+  S c = q - 0.5, c2 = c * c;
+  S centre = (c + c * (c2 * polevl(c2, C::P0) / p1evl(c2, C::Q0))) * C::kSqrt2Pi;
+  S t = sqrt(-2.0 * log(q));
+  S x0 = t - log(t) / t;
+  S z = 1.0 / t;
+  S x1 = select(t, cmp(t, P::OLT, lift(t, 8.0).v), z * polevl(z, C::P1) / p1evl(z, C::Q1),
+                z * polevl(z, C::P2) / p1evl(z, C::Q2));
+  S tail = select(t, upper, x0 - x1, x1 - x0);
+  S r = select(q, cmp(q, P::OGT, lift(q, C::kExpMinus2).v), centre, tail) * M_SQRT1_2;
+  S absY = abs(y);
+  r = select(y, cmp(absY, P::OLT, lift(y, 1e-7).v), y * C::kSqrtPiOver2, r);
+  // ±1: ±inf; beyond, and NaN: NaN.
+  S inf = select(y, cmp(y, P::OLT, lift(y, 0).v), lift(y, -INFINITY), lift(y, INFINITY));
+  r = select(y, cmp(absY, P::OEQ, lift(y, 1).v), inf, r);
+  r = select(y, cmp(absY, P::OLE, lift(y, 1).v), r, lift(y, NAN));
+  return fromF64(x, r);
+}
+
+S lgamma(const S &x) { return fromF64(x, lgamma64(toF64(x))); }
+
+// Γ(x) = ±exp(ln |Γ(x)|): negative for x < 0 with ⌊x⌋ odd; ±inf at ±0 (the
+// sign of the zero), NaN at the negative integers and −inf, as C's tgamma.
+S tgamma(const S &x) {
+  S y = toF64(x);
+  S magnitude = exp(lgamma64(y));
+  S fl = floor(y);
+  Value oddFloor = cmp(fl - 2.0 * floor(fl * 0.5), P::OEQ, lift(y, 1).v);
+  Value negativeSign = arith::AndIOp::create(*y.b, y.loc, cmp(y, P::OLT, lift(y, 0).v), oddFloor);
+  S r = select(y, negativeSign, -magnitude, magnitude);
+  Value zero = cmp(y, P::OEQ, lift(y, 0).v);
+  S signedInf = {y.b, y.loc, math::CopySignOp::create(*y.b, y.loc, lift(y, INFINITY).v, y.v)};
+  r = select(y, nonPositiveInteger(y), lift(y, NAN), r);
+  r = select(y, zero, signedInf, r);
+  return fromF64(x, r);
+}
+
+// Formula.cpp's digamma with the recurrence unrolled: after the reflection
+// x ≥ 1 (or x > 0), so ten steps reach 10.
+S digamma(const S &x) {
+  S y = toF64(x);
+  Value negative = cmp(y, P::OLE, lift(y, 0).v);
+  S fl = floor(y);
+  S nz = y - fl;
+  nz = select(y, cmp(nz, P::OGT, lift(y, 0.5).v), y - (fl + 1.0), nz);
+  S reflection = select(y, cmp(nz, P::OEQ, lift(y, 0.5).v), lift(y, 0),
+                        M_PI / tan(nz * M_PI));
+  S s = select(y, negative, 1.0 - y, y);
+  S w = lift(y, 0);
+  for (int i = 0; i < 10; ++i) {
+    Value below = cmp(s, P::OLT, lift(s, 10.0).v);
+    w = select(w, below, w + 1.0 / s, w);
+    s = select(s, below, s + 1.0, s);
+  }
+  S z = 1.0 / (s * s);
+  S tail = select(z, cmp(s, P::OLT, lift(s, 1.0e17).v),
+                  z * polevl(z, graph::fn::DigammaCoefficients::A), lift(z, 0));
+  S r = log(s) - 0.5 / s - tail - w;
+  r = select(y, negative, r - reflection, r);
+  r = select(y, nonPositiveInteger(y), lift(y, INFINITY), r);
+  return fromF64(x, r);
+}
+
 S asinh(const S &x) { return un<math::AsinhOp>(x); }
 S acosh(const S &x) { return un<math::AcoshOp>(x); }
 S atanh(const S &x) { return un<math::AtanhOp>(x); }

@@ -57,6 +57,12 @@ S round(const S &x);
 S rint(const S &x);
 S trunc(const S &x);
 S erf(const S &x);
+// Special functions LLVM and libm's vector forms lack: computed in double
+// from the algorithms of Formula.cpp, then rounded to x's type.
+S erfinv(const S &x);
+S lgamma(const S &x);
+S tgamma(const S &x);
+S digamma(const S &x);
 S sin(const S &x);
 S cos(const S &x);
 S tan(const S &x);

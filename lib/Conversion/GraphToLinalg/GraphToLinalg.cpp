@@ -540,6 +540,11 @@ Results lowerOp(Ctx &cx, Operation *op) {
         return lowerSoftmaxAlong(cx, o.getData(), static_cast<int64_t>(o.getAxis()),
                                  t ? toDouble(*t) : 1.0, true);
       })
+      .Case([&](g::SoftminOp o) {
+        auto t = o.getTemperature();
+        return lowerSoftmaxAlong(cx, o.getData(), static_cast<int64_t>(o.getAxis()),
+                                 -(t ? toDouble(*t) : 1.0), false);
+      })
       .Case([&](g::SoftmaxActivationOp o) {
         return lowerSoftmaxAlong(cx, o.getData(),
                                  o.getMode() == g::SoftmaxMode::channel ? 1 : -1, 1.0,

@@ -767,6 +767,15 @@ std::optional<Results> lowerShapeOp(Ctx &cx, Operation *op) {
       })
       .Case([&](g::ArangeOp o) { return one(constantTensor(cx, shapeOf(o.getOutput()), o.getValues())); })
       .Case([&](g::OnesOp o) { return one(cx.filled(shapeOf(o.getOutput()), 1.0)); })
+      .Case([&](g::AmpMulticastOp o) -> Results {
+        return SmallVector<Value>(o.getInputs().begin(), o.getInputs().end());
+      })
+      .Case([&](g::ZerosWithoutDtypeOp o) { return one(cx.filled(shapeOf(o.getOutput()), 0.0)); })
+      .Case([&](g::EyeOp o) { return one(constantTensor(cx, shapeOf(o.getOutput()), o.getValues())); })
+      .Case([&](g::ArangeLikeOp o) {
+        Shape s = shapeOf(o.getOutput());
+        return one(constantTensor(cx, s, o.getValues(product(s))));
+      })
       .Case([&](g::FullOp o) {
         return one(cx.filled(shapeOf(o.getOutput()),
                              g::fn::cast(o.getValue().convertToDouble(), o.getDtype())));

@@ -441,6 +441,14 @@ func.func @log_softmax_temperature(%x: tensor<2x5xf32>) {
 
 // -----
 
+func.func @softmin_temperature(%x: tensor<2x5xf32>) {
+  // expected-error @+1 {{'graph.softmin' op temperature must be nonzero}}
+  %0 = graph.softmin %x {temperature = 0.0 : f64} : (tensor<2x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
 func.func @softmax_activation_channel(%x: tensor<2x5xf32>) {
   // expected-error @+1 {{'graph.softmax_activation' op mode channel expects an input of rank at least 3, got rank 2}}
   %0 = graph.softmax_activation %x {mode = #graph.softmax_mode<channel>} : (tensor<2x5xf32>) -> tensor<2x5xf32>

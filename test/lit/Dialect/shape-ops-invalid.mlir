@@ -474,6 +474,54 @@ func.func @arange_infer_range() {
 
 // -----
 
+func.func @zeros_without_dtype_empty() {
+  // expected-error @+1 {{'graph.zeros_without_dtype' op shape must not be empty (MXNet's shape () is unknown)}}
+  %0 = graph.zeros_without_dtype : () -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @amp_multicast_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.amp_multicast' op num_outputs is 2 but the op has 1 operands and 1 results}}
+  %0 = graph.amp_multicast %x {num_outputs = 2 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @eye_rows() {
+  // expected-error @+1 {{'graph.eye' op N must be positive, got 0}}
+  %0 = graph.eye {N = 0 : i64} : () -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @eye_columns() {
+  // expected-error @+1 {{'graph.eye' op M must not be negative, got -2}}
+  %0 = graph.eye {N = 2 : i64, M = -2 : i64} : () -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @arange_like_repeat(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.arange_like' op repeat must be positive, got 0}}
+  %0 = graph.arange_like %x {repeat = 0 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @arange_like_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.arange_like' op axis 2 out of range for rank-2 input}}
+  %0 = graph.arange_like %x {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
 func.func @ones_empty() {
   // expected-error @+1 {{'graph.ones' op shape must not be empty (MXNet's shape () is unknown)}}
   %0 = graph.ones : () -> tensor<*xf32>

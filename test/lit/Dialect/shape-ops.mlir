@@ -168,6 +168,18 @@ func.func @constants(%x: tensor<2x3x4xf32>) {
   %5 = graph.ones {shape = array<i64: 2, 3>} : () -> tensor<2x3xf32>
   %6 = graph.full {shape = array<i64: 4>, value = 2.5 : f64} : () -> tensor<4xf32>
   %7 = graph.zeros {shape = array<i64: 1, 2>} : () -> tensor<1x2xf32>
+  // RT: graph.zeros_without_dtype {shape = array<i64: 3>} : () -> tensor<3xf32>
+  %8 = graph.zeros_without_dtype {shape = array<i64: 3>} : () -> tensor<3xf32>
+  // eye: (N, M), M = 0 meaning N.
+  // INFER: graph.eye {{.*}} -> tensor<3x3xf32>
+  // INFER: graph.eye {{.*}} -> tensor<2x5xf32>
+  %9 = graph.eye {N = 3 : i64} : () -> tensor<*xf32>
+  %10 = graph.eye {N = 2 : i64, M = 5 : i64, k = -1 : i64} : () -> tensor<*xf32>
+  // arange_like: data's shape, or (data.shape[axis]).
+  // INFER: graph.arange_like {{.*}} -> tensor<2x3x4xf32>
+  // INFER: graph.arange_like {{.*}} -> tensor<3xf32>
+  %11 = graph.arange_like %x {start = 1.0 : f64} : (tensor<2x3x4xf32>) -> tensor<*xf32>
+  %12 = graph.arange_like %x {axis = -2 : i64} : (tensor<2x3x4xf32>) -> tensor<*xf32>
   return
 }
 
