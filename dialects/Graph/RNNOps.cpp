@@ -340,9 +340,11 @@ LogicalResult RNNParamConcatOp::inferShapes(ShapeInferenceState &state) {
       return emitOpError() << "cannot infer the shape of operand 'inputs #" << i << "'";
   const Shape &first = *state.operands[0];
   int64_t rank = first.size();
-  int64_t dim = getDim() < 0 ? getDim() + rank : getDim();
+  int64_t dim = static_cast<int64_t>(getDim());
+  if (dim < 0)
+    dim += rank;
   if (dim < 0 || dim >= rank)
-    return emitOpError() << "dim " << getDim() << " out of range for rank-" << rank << " input";
+    return emitOpError() << "dim " << static_cast<int64_t>(getDim()) << " out of range for rank-" << rank << " input";
   Shape out = first;
   for (unsigned i = 1; i < n; ++i) {
     const Shape &s = *state.operands[i];

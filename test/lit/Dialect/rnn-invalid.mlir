@@ -188,6 +188,15 @@ func.func @concat_dim(%a: tensor<2x3xf32>) {
 
 // -----
 
+// A negative dim counts from the end (the attribute's getter is unsigned).
+func.func @concat_negative_dim(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{'graph.rnn_param_concat' op dim -3 out of range for rank-2 input}}
+  %w = graph.rnn_param_concat %a {dim = -3 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
 func.func @mask_without_dropout(%x: tensor<3x2x3xf32>, %w: tensor<*xf32>, %h: tensor<*xf32>, %m: tensor<*xf32>) {
   // expected-error @+1 {{'graph.rnn' op has a dropout_mask operand but no dropout between layers (p = 0 or a single layer)}}
   %y = graph.rnn %x, %w, %h, %m {mode = #graph.rnn_mode<gru>, num_layers = 2 : i64, state_size = 2 : i64}
