@@ -255,14 +255,17 @@ def without_dropout(graph):
 
 
 def smooth_graph(graph):
-    """The smooth twin of a network (--smooth): relu -> softrelu and max
-    pooling -> average pooling, so that no output or gradient has a kink
-    where float32 rounding can flip a branch (docs/compatibility.md)."""
+    """The smooth twin of a network (--smooth): relu -> softrelu, leaky relu
+    -> elu with slope 1 (continuous derivative) and max pooling -> average
+    pooling, so that no output or gradient has a kink where float32 rounding
+    can flip a branch (docs/compatibility.md)."""
     graph = json.loads(json.dumps(graph))
     for node in graph["nodes"]:
         attrs = node.get("attrs", node.get("attr", node.get("param", {})))
         if node["op"] == "Activation" and attrs.get("act_type") == "relu":
             attrs["act_type"] = "softrelu"
+        if node["op"] == "LeakyReLU" and attrs.get("act_type", "leaky") == "leaky":
+            attrs["act_type"], attrs["slope"] = "elu", "1"
         if node["op"] == "Pooling" and attrs.get("pool_type", "max") == "max":
             attrs["pool_type"] = "avg"
     return graph
@@ -833,10 +836,10 @@ and its array. Why these numbers:
   pre-activation lies within float32 rounding of 0, float32 and float64 may take different
   branches, and every gradient upstream moves by up to a few percent. Both MXNet float32 and Kiln
   cross such kinks at random (resnet50_v1 at 224×224: ~70 of its 18 million relu inputs change
-  sign in MXNet float32, ~130 in Kiln; `docs/numerics.md`), so a backward failure alone does not
+  sign in MXNet float32, ~56 in Kiln; `docs/numerics.md`), so a backward failure alone does not
   prove a bug. When a model's backward fails, the script therefore runs the backward of its
-  **smooth twin** — the same graph, weights and input with relu → softrelu and max → average
-  pooling, which has no kinks — and appends the verdict: "smooth twin ok" means the failure was
+  **smooth twin** — the same graph, weights and input with relu → softrelu, leaky relu → elu of
+  slope 1 and max → average pooling, which has no kinks — and appends the verdict: "smooth twin ok" means the failure was
   a kink crossing, "smooth twin **FAIL**" is a real discrepancy. (`--smooth` runs any model
   that way.)
 
